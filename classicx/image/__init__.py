@@ -1,0 +1,35 @@
+"""classicx.image: image features (local descriptors, visual vocabularies, encodings).
+
+Every transformer takes a sequence of images — file paths, encoded bytes or
+numpy arrays (see :func:`read_image`) — and returns a float32 array with one
+row per image.
+"""
+
+from .io import read_image
+from .descriptors import ImageFeatures, LocalDescriptors, rootsift
+from .normalization import normalize_rows
+from .vocabulary import BinaryKMeansVocabulary, GaussianMixtureVocabulary, KMeansVocabulary
+from .color import ColorHistogram, opponent_channels
+from .bovw import BagOfVisualWords
+from .spatial import SpatialPyramid
+from .vlad import VLAD
+from .fisher import FisherVector
+from .rerank import GeometricVerifier
+
+__all__ = [
+    "read_image",
+    "ImageFeatures",
+    "LocalDescriptors",
+    "rootsift",
+    "normalize_rows",
+    "KMeansVocabulary",
+    "BinaryKMeansVocabulary",
+    "GaussianMixtureVocabulary",
+    "ColorHistogram",
+    "opponent_channels",
+    "BagOfVisualWords",
+    "SpatialPyramid",
+    "VLAD",
+    "FisherVector",
+    "GeometricVerifier",
+]

@@ -1,0 +1,352 @@
+"""Precision-based ranking metrics: AP, MAP (full, @k, @R), precision@k, recall@k.
+
+Every function takes ``ranking``, an ``(n_queries, k)`` int array of gallery
+indices best first (what a searcher returns; ``-1`` marks an empty slot and
+counts as a non-relevant item), and ``relevance``, an ``(n_queries,
+n_gallery)`` bool array (see :func:`relevance_from_labels`). The number of
+relevant items ``R`` of a query is counted in ``relevance``, so it includes
+items the ranking did not return.
+
+Names used here, since papers use "MAP@R" for two different things:
+
+* **MAP** (``mean_average_precision(ranking, relevance)``): AP over the
+  whole ranking divided by ``R``; with a ranking of the full gallery this is
+  the classic MAP (and each AP equals scikit-learn's
+  ``average_precision_score``).
+* **MAP@k** (``mean_average_precision(ranking, relevance, k=k)``): AP of the
+  top ``k`` only. The denominator is chosen by ``denominator``: ``R``
+  (``"relevant"``, the TREC convention), the relevant items within the top
+  ``k`` (``"retrieved"``, the convention of most cross-modal hashing papers,
+  e.g. "MAP@50"), or ``min(R, k)`` (``"min"``).
+* **MAP@R** (:func:`map_at_r`): the cutoff is each query's own ``R``
+  (Musgrave et al., "A Metric Learning Reality Check", 2020).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ClassicxWarning, InputError, InputTypeError, ShapeMismatchError
+
+__all__ = [
+    "average_precision",
+    "mean_average_precision",
+    "map_at_r",
+    "precision_at_k",
+    "recall_at_k",
+    "chance_average_precision",
+]
+
+_DENOMINATORS = ("relevant", "retrieved", "min")
+
+
+def check_relevance(relevance: Any, graded: bool = False) -> np.ndarray:
+    """Validate a 2-D relevance matrix (bool, or non-negative numbers when ``graded``)."""
+    rel = np.asarray(relevance)
+    if rel.ndim != 2:
+        raise ShapeMismatchError(
+            f"relevance must be a 2-D (n_queries, n_gallery) array; got shape {rel.shape}"
+        )
+    if graded:
+        if rel.dtype.kind not in "biuf":
+            raise InputTypeError(f"relevance must be numeric; got {rel.dtype}")
+        bad = np.argwhere(~np.isfinite(rel) | (rel < 0)) if rel.dtype.kind == "f" else np.argwhere(rel < 0)
+        if len(bad):
+            raise InputError(
+                f"graded relevance must be finite and non-negative; relevance[{bad[0][0]}, "
+                f"{bad[0][1]}] = {rel[tuple(bad[0])]}"
+            )
+        return rel
+    if rel.dtype != bool:
+        if rel.dtype.kind not in "iu" or not np.isin(rel, (0, 1)).all():
+            raise InputTypeError(
+                "relevance must be a bool (or 0/1) matrix; use graded metrics such as ndcg "
+                "for graded relevance"
+            )
+        rel = rel.astype(bool)
+    return rel
+
+
+def check_ranking(ranking: Any, n_queries: int, n_gallery: int) -> np.ndarray:
+    """Validate an (n_queries, k) int ranking; -1 marks empty slots."""
+    ranking = np.asarray(ranking)
+    if ranking.ndim != 2:
+        raise ShapeMismatchError(f"ranking must be a 2-D (n_queries, k) array; got shape {ranking.shape}")
+    if ranking.dtype.kind not in "iu":
+        raise InputTypeError(f"ranking must hold integer gallery indices; got {ranking.dtype}")
+    if len(ranking) != n_queries:
+        raise ShapeMismatchError(
+            f"ranking has {len(ranking)} rows but relevance has {n_queries} queries"
+        )
+    bad = np.argwhere((ranking < -1) | (ranking >= n_gallery))
+    if len(bad):
+        r, c = bad[0]
+        raise InputError(
+            f"ranking[{r}, {c}] = {ranking[r, c]} is not a gallery index (0 to {n_gallery - 1}, "
+            "or -1 for an empty slot)"
+        )
+    if ranking.shape[1] > 1:
+        s = np.sort(ranking, axis=1)
+        dup = np.argwhere((s[:, 1:] == s[:, :-1]) & (s[:, 1:] >= 0))
+        if len(dup):
+            r = dup[0][0]
+            raise InputError(f"ranking row {r} lists gallery item {s[r, dup[0][1]]} twice")
+    return ranking
+
+
+def hits(ranking: Any, relevance: Any, graded: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The relevance of each ranked item, (n_queries, k), and the validated relevance matrix."""
+    rel = check_relevance(relevance, graded)
+    ranking = check_ranking(ranking, rel.shape[0], rel.shape[1])
+    gathered = np.take_along_axis(rel, np.maximum(ranking, 0), axis=1)
+    return np.where(ranking >= 0, gathered, 0).astype(rel.dtype), rel
+
+
+def _warn_no_relevant(n_relevant: np.ndarray) -> None:
+    empty = np.flatnonzero(n_relevant == 0)
+    if len(empty):
+        warnings.warn(
+            f"{len(empty)} quer{'y has' if len(empty) == 1 else 'ies have'} no relevant gallery "
+            f"item (first: row {int(empty[0])}); their score counts as 0",
+            ClassicxWarning,
+            stacklevel=3,
+        )
+
+
+def _check_k(k: Any, width: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"k must be a positive integer; got {k!r}")
+    if k > width:
+        raise InputError(f"k={k} but the ranking holds only {width} items per query")
+    return int(k)
+
+
+def _ap(h: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    ranks = np.arange(1, h.shape[1] + 1)
+    precision = np.cumsum(h, axis=1) / ranks
+    total = (precision * h).sum(axis=1)
+    return np.divide(total, denominator, out=np.zeros(len(h)), where=denominator > 0)
+
+
+def average_precision(
+    ranking: Any, relevance: Any, k: int | None = None, denominator: str = "relevant"
+) -> np.ndarray:
+    """Average precision of each query's ranking.
+
+    ``AP = (1/D) * sum over ranks i <= k with a relevant item of precision@i``.
+
+    Parameters
+    ----------
+    ranking : array-like of int, shape (n_queries, n_ranked)
+        Gallery indices best first; -1 marks an empty slot.
+    relevance : array-like of bool, shape (n_queries, n_gallery)
+    k : int, optional
+        Only the top ``k`` of the ranking count (default: all of it).
+    denominator : {"relevant", "retrieved", "min"}, default="relevant"
+        ``D``: the number ``R`` of relevant gallery items; the number of
+        relevant items within the top ``k``; or ``min(R, k)``.
+
+    Returns
+    -------
+    ndarray of shape (n_queries,)
+        A query with ``D = 0`` scores 0 (with a :class:`ClassicxWarning` when
+        it has no relevant item at all).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.metrics import average_precision
+    >>> relevance = np.array([[True, False, True, False]])
+    >>> average_precision([[2, 1, 0, 3]], relevance)  # (1/1 + 2/3) / 2
+    array([0.83333333])
+    """
+    if denominator not in _DENOMINATORS:
+        raise InputError(f"denominator must be one of {_DENOMINATORS}; got {denominator!r}")
+    h, rel = hits(ranking, relevance)
+    if k is not None:
+        h = h[:, : _check_k(k, h.shape[1])]
+    n_relevant = rel.sum(axis=1)
+    _warn_no_relevant(n_relevant)
+    if denominator == "relevant":
+        d = n_relevant
+    elif denominator == "retrieved":
+        d = h.sum(axis=1)
+    else:
+        d = np.minimum(n_relevant, h.shape[1])
+    return _ap(h, d)
+
+
+def mean_average_precision(
+    ranking: Any, relevance: Any, k: int | None = None, denominator: str = "relevant"
+) -> float:
+    """MAP (``k=None``) or MAP@k: the mean of :func:`average_precision` over queries.
+
+    See the module docstring for which is which, and :func:`map_at_r` for
+    MAP@R with ``R`` the number of relevant items.
+
+    Parameters
+    ----------
+    ranking, relevance, k, denominator
+        As for :func:`average_precision`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.metrics import mean_average_precision
+    >>> relevance = np.array([[True, False, True], [False, True, False]])
+    >>> ranking = np.array([[0, 1, 2], [0, 1, 2]])
+    >>> round(mean_average_precision(ranking, relevance), 4)  # ((1 + 2/3)/2 + 1/2) / 2
+    0.6667
+    >>> mean_average_precision(ranking, relevance, k=1, denominator="retrieved")
+    0.5
+    """
+    return float(average_precision(ranking, relevance, k=k, denominator=denominator).mean())
+
+
+def map_at_r(ranking: Any, relevance: Any) -> float:
+    """MAP@R: mean over queries of AP truncated at that query's ``R`` (its number of relevant items).
+
+    ``AP@R = (1/R) * sum over i <= R with a relevant item of precision@i``
+    (Musgrave et al., 2020). The ranking must hold at least ``R`` items for
+    every query. For "MAP@R" meaning a fixed cutoff, use
+    ``mean_average_precision(..., k=R)``.
+
+    Parameters
+    ----------
+    ranking : array-like of int, shape (n_queries, n_ranked)
+    relevance : array-like of bool, shape (n_queries, n_gallery)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.metrics import map_at_r
+    >>> relevance = np.array([[True, False, True, False]])  # R = 2
+    >>> map_at_r([[0, 1, 2, 3]], relevance)  # (1/1 + 0) / 2
+    0.5
+    """
+    h, rel = hits(ranking, relevance)
+    n_relevant = rel.sum(axis=1)
+    _warn_no_relevant(n_relevant)
+    short = np.flatnonzero(n_relevant > h.shape[1])
+    if len(short):
+        q = int(short[0])
+        raise InputError(
+            f"MAP@R needs the top R items of each query, but query {q} has R={int(n_relevant[q])} "
+            f"relevant items and the ranking holds {h.shape[1]}; search with a larger k (or k=None)"
+        )
+    h = h & (np.arange(h.shape[1])[None, :] < n_relevant[:, None])
+    return float(_ap(h, n_relevant).mean())
+
+
+def precision_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> float | np.ndarray:
+    """Fraction of the top ``k`` that is relevant.
+
+    Parameters
+    ----------
+    ranking : array-like of int, shape (n_queries, n_ranked)
+    relevance : array-like of bool, shape (n_queries, n_gallery)
+    k : int
+        At most the ranking's width. Empty slots (-1) count as non-relevant.
+    average : bool, default=True
+        Return the mean over queries (a float) rather than one value per query.
+
+    Returns
+    -------
+    float or ndarray of shape (n_queries,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.metrics import precision_at_k
+    >>> precision_at_k([[2, 1, 0]], np.array([[True, False, True]]), k=2)
+    0.5
+    """
+    h, _ = hits(ranking, relevance)
+    p = h[:, : _check_k(k, h.shape[1])].sum(axis=1) / k
+    return float(p.mean()) if average else p
+
+
+def recall_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> float | np.ndarray:
+    """Fraction of each query's relevant items found in the top ``k``.
+
+    Queries without relevant items score 0 (with a :class:`ClassicxWarning`).
+    For the caption-retrieval "R@K" (a hit if *any* relevant item is in the
+    top K) see :func:`caption_recall`.
+
+    Parameters
+    ----------
+    ranking : array-like of int, shape (n_queries, n_ranked)
+    relevance : array-like of bool, shape (n_queries, n_gallery)
+    k : int
+    average : bool, default=True
+        Return the mean over queries rather than one value per query.
+
+    Returns
+    -------
+    float or ndarray of shape (n_queries,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.metrics import recall_at_k
+    >>> recall_at_k([[2, 1, 0]], np.array([[True, False, True]]), k=2)
+    0.5
+    """
+    h, rel = hits(ranking, relevance)
+    n_relevant = rel.sum(axis=1)
+    _warn_no_relevant(n_relevant)
+    found = h[:, : _check_k(k, h.shape[1])].sum(axis=1)
+    r = np.divide(found, n_relevant, out=np.zeros(len(h)), where=n_relevant > 0)
+    return float(r.mean()) if average else r
+
+
+def chance_average_precision(relevance: Any, average: bool = False) -> float | np.ndarray:
+    """Exact expected AP of a uniformly random ranking of the whole gallery.
+
+    For a gallery of ``N`` items of which ``R`` are relevant (Bestgen, 2015):
+
+    ``E[AP] = (1/N) * (H_N + (R - 1) / (N - 1) * (N - H_N))``, with ``H_N``
+    the N-th harmonic number (and ``E[AP] = 1`` when ``N = 1``). It is close
+    to, but above, the fraction ``R/N`` of relevant items; report it next to
+    MAP as the chance level.
+
+    Parameters
+    ----------
+    relevance : array-like of bool, shape (n_queries, n_gallery)
+    average : bool, default=False
+        Return the mean over queries (the chance level of MAP).
+
+    Returns
+    -------
+    ndarray of shape (n_queries,) or float
+        Queries without relevant items get 0 (as in :func:`average_precision`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.metrics import chance_average_precision
+    >>> chance_average_precision(np.array([[True, False]]))  # rankings AB, BA: (1 + 1/2) / 2
+    array([0.75])
+    """
+    rel = check_relevance(relevance)
+    n = rel.shape[1]
+    r = rel.sum(axis=1).astype(np.float64)
+    _warn_no_relevant(r)
+    harmonic = float(np.sum(1.0 / np.arange(1, n + 1)))
+    if n == 1:
+        expected = r.copy()
+    else:
+        expected = (harmonic + (r - 1) / (n - 1) * (n - harmonic)) / n
+    expected[r == 0] = 0.0
+    return float(expected.mean()) if average else expected

@@ -1,0 +1,437 @@
+"""The cross-modal retriever: image features + text features + shared subspace + searcher."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from ._utils import check_paired
+from .base import ClassicxEstimator
+from .exceptions import EmptyInputError, InputError, NotFittedError, ShapeMismatchError
+from .image import BagOfVisualWords
+from .metrics import (
+    chance_average_precision,
+    mean_average_precision,
+    precision_at_k,
+    relevance_from_labels,
+)
+from .search import ExactSearcher
+from .subspace import RegularizedCCA
+from .text import TfidfLSA
+
+__all__ = ["CrossModalRetriever", "Hit", "RetrievalReport"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result of a search.
+
+    Attributes
+    ----------
+    rank : int
+        1 for the best match.
+    index : int
+        Row of the item in the gallery.
+    id : str
+        The gallery item's id.
+    score : float
+        Similarity to the query (higher is better).
+    content : str
+        The text itself for a text gallery; the image's description (its path
+        for images read from files) for an image gallery.
+    """
+
+    rank: int
+    index: int
+    id: str
+    score: float
+    content: str
+
+
+@dataclass
+class RetrievalReport:
+    """Retrieval quality in both directions, as returned by :meth:`CrossModalRetriever.evaluate`.
+
+    ``map_*`` is mean average precision over the full ranking of the other
+    modality; ``precision_*`` is precision at ``k``; ``chance_*`` is the MAP
+    a uniformly random ranking would have on the same relevance.
+    """
+
+    map_image_to_text: float
+    map_text_to_image: float
+    precision_image_to_text: float
+    precision_text_to_image: float
+    chance_image_to_text: float
+    chance_text_to_image: float
+    k: int
+    n_queries: int
+    relevance: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a plain dict (JSON-serialisable)."""
+        return asdict(self)
+
+    def to_table(self) -> str:
+        """The report as a small fixed-width table."""
+        rows = [
+            ("", "image→text", "text→image"),
+            ("MAP", f"{self.map_image_to_text:.4f}", f"{self.map_text_to_image:.4f}"),
+            (f"P@{self.k}", f"{self.precision_image_to_text:.4f}", f"{self.precision_text_to_image:.4f}"),
+            ("chance MAP", f"{self.chance_image_to_text:.4f}", f"{self.chance_text_to_image:.4f}"),
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+        lines.append(f"({self.n_queries} queries each way; relevant = {self.relevance})")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_table()
+
+
+def _accepts(func: Any, name: str) -> bool:
+    return name in inspect.signature(func).parameters
+
+
+def _default_descriptions(images: Sequence[Any]) -> list[str]:
+    return [
+        str(item) if isinstance(item, (str, Path)) else f"image #{i}" for i, item in enumerate(images)
+    ]
+
+
+class CrossModalRetriever(ClassicxEstimator):
+    """Image↔text retrieval through a learned shared subspace.
+
+    The retriever composes four replaceable stages:
+
+    ``image_features``  images → vectors (default :class:`~classicx.image.BagOfVisualWords`, SIFT, 256 words)
+    ``text_features``   texts → vectors (default :class:`~classicx.text.TfidfLSA`)
+    ``aligner``         both → one shared space (default :class:`~classicx.subspace.RegularizedCCA`)
+    ``searcher``        ranks a gallery for each query (default :class:`~classicx.search.ExactSearcher`, cosine)
+
+    After :meth:`fit`, the training images and texts form the search gallery;
+    :meth:`index` replaces it with another collection. :meth:`evaluate` ranks
+    the whole evaluation set of the other modality for every query (the
+    protocol of Rasiwasia et al. 2010) and reports MAP and precision@k.
+
+    Parameters
+    ----------
+    image_features : transformer, default=None
+        Maps a sequence of images (paths, arrays or encoded bytes) to an array.
+        ``None`` means ``BagOfVisualWords(descriptor="sift", n_words=256)``.
+    text_features : transformer, default=None
+        Maps a sequence of strings to an array. ``None`` means ``TfidfLSA()``.
+    aligner : two-view estimator, default=None
+        ``fit(X, Y, labels=None)``, ``transform(X)``, ``transform_y(Y)``.
+        ``None`` means ``RegularizedCCA(n_components=16)``.
+    searcher : searcher, default=None
+        ``fit(gallery)``, ``search(queries, k)``. ``None`` means
+        ``ExactSearcher(metric="cosine")``.
+    n_jobs : int, default=None
+        Passed to every stage that has an ``n_jobs`` parameter left at ``None``.
+    verbose : bool, default=True
+        Show progress bars; passed like ``n_jobs``.
+    random_state : int, default=None
+        Passed like ``n_jobs`` to stages whose ``random_state`` is ``None``.
+
+    Attributes
+    ----------
+    image_features_, text_features_, aligner_ : fitted clones of the stages
+    image_gallery_, text_gallery_ : fitted searchers over the gallery images and texts
+    image_ids_, text_ids_ : list of str, ids of the gallery items
+    image_descriptions_, gallery_texts_ : list of str, shown in :class:`Hit` results
+    image_labels_, text_labels_ : ndarray or None, labels of the gallery items
+
+    See Also
+    --------
+    classicx.subspace.RegularizedCCA, classicx.search.ExactSearcher
+
+    Examples
+    --------
+    >>> from classicx import CrossModalRetriever, datasets
+    >>> data = datasets.load_synthetic(n_train=120, n_test=40, random_state=0)
+    >>> model = CrossModalRetriever(verbose=False, random_state=0)
+    >>> model = model.fit(data.train.images, data.train.texts, labels=data.train.labels)
+    >>> hits = model.search_text("a red circle", k=3)
+    >>> len(hits), hits[0].rank
+    (3, 1)
+    >>> report = model.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
+    >>> 0.0 <= report.map_image_to_text <= 1.0
+    True
+    """
+
+    def __init__(
+        self,
+        image_features: Any = None,
+        text_features: Any = None,
+        aligner: Any = None,
+        searcher: Any = None,
+        n_jobs: int | None = None,
+        verbose: bool = True,
+        random_state: int | None = None,
+    ) -> None:
+        self.image_features = image_features
+        self.text_features = text_features
+        self.aligner = aligner
+        self.searcher = searcher
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ stages
+    def _stage(self, given: Any, default: Any) -> Any:
+        stage = clone(default if given is None else given)
+        params = stage.get_params(deep=False)
+        shared = {"n_jobs": self.n_jobs, "random_state": self.random_state}
+        updates = {k: v for k, v in shared.items() if k in params and params[k] is None and v is not None}
+        if "verbose" in params and not self.verbose:
+            updates["verbose"] = False
+        return stage.set_params(**updates) if updates else stage
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "aligner_"):
+            raise NotFittedError(
+                "this CrossModalRetriever is not fitted yet: call fit(images, texts) first"
+            )
+
+    # -------------------------------------------------------------------- fit
+    def fit(
+        self,
+        images: Sequence[Any],
+        texts: Sequence[str],
+        labels: Any = None,
+        *,
+        ids: Sequence[str] | None = None,
+        descriptions: Sequence[str] | None = None,
+    ) -> "CrossModalRetriever":
+        """Learn features and the shared space from paired images and texts.
+
+        Parameters
+        ----------
+        images : sequence of paths, arrays or bytes
+            Row ``i`` is paired with ``texts[i]``.
+        texts : sequence of str
+        labels : array-like of shape (n,) or (n, n_labels), default=None
+            Category indices (or a 0/1 multi-label indicator); used by
+            supervised aligners and kept as gallery labels.
+        ids : sequence of str, default=None
+            Pair ids for the gallery; default ``"0"``, ``"1"``, ...
+        descriptions : sequence of str, default=None
+            How gallery images are shown in results; default their paths.
+
+        Returns
+        -------
+        self
+        """
+        check_paired(len(images), len(texts))
+        labels = None if labels is None else np.asarray(labels)
+        if labels is not None and len(labels) != len(images):
+            raise ShapeMismatchError(f"labels has {len(labels)} rows but there are {len(images)} pairs")
+        self.image_features_ = self._stage(self.image_features, BagOfVisualWords(descriptor="sift", n_words=256))
+        self.text_features_ = self._stage(self.text_features, TfidfLSA())
+        self.aligner_ = self._stage(self.aligner, RegularizedCCA(n_components=16))
+        logger.info("extracting image features for %d images", len(images))
+        X = self.image_features_.fit_transform(images)
+        logger.info("extracting text features for %d texts", len(texts))
+        Y = self.text_features_.fit_transform(list(texts))
+        if _accepts(self.aligner_.fit, "labels"):
+            self.aligner_.fit(X, Y, labels=labels)
+        else:
+            self.aligner_.fit(X, Y)
+        self._set_gallery(
+            self.aligner_.transform(X),
+            self.aligner_.transform_y(Y),
+            texts,
+            labels,
+            ids,
+            descriptions if descriptions is not None else _default_descriptions(images),
+        )
+        return self
+
+    def _set_gallery(self, image_vectors, text_vectors, texts, labels, ids, descriptions) -> None:
+        n = len(texts)
+        ids = [str(i) for i in range(n)] if ids is None else [str(i) for i in ids]
+        if len(ids) != n or len(descriptions) != n:
+            raise ShapeMismatchError(f"ids and descriptions need {n} entries, got {len(ids)} and {len(descriptions)}")
+        self.image_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(image_vectors)
+        self.text_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(text_vectors)
+        self.image_ids_ = list(ids)
+        self.text_ids_ = list(ids)
+        self.image_descriptions_ = [str(d) for d in descriptions]
+        self.gallery_texts_ = [str(t) for t in texts]
+        self.image_labels_ = labels
+        self.text_labels_ = labels
+
+    def index(
+        self,
+        images: Sequence[Any] | None = None,
+        texts: Sequence[str] | None = None,
+        *,
+        image_ids: Sequence[str] | None = None,
+        text_ids: Sequence[str] | None = None,
+        image_labels: Any = None,
+        text_labels: Any = None,
+        descriptions: Sequence[str] | None = None,
+    ) -> "CrossModalRetriever":
+        """Replace the search gallery of one or both modalities.
+
+        Images given here are what :meth:`search_text` returns; texts are what
+        :meth:`search_image` returns. A modality left at ``None`` keeps its
+        current gallery. The learned features and subspace are unchanged.
+
+        Returns
+        -------
+        self
+        """
+        self._check_fitted()
+        if images is not None:
+            if len(images) == 0:
+                raise EmptyInputError("index(images=...) got an empty collection")
+            vectors = self.transform_images(images)
+            self.image_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(vectors)
+            self.image_ids_ = [str(i) for i in (range(len(images)) if image_ids is None else image_ids)]
+            self.image_descriptions_ = [str(d) for d in (descriptions or _default_descriptions(images))]
+            self.image_labels_ = None if image_labels is None else np.asarray(image_labels)
+            self._check_lengths("images", len(images), self.image_ids_, self.image_descriptions_, self.image_labels_)
+        if texts is not None:
+            if len(texts) == 0:
+                raise EmptyInputError("index(texts=...) got an empty collection")
+            vectors = self.transform_texts(texts)
+            self.text_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(vectors)
+            self.text_ids_ = [str(i) for i in (range(len(texts)) if text_ids is None else text_ids)]
+            self.gallery_texts_ = [str(t) for t in texts]
+            self.text_labels_ = None if text_labels is None else np.asarray(text_labels)
+            self._check_lengths("texts", len(texts), self.text_ids_, self.gallery_texts_, self.text_labels_)
+        return self
+
+    @staticmethod
+    def _check_lengths(what: str, n: int, *columns: Any) -> None:
+        for column in columns:
+            if column is not None and len(column) != n:
+                raise ShapeMismatchError(f"{len(column)} ids/labels/descriptions given for {n} {what}")
+
+    # -------------------------------------------------------------- transform
+    def transform_images(self, images: Sequence[Any]) -> np.ndarray:
+        """Project images into the shared space, shape (n_images, n_components)."""
+        self._check_fitted()
+        return self.aligner_.transform(self.image_features_.transform(images))
+
+    def transform_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Project texts into the shared space, shape (n_texts, n_components)."""
+        self._check_fitted()
+        if isinstance(texts, str):
+            raise InputError("transform_texts expects a sequence of texts, got a single string")
+        return self.aligner_.transform_y(self.text_features_.transform(list(texts)))
+
+    # ----------------------------------------------------------------- search
+    def _hits(self, scores, indices, ids, contents) -> list[list[Hit]]:
+        return [
+            [
+                Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)])
+                for r, (s, i) in enumerate(zip(row_s, row_i))
+            ]
+            for row_s, row_i in zip(scores, indices)
+        ]
+
+    def search_text(self, text: str | Sequence[str], k: int = 10) -> list[Hit] | list[list[Hit]]:
+        """Rank the gallery images for a text query.
+
+        Parameters
+        ----------
+        text : str or sequence of str
+            One query, or several.
+        k : int, default=10
+            How many results per query.
+
+        Returns
+        -------
+        list of Hit, or a list of such lists when several queries are given.
+        """
+        self._check_fitted()
+        single = isinstance(text, str)
+        queries = self.transform_texts([text] if single else list(text))
+        scores, indices = self.image_gallery_.search(queries, k=min(k, len(self.image_ids_)))
+        hits = self._hits(scores, indices, self.image_ids_, self.image_descriptions_)
+        return hits[0] if single else hits
+
+    def search_image(self, image: Any, k: int = 10) -> list[Hit] | list[list[Hit]]:
+        """Rank the gallery texts for an image query.
+
+        Parameters
+        ----------
+        image : path, array or bytes, or a list of them
+            One query image, or a list of several.
+        k : int, default=10
+
+        Returns
+        -------
+        list of Hit, or a list of such lists when a list of images is given.
+        """
+        self._check_fitted()
+        single = not isinstance(image, list)
+        queries = self.transform_images([image] if single else image)
+        scores, indices = self.text_gallery_.search(queries, k=min(k, len(self.text_ids_)))
+        hits = self._hits(scores, indices, self.text_ids_, self.gallery_texts_)
+        return hits[0] if single else hits
+
+    # --------------------------------------------------------------- evaluate
+    def evaluate(
+        self,
+        images: Sequence[Any],
+        texts: Sequence[str],
+        labels: Any = None,
+        *,
+        k: int = 10,
+    ) -> RetrievalReport:
+        """Rank one modality of an evaluation set by the other and score it.
+
+        Every image queries all ``texts`` and every text queries all
+        ``images``. With ``labels``, an item is relevant when its category
+        equals the query's (or, for 0/1 multi-label rows, when they share a
+        label); without, only the paired item is relevant.
+
+        Returns
+        -------
+        RetrievalReport
+        """
+        check_paired(len(images), len(texts))
+        image_vectors = self.transform_images(images)
+        text_vectors = self.transform_texts(texts)
+        if labels is None:
+            relevance = np.eye(len(texts), dtype=bool)
+            kind = "the paired item"
+        else:
+            labels = np.asarray(labels)
+            if len(labels) != len(texts):
+                raise ShapeMismatchError(f"labels has {len(labels)} rows but there are {len(texts)} pairs")
+            relevance = relevance_from_labels(labels, labels)
+            kind = "same label"
+        stage = self._stage(self.searcher, ExactSearcher(metric="cosine"))
+        _, i2t = clone(stage).fit(text_vectors).search(image_vectors, k=None)
+        _, t2i = clone(stage).fit(image_vectors).search(text_vectors, k=None)
+        k = min(k, len(texts))
+        return RetrievalReport(
+            map_image_to_text=float(mean_average_precision(i2t, relevance)),
+            map_text_to_image=float(mean_average_precision(t2i, relevance.T)),
+            precision_image_to_text=float(np.mean(precision_at_k(i2t, relevance, k))),
+            precision_text_to_image=float(np.mean(precision_at_k(t2i, relevance.T, k))),
+            chance_image_to_text=float(np.mean(chance_average_precision(relevance))),
+            chance_text_to_image=float(np.mean(chance_average_precision(relevance.T))),
+            k=k,
+            n_queries=len(texts),
+            relevance=kind,
+        )
+
+    def score(self, images: Sequence[Any], texts: Sequence[str], labels: Any = None) -> float:
+        """Mean of image→text and text→image MAP (for ``GridSearchCV``)."""
+        report = self.evaluate(images, texts, labels)
+        return (report.map_image_to_text + report.map_text_to_image) / 2

@@ -1,0 +1,73 @@
+"""Running top-k selection over score blocks, with ties broken by the smaller index.
+
+numpy has no "top-k of a stream of blocks" and ``np.argpartition`` breaks ties
+arbitrarily, so the selection is written here on top of numpy primitives.
+The gallery is visited in increasing index order, which keeps the tie rule
+cheap: an item of a later block that only *equals* the current k-th best score
+has a larger index than everything already kept, so it can never enter, and
+the scan needs a strict ``>`` against the running threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Index of an empty slot; sorts after every real index when scores tie at -inf.
+EMPTY = np.iinfo(np.int64).max
+
+
+class RunningTopK:
+    """The best ``k`` (score, index) pairs seen so far for each of ``n_rows`` queries."""
+
+    def __init__(self, n_rows: int, k: int, dtype: np.dtype) -> None:
+        self.k = k
+        self.scores = np.full((n_rows, k), -np.inf, dtype=dtype)
+        self.indices = np.full((n_rows, k), EMPTY, dtype=np.int64)
+
+    def push(self, block: np.ndarray, offset: int) -> None:
+        """Offer ``block`` (n_rows, c) whose column j is gallery item ``offset + j``."""
+        k, c = self.k, block.shape[1]
+        threshold = self.scores[:, -1]
+        if np.isneginf(threshold).any() and k < c:
+            # Not yet k items kept: restrict candidates to the block's own top k
+            # (ties included), so the first block does not flood the merge.
+            kth = np.partition(block, c - k, axis=1)[:, c - k]
+            rows = np.flatnonzero(np.isneginf(threshold))
+            cand = block > threshold[:, None]
+            cand[rows] &= block[rows] >= kth[rows, None]
+        else:
+            # Most rows gain nothing from a block once the scan is under way; a
+            # max() pass finds the few that do before any mask is built.
+            active = np.flatnonzero(block.max(axis=1) > threshold)
+            if len(active) == 0:
+                return
+            sub = block[active]
+            r, cols = np.nonzero(sub > threshold[active, None])
+            self._merge(active[r], cols, sub[r, cols], offset)
+            return
+        r, cols = np.nonzero(cand)
+        if len(r):
+            self._merge(r, cols, block[r, cols], offset)
+
+    def _merge(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, offset: int) -> None:
+        # rows come sorted (np.nonzero is row-major); pad each row's candidates
+        # into a dense matrix, append the kept items and sort every row at once.
+        uniq, starts, counts = np.unique(rows, return_index=True, return_counts=True)
+        width = int(counts.max())
+        slot = np.arange(len(rows)) - np.repeat(starts, counts)
+        line = np.repeat(np.arange(len(uniq)), counts)
+        cand_s = np.full((len(uniq), width), -np.inf, dtype=self.scores.dtype)
+        cand_i = np.full((len(uniq), width), EMPTY, dtype=np.int64)
+        cand_s[line, slot] = vals
+        cand_i[line, slot] = cols + offset
+        all_s = np.concatenate([self.scores[uniq], cand_s], axis=1)
+        all_i = np.concatenate([self.indices[uniq], cand_i], axis=1)
+        order = np.lexsort((all_i, -all_s), axis=1)[:, : self.k]
+        self.scores[uniq] = np.take_along_axis(all_s, order, axis=1)
+        self.indices[uniq] = np.take_along_axis(all_i, order, axis=1)
+
+
+def sort_rows(scores: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort each row by score descending, then index ascending."""
+    order = np.lexsort((indices, -scores), axis=1)
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(indices, order, axis=1)

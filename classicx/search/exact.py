@@ -1,0 +1,171 @@
+"""Exact (brute-force) k-nearest-neighbour search, the reference for every other backend."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from .._utils import progress
+from ..exceptions import InputError
+from ._topk import RunningTopK, sort_rows
+from .base import BaseSearcher
+from .similarity import get_measure
+
+__all__ = ["ExactSearcher"]
+
+logger = logging.getLogger(__name__)
+
+
+class ExactSearcher(BaseSearcher):
+    """Exact k-NN search: blocks of queries against blocks of the gallery through BLAS.
+
+    The gallery is scanned in blocks of ``chunk_size`` rows; each block of at
+    most ``batch_size`` queries is scored against it with one matrix product
+    (one ``scipy.spatial.distance.cdist`` call for Jensen-Shannon) and the
+    running top ``k`` is kept by a partial selection. Working memory is
+    therefore about ``batch_size * chunk_size`` scores, whatever the sizes of
+    the gallery and the query set (``k=None`` needs one full gallery row per
+    query in the batch instead).
+
+    Parameters
+    ----------
+    metric : str, default="cosine"
+        ``"inner_product"``, ``"cosine"``, ``"correlation"``, ``"euclidean"``,
+        ``"cosine_distance"``, ``"kl"`` or ``"jensenshannon"``; see
+        :mod:`classicx.search.similarity` for the definitions. Distances and
+        divergences are negated so that every score is higher-is-better.
+    chunk_size : int, default=4096
+        Gallery rows scored per block.
+    batch_size : int, default=1024
+        Queries scored per block.
+    dtype : str or numpy dtype, default="float32"
+        Precision of the stored gallery and of the products (``"float64"`` for
+        full precision). Stored as a string so that the searcher can be saved.
+    verbose : bool, default=False
+        Show a progress bar over query batches.
+
+    Attributes
+    ----------
+    gallery_ : ndarray of shape (n_gallery, n_features)
+        The gallery as prepared for the metric (unit-normalised for cosine,
+        centred and normalised for correlation, log-probabilities for KL,
+        probabilities for Jensen-Shannon, unchanged otherwise).
+    labels_ : ndarray or None
+        Gallery labels given to ``fit``/``add``.
+    metric_ : str
+        The metric the gallery was prepared for.
+    n_items_ : int
+        Gallery size (also ``len(searcher)``).
+    n_features_in_ : int
+
+    Notes
+    -----
+    Ties are broken by gallery index: among items with equal scores the one
+    with the smaller index comes first, whatever the chunk size. The scores
+    returned for ``euclidean``, ``cosine_distance`` and ``kl`` are computed
+    from the ranking key after selection, in ``dtype`` precision.
+
+    See Also
+    --------
+    classicx.search.FaissSearcher, classicx.search.HnswlibSearcher,
+    classicx.search.AnnoySearcher : approximate backends with the same interface.
+    classicx.search.make_searcher : build any searcher from a spec string.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.search import ExactSearcher
+    >>> gallery = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> searcher = ExactSearcher(metric="cosine").fit(gallery)
+    >>> scores, indices = searcher.search(np.array([[2.0, 0.1]]), k=2)
+    >>> indices
+    array([[0, 2]])
+    >>> len(searcher)
+    3
+    """
+
+    def __init__(
+        self,
+        metric: str = "cosine",
+        chunk_size: int = 4096,
+        batch_size: int = 1024,
+        dtype: str = "float32",
+        verbose: bool = False,
+    ) -> None:
+        self.metric = metric
+        self.chunk_size = chunk_size
+        self.batch_size = batch_size
+        self.dtype = dtype
+        self.verbose = verbose
+
+    def _dtype(self) -> np.dtype:
+        dtype = np.dtype(self.dtype)
+        if dtype.kind != "f":
+            raise InputError(f"dtype must be a floating-point type; got {self.dtype!r}")
+        return dtype
+
+    def _validate_params(self) -> None:
+        get_measure(self.metric)
+        for name in ("chunk_size", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise InputError(f"{name} must be a positive integer; got {value!r}")
+
+    def _build(self, gallery: np.ndarray) -> None:
+        measure = get_measure(self.metric)
+        self.gallery_ = np.ascontiguousarray(measure.prepare_gallery(gallery, "gallery"), dtype=self._dtype())
+
+    def _extend(self, vectors: np.ndarray) -> None:
+        measure = get_measure(self.metric_)
+        prepared = measure.prepare_gallery(vectors, "vectors").astype(self._dtype(), copy=False)
+        self.gallery_ = np.concatenate([self.gallery_, prepared])
+
+    def _search(
+        self, queries: np.ndarray, k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        measure = get_measure(self.metric_)
+        dtype = self._dtype()
+        Q = np.ascontiguousarray(measure.prepare_queries(queries, "queries"), dtype=dtype)
+        G = self.gallery_.astype(dtype, copy=False)
+        n, chunk = len(G), int(self.chunk_size)
+        # A large k makes the running merge costlier than sorting whole rows.
+        full_rows = 4 * k > min(chunk, n)
+        batch = int(self.batch_size)
+        if full_rows:
+            batch = max(1, min(batch, (batch * chunk) // n))
+        scores = np.empty((len(Q), k), dtype=dtype)
+        indices = np.empty((len(Q), k), dtype=np.int64)
+        starts = range(0, len(Q), batch)
+        for start in progress(starts, total=len(starts), desc="search", verbose=self.verbose):
+            Qb = Q[start : start + batch]
+            if full_rows:
+                keys, idx = self._full_rows(Qb, G, k, mask, measure)
+            else:
+                keys, idx = self._chunked(Qb, G, k, mask, measure)
+            out = slice(start, start + len(Qb))
+            scores[out], indices[out] = sort_rows(measure.finalize(keys, Qb).astype(dtype, copy=False), idx)
+        return scores, indices
+
+    def _chunked(self, Qb, G, k, mask, measure):
+        n, chunk = len(G), int(self.chunk_size)
+        top = RunningTopK(len(Qb), k, Qb.dtype)
+        buffer = np.empty((len(Qb), min(chunk, n)), dtype=Qb.dtype)
+        for g0 in range(0, n, chunk):
+            Gc = G[g0 : g0 + chunk]
+            keys = measure.block(Qb, Gc, buffer[:, : len(Gc)])
+            if mask is not None:
+                keys[:, ~mask[g0 : g0 + chunk]] = -np.inf
+            top.push(keys, g0)
+        return top.scores, top.indices
+
+    def _full_rows(self, Qb, G, k, mask, measure):
+        n, chunk = len(G), int(self.chunk_size)
+        keys = np.empty((len(Qb), n), dtype=Qb.dtype)
+        for g0 in range(0, n, chunk):
+            measure.block(Qb, G[g0 : g0 + chunk], keys[:, g0 : g0 + chunk])
+        if mask is not None:
+            keys[:, ~mask] = -np.inf
+        # A stable sort of the negated keys keeps equal scores in index order.
+        order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(keys, order, axis=1), order

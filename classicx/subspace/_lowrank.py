@@ -1,0 +1,376 @@
+"""Explicit (approximate) kernel feature maps and streamed moments.
+
+A kernel aligner works on a feature map :math:`\\phi` with
+:math:`\\phi(x)^\\top \\phi(y) \\approx k(x, y)`: it centres the features with
+the training mean and then solves a linear problem on their covariances.
+This module builds such maps without ever forming an ``n x n`` matrix
+(except ``method="exact"``, meant for small ``n``):
+
+``"nystrom"``
+    ``n_components`` landmarks drawn uniformly from the training rows;
+    :math:`\\phi(x) = K_{mm}^{-1/2} k(x, Z)` (Williams & Seeger 2001).
+``"icd"``
+    Pivoted incomplete Cholesky decomposition (Fine & Scheinberg 2001;
+    Bach & Jordan 2002): greedy pivots with the largest residual diagonal,
+    :math:`K \\approx G G^\\top`, and :math:`\\phi(x) = L^{-1} k(x, Z_P)` where
+    :math:`L` is the pivot block of :math:`G`, so training rows map exactly to
+    the rows of :math:`G`. O(n m^2) time and O(n m) memory.
+``"rff"``
+    Random Fourier features for ``"rbf"`` (Rahimi & Recht 2007, drawn with
+    :class:`sklearn.kernel_approximation.RBFSampler`) and the explicit
+    sampled map of :class:`sklearn.kernel_approximation.AdditiveChi2Sampler`
+    for ``"additive_chi2"`` (Vedaldi & Zisserman 2012).
+``"exact"``
+    Every training row is a landmark: :math:`\\phi(x) = K^{-1/2} k(x, X)`
+    reproduces the kernel matrix exactly on the training rows (the empirical
+    kernel map), so linear algebra on :math:`\\phi` is exact kernel algebra.
+
+Kernel centring is done on the features (subtracting their training mean),
+once at fit and identically at transform: centred features give exactly the
+doubly centred kernel :math:`HKH` on the training rows and the matching
+centred kernel for new rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+from sklearn.base import TransformerMixin
+from sklearn.kernel_approximation import AdditiveChi2Sampler, RBFSampler
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._utils import progress
+from ..base import ClassicxEstimator
+from ..exceptions import InputError, NotFittedError, ShapeMismatchError
+from ._base import check_view
+from .kernels import HISTOGRAM_KERNELS, check_nonnegative, kernel_diagonal, pairwise_kernel, resolve_kernel_params
+
+__all__ = ["KernelFeatureMap", "feature_moments", "LOWRANK_METHODS"]
+
+logger = logging.getLogger(__name__)
+
+LOWRANK_METHODS = ("exact", "nystrom", "icd", "rff")
+# Eigenvalues (or residual diagonals) below this fraction of the largest are
+# numerical noise; inverting them would amplify rounding errors.
+_RANK_TOL = 1e-10
+
+
+class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
+    """Explicit feature map whose inner products approximate a kernel.
+
+    Parameters
+    ----------
+    kernel : str, default="rbf"
+        One of :data:`classicx.subspace.kernels.KERNELS`.
+    method : {"nystrom", "icd", "rff", "exact"}, default="nystrom"
+        How the map is built (see the module docstring). ``"rff"`` supports
+        ``"rbf"`` and ``"additive_chi2"`` only.
+    n_components : int, default=500
+        Rank of the approximation: landmarks for ``"nystrom"``, pivots for
+        ``"icd"``, random features for ``"rff"`` with ``"rbf"``; for
+        ``"additive_chi2"`` with ``"rff"`` it is the number of sampling steps
+        per feature (``sample_steps``, 1 to 3). Ignored by ``"exact"``.
+    gamma : float, optional
+        Kernel bandwidth; ``None`` uses the median heuristic (``rbf``, ``chi2``)
+        or ``1 / n_features`` (``polynomial``).
+    degree : int, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1.0
+        Constant of the polynomial kernel.
+    batch_size : int, default=4096
+        Rows evaluated at a time in :meth:`transform`, bounding memory at
+        ``batch_size * n_components`` numbers.
+    random_state : int, RandomState or None, default=None
+        Seeds landmarks, random features and the median-heuristic sample.
+
+    Attributes
+    ----------
+    kernel_params_ : dict
+        The kernel and its resolved parameters (``gamma`` filled in).
+    landmarks_ : ndarray or sparse matrix of shape (n_landmarks, n_features_in_), or None
+        Training rows the kernel is evaluated against (``None`` for ``"rff"``).
+    normalization_ : ndarray of shape (n_raw, n_components_), or None
+        Linear map applied to the raw features (kernel values to the landmarks,
+        or the random features); ``None`` means identity.
+    random_weights_, random_offset_ : ndarray or None
+        The random Fourier frequencies and phases (``"rff"`` with ``"rbf"``).
+    sample_steps_, sample_interval_ : int, float or None
+        The sampler settings (``"rff"`` with ``"additive_chi2"``).
+    n_components_ : int
+        Dimension of the output features (the numerical rank can make it
+        smaller than ``n_components``).
+    n_features_in_ : int
+
+    See Also
+    --------
+    KernelCCA, GramAlignment : aligners built on these maps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.subspace.kernels import pairwise_kernel
+    >>> X = np.random.default_rng(0).normal(size=(60, 3))
+    >>> fmap = KernelFeatureMap("rbf", method="exact").fit(X)
+    >>> F = fmap.transform(X)
+    >>> bool(np.allclose(F @ F.T, pairwise_kernel(X, X, fmap.kernel_params_), atol=1e-6))
+    True
+    """
+
+    def __init__(
+        self,
+        kernel: str = "rbf",
+        method: str = "nystrom",
+        n_components: int = 500,
+        gamma: float | None = None,
+        degree: int = 3,
+        coef0: float = 1.0,
+        batch_size: int = 4096,
+        random_state: Any = None,
+    ) -> None:
+        self.kernel = kernel
+        self.method = method
+        self.n_components = n_components
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> "KernelFeatureMap":
+        """Choose landmarks / random features from the training rows ``X``."""
+        X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
+        if self.method not in LOWRANK_METHODS:
+            raise InputError(f"method must be one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
+        if self.method != "exact" and (
+            isinstance(self.n_components, bool) or not isinstance(self.n_components, (int, np.integer))
+            or self.n_components < 1
+        ):
+            raise InputError(f"n_components must be a positive integer; got {self.n_components!r}")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        params = resolve_kernel_params(X, self.kernel, self.gamma, self.degree, self.coef0, random_state=seed)
+        self.kernel_params_ = params
+        self.n_features_in_ = int(X.shape[1])
+        self.landmarks_ = None
+        self.normalization_ = None
+        self.random_weights_ = None
+        self.random_offset_ = None
+        self.sample_steps_ = None
+        self.sample_interval_ = None
+        if self.method == "rff":
+            self._fit_random_features(X, params, rng)
+        elif self.method == "icd":
+            self._fit_icd(X, params)
+        else:
+            n = X.shape[0]
+            if self.method == "exact":
+                rows = np.arange(n)
+            else:
+                rows = np.sort(rng.choice(n, min(int(self.n_components), n), replace=False))
+            self.landmarks_ = X[rows]
+            self.normalization_ = _inverse_sqrt(pairwise_kernel(self.landmarks_, self.landmarks_, params))
+        self.n_components_ = int(self._output_dim())
+        return self
+
+    def _fit_random_features(self, X: Any, params: dict, rng: np.random.RandomState) -> None:
+        kernel = params["kernel"]
+        if kernel == "rbf":
+            sampler = RBFSampler(gamma=params["gamma"], n_components=int(self.n_components), random_state=rng)
+            sampler.fit(X)
+            self.random_weights_ = np.asarray(sampler.random_weights_, dtype=np.float64)
+            self.random_offset_ = np.asarray(sampler.random_offset_, dtype=np.float64)
+        elif kernel == "additive_chi2":
+            steps = int(self.n_components)
+            if not 1 <= steps <= 3:
+                raise InputError(
+                    "with method='rff' and the additive_chi2 kernel, n_components is the number of "
+                    f"sampling steps of AdditiveChi2Sampler (1, 2 or 3); got {steps}"
+                )
+            # scikit-learn's own defaults for 1-3 steps, stored so that a saved model keeps
+            # its features even if those defaults change.
+            self.sample_steps_ = steps
+            self.sample_interval_ = {1: 0.8, 2: 0.5, 3: 0.4}[steps]
+        else:
+            raise InputError(
+                f"method='rff' supports the 'rbf' and 'additive_chi2' kernels; got {kernel!r} "
+                "(use method='nystrom' or 'icd')"
+            )
+
+    def _fit_icd(self, X: Any, params: dict) -> None:
+        # Hand-written: neither scipy nor scikit-learn offers a pivoted incomplete Cholesky
+        # that evaluates kernel columns on demand (scipy's cholesky needs the full matrix).
+        n = X.shape[0]
+        rank = min(int(self.n_components), n)
+        residual = kernel_diagonal(X, params).astype(np.float64)
+        threshold = _RANK_TOL * max(float(residual.max()), np.finfo(float).tiny)
+        G = np.zeros((n, rank))
+        pivots: list[int] = []
+        for j in range(rank):
+            p = int(np.argmax(residual))
+            if residual[p] <= threshold:
+                break
+            column = pairwise_kernel(X, X[p : p + 1], params)[:, 0]
+            g = (column - G[:, :j] @ G[p, :j]) / np.sqrt(residual[p])
+            G[:, j] = g
+            pivots.append(p)
+            residual = np.maximum(residual - g * g, 0.0)
+            residual[pivots] = 0.0
+        r = len(pivots)
+        if r == 0:
+            raise InputError("the kernel matrix of the view is zero: the view carries no information")
+        L = G[pivots, :r]
+        self.landmarks_ = X[np.asarray(pivots)]
+        self.normalization_ = la.solve_triangular(L, np.eye(r), lower=True).T
+
+    def _output_dim(self) -> int:
+        if self.normalization_ is not None:
+            return self.normalization_.shape[1]
+        if self.random_weights_ is not None:
+            return self.random_weights_.shape[1]
+        return self.n_features_in_ * (2 * self.sample_steps_ - 1)
+
+    def _check_fitted(self) -> None:
+        try:
+            check_is_fitted(self, "kernel_params_")
+        except Exception:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X) first") from None
+
+    def _raw(self, X: Any) -> np.ndarray:
+        if self.landmarks_ is not None:
+            return pairwise_kernel(X, self.landmarks_, self.kernel_params_)
+        if self.random_weights_ is not None:
+            D = self.random_weights_.shape[1]
+            proj = X @ self.random_weights_
+            return np.cos(np.asarray(proj) + self.random_offset_) * np.sqrt(2.0 / D)
+        sampler = AdditiveChi2Sampler(sample_steps=self.sample_steps_, sample_interval=self.sample_interval_)
+        out = sampler.fit(X[:1]).transform(X)
+        return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=np.float64)
+
+    def iter_batches(self, X: Any, verbose: bool = False, desc: str = "kernel features"):
+        """Yield ``(start, features)`` for consecutive row batches of ``X``."""
+        self._check_fitted()
+        X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
+        if X.shape[1] != self.n_features_in_:
+            raise ShapeMismatchError(
+                f"X has {X.shape[1]} features, but the kernel map was fitted with {self.n_features_in_}"
+            )
+        if self.kernel_params_["kernel"] in HISTOGRAM_KERNELS:
+            check_nonnegative(X, self.kernel_params_["kernel"])
+        step = max(int(self.batch_size), 1)
+        starts = range(0, X.shape[0], step)
+        for start in progress(starts, total=len(starts), desc=desc, verbose=verbose and len(starts) > 4):
+            raw = self._raw(X[start : start + step])
+            yield start, raw if self.normalization_ is None else raw @ self.normalization_
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Map ``X`` to its features, shape (n_samples, n_components_)."""
+        parts = [F for _, F in self.iter_batches(X)]
+        return np.vstack(parts)
+
+    def compose(self, weights: np.ndarray) -> "KernelFeatureMap":
+        """A copy of this map followed by the linear map ``weights`` (n_components_, k).
+
+        Aligners fold their projection into the map this way, so that the
+        fitted state keeps a (landmarks x k) matrix instead of (landmarks x rank).
+        """
+        self._check_fitted()
+        out = KernelFeatureMap(**self.get_params())
+        for name, value in vars(self).items():
+            if name.endswith("_") and not name.startswith("_"):
+                setattr(out, name, value)
+        out.normalization_ = weights if self.normalization_ is None else self.normalization_ @ weights
+        out.n_components_ = int(weights.shape[1])
+        return out
+
+
+def _inverse_sqrt(K: np.ndarray) -> np.ndarray:
+    """``U diag(s^-1/2)`` over the numerically non-zero eigenpairs of the PSD matrix ``K``."""
+    s, U = la.eigh(K)
+    keep = s > _RANK_TOL * max(float(s[-1]), np.finfo(float).tiny)
+    if not keep.any():
+        raise InputError("the kernel matrix of the view is zero: the view carries no information")
+    return U[:, keep] / np.sqrt(s[keep])
+
+
+def feature_moments(
+    map_x: KernelFeatureMap | None,
+    X: Any,
+    map_y: KernelFeatureMap | None,
+    Y: Any,
+    indicator: np.ndarray | None = None,
+    batch_size: int = 4096,
+    verbose: bool = False,
+) -> dict:
+    """Means, covariances and cross-covariances of two feature views, streamed.
+
+    Features are produced batch by batch (``map=None`` means the raw view),
+    so memory is O(batch_size * m + m^2) whatever the number of rows.
+    Sums are taken around the first batch's mean, which keeps the one-pass
+    covariance accurate when the features have a large mean.
+
+    Returns
+    -------
+    dict with keys ``n``, ``mean_x``, ``mean_y``, ``cov_xx``, ``cov_yy``,
+    ``cov_xy`` and, with ``indicator`` (n, C), ``cov_xl``, ``cov_yl`` and
+    ``mean_l``. Covariances are normalised by ``n``.
+    """
+    n = X.shape[0]
+    step = max(int(batch_size), 1)
+
+    def batches(fmap, A, name):
+        if fmap is None:
+            for start in range(0, n, step):
+                block = A[start : start + step]
+                yield np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
+        else:
+            old = fmap.batch_size
+            fmap.batch_size = step
+            try:
+                for _, F in fmap.iter_batches(A, verbose=verbose, desc=f"kernel features ({name})"):
+                    yield F
+            finally:
+                fmap.batch_size = old
+
+    sums: dict[str, Any] = {}
+    shift: dict[str, np.ndarray] = {}
+    start = 0
+    for Fx, Fy in zip(batches(map_x, X, "X"), batches(map_y, Y, "Y")):
+        if not shift:
+            shift = {"x": Fx.mean(axis=0), "y": Fy.mean(axis=0)}
+            sums = {"x": 0.0, "y": 0.0, "xx": 0.0, "yy": 0.0, "xy": 0.0, "xl": 0.0, "yl": 0.0, "l": 0.0}
+        Dx, Dy = Fx - shift["x"], Fy - shift["y"]
+        sums["x"] = sums["x"] + Dx.sum(axis=0)
+        sums["y"] = sums["y"] + Dy.sum(axis=0)
+        sums["xx"] = sums["xx"] + Dx.T @ Dx
+        sums["yy"] = sums["yy"] + Dy.T @ Dy
+        sums["xy"] = sums["xy"] + Dx.T @ Dy
+        if indicator is not None:
+            Lb = indicator[start : start + len(Fx)]
+            sums["xl"] = sums["xl"] + Dx.T @ Lb
+            sums["yl"] = sums["yl"] + Dy.T @ Lb
+            sums["l"] = sums["l"] + Lb.sum(axis=0)
+        start += len(Fx)
+    mx, my = sums["x"] / n, sums["y"] / n
+    out = {
+        "n": n,
+        "mean_x": shift["x"] + mx,
+        "mean_y": shift["y"] + my,
+        "cov_xx": _symmetric(sums["xx"] / n - np.outer(mx, mx)),
+        "cov_yy": _symmetric(sums["yy"] / n - np.outer(my, my)),
+        "cov_xy": sums["xy"] / n - np.outer(mx, my),
+    }
+    if indicator is not None:
+        ml = sums["l"] / n
+        out["mean_l"] = ml
+        out["cov_xl"] = sums["xl"] / n - np.outer(mx, ml)
+        out["cov_yl"] = sums["yl"] / n - np.outer(my, ml)
+    return out
+
+
+def _symmetric(C: np.ndarray) -> np.ndarray:
+    return 0.5 * (C + C.T)

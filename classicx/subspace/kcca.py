@@ -1,0 +1,278 @@
+"""Regularised kernel canonical correlation analysis, exact or low-rank."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+from sklearn.utils import check_random_state
+
+from ..exceptions import InputError
+from ._base import BaseAligner, check_labels, check_n_components, check_views
+from ._lowrank import LOWRANK_METHODS, KernelFeatureMap, feature_moments
+
+__all__ = ["KernelCCA"]
+
+logger = logging.getLogger(__name__)
+
+# method="auto" solves exactly up to this many pairs (an n x n eigenproblem
+# takes a few seconds there) and uses the Nystroem approximation above it.
+_AUTO_EXACT_MAX = 2000
+
+
+def check_reg(value: Any, name: str) -> float:
+    """A shrinkage weight in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(f"{name} must be a number in [0, 1]; got {value!r}")
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"{name} must be in [0, 1] (a shrinkage weight); got {value}")
+    return value
+
+
+def whitener(cov: np.ndarray, reg: float, target: float) -> np.ndarray:
+    """``W`` (d, r) with ``W' ((1 - reg) C + reg * target * I) W = I`` on the range of ``C``.
+
+    Directions along which the data never varies are dropped (they carry no
+    correlation and get zero weight), as in :class:`RegularizedCCA`.
+    """
+    evals, evecs = scipy.linalg.eigh(cov)
+    top = float(evals[-1]) if len(evals) else 0.0
+    keep = evals > top * len(evals) * np.finfo(np.float64).eps if top > 0 else np.zeros(len(evals), bool)
+    evals, evecs = evals[keep][::-1], evecs[:, keep][:, ::-1]
+    return evecs / np.sqrt((1.0 - reg) * evals + reg * target)
+
+
+def cca_from_covariances(
+    Wx: np.ndarray, Wy: np.ndarray, cov_xy: np.ndarray, n_components: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Canonical weights from whiteners and the cross-covariance (SVD of the whitened cross-covariance).
+
+    Returns ``(A, B, correlations)``; signs make the largest-magnitude entry
+    of each column of ``A`` positive, ``B`` following so correlations stay positive.
+    """
+    T = Wx.T @ cov_xy @ Wy
+    U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")
+    k = n_components
+    A, B = Wx @ U[:, :k], Wy @ Vt[:k].T
+    signs = np.sign(A[np.argmax(np.abs(A), axis=0), np.arange(k)])
+    signs[signs == 0] = 1.0
+    return A * signs, B * signs, s[:k].astype(np.float64)
+
+
+class KernelCCA(BaseAligner):
+    """Regularised kernel CCA with an exact or a low-rank (Nyström, incomplete Cholesky, RFF) solver.
+
+    Each view is mapped by a feature map :math:`\\phi` with
+    :math:`\\phi(x)^\\top\\phi(x') \\approx k(x, x')` (see
+    :class:`KernelFeatureMap`), centred with its training mean, and regularised
+    CCA is solved on the features: maximise :math:`a^\\top C_{xy} b` subject to
+    :math:`a^\\top \\tilde C_{xx} a = b^\\top \\tilde C_{yy} b = 1`, where::
+
+        C~_xx = (1 - reg) C_xx + reg * trace(C_xx) * I
+
+    and :math:`C` are feature covariances. In the dual this is the classical
+    regularised KCCA (Hardoon et al. 2004) with constraint
+    :math:`\\alpha^\\top((1-r)K_c^2/(n-1) + r\\,\\bar k\\,K_c)\\alpha = 1`, where
+    :math:`K_c` is the centred kernel matrix and :math:`\\bar k = \\mathrm{tr}(K_c)/(n-1)`.
+    The shrinkage target :math:`\\mathrm{tr}(C)` (the mean centred self-similarity)
+    does not depend on the rank of the approximation, so the same ``reg`` gives
+    the same problem for every ``method`` and low-rank solutions converge to
+    the exact one as the rank grows.
+
+    With ``method="exact"`` the feature map is the empirical kernel map over
+    all training rows (``O(n^3)`` time, ``n x n`` memory: for small ``n``).
+    The low-rank methods never form an ``n x n`` matrix: features are produced
+    ``batch_size`` rows at a time and only their ``m x m`` moments are kept,
+    so memory is ``O(m^2 + batch_size * m)`` (plus ``n x m`` for ``"icd"``).
+
+    Kernel centring uses the training feature mean, stored and applied
+    identically at :meth:`transform`, so transforming the training data gives
+    exactly the fit-time projections (with zero mean).
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of canonical pairs.
+    kernel : str, default="rbf"
+        Kernel of ``X``: ``"linear"``, ``"rbf"``, ``"polynomial"``, ``"cosine"``,
+        ``"chi2"``, ``"additive_chi2"`` or ``"hellinger"`` (see
+        :mod:`classicx.subspace.kernels`).
+    kernel_y : str, optional
+        Kernel of ``Y``; ``None`` uses ``kernel``.
+    gamma, gamma_y : float, optional
+        Bandwidths of the ``X`` and ``Y`` kernels; ``None`` uses the median
+        heuristic (``rbf``, ``chi2``) or ``1 / n_features`` (``polynomial``).
+    degree : int, default=3
+        Degree of polynomial kernels.
+    coef0 : float, default=1.0
+        Constant of polynomial kernels.
+    reg : float, default=1e-3
+        Shrinkage in [0, 1] of each feature covariance toward
+        ``trace(C) * I``; ``reg_y`` overrides it for ``Y``. Kernel CCA without
+        regularisation overfits (correlations of 1), so keep it positive.
+    reg_y : float, optional
+    method : {"auto", "exact", "nystrom", "icd", "rff"}, default="auto"
+        ``"auto"`` is ``"exact"`` up to 2,000 pairs and ``"nystrom"`` above.
+        ``"rff"`` needs ``rbf`` or ``additive_chi2`` kernels.
+    rank : int, default=500
+        Rank of the low-rank approximations (landmarks, pivots or random
+        features). For ``"rff"`` with ``additive_chi2`` it is the number of
+        sampling steps (1 to 3).
+    batch_size : int, default=4096
+        Rows featurised at a time.
+    random_state : int, RandomState or None, default=None
+    verbose : bool, default=True
+        Show progress bars while featurising large inputs.
+
+    Attributes
+    ----------
+    x_map_, y_map_ : KernelFeatureMap
+        Feature maps with the canonical weights folded in: ``x_map_.transform(X)``
+        minus ``x_offset_`` is the projection.
+    x_offset_, y_offset_ : ndarray of shape (n_components,)
+        Projected training feature means (the kernel centring).
+    canonical_correlations_ : ndarray of shape (n_components,)
+        Regularised canonical correlations on the training pairs, decreasing.
+    method_ : str
+        The method used (``"auto"`` resolved).
+    x_rank_, y_rank_ : int
+        Dimensions of the (numerically non-degenerate) feature spaces.
+    n_features_in_, n_features_y_in_ : int
+
+    See Also
+    --------
+    RegularizedCCA : linear CCA (what the linear kernel reproduces).
+    KernelFeatureMap : the feature maps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.subspace.kcca import KernelCCA
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.uniform(-1, 1, size=(300, 1))
+    >>> X = np.hstack([z, rng.normal(size=(300, 2))])
+    >>> Y = np.hstack([z ** 2 + 0.05 * rng.normal(size=(300, 1)), rng.normal(size=(300, 1))])
+    >>> kcca = KernelCCA(n_components=1, kernel="rbf", reg=1e-3, random_state=0, verbose=False).fit(X, Y)
+    >>> bool(kcca.canonical_correlations_[0] > 0.9)
+    True
+    >>> kcca.transform(X[:5]).shape
+    (5, 1)
+    """
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        kernel: str = "rbf",
+        kernel_y: str | None = None,
+        gamma: float | None = None,
+        gamma_y: float | None = None,
+        degree: int = 3,
+        coef0: float = 1.0,
+        reg: float = 1e-3,
+        reg_y: float | None = None,
+        method: str = "auto",
+        rank: int = 500,
+        batch_size: int = 4096,
+        random_state: Any = None,
+        verbose: bool = True,
+    ) -> None:
+        self.n_components = n_components
+        self.kernel = kernel
+        self.kernel_y = kernel_y
+        self.gamma = gamma
+        self.gamma_y = gamma_y
+        self.degree = degree
+        self.coef0 = coef0
+        self.reg = reg
+        self.reg_y = reg_y
+        self.method = method
+        self.rank = rank
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "x_map_")
+
+    def _accept_sparse(self) -> bool:
+        return True
+
+    def _maps(self, n: int) -> tuple[str, KernelFeatureMap, KernelFeatureMap]:
+        method = self.method
+        if method == "auto":
+            method = "exact" if n <= _AUTO_EXACT_MAX else "nystrom"
+        if method not in LOWRANK_METHODS:
+            raise InputError(f"method must be 'auto' or one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
+        common = dict(method=method, n_components=self.rank, degree=self.degree, coef0=self.coef0,
+                      batch_size=self.batch_size)
+        map_x = KernelFeatureMap(self.kernel, gamma=self.gamma, random_state=int(seeds[0]), **common)
+        kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
+        map_y = KernelFeatureMap(kernel_y, gamma=self.gamma_y, random_state=int(seeds[1]), **common)
+        return method, map_x, map_y
+
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> "KernelCCA":
+        """Fit on the pairs ``(X[i], Y[i])``.
+
+        Parameters
+        ----------
+        X : array-like or sparse of shape (n_samples, n_features)
+        Y : array-like or sparse of shape (n_samples, n_features_y)
+        labels : ignored
+            Accepted (and validated) for a uniform aligner interface.
+
+        Returns
+        -------
+        self
+        """
+        X, Y = check_views(X, Y, dtype=np.float64, accept_sparse=True)
+        check_labels(labels, X.shape[0])
+        reg_x = check_reg(self.reg, "reg")
+        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
+        n = X.shape[0]
+        method, map_x, map_y = self._maps(n)
+        map_x.fit(X)
+        map_y.fit(Y)
+        logger.debug("KernelCCA: %s features of dimension %d and %d", method, map_x.n_components_, map_y.n_components_)
+        moments = feature_moments(map_x, X, map_y, Y, batch_size=self.batch_size, verbose=self.verbose)
+        # Unbiased (n - 1) covariances, as RegularizedCCA, so the linear kernel reproduces it exactly.
+        scale = n / (n - 1)
+        cov_xx, cov_yy, cov_xy = (moments[k] * scale for k in ("cov_xx", "cov_yy", "cov_xy"))
+        for name, cov, mean in (("X", cov_xx, moments["mean_x"]), ("Y", cov_yy, moments["mean_y"])):
+            # relative to the features' second moment, so that rounding noise is not mistaken for variance
+            if not np.trace(cov) > 1e-12 * (np.trace(cov) + mean @ mean):
+                raise InputError(f"{name} has no variance in kernel feature space: every row of {name} is the same")
+        Wx = whitener(cov_xx, reg_x, float(np.trace(cov_xx)))
+        Wy = whitener(cov_yy, reg_y, float(np.trace(cov_yy)))
+        k = check_n_components(
+            self.n_components,
+            min(Wx.shape[1], Wy.shape[1]),
+            f"the centred kernel features of X have rank {Wx.shape[1]} and those of Y rank {Wy.shape[1]} "
+            f"(method={method!r}, rank={self.rank}, {n} pairs)",
+        )
+        A, B, corr = cca_from_covariances(Wx, Wy, cov_xy, k)
+        self.x_map_ = map_x.compose(A)
+        self.y_map_ = map_y.compose(B)
+        self.x_offset_ = moments["mean_x"] @ A
+        self.y_offset_ = moments["mean_y"] @ B
+        self.canonical_correlations_ = corr
+        self.method_ = method
+        self.x_rank_, self.y_rank_ = int(Wx.shape[1]), int(Wy.shape[1])
+        self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
+        return self
+
+    def _project(self, fmap: KernelFeatureMap, offset: np.ndarray, V: Any) -> np.ndarray:
+        out = np.empty((V.shape[0], len(offset)))
+        for start, F in fmap.iter_batches(V, verbose=self.verbose):
+            out[start : start + len(F)] = F - offset
+        return out
+
+    def _transform_x(self, X: Any) -> np.ndarray:
+        return self._project(self.x_map_, self.x_offset_, X)
+
+    def _transform_y(self, Y: Any) -> np.ndarray:
+        return self._project(self.y_map_, self.y_offset_, Y)

@@ -1,0 +1,389 @@
+"""Kernel-MMD alignment: CCA whose projected image and text distributions are made indistinguishable."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.utils import check_random_state
+
+from .._utils import progress
+from ..exceptions import InputError
+from ._base import BaseAligner, check_labels, check_n_components, check_view, check_views, labels_to_indicator
+from .kcca import check_reg, whitener
+from .kernels import median_heuristic_gamma
+
+__all__ = ["MMDAlignment", "rbf_mmd2"]
+
+logger = logging.getLogger(__name__)
+
+# Armijo sufficient-decrease constant and the number of step halvings tried
+# before a step is declared impossible (the iterate is then stationary).
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+
+
+def rbf_mmd2(P: np.ndarray, Q: np.ndarray, gamma: float | list[float]) -> float:
+    """Exact (biased, V-statistic) squared MMD between samples ``P`` and ``Q`` under an RBF kernel.
+
+    ``gamma`` may be a list: the kernel is then the mean of the RBF kernels.
+    Costs O((n_P + n_Q)^2): a reference for tests and small samples, not
+    for fitting (which uses random features).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.zeros((3, 2))
+    >>> round(rbf_mmd2(P, P + 1.0, gamma=0.5), 4)  # 2 - 2 exp(-1)
+    1.2642
+    """
+    gammas = [gamma] if np.isscalar(gamma) else list(gamma)
+    total = 0.0
+    for g in gammas:
+        total += rbf_kernel(P, P, gamma=g).mean() + rbf_kernel(Q, Q, gamma=g).mean() - 2 * rbf_kernel(P, Q, gamma=g).mean()
+    return float(total / len(gammas))
+
+
+class _Problem:
+    """The objective of :class:`MMDAlignment` in whitened coordinates, with its gradient."""
+
+    def __init__(self, T, Xw, Yw, n_pairs, indicator, mmd_weight, label_weight, omega, offset):
+        self.T, self.Xw, self.Yw, self.n = T, Xw, Yw, n_pairs
+        self.mmd_weight, self.label_weight = mmd_weight, label_weight
+        self.omega, self.offset = omega, offset
+        self.scale = np.sqrt(2.0 / omega.shape[1])
+        if indicator is not None:
+            counts = indicator.sum(axis=0)
+            indicator = indicator[:, counts > 0] / counts[counts > 0]
+        self.class_means = indicator
+
+    def _features(self, P):
+        arg = P @ self.omega + self.offset
+        return self.scale * np.cos(arg), arg
+
+    def __call__(self, A, B, gradient=False):
+        k = A.shape[1]
+        pair = -np.sum(A * (self.T @ B)) / k
+        if not self.mmd_weight:
+            value = pair
+            if not gradient:
+                return value, None
+            return value, (-(self.T @ B) / k, -(self.T.T @ A) / k)
+        Px, Py = self.Xw @ A, self.Yw @ B
+        Zx, arg_x = self._features(Px)
+        Zy, arg_y = self._features(Py)
+        delta = Zx.mean(axis=0) - Zy.mean(axis=0)
+        value_mmd = float(delta @ delta)
+        value_cls = 0.0
+        use_classes = self.class_means is not None and self.label_weight > 0
+        if use_classes:
+            C = self.class_means
+            Delta = C.T @ Zx[: self.n] - C.T @ Zy[: self.n]
+            value_cls = float(np.sum(Delta * Delta)) / C.shape[1]
+        value = pair + self.mmd_weight * (value_mmd + self.label_weight * value_cls)
+        if not gradient:
+            return value, None
+        # d value / d Z for every row, then chain through Z = s * cos(P omega + offset).
+        Gx = np.broadcast_to(2.0 * delta / len(Zx), Zx.shape).copy()
+        Gy = np.broadcast_to(-2.0 * delta / len(Zy), Zy.shape).copy()
+        if use_classes:
+            rows = (2.0 * self.label_weight / C.shape[1]) * (C @ Delta)
+            Gx[: self.n] += rows
+            Gy[: self.n] -= rows
+        dPx = -(self.scale * np.sin(arg_x) * Gx) @ self.omega.T
+        dPy = -(self.scale * np.sin(arg_y) * Gy) @ self.omega.T
+        gA = -(self.T @ B) / k + self.mmd_weight * (self.Xw.T @ dPx)
+        gB = -(self.T.T @ A) / k + self.mmd_weight * (self.Yw.T @ dPy)
+        return value, (gA, gB)
+
+
+def _tangent(A: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """Projection of the Euclidean gradient onto the tangent space of the Stiefel manifold at ``A``."""
+    S = A.T @ G
+    return G - A @ (0.5 * (S + S.T))
+
+
+def _retract(M: np.ndarray) -> np.ndarray:
+    """Polar retraction: the nearest matrix with orthonormal columns."""
+    U, _, Vt = scipy.linalg.svd(M, full_matrices=False)
+    return U @ Vt
+
+
+class MMDAlignment(BaseAligner):
+    """Shared subspace that keeps pairs together and makes image and text distributions match under MMD.
+
+    With centred views ``X`` (images) and ``Y`` (texts), regularised
+    covariances ``C~_xx = (1 - reg) C_xx + reg * trace(C_xx)/d_x * I`` (as
+    :class:`RegularizedCCA`) and cross-covariance ``C_xy``, the projections
+    ``A`` (d_x, k) and ``B`` (d_y, k) solve::
+
+        minimise    - trace(A' C_xy B) / k
+                    + mmd_weight * ( MMD^2(A'x over all images, B'y over all texts)
+                                     + label_weight * mean_c MMD^2(A'x | class c, B'y | class c) )
+        subject to  A' C~_xx A = I,  B' C~_yy B = I        (whitened orthonormality)
+
+    The first term is the CCA objective (the sum of the correlations of the
+    ``k`` projected pairs; equivalently, with the constraints it is half the
+    mean squared distance between projected pairs minus a constant). MMD is
+    the kernel two-sample statistic of Gretton et al. (2012) measured on the
+    projected points with a characteristic kernel: the mean of RBF kernels
+    with bandwidths ``gamma0 * s`` for ``s`` in ``bandwidth_scales``, where
+    ``gamma0 = 1 / (2 median ||u_i - u_j||^2)`` over the CCA projections
+    (median heuristic). "All images" are the paired images plus
+    ``X_unpaired``, "all texts" the paired texts plus ``Y_unpaired``, so
+    unpaired data shapes the shared space; class-conditional terms (one per
+    category, when ``labels`` are given) use the paired rows of that class.
+
+    With ``mmd_weight=0`` the problem is CCA and the solution is exactly
+    :class:`RegularizedCCA`'s. Otherwise it is solved by Riemannian gradient
+    descent on the product of two Stiefel manifolds in whitened coordinates,
+    warm-started at CCA: each step moves along the negative tangent gradient
+    and is retracted onto the constraint (polar retraction), with an Armijo
+    backtracking line search, so the objective (recorded in ``objective_``)
+    never increases. The MMD terms use ``n_random_features`` fixed random
+    Fourier features per bandwidth (Rahimi & Recht 2007), so each step costs
+    O(n k (d + n_random_features)), linear in the number of rows.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension ``k`` of the shared space.
+    mmd_weight : float, default=1.0
+        Weight of the MMD terms (``0`` gives CCA).
+    label_weight : float, default=1.0
+        Weight of the class-conditional MMD terms relative to the marginal
+        one (used only when ``labels`` are given).
+    reg, reg_y : float, default=1e-3, None
+        Covariance shrinkage in [0, 1], as in :class:`RegularizedCCA`.
+    bandwidth_scales : tuple of float, default=(0.5, 1.0, 2.0)
+        Multipliers of the median-heuristic ``gamma``; the MMD kernel is the
+        mean of the RBF kernels with these bandwidths.
+    n_random_features : int, default=256
+        Random Fourier features per bandwidth for the MMD.
+    max_iter : int, default=200
+        Maximum number of gradient steps.
+    tol : float, default=1e-7
+        Stop when a step decreases the objective by less than ``tol`` (relative).
+    init : {"cca", "random"}, default="cca"
+        Starting point; ``"random"`` (a random orthonormal frame) is mainly
+        for checking that the optimiser finds the CCA solution on its own.
+    random_state : int, RandomState or None, default=None
+        Seeds the random features, the median-heuristic sample and ``init="random"``.
+    verbose : bool, default=True
+        Show a progress bar over the gradient steps.
+
+    Attributes
+    ----------
+    x_weights_, y_weights_ : ndarray of shape (n_features, n_components)
+        Projections applied to the centred views.
+    x_mean_, y_mean_ : ndarray
+        Means of the paired training views.
+    correlations_ : ndarray of shape (n_components,)
+        Regularised correlation ``a_j' C_xy b_j`` of each projected pair.
+    objective_ : list of float
+        Objective after each accepted step (first entry: the start); non-increasing.
+    mmd_gammas_ : list of float
+        RBF bandwidths of the MMD kernel.
+    mmd2_ : float
+        Final (random-feature) MMD^2 between all projected images and texts.
+    n_iter_ : int
+        Number of accepted gradient steps.
+    n_features_in_, n_features_y_in_ : int
+
+    Notes
+    -----
+    Directions along which the paired data never varies (constant or
+    duplicate columns) get zero weight, as in :class:`RegularizedCCA`. The
+    components are not ordered by correlation: the objective is invariant to
+    rotating both projections together, so only the subspace is determined.
+
+    See Also
+    --------
+    RegularizedCCA : the ``mmd_weight=0`` special case and the warm start.
+    rbf_mmd2 : exact MMD^2, for checking the result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.subspace.mmd import MMDAlignment
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=(200, 2))
+    >>> X = np.hstack([z, rng.normal(size=(200, 3))])
+    >>> Y = np.hstack([z + 0.3 * rng.normal(size=(200, 2)), rng.normal(size=(200, 2))])
+    >>> mmd = MMDAlignment(n_components=2, mmd_weight=1.0, random_state=0, verbose=False).fit(X, Y)
+    >>> bool(np.all(np.diff(mmd.objective_) <= 0))
+    True
+    >>> mmd.transform(X).shape
+    (200, 2)
+    """
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        mmd_weight: float = 1.0,
+        label_weight: float = 1.0,
+        reg: float = 1e-3,
+        reg_y: float | None = None,
+        bandwidth_scales: tuple = (0.5, 1.0, 2.0),
+        n_random_features: int = 256,
+        max_iter: int = 200,
+        tol: float = 1e-7,
+        init: str = "cca",
+        random_state: Any = None,
+        verbose: bool = True,
+    ) -> None:
+        self.n_components = n_components
+        self.mmd_weight = mmd_weight
+        self.label_weight = label_weight
+        self.reg = reg
+        self.reg_y = reg_y
+        self.bandwidth_scales = bandwidth_scales
+        self.n_random_features = n_random_features
+        self.max_iter = max_iter
+        self.tol = tol
+        self.init = init
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "x_weights_")
+
+    def _check_params(self) -> tuple:
+        for name in ("mmd_weight", "label_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
+                raise InputError(f"{name} must be a non-negative number; got {value!r}")
+        scales = np.atleast_1d(np.asarray(self.bandwidth_scales, dtype=float))
+        if scales.ndim != 1 or scales.size == 0 or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
+            raise InputError(f"bandwidth_scales must be positive numbers; got {self.bandwidth_scales!r}")
+        for name in ("n_random_features", "max_iter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name != "max_iter" else 0):
+                raise InputError(f"{name} must be a positive integer; got {value!r}")
+        if self.init not in ("cca", "random"):
+            raise InputError(f"init must be 'cca' or 'random'; got {self.init!r}")
+        reg_x = check_reg(self.reg, "reg")
+        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
+        return reg_x, reg_y, scales
+
+    def fit(
+        self, X: Any, Y: Any, labels: Any = None, X_unpaired: Any = None, Y_unpaired: Any = None
+    ) -> "MMDAlignment":
+        """Fit on the pairs ``(X[i], Y[i])``, plus optional unpaired images and texts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Paired images.
+        Y : array-like of shape (n_samples, n_features_y)
+            Paired texts.
+        labels : array-like of shape (n_samples,) or (n_samples, n_categories), optional
+            Categories of the pairs; add one class-conditional MMD term per category.
+        X_unpaired : array-like of shape (n_unpaired_images, n_features), optional
+            Images without a text; they enter the marginal MMD term.
+        Y_unpaired : array-like of shape (n_unpaired_texts, n_features_y), optional
+            Texts without an image; they enter the marginal MMD term.
+
+        Returns
+        -------
+        self
+        """
+        reg_x, reg_y, scales = self._check_params()
+        X, Y = check_views(X, Y, dtype=np.float64)
+        n = X.shape[0]
+        labels = check_labels(labels, n)
+        Xu = self._check_unpaired(X_unpaired, "X_unpaired", X.shape[1])
+        Yu = self._check_unpaired(Y_unpaired, "Y_unpaired", Y.shape[1])
+        rng = check_random_state(self.random_state)
+
+        self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
+        Xc, Yc = X - self.x_mean_, Y - self.y_mean_
+        cov_xx, cov_yy = Xc.T @ Xc / (n - 1), Yc.T @ Yc / (n - 1)
+        Wx = whitener(cov_xx, reg_x, float(np.trace(cov_xx)) / X.shape[1])
+        Wy = whitener(cov_yy, reg_y, float(np.trace(cov_yy)) / Y.shape[1])
+        k = check_n_components(
+            self.n_components,
+            min(Wx.shape[1], Wy.shape[1]),
+            f"the centred X has rank {Wx.shape[1]} and the centred Y has rank {Wy.shape[1]} "
+            "(constant or duplicate columns add no rank)",
+        )
+        Xw, Yw = Xc @ Wx, Yc @ Wy
+        T = Xw.T @ Yw / (n - 1)
+        U, _, Vt = scipy.linalg.svd(T, full_matrices=False)
+        A, B = U[:, :k], Vt[:k].T
+        Xall = Xw if Xu is None else np.vstack([Xw, (Xu - self.x_mean_) @ Wx])
+        Yall = Yw if Yu is None else np.vstack([Yw, (Yu - self.y_mean_) @ Wy])
+
+        pooled = np.vstack([Xw @ A, Yw @ B])
+        gamma0 = median_heuristic_gamma(pooled, "rbf", random_state=rng)
+        self.mmd_gammas_ = [float(gamma0 * s) for s in scales]
+        D = int(self.n_random_features)
+        omega = np.hstack([rng.normal(size=(k, D)) * np.sqrt(2.0 * g) for g in self.mmd_gammas_])
+        offset = rng.uniform(0.0, 2.0 * np.pi, size=omega.shape[1])
+        # One block of D features per bandwidth, all scaled by sqrt(2 / (D * n_scales)): the
+        # feature inner product then approximates the mean of the RBF kernels.
+        indicator = labels_to_indicator(labels)[0] if labels is not None else None
+        problem = _Problem(T, Xall, Yall, n, indicator, float(self.mmd_weight), float(self.label_weight), omega, offset)
+
+        if self.init == "random":
+            A = _retract(rng.normal(size=A.shape))
+            B = _retract(rng.normal(size=B.shape))
+        A, B, history = self._descend(problem, A, B)
+
+        x_weights, y_weights = Wx @ A, Wy @ B
+        signs = np.sign(x_weights[np.argmax(np.abs(x_weights), axis=0), np.arange(k)])
+        signs[signs == 0] = 1.0
+        self.x_weights_, self.y_weights_ = x_weights * signs, y_weights * signs
+        self.correlations_ = np.einsum("ij,ij->j", A, T @ B)
+        self.objective_ = history
+        self.n_iter_ = len(history) - 1
+        Zx, _ = problem._features(Xall @ A)
+        Zy, _ = problem._features(Yall @ B)
+        delta = Zx.mean(axis=0) - Zy.mean(axis=0)
+        self.mmd2_ = float(delta @ delta)
+        self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
+        return self
+
+    @staticmethod
+    def _check_unpaired(V: Any, name: str, width: int) -> np.ndarray | None:
+        if V is None:
+            return None
+        V = check_view(V, name, dtype=np.float64)
+        if V.shape[1] != width:
+            raise InputError(f"{name} has {V.shape[1]} features, but the paired view has {width}")
+        return V
+
+    def _descend(self, problem: _Problem, A: np.ndarray, B: np.ndarray) -> tuple:
+        value, (gA, gB) = problem(A, B, gradient=True)
+        history = [float(value)]
+        step = 1.0
+        for _ in progress(range(int(self.max_iter)), desc="MMD alignment", verbose=self.verbose):
+            xiA, xiB = _tangent(A, gA), _tangent(B, gB)
+            slope = float(np.sum(xiA * xiA) + np.sum(xiB * xiB))
+            if slope <= 1e-24:
+                break
+            for _ in range(_MAX_HALVINGS):
+                A_new, B_new = _retract(A - step * xiA), _retract(B - step * xiB)
+                new_value, _ = problem(A_new, B_new)
+                if new_value <= value - _ARMIJO * step * slope:
+                    break
+                step *= 0.5
+            else:
+                break
+            decrease = value - new_value
+            A, B = A_new, B_new
+            value, (gA, gB) = problem(A, B, gradient=True)
+            history.append(float(value))
+            step *= 2.0
+            if decrease <= self.tol * max(1.0, abs(value)):
+                break
+        return A, B, history
+
+    def _transform_x(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.x_mean_) @ self.x_weights_
+
+    def _transform_y(self, Y: np.ndarray) -> np.ndarray:
+        return (Y - self.y_mean_) @ self.y_weights_

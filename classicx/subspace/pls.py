@@ -1,0 +1,106 @@
+"""Partial least squares by SVD of the cross-covariance (PLS-SVD)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from .cca import _lapack_threads
+from ._base import BaseAligner, check_labels, check_n_components, check_views
+
+__all__ = ["PLSSVD"]
+
+
+class PLSSVD(BaseAligner):
+    """Partial least squares (PLS-SVD): the directions of largest cross-covariance.
+
+    Finds unit-norm weights ``u_k``, ``v_k`` maximising ``u' X_c' Y_c v``
+    (the covariance of the projected views) with the previous components
+    excluded: they are the leading singular vectors of the cross-covariance
+    matrix. A baseline for the shared space, and the ``reg=1`` end of
+    :class:`RegularizedCCA`. Results equal scikit-learn's ``PLSSVD``
+    (including signs), computed in one SVD.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of pairs of directions. At most the numerical rank of the
+        cross-covariance (at most ``min(n_features, n_features_y, n_samples - 1)``).
+    scale : bool, default=True
+        Divide each column by its standard deviation first (as scikit-learn;
+        constant columns are left unscaled).
+
+    Attributes
+    ----------
+    x_weights_ : ndarray of shape (n_features_in_, n_components)
+        Unit-norm weights applied to the centred (and scaled) ``X``.
+    y_weights_ : ndarray of shape (n_features_y_in_, n_components)
+    singular_values_ : ndarray of shape (n_components,)
+        Covariances ``u_k' C_xy v_k`` of the projected pairs, decreasing.
+    x_mean_, y_mean_, x_std_, y_std_ : ndarray
+        Centring and scaling of each view.
+    n_features_in_, n_features_y_in_ : int
+
+    See Also
+    --------
+    sklearn.cross_decomposition.PLSSVD : The reference implementation.
+    RegularizedCCA : Whitens each view before the SVD.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.subspace import PLSSVD
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.normal(size=(50, 4)), rng.normal(size=(50, 3))
+    >>> PLSSVD(n_components=2).fit(X, Y).transform(X).shape
+    (50, 2)
+    """
+
+    def __init__(self, n_components: int = 2, *, scale: bool = True) -> None:
+        self.n_components = n_components
+        self.scale = scale
+
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> "PLSSVD":
+        """Fit on paired rows of ``X`` and ``Y``; ``labels`` is checked for length and otherwise ignored.
+
+        Returns
+        -------
+        self
+        """
+        X, Y = check_views(X, Y, copy=True)
+        n = X.shape[0]
+        check_labels(labels, n)
+        self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
+        X -= self.x_mean_
+        Y -= self.y_mean_
+        self.x_std_, self.y_std_ = self._std(X), self._std(Y)
+        X /= self.x_std_
+        Y /= self.y_std_
+        cross = X.T @ Y
+        with _lapack_threads(max(cross.shape)):
+            U, s, Vt = scipy.linalg.svd(cross, full_matrices=False, lapack_driver="gesdd")
+        eps = np.finfo(X.dtype).eps
+        rank = int(np.sum(s > s[0] * max(X.shape[1], Y.shape[1], n) * eps)) if s[0] > 0 else 0
+        k = check_n_components(self.n_components, rank, f"the cross-covariance of X and Y has rank {rank}")
+        U, Vt = U[:, :k], Vt[:k]
+        signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(k)])
+        self.x_weights_ = U * signs
+        self.y_weights_ = Vt.T * signs
+        self.singular_values_ = s[:k] / (n - 1)
+        self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
+        return self
+
+    def _std(self, V: np.ndarray) -> np.ndarray:
+        if not self.scale:
+            return np.ones(V.shape[1], dtype=V.dtype)
+        std = V.std(axis=0, ddof=1)
+        std[std == 0] = 1.0
+        return std
+
+    def _transform_x(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.x_mean_) / self.x_std_) @ self.x_weights_.astype(X.dtype, copy=False)
+
+    def _transform_y(self, Y: np.ndarray) -> np.ndarray:
+        return ((Y - self.y_mean_) / self.y_std_) @ self.y_weights_.astype(Y.dtype, copy=False)

@@ -1,0 +1,31 @@
+"""classicx.text: text features (TF-IDF, LSA, LDA topics, word-embedding document vectors).
+
+Texts are sequences of ``str``; files (plain UTF-8 or the Wikipedia dataset's
+XML documents) are read with :func:`read_text`. Every transformer tokenises
+with :class:`Tokenizer` (English, Chinese and mixed text) chosen by string
+parameters, and saves without pickle.
+"""
+
+from .embeddings import PretrainedEmbedding, Word2VecEmbedding, load_word_vectors, pool_word_vectors
+from .io import check_texts, read_text, read_texts
+from .tfidf import TfidfFeatures, TfidfLSA
+from .tokenize import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS, Tokenizer, detect_language, tokenize
+from .topics import LdaTopics
+
+__all__ = [
+    "read_text",
+    "read_texts",
+    "check_texts",
+    "Tokenizer",
+    "tokenize",
+    "detect_language",
+    "ENGLISH_STOP_WORDS",
+    "CHINESE_STOP_WORDS",
+    "TfidfFeatures",
+    "TfidfLSA",
+    "LdaTopics",
+    "Word2VecEmbedding",
+    "PretrainedEmbedding",
+    "load_word_vectors",
+    "pool_word_vectors",
+]

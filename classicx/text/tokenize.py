@@ -1,0 +1,257 @@
+"""Unicode-aware tokenisation for English, Chinese and mixed text.
+
+Tokenizers are chosen by plain string parameters (``language``, ``segmenter``)
+and built as :class:`Tokenizer` objects, which are module-level, picklable
+callables. Estimators therefore store only strings and stay clonable and
+saveable without pickle.
+
+Rules
+-----
+* Text is lowercased (``str.lower``, Unicode-aware).
+* Non-CJK text is split into runs of word characters (letters and digits of
+  any script, ``\\w``); runs shorter than two characters are dropped, as in
+  scikit-learn's default token pattern.
+* Stop words are removed: scikit-learn's English list plus a short list of
+  Chinese function words (``stop_words="auto"``).
+* CJK text (Han ideographs and Japanese kana) has no spaces between words. With
+  ``language="chinese"`` each run of CJK characters is segmented either into
+  characters plus adjacent-character bigrams (``segmenter="char"``, no
+  dependency) or into words with jieba (``segmenter="jieba"``, optional extra
+  ``chinese``). Punctuation separates runs, so no n-gram crosses it.
+  With ``language="english"`` each CJK character is a token of its own.
+* ``language="auto"`` picks ``"chinese"`` when at least 10 % of the word
+  characters are CJK, else ``"english"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _SKLEARN_STOP_WORDS
+
+from ..exceptions import BackendUnavailableError, InputError
+
+__all__ = [
+    "CHINESE_STOP_WORDS",
+    "ENGLISH_STOP_WORDS",
+    "LANGUAGES",
+    "SEGMENTERS",
+    "Tokenizer",
+    "detect_language",
+    "tokenize",
+]
+
+logger = logging.getLogger(__name__)
+
+#: scikit-learn's English stop-word list (318 words).
+ENGLISH_STOP_WORDS: frozenset[str] = frozenset(_SKLEARN_STOP_WORDS)
+#: Chinese function words and particles that dominate counts in any topic
+#: (neither scikit-learn nor jieba ships a Chinese list).
+CHINESE_STOP_WORDS: frozenset[str] = frozenset(
+    "的 了 在 是 和 与 及 或 也 都 而 等 着 过 之 其 此 这 那 这个 那个 这些 那些 对 为 以 于 "
+    "将 把 被 从 向 由 给 让 并 且 但 但是 而且 因为 所以 如果 虽然 就 才 又 还 再 已 已经 "
+    "很 更 最 不 没 没有 有 个 们 我 你 他 她 它 我们 你们 他们 她们 它们 自己 啊 吗 呢 吧 "
+    "哦 嗯 么 什么 怎么 如何 一个 一些 之一 以及 通过 进行 可以 能 会 要 说".split()
+)
+LANGUAGES = ("auto", "english", "chinese")
+SEGMENTERS = ("char", "jieba")
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+# Group 1: a run of CJK characters; group 2: a run of other word characters.
+_RUNS = re.compile(rf"([{_CJK}]+)|((?:(?![{_CJK}])\w)+)")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_WORD_CHAR = re.compile(r"\w")
+_AUTO_CJK_SHARE = 0.1
+
+
+def detect_language(texts: str | Iterable[str], sample_chars: int = 200_000) -> str:
+    """Guess ``"chinese"`` or ``"english"`` from the share of CJK characters.
+
+    Parameters
+    ----------
+    texts : str or iterable of str
+        One text or a corpus.
+    sample_chars : int, default=200000
+        Stop reading after this many characters (enough for a stable share).
+
+    Returns
+    -------
+    str
+        ``"chinese"`` if at least 10 % of the word characters are CJK
+        ideographs or kana, else ``"english"``.
+
+    Examples
+    --------
+    >>> detect_language("北京 is the capital of 中国")
+    'chinese'
+    >>> detect_language(["plain English text"])
+    'english'
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    cjk = words = seen = 0
+    for text in texts:
+        chunk = text[: max(sample_chars - seen, 0)]
+        cjk += len(_CJK_CHAR.findall(chunk))
+        words += len(_WORD_CHAR.findall(chunk))
+        seen += len(chunk)
+        if seen >= sample_chars:
+            break
+    return "chinese" if words and cjk / words >= _AUTO_CJK_SHARE else "english"
+
+
+def _jieba():
+    try:
+        import jieba
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            "segmenter='jieba' needs the jieba package: pip install 'classicx[chinese]' "
+            "(or use segmenter='char', which needs nothing)"
+        ) from exc
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise InputError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+_STOP_LISTS = {
+    "auto": ENGLISH_STOP_WORDS | CHINESE_STOP_WORDS,
+    "english": ENGLISH_STOP_WORDS,
+    "chinese": CHINESE_STOP_WORDS,
+}
+
+
+def _stop_word_set(stop_words: str | Iterable[str] | None) -> frozenset[str]:
+    if stop_words is None:
+        return frozenset()
+    if isinstance(stop_words, str):
+        if stop_words not in _STOP_LISTS:
+            raise InputError(
+                f"stop_words must be one of {sorted(_STOP_LISTS)}, None or a list of words, got {stop_words!r}"
+            )
+        return _STOP_LISTS[stop_words]
+    return frozenset(stop_words)
+
+
+class Tokenizer:
+    """Picklable text → token-list callable configured by strings.
+
+    Usable directly as scikit-learn's ``analyzer=`` callable.
+
+    Parameters
+    ----------
+    language : {"auto", "english", "chinese"}, default="auto"
+        ``"auto"`` decides per call with :func:`detect_language`; estimators
+        resolve it once at ``fit`` so that every text is treated alike.
+    segmenter : {"char", "jieba"}, default="char"
+        How CJK runs are split when the language is Chinese.
+    lowercase : bool, default=True
+        Lowercase before tokenising.
+    stop_words : {"auto", "english", "chinese"}, list of str or None, default="auto"
+        Tokens to drop (compared after lowercasing). ``"auto"`` is the union
+        of :data:`ENGLISH_STOP_WORDS` and :data:`CHINESE_STOP_WORDS` (the two
+        never collide, so mixed text is handled); in ``segmenter="char"``
+        mode the Chinese list removes single characters only, the character
+        bigrams are kept.
+    ngram_range : tuple (min_n, max_n), default=(1, 1)
+        Word n-grams over the token sequence (joined by a space). Chinese
+        character bigrams from ``segmenter="char"`` are part of the
+        segmentation and are not further combined.
+
+    Examples
+    --------
+    >>> Tokenizer(language="chinese")("我爱 Python!")
+    ['爱', 'python', '我爱']
+    >>> Tokenizer(ngram_range=(1, 2))("Red circle, blue square")
+    ['red', 'circle', 'blue', 'square', 'red circle', 'circle blue', 'blue square']
+    """
+
+    def __init__(
+        self,
+        language: str = "auto",
+        segmenter: str = "char",
+        lowercase: bool = True,
+        stop_words: str | Sequence[str] | None = "auto",
+        ngram_range: tuple[int, int] = (1, 1),
+    ) -> None:
+        _check_choice("language", language, LANGUAGES)
+        _check_choice("segmenter", segmenter, SEGMENTERS)
+        min_n, max_n = ngram_range
+        if not (1 <= min_n <= max_n):
+            raise InputError(f"ngram_range must satisfy 1 <= min_n <= max_n, got {tuple(ngram_range)}")
+        self.language = language
+        self.segmenter = segmenter
+        self.lowercase = lowercase
+        self.stop_words = stop_words
+        self.ngram_range = (int(min_n), int(max_n))
+        self._stop = _stop_word_set(stop_words)
+        if segmenter == "jieba" and language != "english":
+            _jieba()  # fail now, not in the middle of a corpus
+
+    def __getstate__(self) -> dict:
+        return {k: getattr(self, k) for k in ("language", "segmenter", "lowercase", "stop_words", "ngram_range")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+    def __repr__(self) -> str:
+        return (
+            f"Tokenizer(language={self.language!r}, segmenter={self.segmenter!r}, "
+            f"lowercase={self.lowercase!r}, stop_words={self.stop_words!r}, ngram_range={self.ngram_range!r})"
+        )
+
+    def _cjk_tokens(self, run: str, chinese: bool) -> tuple[list[str], list[str]]:
+        """Tokens of one CJK run, split into (sequence tokens, extra bigrams)."""
+        if not chinese:
+            return list(run), []
+        if self.segmenter == "jieba":
+            return [w for w in _jieba().lcut(run) if w.strip()], []
+        return list(run), [run[i : i + 2] for i in range(len(run) - 1)]
+
+    def __call__(self, text: str) -> list[str]:
+        if self.lowercase:
+            text = text.lower()
+        language = detect_language(text) if self.language == "auto" else self.language
+        chinese = language == "chinese"
+        stop = self._stop
+        tokens: list[str] = []
+        extra: list[str] = []
+        for cjk, word in _RUNS.findall(text):
+            if cjk:
+                seq, bigrams = self._cjk_tokens(cjk, chinese)
+                tokens.extend(t for t in seq if t not in stop)
+                extra.extend(bigrams)
+            elif len(word) >= 2 and word not in stop:
+                tokens.append(word)
+        min_n, max_n = self.ngram_range
+        if max_n > 1:
+            grams = tokens if min_n == 1 else []
+            for n in range(max(min_n, 2), max_n + 1):
+                grams = grams + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+            tokens = grams
+        return tokens + extra
+
+
+def tokenize(
+    text: str,
+    language: str = "auto",
+    segmenter: str = "char",
+    lowercase: bool = True,
+    stop_words: str | Sequence[str] | None = "auto",
+    ngram_range: tuple[int, int] = (1, 1),
+) -> list[str]:
+    """Split one text into tokens (see :class:`Tokenizer` for the parameters).
+
+    Examples
+    --------
+    >>> tokenize("The Quick brown fox")
+    ['quick', 'brown', 'fox']
+    >>> tokenize("新闻 news", language="chinese")
+    ['新', '闻', 'news', '新闻']
+    """
+    return Tokenizer(language, segmenter, lowercase, stop_words, ngram_range)(text)

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from classicx.exceptions import (
+    EmptyFeatureWarning, ImageReadError, InputError, NotFittedError, SkippedItemsWarning,
+)
+from classicx.image import BagOfVisualWords, ColorHistogram, ImageFeatures, KMeansVocabulary
+from classicx.image import descriptors as descriptors_module
+
+from .conftest import draw_scene
+
+FAST = dict(n_words=6, max_keypoints=80, verbose=False, random_state=0)
+
+
+def _two_word_bovw(**params) -> BagOfVisualWords:
+    """A BoVW whose vocabulary is set by hand: words at (0, 0) and (10, 0)."""
+    bovw = BagOfVisualWords(n_words=2, **params)
+    voc = KMeansVocabulary(n_words=2)
+    voc.centers_ = np.array([[0.0, 0.0], [10.0, 0.0]], np.float32)
+    bovw.vocabulary_ = voc
+    bovw.sigma_ = float(params.get("soft_sigma") or 1.0)
+    bovw.idf_ = None
+    bovw.n_features_out_ = 2
+    return bovw
+
+
+# Descriptors at distances 1 and 9, 2 and 8, 9 and 1 from the two words.
+_FEATS = ImageFeatures(
+    np.array([[0.1, 0.1], [0.9, 0.1], [0.6, 0.9]], np.float32),
+    np.array([[1.0, 0.0], [2.0, 0.0], [9.0, 0.0]], np.float32),
+    (10, 10),
+)
+
+
+@pytest.mark.parametrize("normalize, expected", [
+    (None, [2.0, 1.0]),
+    ("l1", [2 / 3, 1 / 3]),
+    ("l2", [2 / np.sqrt(5), 1 / np.sqrt(5)]),
+    ("power", [np.sqrt(2) / np.sqrt(3), 1 / np.sqrt(3)]),
+    ("hellinger", [np.sqrt(2 / 3), np.sqrt(1 / 3)]),
+])
+def test_hard_assignment_oracle(normalize, expected):
+    X = _two_word_bovw(normalize=normalize).encode([_FEATS])
+    np.testing.assert_allclose(X[0], expected, rtol=1e-6)
+
+
+def test_soft_assignment_oracle():
+    sigma = 5.0
+    X = _two_word_bovw(assignment="soft", soft_knn=2, soft_sigma=sigma, normalize=None).encode([_FEATS])
+    expected = np.zeros(2)
+    for d0, d1 in [(1, 9), (2, 8), (9, 1)]:
+        w = np.exp(-np.array([d0, d1]) ** 2 / (2 * sigma**2))
+        expected += w / w.sum()
+    np.testing.assert_allclose(X[0], expected, rtol=1e-5)
+    assert X.sum() == pytest.approx(3.0)  # each descriptor votes 1 in total
+    far = ImageFeatures(np.zeros((1, 2), np.float32), np.array([[1e4, 0.0]], np.float32), (1, 1))
+    tiny = _two_word_bovw(assignment="soft", soft_knn=2, soft_sigma=0.01, normalize="l2").encode([far])
+    assert np.isfinite(tiny).all() and tiny[0].tolist() == [0.0, 1.0]
+
+
+def test_empty_features_encode_to_zero_rows():
+    empty = ImageFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32), (5, 5))
+    X = _two_word_bovw(normalize="l2").encode([empty, _FEATS])
+    assert X[0].tolist() == [0.0, 0.0] and np.isfinite(X).all()
+
+
+@pytest.mark.parametrize("descriptor", ["sift", "orb", "dense_sift"])
+def test_end_to_end_on_drawn_scenes(scenes, descriptor):
+    bovw = BagOfVisualWords(descriptor, dense_sizes=(16,), **FAST)
+    X = bovw.fit_transform(scenes)
+    assert X.shape == (len(scenes), 6) and X.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(bovw.transform(scenes), X, rtol=1e-6)
+    if descriptor == "orb":
+        assert bovw.vocabulary_.centers_.dtype == np.uint8  # Hamming vocabulary, not float
+
+
+def test_hard_histogram_counts_nearest_words(scenes):
+    bovw = BagOfVisualWords("sift", normalize=None, **FAST).fit(scenes)
+    X = bovw.transform(scenes[:2])
+    extractor = descriptors_module.LocalDescriptors("sift", max_keypoints=80)
+    for row, img in zip(X, scenes[:2]):
+        d = extractor.extract(img).descriptors
+        dist = ((d[:, None, :] - bovw.vocabulary_.centers_[None]) ** 2).sum(-1)
+        np.testing.assert_array_equal(row, np.bincount(dist.argmin(1), minlength=6))
+
+
+def test_idf_matches_sklearn_tfidf(scenes):
+    counts = BagOfVisualWords("sift", normalize=None, **FAST).fit_transform(scenes)
+    tfidf = BagOfVisualWords("sift", normalize=None, idf=True, **FAST).fit(scenes)
+    oracle = TfidfTransformer(norm=None, smooth_idf=True).fit(counts)
+    np.testing.assert_allclose(tfidf.idf_, oracle.idf_, rtol=1e-6)
+    np.testing.assert_allclose(tfidf.transform(scenes), oracle.transform(counts).toarray(), rtol=1e-5)
+    np.testing.assert_allclose(
+        BagOfVisualWords("sift", normalize=None, idf=True, **FAST).fit_transform(scenes),
+        tfidf.transform(scenes), rtol=1e-6,
+    )
+
+
+def test_blank_image_gives_zero_row_and_warning(scenes):
+    bovw = BagOfVisualWords("sift", **FAST).fit(scenes)
+    with pytest.warns(EmptyFeatureWarning, match="1 image"):
+        X = bovw.transform([scenes[0], np.zeros((60, 60), np.uint8)])
+    assert np.all(X[1] == 0) and np.isfinite(X).all()
+
+
+def test_unreadable_images_raise_or_are_skipped(scenes, tmp_path):
+    missing = tmp_path / "gone.jpg"
+    bovw = BagOfVisualWords("sift", **FAST)
+    with pytest.raises(ImageReadError, match="row 2.*gone.jpg"):
+        bovw.fit([scenes[0], scenes[1], missing])
+    skip = BagOfVisualWords("sift", on_error="skip", **FAST)
+    with pytest.warns(SkippedItemsWarning, match="gone.jpg"):
+        skip.fit(list(scenes) + [missing])
+    assert skip.skipped_rows_ == [len(scenes)]
+    with pytest.warns(SkippedItemsWarning, match="row 1"):
+        X = skip.transform([scenes[0], b"not an image", scenes[1]])
+    assert skip.skipped_rows_ == [1] and np.all(X[1] == 0) and X.shape == (3, 6)
+
+
+def test_parallel_equals_serial_and_save_load(scenes, tmp_path):
+    serial = BagOfVisualWords("sift", **FAST).fit(scenes)
+    parallel = BagOfVisualWords("sift", n_jobs=2, **FAST).fit(scenes)
+    np.testing.assert_allclose(parallel.vocabulary_.centers_, serial.vocabulary_.centers_)
+    np.testing.assert_allclose(parallel.transform(scenes), serial.transform(scenes), rtol=1e-6)
+    loaded = BagOfVisualWords.load(serial.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.transform(scenes), serial.transform(scenes), rtol=1e-6)
+    assert loaded.get_params() == serial.get_params()
+
+
+def test_files_bytes_and_arrays_give_the_same_encoding(scenes, tmp_path):
+    bovw = BagOfVisualWords("orb", **FAST).fit(scenes)
+    paths, blobs = [], []
+    # gray pixels: a decoder's own BGR->gray rounding would otherwise differ by one level
+    grays = [cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) for img in scenes[:3]]
+    for i, img in enumerate(grays):
+        ok, buf = cv2.imencode(".png", img)
+        p = tmp_path / f"图 {i}.png"
+        buf.tofile(p)
+        paths.append(p)
+        blobs.append(buf.tobytes())
+    ref = bovw.transform(grays)
+    np.testing.assert_allclose(bovw.transform(paths), ref)
+    np.testing.assert_allclose(bovw.transform(blobs), ref)
+
+
+def test_sample_is_bounded_and_stops_reading_early(scenes, monkeypatch):
+    calls = []
+    original = descriptors_module.LocalDescriptors.extract
+
+    def counting(self, image, *, name=None):
+        calls.append(name)
+        return original(self, image, name=name)
+
+    monkeypatch.setattr(descriptors_module.LocalDescriptors, "extract", counting)
+    many = list(scenes) * 6  # 48 images of >= 20 descriptors each
+    bovw = BagOfVisualWords("sift", sample_size=20, **FAST).fit(many)
+    assert bovw.n_sampled_ == 20
+    assert len(calls) == 32  # one chunk of images gave more than 3 x 20 descriptors
+
+
+def test_cache_avoids_recomputing_descriptors(scenes, tmp_path, monkeypatch):
+    calls = []
+    original = descriptors_module.LocalDescriptors.extract
+
+    def counting(self, image, *, name=None):
+        calls.append(name)
+        return original(self, image, name=name)
+
+    monkeypatch.setattr(descriptors_module.LocalDescriptors, "extract", counting)
+    first = BagOfVisualWords("sift", cache=str(tmp_path / "cache"), **FAST)
+    X1 = first.fit_transform(scenes)
+    assert len(calls) == len(scenes)  # fit_transform reads each image once
+    second = BagOfVisualWords("sift", cache=str(tmp_path / "cache"), **{**FAST, "n_words": 4})
+    second.fit(scenes)
+    second.transform(scenes)
+    assert len(calls) == len(scenes)  # all from the cache
+    uncached = BagOfVisualWords("sift", **FAST).fit(scenes)
+    assert len(calls) == 2 * len(scenes)
+    np.testing.assert_allclose(uncached.transform(scenes), X1, rtol=1e-6)
+    assert len(calls) == 3 * len(scenes)
+    other = BagOfVisualWords("orb", cache=str(tmp_path / "cache"), **FAST).fit(scenes)
+    assert len(calls) == 4 * len(scenes)  # other descriptor parameters, other cache entries
+    assert other.vocabulary_.centers_.dtype == np.uint8
+
+
+def test_sklearn_integration(scenes):
+    bovw = BagOfVisualWords("sift", **FAST)
+    c = clone(bovw).set_params(n_words=3)
+    assert c.get_params()["n_words"] == 3 and not hasattr(c, "vocabulary_")
+    union = FeatureUnion([("bovw", bovw), ("hsv", ColorHistogram(bins=(4, 2, 2), verbose=False))])
+    X = Pipeline([("features", union), ("scale", StandardScaler())]).fit_transform(scenes)
+    assert X.shape == (len(scenes), 6 + 16)
+    with pytest.raises(NotFittedError):
+        BagOfVisualWords().transform(scenes)
+    with pytest.raises(InputError, match="normalize"):
+        BagOfVisualWords("sift", normalize="l3", **FAST).fit(scenes)
+    with pytest.raises(InputError, match="descriptor"):
+        BagOfVisualWords("sift", n_words=100000, verbose=False).fit(scenes[:1])
+    with pytest.raises(InputError, match="kind"):
+        BagOfVisualWords("surf", verbose=False).fit(scenes)

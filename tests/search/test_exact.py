@@ -1,0 +1,238 @@
+"""Tests for classicx.search.ExactSearcher against dense reference scores."""
+
+from __future__ import annotations
+
+import functools
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist, jensenshannon
+from scipy.stats import entropy
+from sklearn.base import clone
+
+from classicx.exceptions import (
+    EmptyInputError,
+    InputError,
+    InputTypeError,
+    NonFiniteError,
+    NotFittedError,
+    ShapeMismatchError,
+)
+from classicx.search import METRICS, ExactSearcher, pairwise_scores
+from classicx.search.similarity import KL_EPS
+
+PROB_METRICS = ("kl", "jensenshannon")
+
+
+def _data(metric, n=300, nq=17, d=12, seed=0):
+    rng = np.random.default_rng(seed)
+    G, Q = rng.normal(size=(n, d)), rng.normal(size=(nq, d))
+    if metric in PROB_METRICS:
+        G, Q = rng.dirichlet(np.ones(d), size=n), rng.dirichlet(np.ones(d), size=nq)
+        G[0, :3] = 0  # zero entries must stay finite for KL
+        G /= G.sum(axis=1, keepdims=True)
+    return G, Q
+
+
+def _oracle(Q, G, metric):
+    """Scores computed independently of classicx.search.similarity."""
+    if metric == "inner_product":
+        return Q @ G.T
+    if metric == "cosine":
+        return 1 - cdist(Q, G, "cosine")
+    if metric == "correlation":
+        return 1 - cdist(Q, G, "correlation")
+    if metric == "euclidean":
+        return -cdist(Q, G, "euclidean")
+    if metric == "cosine_distance":
+        return -np.sqrt(2 * cdist(Q, G, "cosine"))
+    if metric == "kl":
+        Gs = (G + KL_EPS) / (1 + KL_EPS * G.shape[1])
+        return -np.array([[entropy(q, g) for g in Gs] for q in Q])
+    if metric == "jensenshannon":
+        return -np.array([[jensenshannon(q, g) for g in G] for q in Q])
+    raise AssertionError(metric)
+
+
+def _reference_ranking(scores, k):
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return order
+
+
+@pytest.mark.parametrize("metric", sorted(METRICS))
+def test_pairwise_scores_match_independent_oracle(metric):
+    G, Q = _data(metric, n=40, nq=5)
+    np.testing.assert_allclose(pairwise_scores(Q, G, metric), _oracle(Q, G, metric), atol=1e-9)
+
+
+@functools.lru_cache(maxsize=None)
+def _data_and_oracle(metric):
+    G, Q = _data(metric)
+    return G, Q, _oracle(Q, G, metric)
+
+
+@pytest.mark.parametrize("metric", sorted(METRICS))
+@pytest.mark.parametrize("chunk_size,batch_size", [(7, 5), (64, 1024), (4096, 3)])
+@pytest.mark.parametrize("k", [1, 10, None])
+def test_search_matches_brute_force(metric, chunk_size, batch_size, k):
+    G, Q, ref = _data_and_oracle(metric)
+    searcher = ExactSearcher(metric=metric, chunk_size=chunk_size, batch_size=batch_size, dtype="float64")
+    scores, indices = searcher.fit(G).search(Q, k=k)
+    width = len(G) if k is None else k
+    assert scores.shape == indices.shape == (len(Q), width)
+    np.testing.assert_array_equal(indices, _reference_ranking(ref, width))
+    np.testing.assert_allclose(scores, np.take_along_axis(ref, indices, axis=1), atol=1e-7)
+    assert np.all(np.diff(scores, axis=1) <= 0)
+
+
+def test_float32_default_agrees_with_float64():
+    G, Q = _data("cosine", n=500)
+    s32, i32 = ExactSearcher().fit(G).search(Q, k=5)
+    s64, i64 = ExactSearcher(dtype="float64").fit(G).search(Q, k=5)
+    assert s32.dtype == np.float32
+    np.testing.assert_allclose(s32, s64, atol=1e-5)
+    assert (i32 == i64).mean() > 0.99
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 4, 1000])
+@pytest.mark.parametrize("k", [1, 2, 5, None])
+def test_ties_are_broken_by_smaller_gallery_index(chunk_size, k):
+    # Many exact duplicates spread over chunks: tied items must come out in index order.
+    base = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    G = base[[0, 1, 2, 0, 2, 1, 0, 0, 2, 1, 0]]
+    Q = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    scores, indices = ExactSearcher("inner_product", chunk_size=chunk_size).fit(G).search(Q, k=k)
+    for row in range(len(Q)):
+        s, i = scores[row], indices[row]
+        for a in range(len(s) - 1):
+            assert s[a] > s[a + 1] or (s[a] == s[a + 1] and i[a] < i[a + 1])
+    # query [1, 0] scores 1 for every [1, 0] and [1, 1] item: indices 0, 2, 3, 4, 6, 7, 8, 10
+    expected = np.array([0, 2, 3, 4, 6, 7, 8, 10, 1, 5, 9])
+    np.testing.assert_array_equal(indices[0], expected[: indices.shape[1]])
+    # the all-zero query ties everything: plain index order
+    np.testing.assert_array_equal(indices[2], np.arange(indices.shape[1]))
+
+
+def test_add_appends_with_next_indices_and_matches_fit_on_all():
+    G, Q = _data("euclidean", n=200)
+    full = ExactSearcher("euclidean", chunk_size=32).fit(G)
+    grown = ExactSearcher("euclidean", chunk_size=32).fit(G[:50]).add(G[50:120]).add(G[120:])
+    assert len(grown) == len(full) == 200
+    for a, b in zip(full.search(Q, k=7), grown.search(Q, k=7)):
+        np.testing.assert_array_equal(a, b)
+    _, idx = grown.search(G[150:151], k=1)
+    assert idx[0, 0] == 150
+
+
+def test_k_larger_than_gallery_is_clipped():
+    G, Q = _data("cosine", n=6)
+    scores, indices = ExactSearcher().fit(G).search(Q, k=50)
+    assert indices.shape == (len(Q), 6)
+    assert sorted(indices[0]) == list(range(6))
+
+
+def test_filter_by_ids_and_labels():
+    G, Q = _data("cosine", n=120)
+    labels = np.arange(120) % 4
+    searcher = ExactSearcher(chunk_size=16).fit(G, labels=labels)
+    ref = _oracle(Q, G, "cosine")
+
+    allowed = np.array([5, 17, 33, 34, 90, 119])
+    scores, indices = searcher.search(Q, k=4, allow_ids=allowed)
+    masked = np.where(np.isin(np.arange(120), allowed), ref, -np.inf)
+    np.testing.assert_array_equal(indices, _reference_ranking(masked, 4))
+
+    _, indices = searcher.search(Q, k=None, allow_labels=[1, 3])
+    assert indices.shape == (len(Q), 60)
+    assert set(np.unique(labels[indices])) == {1, 3}
+    masked = np.where(labels % 2 == 1, ref, -np.inf)
+    np.testing.assert_array_equal(indices, _reference_ranking(masked, 60))
+
+    mask = np.zeros(120, dtype=bool)
+    mask[[2, 6, 10]] = True  # all label 2
+    _, indices = searcher.search(Q, k=10, allow_ids=mask, allow_labels=2)
+    assert indices.shape == (len(Q), 3)
+    _, indices = searcher.search(Q, k=10, allow_ids=mask, allow_labels=0)
+    assert indices.shape == (len(Q), 0)
+
+
+def test_filter_by_multilabel_indicators():
+    G, Q = _data("cosine", n=30)
+    labels = np.zeros((30, 3), dtype=int)
+    labels[np.arange(30), np.arange(30) % 3] = 1
+    labels[0, 2] = 1
+    searcher = ExactSearcher().fit(G, labels=labels)
+    _, indices = searcher.search(Q, k=None, allow_labels=2)
+    assert set(indices[0]) == set(np.flatnonzero(labels[:, 2]))
+    with pytest.raises(InputError, match="column"):
+        searcher.search(Q, allow_labels=5)
+
+
+def test_filter_errors():
+    G, Q = _data("cosine", n=20)
+    searcher = ExactSearcher().fit(G)
+    with pytest.raises(InputError, match="labels"):
+        searcher.search(Q, allow_labels=1)
+    with pytest.raises(InputError, match="allow_ids\\[1\\] = 20"):
+        searcher.search(Q, allow_ids=[3, 20])
+    with pytest.raises(ShapeMismatchError):
+        searcher.search(Q, allow_ids=np.ones(5, dtype=bool))
+
+
+def test_input_errors():
+    G, Q = _data("cosine", n=20, d=4)
+    with pytest.raises(NotFittedError):
+        ExactSearcher().search(Q)
+    with pytest.raises(NotFittedError):
+        len(ExactSearcher())
+    assert bool(ExactSearcher())
+    searcher = ExactSearcher().fit(G)
+    with pytest.raises(ShapeMismatchError, match="3 features but the searcher was fitted on 4"):
+        searcher.search(Q[:, :3])
+    with pytest.raises(ShapeMismatchError, match="2-D"):
+        searcher.search(Q[0])
+    bad = Q.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(NonFiniteError, match="row 2"):
+        searcher.search(bad)
+    with pytest.raises(EmptyInputError):
+        ExactSearcher().fit(np.empty((0, 4)))
+    with pytest.raises(InputTypeError, match="dense"):
+        import scipy.sparse as sp
+
+        ExactSearcher().fit(sp.random(5, 4, density=0.5, format="csr"))
+    for k in (0, -1, 2.5, True):
+        with pytest.raises(InputError, match="k must be"):
+            searcher.search(Q, k=k)
+    with pytest.raises(InputError, match="unknown metric"):
+        ExactSearcher(metric="manhattan").fit(G)
+    with pytest.raises(InputError, match="chunk_size"):
+        ExactSearcher(chunk_size=0).fit(G)
+    with pytest.raises(InputError, match="negative"):
+        ExactSearcher(metric="kl").fit(G)
+    with pytest.raises(InputError, match="row 1 sums to 0"):
+        ExactSearcher(metric="jensenshannon").fit(np.array([[1.0, 0.0], [0.0, 0.0]]))
+    searcher.set_params(metric="euclidean")
+    with pytest.raises(InputError, match="fitted with metric='cosine'"):
+        searcher.search(Q)
+    with pytest.raises(InputError, match="labels must be given"):
+        ExactSearcher().fit(G, labels=np.arange(20)).add(G[:2])
+
+
+def test_clone_and_params():
+    searcher = ExactSearcher(metric="euclidean", chunk_size=10)
+    twin = clone(searcher)
+    assert twin.get_params() == searcher.get_params()
+    assert not hasattr(twin, "gallery_")
+
+
+@pytest.mark.parametrize("metric", ["cosine", "kl"])
+def test_save_load_round_trip(tmp_path, metric):
+    G, Q = _data(metric, n=50)
+    labels = np.arange(50) % 3
+    searcher = ExactSearcher(metric=metric, chunk_size=8).fit(G, labels=labels)
+    loaded = ExactSearcher.load(searcher.save(tmp_path / "s"))
+    assert len(loaded) == 50 and loaded.metric == metric
+    for a, b in zip(searcher.search(Q, k=5, allow_labels=1), loaded.search(Q, k=5, allow_labels=1)):
+        np.testing.assert_array_equal(a, b)
+    loaded.add(G[:3], labels=labels[:3])
+    assert len(loaded) == 53

@@ -1,0 +1,222 @@
+"""Kernel CCA against linear CCA, a textbook dual eigen-solution, and its own exact solver."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from classicx.exceptions import InputError, NonFiniteError, NotFittedError, ShapeMismatchError
+from classicx.subspace.kcca import KernelCCA
+
+
+def _views(n, seed=0, noise=0.3):
+    """Two views sharing a latent variable through non-linear maps."""
+    rng = np.random.default_rng(seed)
+    z = rng.uniform(-1.5, 1.5, size=(n, 2))
+    X = np.column_stack([z[:, 0], z[:, 1], rng.normal(size=n)]) @ rng.normal(size=(3, 3))
+    Y = np.column_stack([z[:, 0] ** 2, np.cos(2 * z[:, 1]), rng.normal(size=n)]) + noise * rng.normal(size=(n, 3))
+    return X, Y
+
+
+def _linear_views(n, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 2))
+    X = np.hstack([z, rng.normal(size=(n, 3))]) @ rng.normal(size=(5, 5))
+    Y = np.hstack([z + 0.5 * rng.normal(size=(n, 2)), rng.normal(size=(n, 2))]) @ rng.normal(size=(4, 4))
+    return X, Y
+
+
+def _correlations(P, Q):
+    return np.array([np.corrcoef(P[:, j], Q[:, j])[0, 1] for j in range(P.shape[1])])
+
+
+def test_linear_kernel_equals_linear_cca():
+    X, Y = _linear_views(150)
+    kcca = KernelCCA(3, kernel="linear", reg=0.0, method="exact", verbose=False).fit(X, Y)
+    # Textbook oracle: the generalised eigenproblem [0 Cxy; Cyx 0] v = rho [Cxx 0; 0 Cyy] v.
+    C = np.cov(np.hstack([X, Y]).T)
+    dx = X.shape[1]
+    lhs = np.zeros_like(C)
+    lhs[:dx, dx:], lhs[dx:, :dx] = C[:dx, dx:], C[dx:, :dx]
+    rhs = scipy.linalg.block_diag(C[:dx, :dx], C[dx:, dx:])
+    rho = scipy.linalg.eigh(lhs, rhs, eigvals_only=True)[::-1][:3]
+    np.testing.assert_allclose(kcca.canonical_correlations_, rho, rtol=1e-8)
+    P, Q = kcca.transform(X, Y)
+    np.testing.assert_allclose(_correlations(P, Q), rho, rtol=1e-8)
+    for method in ("nystrom", "icd"):  # rank 5 of the linear kernel is captured exactly
+        low = KernelCCA(3, kernel="linear", reg=0.0, method=method, rank=20, random_state=0, verbose=False)
+        np.testing.assert_allclose(low.fit(X, Y).canonical_correlations_, rho, rtol=1e-6)
+
+
+def test_linear_kernel_matches_regularized_cca_projections():
+    cca_module = pytest.importorskip("classicx.subspace.cca")
+    X, Y = _linear_views(200, seed=1)
+    kcca = KernelCCA(2, kernel="linear", reg=0.0, method="exact", verbose=False).fit(X, Y)
+    cca = cca_module.RegularizedCCA(2, reg=0.0).fit(X, Y)
+    np.testing.assert_allclose(kcca.transform(X[:20]), cca.transform(X[:20]), atol=1e-8)
+    np.testing.assert_allclose(kcca.transform_y(Y[:20]), cca.transform_y(Y[:20]), atol=1e-8)
+
+
+def test_exact_rbf_kcca_matches_textbook_dual_solution():
+    X, Y = _views(80, seed=2)
+    reg, gx, gy = 0.1, 0.3, 0.5
+    kcca = KernelCCA(2, kernel="rbf", gamma=gx, gamma_y=gy, reg=reg, method="exact", verbose=False).fit(X, Y)
+    n = len(X)
+    H = np.eye(n) - 1.0 / n
+    Kx, Ky = H @ rbf_kernel(X, gamma=gx) @ H, H @ rbf_kernel(Y, gamma=gy) @ H
+    # Dual of the documented problem: alpha' Kx Ky beta / (n-1) subject to
+    # alpha' ((1-r) Kx^2/(n-1) + r tr(Kx)/(n-1) Kx) alpha = 1 (Hardoon et al. 2004).
+    Bx = (1 - reg) * Kx @ Kx / (n - 1) + reg * np.trace(Kx) / (n - 1) * Kx
+    By = (1 - reg) * Ky @ Ky / (n - 1) + reg * np.trace(Ky) / (n - 1) * Ky
+    lhs = np.block([[np.zeros((n, n)), Kx @ Ky / (n - 1)], [Ky @ Kx / (n - 1), np.zeros((n, n))]])
+    rhs = scipy.linalg.block_diag(Bx, By)
+    rhs += 1e-9 * np.trace(rhs) / (2 * n) * np.eye(2 * n)  # the centring null space
+    rho, V = scipy.linalg.eigh(lhs, rhs)
+    np.testing.assert_allclose(kcca.canonical_correlations_, rho[::-1][:2], rtol=1e-5)
+    # projections of new rows through the training-centred kernel agree (up to sign and scale)
+    X_new, _ = _views(30, seed=3)
+    k_new = rbf_kernel(X_new, X, gamma=gx)
+    k_train = rbf_kernel(X, gamma=gx)
+    k_new_c = k_new - k_new.mean(1, keepdims=True) - k_train.mean(0) + k_train.mean()
+    oracle = k_new_c @ V[:n, -1]
+    ours = kcca.transform(X_new)[:, 0]
+    assert abs(np.corrcoef(oracle, ours)[0, 1]) > 1 - 1e-6
+
+
+@pytest.mark.parametrize("method", ["exact", "nystrom", "icd", "rff"])
+def test_centring_is_the_same_at_fit_and_transform(method):
+    X, Y = _views(120)
+    kcca = KernelCCA(2, reg=0.05, method=method, rank=60, random_state=0, verbose=False).fit(X, Y)
+    P, Q = kcca.transform(X, Y)
+    np.testing.assert_allclose(P.mean(axis=0), 0.0, atol=1e-10)
+    np.testing.assert_allclose(Q.mean(axis=0), 0.0, atol=1e-10)
+    # the fit-time objective a' Cxy b is recovered from the transformed training pairs
+    np.testing.assert_allclose(np.einsum("ij,ij->j", P, Q) / (len(X) - 1), kcca.canonical_correlations_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["nystrom", "icd"])
+def test_low_rank_converges_to_exact(method):
+    X, Y = _views(150, seed=4)
+    params = dict(n_components=2, reg=0.05, random_state=0, verbose=False)
+    exact = KernelCCA(method="exact", **params).fit(X, Y).canonical_correlations_
+    errors = [np.abs(KernelCCA(method=method, rank=r, **params).fit(X, Y).canonical_correlations_ - exact).max()
+              for r in (4, 15, 50, 150)]
+    assert errors[0] > errors[2] and errors[1] > errors[2]
+    assert errors[-1] < 1e-6
+
+
+def test_rff_approaches_exact_with_many_features():
+    X, Y = _views(150, seed=4)
+    params = dict(n_components=2, reg=0.05, random_state=0, verbose=False)
+    exact = KernelCCA(method="exact", **params).fit(X, Y).canonical_correlations_
+    errors = [np.abs(KernelCCA(method="rff", rank=D, **params).fit(X, Y).canonical_correlations_ - exact).max()
+              for D in (10, 600)]
+    assert errors[1] < 0.03 < errors[0]
+
+
+def test_kernel_cca_finds_nonlinear_relation_that_linear_cca_misses():
+    X, Y = _views(700, seed=5, noise=0.1)
+    X, Y, X_test, Y_test = X[:400], Y[:400], X[400:], Y[400:]
+    lin = KernelCCA(1, kernel="linear", reg=1e-3, method="exact", verbose=False).fit(X, Y)
+    rbf = KernelCCA(1, kernel="rbf", reg=0.01, method="nystrom", rank=100, random_state=0, verbose=False).fit(X, Y)
+    held_out_lin = _correlations(*lin.transform(X_test, Y_test))[0]
+    held_out_rbf = _correlations(*rbf.transform(X_test, Y_test))[0]
+    assert held_out_rbf > 0.85 and abs(held_out_lin) < 0.5
+
+
+def test_histogram_kernels_and_sparse_input():
+    rng = np.random.default_rng(7)
+    topic = rng.integers(0, 3, 150)
+    profiles = rng.dirichlet(np.ones(8), size=3)
+    X = rng.poisson(20 * profiles[topic]).astype(float)
+    Y = rng.poisson(20 * profiles[(topic + 1) % 3]).astype(float)
+    for kernel in ("chi2", "additive_chi2", "hellinger"):
+        dense = KernelCCA(1, kernel=kernel, reg=0.05, method="icd", rank=40, verbose=False).fit(X, Y)
+        assert dense.canonical_correlations_[0] > 0.8
+        sparse = KernelCCA(1, kernel=kernel, reg=0.05, method="icd", rank=40, verbose=False)
+        sparse.fit(sp.csr_array(X), sp.csr_array(Y))
+        np.testing.assert_allclose(sparse.transform(sp.csr_array(X)), dense.transform(X), atol=1e-8)
+
+
+def test_constant_columns_do_not_change_an_rbf_kernel():
+    X, Y = _views(80, seed=8)
+    params = dict(n_components=2, reg=0.05, method="exact", gamma=0.4, gamma_y=0.4, verbose=False)
+    base = KernelCCA(**params).fit(X, Y)
+    padded = KernelCCA(**params).fit(np.hstack([X, np.full((80, 1), 3.0)]), Y)
+    np.testing.assert_allclose(padded.canonical_correlations_, base.canonical_correlations_)
+
+
+def test_low_rank_never_forms_an_n_by_n_matrix():
+    # 20,000 x 20,000 doubles would be 3.2 GB; the low-rank paths stay within a few MB.
+    X, Y = _views(20_000, seed=9)
+    for method in ("nystrom", "icd", "rff"):
+        tracemalloc.start()
+        kcca = KernelCCA(2, reg=0.05, method=method, rank=40, batch_size=2000, random_state=0, verbose=False)
+        kcca.fit(X, Y)
+        P = kcca.transform(X)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 60e6, (method, peak)
+        assert P.shape == (20_000, 2)
+
+
+@pytest.mark.parametrize("method", ["exact", "nystrom", "icd", "rff"])
+def test_save_load_round_trip(method, tmp_path):
+    X, Y = _views(100)
+    kcca = KernelCCA(2, reg=0.05, method=method, rank=30, random_state=0, verbose=False).fit(X, Y)
+    loaded = KernelCCA.load(kcca.save(tmp_path / "m"))
+    P, Q = kcca.transform(X, Y)
+    P2, Q2 = loaded.transform(X, Y)
+    np.testing.assert_array_equal(P, P2)
+    np.testing.assert_array_equal(Q, Q2)
+    assert loaded.get_params() == kcca.get_params()
+
+
+def test_sklearn_compatibility():
+    X, Y = _views(120)
+    kcca = KernelCCA(2, method="nystrom", rank=30, random_state=0, verbose=False)
+    assert clone(kcca).get_params() == kcca.get_params()
+    pipe = make_pipeline(StandardScaler(), kcca).fit(X, Y)
+    assert pipe.transform(X).shape == (120, 2)
+
+    def held_out_correlation(estimator, X_val, Y_val):
+        return float(np.mean(_correlations(*estimator.transform(X_val, Y_val))))
+
+    search = GridSearchCV(kcca, {"reg": [0.01, 0.1]}, scoring=held_out_correlation, cv=2).fit(X, Y)
+    assert search.best_params_["reg"] in (0.01, 0.1)
+
+
+def test_bad_input():
+    X, Y = _views(50)
+    with pytest.raises(ShapeMismatchError):
+        KernelCCA(verbose=False).fit(X, Y[:40])
+    bad = X.copy()
+    bad[13, 1] = np.nan
+    with pytest.raises(NonFiniteError, match="row 13"):
+        KernelCCA(verbose=False).fit(bad, Y)
+    with pytest.raises(InputError, match="n_components=9"):
+        KernelCCA(9, method="nystrom", rank=5, random_state=0, verbose=False).fit(X, Y)
+    with pytest.raises(InputError, match="every row of X is the same"):
+        KernelCCA(kernel="linear", verbose=False).fit(np.ones((50, 3)), Y)
+    with pytest.raises(InputError, match="reg"):
+        KernelCCA(reg=2.0, verbose=False).fit(X, Y)
+    with pytest.raises(InputError, match="method"):
+        KernelCCA(method="dense", verbose=False).fit(X, Y)
+    with pytest.raises(InputError, match="non-negative"):
+        KernelCCA(kernel="chi2", verbose=False).fit(X, Y)
+    with pytest.raises(NotFittedError):
+        KernelCCA().transform(X)
+    kcca = KernelCCA(2, method="nystrom", rank=20, random_state=0, verbose=False).fit(X, Y)
+    with pytest.raises(ShapeMismatchError, match="features"):
+        kcca.transform(X[:, :2])
+    with pytest.raises(NonFiniteError):
+        kcca.transform_y(np.full((2, 3), np.inf))

@@ -1,0 +1,260 @@
+"""Smoke and unit tests of benchmarks/wikipedia_features.py and benchmarks/bench_learners.py.
+
+The real Wikipedia feature file is not distributed with classicx, so the
+script runs here on a synthetic ``raw_features.mat`` with the same variable
+names and shapes and a planted category structure; ``bench_learners.py`` runs
+on a tiny generated collection in the Wikipedia layout. Both use ``--quick``
+(subsampled pairs, one- or two-point CV grids).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import scipy.io
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import bench_learners as bl  # noqa: E402
+import wikipedia_features as wf  # noqa: E402
+
+N_CLASSES = 10
+
+
+def write_split_list(path: Path, labels: np.ndarray) -> None:
+    path.write_text("".join(f"t{i}\ti{i}\t{c + 1}\n" for i, c in enumerate(labels)), encoding="utf-8")
+
+
+def make_wikipedia_features(root: Path, seed: int = 0, **overrides: np.ndarray) -> Path:
+    """A synthetic raw_features.mat (the real shapes) whose histograms and topics depend on the category."""
+    rng = np.random.default_rng(seed)
+    image_topics = rng.dirichlet(np.full(128, 0.3), size=N_CLASSES)
+    text_topics = rng.dirichlet(np.full(10, 0.5), size=N_CLASSES)
+    arrays = {}
+    for split, suffix in (("train", "tr"), ("test", "te")):
+        n = wf.SHAPES[f"I_{suffix}"][0]
+        labels = rng.integers(0, N_CLASSES, n)
+        words = 0.3 * image_topics[labels] + 0.7 * rng.dirichlet(np.full(128, 0.5), size=n)
+        arrays[f"I_{suffix}"] = np.array([rng.multinomial(200, p) for p in words]) / 200.0
+        arrays[f"T_{suffix}"] = np.array([rng.dirichlet(5 * text_topics[c] + 0.2) for c in labels])
+        write_split_list(root / wf.LISTS[split], labels)
+    arrays.update(overrides)
+    scipy.io.savemat(root / "raw_features.mat", arrays)
+    return root
+
+
+@pytest.fixture(scope="module")
+def wikipedia_dir(tmp_path_factory) -> Path:
+    return make_wikipedia_features(tmp_path_factory.mktemp("wikipedia"))
+
+
+def test_wikipedia_features_quick_run(wikipedia_dir, tmp_path, capsys):
+    out, results = tmp_path / "table.json", tmp_path / "RESULTS.md"
+    assert (
+        wf.main([str(wikipedia_dir), "--quick", "--jobs", "1", "--json", str(out), "--results", str(results)])
+        == 0
+    )
+    records = json.loads(out.read_text())
+    methods = [r["method"] for r in records]
+    assert methods[:3] == ["CCA", "SM", "SCM"]
+    assert len(methods) == len(set(methods)) == 12
+    assert all(set(r) == {"method", "image_to_text", "text_to_image"} for r in records)
+    assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
+    by_name = {r["method"]: r for r in records}
+    # Chance is about 0.1 (10 balanced categories); the planted structure must be found.
+    assert by_name["SM"]["image_to_text"] > 0.3 and by_name["SM"]["text_to_image"] > 0.3
+    assert by_name["CCA"]["image_to_text"] > 0.2 and by_name["CCA"]["text_to_image"] > 0.2
+    assert max(r["image_to_text"] for r in records) > 0.5
+    printed = capsys.readouterr().out
+    assert "0.249" in printed and "0.226" in printed  # the paper's numbers printed next to ours
+    assert "Goal >= 0.35" in printed
+    assert not results.exists()  # --quick never writes the results file
+
+
+def test_wikipedia_results_section_only_on_full_runs(wikipedia_dir, tmp_path, monkeypatch):
+    canned = [
+        {
+            "method": "CCA",
+            "image_to_text": 0.25,
+            "text_to_image": 0.2,
+            "mean": 0.225,
+            "cv_map": 0.3,
+            "params": "reg=0.1",
+            "seconds": 1.0,
+            "paper_image_to_text": 0.249,
+            "paper_text_to_image": 0.196,
+        },
+        {
+            "method": "kernel SM",
+            "image_to_text": 0.36,
+            "text_to_image": 0.25,
+            "mean": 0.305,
+            "cv_map": 0.4,
+            "params": "C=0.1",
+            "seconds": 2.0,
+        },
+    ]
+    seen = {}
+
+    def fake_run(views, specs, folds, n_jobs, kernel_rank, **kwargs):
+        seen.update(folds=folds, n_specs=len(specs), n_train=len(views.labels_train))
+        return canned
+
+    monkeypatch.setattr(wf, "run_learners", fake_run)
+    results = tmp_path / "RESULTS.md"
+    wf.main([str(wikipedia_dir), "--no-results", "--results", str(results)])
+    assert not results.exists()
+    wf.main([str(wikipedia_dir), "--results", str(results)])
+    assert seen == {"folds": 3, "n_specs": 12, "n_train": 2173}
+    text = results.read_text()
+    assert "<!-- wikipedia-features:start -->" in text
+    assert "| CCA | 0.249 | 0.25 | 0.196 | 0.2 |" in text
+    assert "NOT met" in text and "best image->text 0.360 by kernel SM" in text
+
+
+def test_load_features_labels_and_shapes(wikipedia_dir):
+    views = wf.load_features(wikipedia_dir)
+    assert views.X_train.shape == (2173, 128) and views.Y_test.shape == (693, 10)
+    assert views.labels_train.min() == 0 and views.labels_train.max() == N_CLASSES - 1
+    assert views.image_histograms and views.text_histograms
+    lines = (wikipedia_dir / wf.LISTS["train"]).read_text().splitlines()
+    assert int(lines[5].split("\t")[2]) - 1 == views.labels_train[5]
+
+
+def test_load_features_reports_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="raw_features.mat"):
+        wf.load_features(tmp_path)
+    make_wikipedia_features(tmp_path, I_te=np.ones((693, 64)))
+    with pytest.raises(ValueError, match=r"I_te has shape \(693, 64\)"):
+        wf.load_features(tmp_path)
+    make_wikipedia_features(tmp_path, T_tr=np.ones((2000, 10)))
+    with pytest.raises(ValueError, match="T_tr has 2000 rows but trainset_txt_img_cat.list lists 2173"):
+        wf.load_features(tmp_path)
+    (tmp_path / wf.LISTS["test"]).write_text("t1\ti1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 1: expected text_id, image_id, category"):
+        wf.read_split_labels(tmp_path / wf.LISTS["test"])
+
+
+def test_hellinger_rows_have_unit_norm_and_kernel_matches():
+    H = np.array([[1.0, 3.0, 0.0], [2.0, 2.0, 4.0], [0.0, 0.0, 0.0]])
+    F = wf.hellinger(H)
+    np.testing.assert_allclose(np.linalg.norm(F[:2], axis=1), 1.0)
+    np.testing.assert_allclose(F[2], 0.0)
+    P = H[:2] / H[:2].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose((F[:2] @ F[:2].T)[0, 1], np.sum(np.sqrt(P[0] * P[1])))
+
+
+def test_select_specs_filters_by_name():
+    specs = wf.learner_specs(N_CLASSES, 9, quick=True)
+    names = [s.name for s in wf.select_specs(specs, "sm, PLS")]
+    assert names == ["SM", "PLS", "kernel SM (chi2/chi2 maps)"]
+    assert wf.select_specs(specs, None) == specs
+    with pytest.raises(SystemExit, match="matches none"):
+        wf.select_specs(specs, "nonexistent")
+
+
+# ---------------------------------------------------------------------------
+# bench_learners.py on a tiny collection in the Wikipedia layout
+
+WORDS = {
+    0: "red round circle ball sun orange",
+    1: "blue square box window building city",
+    2: "green line stripes field grass road",
+}
+
+
+def draw(label: int, rng: np.random.Generator) -> np.ndarray:
+    img = (rng.random((128, 128)) * 60).astype(np.uint8)
+    for _ in range(4):
+        x, y = (int(v) for v in rng.integers(20, 108, 2))
+        if label == 0:
+            cv2.circle(img, (x, y), int(rng.integers(8, 18)), 230, -1)
+        elif label == 1:
+            cv2.rectangle(img, (x - 10, y - 10), (x + 10, y + 10), 230, -1)
+        else:
+            cv2.line(img, (x - 20, y), (x + 20, y + int(rng.integers(-5, 5))), 230, 3)
+    return img
+
+
+def make_layout(root: Path, n_train: int = 12, n_test: int = 6) -> Path:
+    rng = np.random.default_rng(0)
+    names = ["shapes", "blocks", "lines"]
+    (root / "texts").mkdir(parents=True)
+    (root / "categories.list").write_text("\n".join(names) + "\n", encoding="utf-8")
+    ident = 0
+    for split, per_class in (("trainset", n_train), ("testset", n_test)):
+        rows = []
+        for label in range(3):
+            (root / "images" / names[label]).mkdir(parents=True, exist_ok=True)
+            for _ in range(per_class):
+                ident += 1
+                cv2.imwrite(str(root / "images" / names[label] / f"{ident}.jpg"), draw(label, rng))
+                words = WORDS[label].split() + WORDS[(label + 1) % 3].split()[:1]
+                text = " ".join(rng.choice(words, size=12))
+                (root / "texts" / f"{ident}.txt").write_text(text, encoding="utf-8")
+                rows.append(f"{ident}\t{ident}\t{label + 1}\n")
+        (root / f"{split}_txt_img_cat.list").write_text("".join(rows), encoding="utf-8")
+    return root
+
+
+@pytest.mark.filterwarnings("ignore:n_components=50 is more than the training data allows")
+def test_bench_learners_quick_run_and_cache(tmp_path, capsys):
+    data = make_layout(tmp_path / "collection")
+    out, cache, results = tmp_path / "table.json", tmp_path / "cache", tmp_path / "RESULTS.md"
+    common = [str(data), "--quick", "--jobs", "1", "--cache-dir", str(cache), "--results", str(results)]
+    assert bl.main([*common, "--json", str(out)]) == 0
+    records = json.loads(out.read_text())
+    assert len(records) == 12
+    assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
+    # Texts name their category's words: the best learner must beat chance (1/3) clearly.
+    assert max((r["image_to_text"] + r["text_to_image"]) / 2 for r in records) > 0.5
+    cached = list(cache.glob("webnews-features-*.npz"))
+    assert len(cached) == 1
+    first = capsys.readouterr().out
+    assert "features cached in" in first and "36 training and 18 test pairs" in first
+
+    assert bl.main([*common, "--methods", "PLS", "--json", str(out)]) == 0
+    assert "features from the cache" in capsys.readouterr().out
+    assert [r["method"] for r in json.loads(out.read_text())] == ["PLS"]
+    assert not results.exists()
+
+
+def test_bench_learners_writes_its_section(tmp_path, monkeypatch):
+    views = wf.Views(
+        np.ones((4, 2)),
+        np.ones((4, 2)),
+        np.array([0, 1, 0, 1]),
+        np.ones((4, 2)),
+        np.ones((4, 2)),
+        np.array([0, 1, 0, 1]),
+    )
+    monkeypatch.setattr(bl, "load_or_compute", lambda args: views)
+    monkeypatch.setattr(
+        bl,
+        "run_learners",
+        lambda *a, **k: [
+            {
+                "method": "SM",
+                "image_to_text": 0.3,
+                "text_to_image": 0.31,
+                "mean": 0.305,
+                "cv_map": 0.3,
+                "params": "C=1",
+                "seconds": 1.0,
+            }
+        ],
+    )
+    results = tmp_path / "RESULTS.md"
+    bl.main([str(tmp_path), "--results", str(results)])
+    text = results.read_text()
+    assert (
+        "<!-- learners-webnews:start -->" in text
+        and "Goal >= 0.34 image->text and >= 0.3 text->image" in text
+    )
+    assert "NOT met" in text and "paper" not in text

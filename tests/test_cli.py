@@ -1,0 +1,67 @@
+"""The classicx command: demo, fit, search, evaluate, and its errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from classicx.cli import main
+from classicx.datasets import load_synthetic
+
+
+def test_demo_prints_results_table(capsys):
+    assert main(["demo", "--n-train", "150", "--n-test", "60", "--words", "64", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    for needle in ("MAP", "P@10", "chance", "image→text", "text → images", "image → texts"):
+        assert needle in out
+
+
+@pytest.fixture(scope="module")
+def csv_dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("collection")
+    data = load_synthetic(n_train=120, n_test=40, random_state=1)
+    rows = ["image,text,label,split"]
+    for split_name, split in (("train", data.train), ("test", data.test)):
+        for i, (image, text, label) in enumerate(zip(split.images, split.texts, split.labels)):
+            name = f"{split_name} {i}.png"  # a space in the file name on purpose
+            cv2.imwrite(str(root / name), image)
+            rows.append(f'"{name}","{text}",{data.categories[label]},{split_name}')
+    (root / "pairs.csv").write_text("\n".join(rows), encoding="utf-8")
+    return root
+
+
+def test_fit_search_evaluate_round_trip(csv_dataset, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    assert main(["fit", str(csv_dataset / "pairs.csv"), "-o", str(model_dir), "--words", "32", "--components", "4", "-q"]) == 0
+    assert (model_dir / "classicx.json").is_file()
+    capsys.readouterr()
+    assert main(["search", str(model_dir), "--text", "a red circle", "-k", "3", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert [h["rank"] for h in hits] == [1, 2, 3]
+    assert main(["search", str(model_dir), "--image", str(csv_dataset / "test 0.png"), "-k", "2"]) == 0
+    assert capsys.readouterr().out.count("\n") == 2
+    assert main(["evaluate", str(model_dir), str(csv_dataset / "pairs.csv"), "--json", "-q"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 0 < report["map_image_to_text"] <= 1 and report["n_queries"] == 40
+
+
+def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, capsys):
+    assert main(["search", str(tmp_path), "--text", "x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a classicx model" in err
+    assert main(["fit", str(tmp_path / "nowhere"), "-o", str(tmp_path / "m")]) == 1
+    assert "nowhere" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--words", "zero"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["search"], ["evaluate"]])
+def test_help_on_each_command(command):
+    done = subprocess.run([sys.executable, "-m", "classicx", *command, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "usage: classicx" in done.stdout

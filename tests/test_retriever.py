@@ -1,0 +1,139 @@
+"""CrossModalRetriever: the composed pipeline, its gallery, evaluation, persistence and sklearn fit."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
+
+from classicx import CrossModalRetriever, datasets
+from classicx.exceptions import EmptyInputError, ModelFormatError, NotFittedError, ShapeMismatchError
+from classicx.image import BagOfVisualWords
+from classicx.subspace import RegularizedCCA
+from classicx.text import TfidfLSA
+
+
+def _small_model(**kw) -> CrossModalRetriever:
+    return CrossModalRetriever(
+        image_features=BagOfVisualWords(descriptor="sift", n_words=64),
+        text_features=TfidfLSA(n_components=30),
+        aligner=RegularizedCCA(n_components=8),
+        verbose=False,
+        random_state=0,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def data():
+    return datasets.load_synthetic(n_train=240, n_test=80, random_state=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return _small_model().fit(
+        data.train.images, data.train.texts, labels=data.train.labels,
+        ids=data.train.ids, descriptions=data.train.descriptions,
+    )
+
+
+def test_retrieval_beats_chance_in_both_directions(fitted, data):
+    report = fitted.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
+    assert report.map_image_to_text > report.chance_image_to_text + 0.05
+    assert report.map_text_to_image > report.chance_text_to_image + 0.05
+    assert report.map_image_to_text < 0.99  # the synthetic data is not trivially easy
+    assert report.n_queries == len(data.test)
+    assert "MAP" in report.to_table() and "chance" in report.to_table()
+
+
+def test_chance_level_matches_closed_form(fitted, data):
+    report = fitted.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
+    # E[AP] of a uniformly random ranking of N items, R relevant:
+    # (R - 1) / (N - 1) + (N - R) / (N (N - 1)) * H_N
+    n = len(data.test)
+    r = np.bincount(data.test.labels)[data.test.labels]
+    harmonic = np.sum(1 / np.arange(1, n + 1))
+    expected = np.mean((r - 1) / (n - 1) + (n - r) / (n * (n - 1)) * harmonic)
+    assert report.chance_image_to_text == pytest.approx(expected, rel=1e-6)
+    assert report.chance_text_to_image == pytest.approx(expected, rel=1e-6)
+
+
+def test_pair_relevance_without_labels(fitted, data):
+    report = fitted.evaluate(data.test.images[:40], data.test.texts[:40])
+    assert report.relevance == "the paired item"
+    assert report.chance_text_to_image == pytest.approx(np.mean([sum(1 / np.arange(1, 41)) / 40]), rel=0.05)
+
+
+def test_search_text_returns_ranked_gallery_images(fitted, data):
+    hits = fitted.search_text(data.train.texts[0], k=5)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    assert {h.id for h in hits} <= set(data.train.ids)
+    assert hits[0].content in data.train.descriptions
+    many = fitted.search_text(data.train.texts[:3], k=2)
+    assert len(many) == 3 and all(len(h) == 2 for h in many)
+
+
+def test_search_image_returns_texts_and_matches_category(fitted, data):
+    # querying with a training image: its own category dominates the top results
+    labels = data.train.labels
+    hits = fitted.search_image(data.train.images[5], k=10)
+    assert all(h.content == data.train.texts[h.index] for h in hits)
+    assert np.mean(labels[[h.index for h in hits]] == labels[5]) > 1 / len(data.categories)
+
+
+def test_index_replaces_gallery(fitted, data):
+    model = copy.deepcopy(fitted)
+    model.index(images=data.test.images, image_ids=[f"t{i}" for i in range(len(data.test))])
+    hits = model.search_text("a shape", k=3)
+    assert all(h.id.startswith("t") for h in hits)
+    with pytest.raises(EmptyInputError):
+        model.index(texts=[])
+    with pytest.raises(ShapeMismatchError):
+        model.index(texts=data.test.texts[:4], text_ids=["a"])
+
+
+def test_save_load_round_trip(fitted, data, tmp_path):
+    fitted.save(tmp_path / "model")
+    back = CrossModalRetriever.load(tmp_path / "model")
+    np.testing.assert_allclose(back.transform_texts(data.test.texts[:5]), fitted.transform_texts(data.test.texts[:5]),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(back.transform_images(data.test.images[:5]),
+                               fitted.transform_images(data.test.images[:5]), rtol=1e-4, atol=1e-5)
+    assert [h.id for h in back.search_text("a blue star", k=4)] == [h.id for h in fitted.search_text("a blue star", k=4)]
+    with pytest.raises(ModelFormatError):
+        RegularizedCCA.load(tmp_path / "model")
+
+
+def test_errors(data):
+    model = _small_model()
+    with pytest.raises(NotFittedError):
+        model.search_text("x")
+    with pytest.raises(ShapeMismatchError, match="3 images and 2 texts"):
+        model.fit(data.train.images[:3], data.train.texts[:2])
+    with pytest.raises(EmptyInputError):
+        model.fit([], [])
+    with pytest.raises(ShapeMismatchError, match="labels"):
+        model.fit(data.train.images[:10], data.train.texts[:10], labels=[0, 1])
+
+
+def test_defaults_and_shared_parameters_reach_stages(data):
+    model = CrossModalRetriever(n_jobs=2, verbose=False, random_state=7)
+    model.fit(data.train.images[:60], data.train.texts[:60])
+    assert isinstance(model.image_features_, BagOfVisualWords)
+    assert model.image_features_.n_jobs == 2 and model.image_features_.random_state == 7
+    assert model.image_features is None  # the constructor argument is left untouched
+
+
+def test_grid_search_over_retriever(data):
+    search = GridSearchCV(
+        _small_model(),
+        {"aligner__n_components": [2, 8]},
+        cv=KFold(2),
+    )
+    search.fit(data.train.images[:120], data.train.texts[:120])
+    assert search.best_params_["aligner__n_components"] in (2, 8)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))

@@ -1,0 +1,77 @@
+import pickle
+
+import pytest
+
+from classicx.exceptions import InputError
+from classicx.text import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS, Tokenizer, detect_language, tokenize
+
+
+def test_english_lowercase_stopwords_unicode():
+    assert tokenize("The Café is OPEN, naïve users!", language="english") == ["café", "open", "naïve", "users"]
+    assert "the" in ENGLISH_STOP_WORDS
+    assert tokenize("The cat", stop_words=None) == ["the", "cat"]
+    assert tokenize("The Cat", lowercase=False, stop_words=["Cat"]) == ["The"]
+
+
+def test_single_characters_dropped_outside_cjk():
+    assert tokenize("x y zz 7 42", language="english") == ["zz", "42"]
+
+
+def test_chinese_char_unigrams_and_bigrams():
+    assert tokenize("天气很好。明天", language="chinese", stop_words=None) == [
+        "天", "气", "很", "好", "明", "天", "天气", "气很", "很好", "明天"
+    ]
+
+
+def test_chinese_stop_words():
+    # "很" is a function character: dropped as a unigram, kept inside bigrams
+    assert tokenize("天气很好", language="chinese") == ["天", "气", "好", "天气", "气很", "很好"]
+    assert tokenize("天气很好", language="chinese", stop_words="english") == [
+        "天", "气", "很", "好", "天气", "气很", "很好"
+    ]
+    assert tokenize("the 的 cat", language="chinese", stop_words="chinese") == ["the", "cat"]
+    assert tokenize("the 的 cat", language="chinese") == ["cat"]
+
+
+def test_english_mode_splits_cjk_into_characters():
+    assert tokenize("天气 ok", language="english") == ["天", "气", "ok"]
+
+
+def test_mixed_chinese_english():
+    toks = tokenize("苹果发布 iPhone 新品 the", language="chinese")
+    assert "iphone" in toks and "苹果" in toks and "the" not in toks
+    assert "果发" in toks  # bigram within a run
+    assert "布新" not in toks  # no bigram across the space
+
+
+def test_jieba_segmentation():
+    pytest.importorskip("jieba")
+    toks = tokenize("我爱北京天安门 and Python", language="chinese", segmenter="jieba")
+    assert "北京" in toks and "天安门" in toks and "python" in toks
+    assert all(len(t) > 0 and t.strip() == t for t in toks)
+
+
+def test_auto_language():
+    assert detect_language("这是一个中文句子 with English") == "chinese"
+    assert detect_language("Only English here, 一") == "english"
+    assert detect_language(["", "  "]) == "english"
+    assert tokenize("中文", language="auto") == ["中", "文", "中文"]
+
+
+def test_word_ngrams():
+    assert tokenize("red big circle", ngram_range=(2, 3)) == ["red big", "big circle", "red big circle"]
+
+
+def test_tokenizer_is_picklable_and_validates():
+    tok = Tokenizer(language="chinese", stop_words=["a"], ngram_range=(1, 2))
+    tok2 = pickle.loads(pickle.dumps(tok))
+    assert tok2("新闻 ab cd") == tok("新闻 ab cd")
+    with pytest.raises(InputError, match="language"):
+        Tokenizer(language="klingon")
+    with pytest.raises(InputError, match="segmenter"):
+        Tokenizer(segmenter="nltk")
+    with pytest.raises(InputError, match="ngram_range"):
+        Tokenizer(ngram_range=(2, 1))
+    with pytest.raises(InputError, match="stop_words"):
+        Tokenizer(stop_words="french")
+    assert CHINESE_STOP_WORDS.isdisjoint(ENGLISH_STOP_WORDS)
