@@ -51,6 +51,8 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "webnews"
 MAX_KEYPOINTS = 1000
 N_WORDS = 512
 SAMPLE_SIZE = 100_000
+# Fewer keypoints keep the 20,000-image memory run short; memory does not depend on them.
+MEMORY_KEYPOINTS = 300
 
 # Run by the OpenCV 4.x interpreter: the same protocol as classicx, with OpenCV's BOW classes.
 OPENCV4_PEER = r'''
@@ -203,8 +205,15 @@ def _memory_child(n: int, data: str) -> None:
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        X = BagOfVisualWords("orb", n_words=N_WORDS, max_keypoints=MAX_KEYPOINTS, sample_size=SAMPLE_SIZE,
-                             verbose=False, random_state=0, n_jobs=1).fit_transform(paths)
+        X = BagOfVisualWords(
+            "orb",
+            n_words=N_WORDS,
+            max_keypoints=MEMORY_KEYPOINTS,
+            sample_size=SAMPLE_SIZE,
+            verbose=False,
+            random_state=0,
+            n_jobs=1,
+        ).fit_transform(paths)
     elapsed = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"n": n, "peak_mb": peak, "seconds": elapsed, "output_mb": X.nbytes / 2**20}))
@@ -217,10 +226,12 @@ def part_memory(data: Path, sizes: list[int]) -> tuple[str, list[dict]]:
                              capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         records.append(json.loads(run.stdout.strip().splitlines()[-1]))
     body = (
-        "Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords(\"orb\", n_words=512)."
-        "fit_transform` with `n_jobs=1` on the webnews images replicated to each size (ORB keeps the 20,000-image "
-        "run short; the streaming code path is the same for every descriptor). `output_mb` is the returned "
-        "float32 matrix, which necessarily grows with the number of images.\n\n"
+        f'Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords("orb", n_words=512, '
+        f"max_keypoints={MEMORY_KEYPOINTS}, sample_size={SAMPLE_SIZE}).fit_transform` with `n_jobs=1` on the webnews "
+        "images replicated to each size (ORB and few keypoints keep the 20,000-image run short; the streaming "
+        "code path is the same for every descriptor). `output_mb` is the returned float32 matrix, which "
+        "necessarily grows with the number of images. The process imports all of classicx (scikit-learn, "
+        "gensim, OpenCV), which accounts for a fixed part of the peak.\n\n"
         + markdown_table(records, ["n", "peak_mb", "output_mb", "seconds"])
     )
     return body, records
@@ -254,23 +265,41 @@ def encodings(cache: str, quick: bool) -> dict:
     dense = dict(common, max_keypoints=3000, dense_step=8, dense_sizes=(16, 32))
     return {
         "BoVW RootSIFT 512, hard, L2 (reference)": BagOfVisualWords("rootsift", n_words=words, **common),
-        "BoVW RootSIFT 512, soft (kernel codebook), L2": BagOfVisualWords("rootsift", n_words=words, assignment="soft", **common),
-        "BoVW RootSIFT 512, tf-idf, Hellinger": BagOfVisualWords("rootsift", n_words=words, idf=True, normalize="hellinger", **common),
-        "BoVW ORB 512 (Hamming k-majority), Hellinger": BagOfVisualWords("orb", n_words=words, normalize="hellinger", **common),
-        "BoVW opponent RootSIFT 512, Hellinger": BagOfVisualWords("rootsift", color="opponent", n_words=words, normalize="hellinger", **common),
-        "BoVW dense SIFT 512, Hellinger": BagOfVisualWords("dense_sift", n_words=words, normalize="hellinger", **dense),
-        "Spatial pyramid RootSIFT 512 x (1+4+16), Hellinger": SpatialPyramid("rootsift", n_words=words, normalize="hellinger", **common),
-        "BoVW RootSIFT 512 Hellinger + HSV histogram": FeatureUnion([
-            ("bovw", BagOfVisualWords("rootsift", n_words=words, normalize="hellinger", **common)),
-            ("hsv", ColorHistogram(verbose=False, n_jobs=2)),
-        ]),
+        "BoVW RootSIFT 512, tf-idf, Hellinger": BagOfVisualWords(
+            "rootsift", n_words=words, idf=True, normalize="hellinger", **common
+        ),
+        "BoVW RootSIFT 512, soft (kernel codebook), L2": BagOfVisualWords(
+            "rootsift", n_words=words, assignment="soft", **common
+        ),
+        "Spatial pyramid RootSIFT 512 x (1+4+16), Hellinger": SpatialPyramid(
+            "rootsift", n_words=words, normalize="hellinger", **common
+        ),
         "VLAD RootSIFT 64 words, intra + power + L2": VLAD("rootsift", n_words=16 if quick else 64, **common),
-        "Fisher RootSIFT 64 Gaussians, PCA 64, power + L2": FisherVector("rootsift", n_components=16 if quick else 64, **common),
-        "Fisher dense SIFT 64 Gaussians, PCA 64, power + L2": FisherVector("dense_sift", n_components=16 if quick else 64, **dense),
+        "Fisher RootSIFT 64 Gaussians, PCA 64, power + L2": FisherVector(
+            "rootsift", n_components=16 if quick else 64, **common
+        ),
+        "BoVW RootSIFT 512 Hellinger + HSV histogram": FeatureUnion(
+            [
+                ("bovw", BagOfVisualWords("rootsift", n_words=words, normalize="hellinger", **common)),
+                ("hsv", ColorHistogram(verbose=False, n_jobs=2)),
+            ]
+        ),
+        "BoVW ORB 512 (Hamming k-majority), Hellinger": BagOfVisualWords(
+            "orb", n_words=words, normalize="hellinger", **common
+        ),
+        "BoVW opponent RootSIFT 512, Hellinger": BagOfVisualWords(
+            "rootsift", color="opponent", n_words=words, normalize="hellinger", **common
+        ),
+        "BoVW dense SIFT 512, Hellinger": BagOfVisualWords(
+            "dense_sift", n_words=words, normalize="hellinger", **dense
+        ),
+        "Fisher dense SIFT 64 Gaussians, PCA 64, power + L2": FisherVector(
+            "dense_sift", n_components=16 if quick else 64, **dense
+        ),
     }
 
 
-def part_quality(ds, quick: bool, cache: str) -> tuple[str, list[dict]]:
+def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dict]]:
     import sklearn
     from sklearn.model_selection import GridSearchCV, KFold
 
@@ -286,7 +315,7 @@ def part_quality(ds, quick: bool, cache: str) -> tuple[str, list[dict]]:
     lsa = TfidfLSA(n_components=200, segmenter="char", random_state=0, verbose=False)
     T_train = lsa.fit_transform(train.texts)
     T_test = lsa.transform(test.texts)
-    grid = {"n_components": [10, 20, 40], "reg": [0.01, 0.1, 0.5], "weight_power": [0.0, 4.0]}
+    grid = {"n_components": [10, 20, 40], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]}
     relevance = relevance_from_labels(test.labels, test.labels)
     chance = float(relevance.mean())
     records = []
@@ -312,16 +341,25 @@ def part_quality(ds, quick: bool, cache: str) -> tuple[str, list[dict]]:
         row["feature_s"] = t_feat
         records.append(row)
         print(row, flush=True)
-    body = (
-        f"Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components=200, segmenter=\"char\")` "
+        if not quick:  # the table grows as encodings finish, so a long run leaves partial results
+            write_section("image-quality", title, _quality_body(train, test, grid, chance, records))
+    return _quality_body(train, test, grid, chance, records), records
+
+
+def _quality_body(train, test, grid: dict, chance: float, records: list[dict]) -> str:
+    return (
+        f'Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components=200, segmenter="char")` '
         "(characters + character bigrams). Aligner: `RegularizedCCA`, its `n_components`, `reg` and "
         f"`weight_power` chosen from {grid} by 3-fold cross-validation on the training pairs only (score: mean of "
         "the two MAPs, category relevance); encoders are fitted on the training images only and their own "
         "settings are fixed by convention, not tuned. MAP over the full test ranking, cosine similarity. "
         f"Chance MAP ~ {chance:.3f} (share of relevant pairs).\n\n"
-        + markdown_table(records, ["encoding", "dim", "image_to_text", "text_to_image", "cv_map", "cca", "feature_s"])
+        + markdown_table(
+            records, ["encoding", "dim", "image_to_text", "text_to_image", "cv_map", "cca", "feature_s"]
+        )
+        + "\n\n`cv_map`: the best cross-validated training MAP; `feature_s`: seconds to fit and encode (descriptors "
+        "come from a cache shared by the encodings with the same descriptor settings)."
     )
-    return body, records
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -330,8 +368,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small smoke run; RESULTS.md is not written")
     parser.add_argument("--json", type=Path, help="also write every record as JSON")
     parser.add_argument("--parts", default="speed,memory,cache,quality")
-    parser.add_argument("--opencv4-python", default=os.environ.get("OPENCV4_PYTHON"),
-                        help="interpreter with opencv-python-headless 4.x for the BOW peer")
+    parser.add_argument(
+        "--opencv4-python",
+        default=os.environ.get("OPENCV4_PYTHON"),
+        help="interpreter with opencv-python-headless 4.x for the BOW peer",
+    )
+    parser.add_argument(
+        "--speed-images", type=int, default=None, help="use only the first N images for speed"
+    )
     parser.add_argument("--_memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._memory_child:
@@ -342,37 +386,43 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         paths = paths[:100]
     parts = args.parts.split(",")
-    sections, all_records = [], {}
     cache = tempfile.mkdtemp(prefix="classicx-bench-cache-")
-    if "quality" in parts:
-        body, recs = part_quality(ds, args.quick, cache)
-        sections.append(("Retrieval quality per image encoding (webnews)", body))
-        all_records["quality"] = recs
-    if "cache" in parts:
-        body, recs = part_cache(paths[: (60 if args.quick else 500)])
-        sections.append(("Descriptor cache", body))
-        all_records["cache"] = recs
-    if "memory" in parts:
-        sizes = [200, 2000] if args.quick else [2000, 20000]
-        body, recs = part_memory(args.data, sizes)
-        sections.append(("Peak memory, 2,000 vs 20,000 images", body))
-        all_records["memory"] = recs
-    if "speed" in parts:
+    runners = {
+        "quality": (
+            "Image features: retrieval quality per encoding (webnews)",
+            lambda: part_quality(ds, args.quick, cache, runners["quality"][0]),
+        ),
+        "cache": (
+            "Image features: descriptor cache",
+            lambda: part_cache(paths[: (60 if args.quick else 300)]),
+        ),
+        "memory": (
+            "Image features: peak memory, 2,000 vs 20,000 images",
+            lambda: part_memory(args.data, [200, 2000] if args.quick else [2000, 20000]),
+        ),
+        "speed": (
+            "Image features: speed, classicx vs OpenCV",
+            lambda: part_speed(paths[: args.speed_images], args.opencv4_python),
+        ),
+    }
+    all_records = {}
+    for part in parts:
+        title, run = runners[part]
         gc.collect()
-        body, recs = part_speed(paths, args.opencv4_python)
-        sections.append(("Speed: classicx vs OpenCV", body))
-        all_records["speed"] = recs
-    text = "\n\n".join(f"### {title}\n\n{body}" for title, body in sections)
-    print(text)
+        body, records = run()
+        all_records[part] = records
+        if part == "speed":
+            body = (
+                "OpenCV 5 removed `BOWKMeansTrainer`/`BOWImgDescriptorExtractor`; the OpenCV peer runs in a "
+                "second interpreter with `opencv-python-headless` 4.x (`--opencv4-python`, e.g. a venv made with "
+                "`python -m venv /tmp/cv4 && /tmp/cv4/bin/pip install 'opencv-python-headless<5'`).\n\n"
+                + body
+            )
+        print(f"## {title}\n\n{body}\n", flush=True)
+        if not args.quick:
+            write_section(f"image-{part}", title, body)
     if args.json:
         write_json(args.json, [dict(part=k, **r) for k, rs in all_records.items() for r in rs])
-    if not args.quick:
-        note = (
-            "OpenCV 5 removed `BOWKMeansTrainer`/`BOWImgDescriptorExtractor`; the OpenCV peer runs in a second "
-            "interpreter with `opencv-python-headless` 4.x (`--opencv4-python`, e.g. a venv made with "
-            "`python -m venv /tmp/cv4 && /tmp/cv4/bin/pip install 'opencv-python-headless<5'`).\n\n"
-        )
-        write_section("image", "Image features (bench_image.py)", note + text)
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 N_COMPONENTS = 3
 N_TEST = 2000
-REG = 1e-3  # classicx shrinkage toward trace(C) * I
-PEER_REG = 0.1  # cca-zoo "shrinkage" / mvlearn "regs" (their own conventions, see the notes)
+REG = 1e-4  # classicx shrinkage toward trace(C) * I
+PEER_REG = 1e-3  # cca-zoo "shrinkage" / mvlearn "regs" (their own conventions, see the notes)
 
 
 def make_views(n: int, seed: int = 0):
@@ -45,10 +45,10 @@ def make_views(n: int, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     mix = np.random.default_rng(12345)  # fixed maps, shared by training and test data
-    Rx, Ry = mix.normal(size=(16, 16)), mix.normal(size=(12, 12))
+    Rx, Ry = mix.normal(size=(8, 8)), mix.normal(size=(6, 6))
     z = rng.uniform(-1.5, 1.5, size=(n, 3))
-    X = np.hstack([z, rng.normal(size=(n, 13))]) @ Rx
-    Y = np.hstack([z[:, :1] ** 2, np.cos(2 * z[:, 1:2]), np.abs(z[:, 2:3]), rng.normal(size=(n, 9))])
+    X = np.hstack([z, 0.5 * rng.normal(size=(n, 5))]) @ Rx
+    Y = np.hstack([z[:, :1] ** 2, np.cos(2 * z[:, 1:2]), np.abs(z[:, 2:3]), 0.5 * rng.normal(size=(n, 3))])
     Y = (Y + 0.1 * rng.normal(size=Y.shape)) @ Ry
     return X, Y
 
@@ -69,31 +69,45 @@ def run_job(job: dict) -> dict:
     Xt, Yt = make_views(N_TEST, seed=2)
     gx, gy = median_heuristic_gamma(X, random_state=0), median_heuristic_gamma(Y, random_state=0)
     lib, method = job["lib"], job.get("method")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if lib == "classicx":
         from classicx.subspace.kcca import KernelCCA
 
-        model = KernelCCA(N_COMPONENTS, kernel="rbf", gamma=gx, gamma_y=gy, reg=REG, method=method,
-                          rank=job.get("rank", 500), random_state=0, verbose=False).fit(X, Y)
-        fit_s = time.perf_counter() - start
+        model = KernelCCA(
+            N_COMPONENTS,
+            kernel="rbf",
+            gamma=gx,
+            gamma_y=gy,
+            reg=REG,
+            method=method,
+            rank=job.get("rank", 500),
+            random_state=0,
+            verbose=False,
+        ).fit(X, Y)
+        fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
         P, Q = model.transform(Xt, Yt)
     elif lib == "cca-zoo":
         from cca_zoo.nonparametric import KCCA
 
         model = KCCA(N_COMPONENTS, kernel="rbf", gamma=[gx, gy], shrinkage=PEER_REG).fit([X, Y])
-        fit_s = time.perf_counter() - start
+        fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
         P, Q = model.transform([Xt, Yt])
     elif lib == "mvlearn":
         from mvlearn.embed import KMCCA
 
-        model = KMCCA(N_COMPONENTS, kernel="rbf", kernel_params=[{"gamma": gx}, {"gamma": gy}], regs=PEER_REG,
-                      pgso=method == "pgso").fit([X, Y])
-        fit_s = time.perf_counter() - start
+        model = KMCCA(
+            N_COMPONENTS,
+            kernel="rbf",
+            kernel_params=[{"gamma": gx}, {"gamma": gy}],
+            regs=PEER_REG,
+            pgso=method == "pgso",
+        ).fit([X, Y])
+        fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
         P, Q = model.transform([Xt, Yt])
     else:
         raise ValueError(lib)
     corr = _held_out(np.asarray(P), np.asarray(Q))
-    return {"fit_s": fit_s, "corr": corr, "mean_corr": float(np.mean(corr))}
+    return {"fit_s": fit_s, "fit_cpu_s": fit_cpu_s, "corr": corr, "mean_corr": float(np.mean(corr))}
 
 
 def _limit_memory(gigabytes: float):
@@ -104,14 +118,21 @@ def _limit_memory(gigabytes: float):
     return apply
 
 
-def spawn(job: dict, mem_gb: float, timeout: float) -> dict:
+def spawn(job: dict, mem_gb: float, timeout: float, python: str = sys.executable) -> dict:
     """Run ``job`` in a subprocess capped at ``mem_gb`` of address space and ``timeout`` seconds."""
     env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
+    cmd = [python, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
     record = {**job, "status": "ok"}
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                             preexec_fn=_limit_memory(mem_gb))
+        out = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+            preexec_fn=_limit_memory(mem_gb),
+        )
     except subprocess.TimeoutExpired:
         return {**record, "status": f"timeout (> {timeout:.0f} s)"}
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -123,7 +144,7 @@ def spawn(job: dict, mem_gb: float, timeout: float) -> dict:
         if "ModuleNotFoundError" in out.stderr:
             return {**record, "status": "not installed"}
         return {**record, "status": "failed: " + last[:120]}
-    return {**record, **json.loads(lines[-1][len("RESULT "):])}
+    return {**record, **json.loads(lines[-1][len("RESULT ") :])}
 
 
 def worker(spec: str) -> None:
@@ -144,24 +165,50 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the records as JSON")
     parser.add_argument("--mem-gb", type=float, default=4.0, help="address-space cap per fit (GB)")
     parser.add_argument("--timeout", type=float, default=900.0, help="time cap per fit (s)")
+    parser.add_argument(
+        "--probe-timeout",
+        type=float,
+        default=120.0,
+        help="time cap for a peer at sizes above one where it timed out (s)",
+    )
+    parser.add_argument(
+        "--mvlearn-python",
+        default=sys.executable,
+        help="interpreter with mvlearn (mvlearn 0.5 needs scikit-learn < 1.6)",
+    )
+    parser.add_argument(
+        "--render-json",
+        metavar="PATH",
+        help="do not run: write the RESULTS.md section from the records of an earlier --json run",
+    )
+    parser.add_argument("--load", default="", help="with --render-json: the machine load during that run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker)
         return
-    from _results import markdown_table, write_json, write_section
+    from _results import write_json
+
+    if args.render_json:
+        records = json.loads(Path(args.render_json).read_text(encoding="utf-8"))
+        render(records, args, args.load or "not recorded", 5000, 500)
+        return
 
     if args.quick:
-        n_exact, sizes, rank_big = 600, [600, 2000], 200
+        n_exact, sizes, peer_sizes, rank_big = 600, [600, 2000], [600], 200
         low_rank = [("nystrom", 200), ("icd", 200), ("rff", 400)]
     else:
-        n_exact, sizes, rank_big = 5000, [2000, 5000, 10000, 20000, 100000], 500
-        low_rank = [("nystrom", 500), ("nystrom", 1000), ("icd", 500), ("rff", 2000)]
+        # The peers are O(n^3) in time: they are timed at 1,000 pairs and probed at the
+        # sizes where their n x n matrices approach the memory cap.
+        n_exact, rank_big = 5000, 500
+        sizes, peer_sizes = [1000, 5000, 10000, 20000, 100000], [1000, 10000, 20000, 100000]
+        low_rank = [("nystrom", 500), ("nystrom", 1000), ("icd", 500), ("rff", 1000)]
     load_before = os.getloadavg()
     records: list[dict] = []
 
-    def run(job: dict) -> dict:
-        rec = spawn(job, args.mem_gb, args.timeout)
+    def run(job: dict, timeout: float = args.timeout) -> dict:
+        python = args.mvlearn_python if job["lib"] == "mvlearn" else sys.executable
+        rec = spawn(job, args.mem_gb, timeout, python)
         records.append(rec)
         print(json.dumps(rec), flush=True)
         return rec
@@ -173,17 +220,29 @@ def main() -> None:
         if exact.get("mean_corr") and rec.get("mean_corr"):
             rec["vs_exact"] = rec["mean_corr"] / exact["mean_corr"]
     # 2. Scaling: where the exact-kernel peers stop, and classicx low-rank up to 100,000 pairs.
+    # Above the smallest size a peer gets a short time cap, enough to see whether its
+    # n x n matrices fit in memory; one that ran out of memory is not retried at larger n.
     stopped: dict[str, str] = {}
     for n in sizes:
         run({"part": "scaling", "lib": "classicx", "method": "nystrom", "rank": rank_big, "n": n})
+        if n not in peer_sizes:
+            continue
         for lib, method in (("cca-zoo", None), ("mvlearn", None), ("mvlearn", "pgso")):
             key = f"{lib}{'-' + method if method else ''}"
             if key in stopped:
-                records.append({"part": "scaling", "lib": lib, "method": method, "n": n,
-                                "status": f"skipped (stopped at smaller n: {stopped[key]})"})
+                records.append(
+                    {
+                        "part": "scaling",
+                        "lib": lib,
+                        "method": method,
+                        "n": n,
+                        "status": f"skipped ({stopped[key]} at smaller n)",
+                    }
+                )
                 continue
-            rec = run({"part": "scaling", "lib": lib, "method": method, "n": n})
-            if rec["status"] != "ok":
+            timeout = args.timeout if n == peer_sizes[0] else args.probe_timeout
+            rec = run({"part": "scaling", "lib": lib, "method": method, "n": n}, timeout)
+            if rec["status"].startswith("out of memory"):
                 stopped[key] = rec["status"]
     load_after = os.getloadavg()
 
@@ -193,21 +252,46 @@ def main() -> None:
         write_json(args.json, records)
     if args.quick:
         return
-    cols = ["lib", "method", "rank", "n", "status", "fit_s", "peak_mb", "mean_corr", "vs_exact", "exact_kernels_gb"]
+    load = f"{load_before[0]:.1f} before / {load_after[0]:.1f} after"
+    render(records, args, load, n_exact, rank_big)
+
+
+def render(records: list[dict], args: argparse.Namespace, load: str, n_exact: int, rank_big: int) -> None:
+    """Write the "kernel" section of RESULTS.md from the run's records."""
+    from _results import markdown_table, write_section
+
+    cols = [
+        "lib",
+        "method",
+        "rank",
+        "n",
+        "status",
+        "fit_s",
+        "fit_cpu_s",
+        "peak_mb",
+        "mean_corr",
+        "vs_exact",
+        "exact_kernels_gb",
+    ]
+    records = [{**r, "method": r.get("method") or "exact"} for r in records]
     accuracy = markdown_table([r for r in records if r["part"] == "accuracy"], cols)
     scaling = markdown_table([r for r in records if r["part"] == "scaling"], cols)
-    body = f"""Synthetic views (16 + 12 dimensions) sharing 3 latent variables through non-linear maps; RBF
+    body = f"""Synthetic views (8 + 6 dimensions) sharing 3 latent variables through non-linear maps; RBF
 kernels with median-heuristic bandwidths (the same `gamma` passed to every library); {N_COMPONENTS}
 components; `mean_corr` = mean held-out canonical correlation on {N_TEST} test pairs. Each fit runs in a
 subprocess capped at {args.mem_gb:g} GB of address space (`RLIMIT_AS`) and {args.timeout:.0f} s.
+`fit_cpu_s` is the CPU time of the fit over all threads (less sensitive to the load than the wall
+time `fit_s`; recorded from the n = 20,000 scaling row on, added while the run was in progress).
 `peak_mb` is the worker's peak RSS (about 200 MB of it is the interpreter and imports).
 `exact_kernels_gb` is the size of the two n x n float64 kernel matrices an exact solver must hold.
 classicx uses `reg={REG}` (shrinkage toward trace(C) I); the peers use their own regularisation
 conventions (`shrinkage={PEER_REG}` for cca-zoo, `regs={PEER_REG}` for mvlearn), so their correlations
 are indicative only. mvlearn's `pgso=True` is an incomplete-Cholesky approximation, but it decomposes the
-full n x n kernel, so it stops where the exact solvers stop.
-Machine load (1-minute load average) before / after: {load_before[0]:.1f} / {load_after[0]:.1f} on 2 cores
-shared with other engineers, so times are pessimistic.
+full n x n kernel, so it stops where the exact solvers stop. Peers are timed at n = 1,000 and, above
+that, probed with a {args.probe_timeout:.0f} s cap (enough to see whether their n x n matrices fit in memory;
+"timeout" there means they were still running, not that they failed).
+Machine load (1-minute load average): {load}, on 2 cores shared with other engineers, so wall
+times are pessimistic.
 
 ### Low-rank vs exact kernel CCA at n = {n_exact:,}
 

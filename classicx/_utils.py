@@ -43,11 +43,18 @@ def check_finite(X: np.ndarray, name: str = "X") -> None:
         )
 
 
+_PROGRESS_DELAY = 1.0
+
+
 def progress(iterable: Iterable[_T], *, total: int | None = None, desc: str = "", verbose: bool | int = True) -> Iterable[_T]:
-    """Wrap ``iterable`` in a tqdm progress bar unless ``verbose`` is false."""
+    """Wrap ``iterable`` in a tqdm progress bar unless ``verbose`` is false.
+
+    The bar appears only once the loop has run for a second, so quick steps
+    (a single query, a small batch) print nothing.
+    """
     if not verbose:
         return iterable
-    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
+    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, delay=_PROGRESS_DELAY)
 
 
 def parallel_map(

@@ -51,6 +51,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--components", type=_positive_int, default=16,
                         help="dimensions of the shared CCA space (default: %(default)s)")
     parser.add_argument("--reg", type=float, default=None, help="CCA ridge regularisation (default: the aligner's)")
+    parser.add_argument("--searcher", default="exact",
+                        help="search backend spec: exact, hnswlib, annoy, lsh, faiss:INDEX "
+                        "(e.g. faiss:HNSW32); approximate ones need the 'ann' extra (default: %(default)s)")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -60,15 +63,22 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``classicx`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="classicx",
         description="Classical cross-modal retrieval between images and text.",
         epilog="Run 'classicx COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"classicx {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in synthetic data",
                           description="Generate the built-in synthetic image-caption dataset, fit the default "
@@ -116,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _make_retriever(args: argparse.Namespace):
     from .image import BagOfVisualWords
     from .retriever import CrossModalRetriever
-    from .search import ExactSearcher
+    from .search import make_searcher
     from .subspace import RegularizedCCA
     from .text import TfidfLSA
 
@@ -127,7 +137,7 @@ def _make_retriever(args: argparse.Namespace):
         image_features=BagOfVisualWords(descriptor=args.descriptor, n_words=args.words),
         text_features=TfidfLSA(n_components=args.text_dim),
         aligner=cca,
-        searcher=ExactSearcher(metric="cosine"),
+        searcher=make_searcher(args.searcher, metric="cosine"),
         n_jobs=args.jobs,
         verbose=not args.quiet,
         random_state=args.seed,

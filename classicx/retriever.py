@@ -22,7 +22,7 @@ from .metrics import (
     precision_at_k,
     relevance_from_labels,
 )
-from .search import ExactSearcher
+from .search import ExactSearcher, make_searcher
 from .subspace import RegularizedCCA
 from .text import TfidfLSA
 
@@ -133,8 +133,10 @@ class CrossModalRetriever(ClassicxEstimator):
     aligner : two-view estimator, default=None
         ``fit(X, Y, labels=None)``, ``transform(X)``, ``transform_y(Y)``.
         ``None`` means ``RegularizedCCA(n_components=16)``.
-    searcher : searcher, default=None
-        ``fit(gallery)``, ``search(queries, k)``. ``None`` means
+    searcher : searcher or str, default=None
+        ``fit(gallery)``, ``search(queries, k)``; a string is a spec for
+        :func:`classicx.search.make_searcher` (``"exact"``, ``"hnswlib"``,
+        ``"faiss:IVF256,Flat"``, ...) with the cosine metric. ``None`` means
         ``ExactSearcher(metric="cosine")``.
     n_jobs : int, default=None
         Passed to every stage that has an ``n_jobs`` parameter left at ``None``.
@@ -189,6 +191,8 @@ class CrossModalRetriever(ClassicxEstimator):
 
     # ------------------------------------------------------------------ stages
     def _stage(self, given: Any, default: Any) -> Any:
+        if isinstance(given, str):
+            given = make_searcher(given, metric="cosine")
         stage = clone(default if given is None else given)
         params = stage.get_params(deep=False)
         shared = {"n_jobs": self.n_jobs, "random_state": self.random_state}
@@ -395,7 +399,9 @@ class CrossModalRetriever(ClassicxEstimator):
         """Rank one modality of an evaluation set by the other and score it.
 
         Every image queries all ``texts`` and every text queries all
-        ``images``. With ``labels``, an item is relevant when its category
+        ``images``. The ranking is exact (an :class:`~classicx.search.ExactSearcher`
+        with the metric of ``searcher``), since MAP over the full ranking needs
+        every item ranked, which approximate indexes do not promise. With ``labels``, an item is relevant when its category
         equals the query's (or, for 0/1 multi-label rows, when they share a
         label); without, only the paired item is relevant.
 
@@ -415,9 +421,11 @@ class CrossModalRetriever(ClassicxEstimator):
                 raise ShapeMismatchError(f"labels has {len(labels)} rows but there are {len(texts)} pairs")
             relevance = relevance_from_labels(labels, labels)
             kind = "same label"
-        stage = self._stage(self.searcher, ExactSearcher(metric="cosine"))
-        _, i2t = clone(stage).fit(text_vectors).search(image_vectors, k=None)
-        _, t2i = clone(stage).fit(image_vectors).search(text_vectors, k=None)
+        # MAP over the full ranking needs every gallery item ranked, which approximate
+        # indexes do not promise: evaluation ranks exactly, with the searcher's metric.
+        metric = getattr(self.text_gallery_, "metric", "cosine")
+        _, i2t = ExactSearcher(metric=metric).fit(text_vectors).search(image_vectors, k=None)
+        _, t2i = ExactSearcher(metric=metric).fit(image_vectors).search(text_vectors, k=None)
         k = min(k, len(texts))
         return RetrievalReport(
             map_image_to_text=float(mean_average_precision(i2t, relevance)),

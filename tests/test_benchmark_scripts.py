@@ -116,6 +116,7 @@ def test_wikipedia_results_section_only_on_full_runs(wikipedia_dir, tmp_path, mo
     assert "<!-- wikipedia-features:start -->" in text
     assert "| CCA | 0.249 | 0.25 | 0.196 | 0.2 |" in text
     assert "NOT met" in text and "best image->text 0.360 by kernel SM" in text
+    assert "The paper's rows (Rasiwasia et al., ACM MM 2010)" in text
 
 
 def test_load_features_labels_and_shapes(wikipedia_dir):
@@ -257,4 +258,17 @@ def test_bench_learners_writes_its_section(tmp_path, monkeypatch):
         "<!-- learners-webnews:start -->" in text
         and "Goal >= 0.34 image->text and >= 0.3 text->image" in text
     )
-    assert "NOT met" in text and "paper" not in text
+    assert "NOT met" in text and "The paper's rows" not in text and "paper image->text" not in text
+
+
+def test_compact_grids_are_subsets_of_the_full_grids():
+    full = wf.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False)
+    compact = wf.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False, compact=True)
+    assert [s.name for s in full] == [s.name for s in compact]
+    for f, c in zip(full, compact):
+        assert set(f.grid) == set(c.grid)
+        for key, values in c.grid.items():
+            assert len(values) <= 2 and set(values) <= set(f.grid[key]), (f.name, key)
+    # The paper's rows rank by the paper's similarity; the others may also use the inner product.
+    assert [s.metrics for s in full[:3]] == [("correlation",)] * 3
+    assert all(s.metrics == ("correlation", "inner_product") for s in full[3:])

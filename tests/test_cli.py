@@ -59,6 +59,11 @@ def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--words", "zero"])
     assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--words" in err and "'zero'" in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "model", "--text", "x", "--image", "y"])
+    assert exit_info.value.code == 2 and capsys.readouterr().err.count("\n") == 1
 
 
 @pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["search"], ["evaluate"]])

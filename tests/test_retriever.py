@@ -137,3 +137,19 @@ def test_grid_search_over_retriever(data):
     search.fit(data.train.images[:120], data.train.texts[:120])
     assert search.best_params_["aligner__n_components"] in (2, 8)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_approximate_searcher_by_spec_string_saves_and_loads(fitted, data, tmp_path):
+    pytest.importorskip("hnswlib")
+    model = copy.deepcopy(fitted).set_params(searcher="hnswlib:ef_search=200")
+    model.index(images=data.test.images, texts=data.test.texts)
+    assert type(model.image_gallery_).__name__ == "HnswlibSearcher"
+    exact = copy.deepcopy(fitted).set_params(searcher=None)
+    exact.index(images=data.test.images, texts=data.test.texts)
+    query = data.test.texts[:5]
+    # a small gallery and a large ef_search: the approximate ranking equals the exact one
+    assert [[h.index for h in q] for q in model.search_text(query, k=5)] == \
+        [[h.index for h in q] for q in exact.search_text(query, k=5)]
+    model.save(tmp_path / "m")
+    back = CrossModalRetriever.load(tmp_path / "m")
+    assert [h.index for h in back.search_text(query[0], k=5)] == [h.index for h in model.search_text(query[0], k=5)]

@@ -15,6 +15,7 @@ from ..exceptions import DatasetError, InputError, MissingFileError, SkippedItem
 #: File name endings treated as images when scanning folders (compared in lower case).
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm")
 
+_MAX_LISTED = 50
 _TEXT_TAG = re.compile(r"<text\b[^>]*>(.*?)</text\s*>", re.DOTALL | re.IGNORECASE)
 _ANY_TAG = re.compile(r"<[^>]+>")
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
@@ -92,7 +93,11 @@ def handle_problems(problems: list[Problem], on_missing: str, source: Path) -> l
     """
     if not problems:
         return []
-    listing = "\n  ".join(str(p) for p in problems)
+    # Long listings are cut so that a broken collection does not flood the terminal;
+    # the ids of every dropped pair stay available on Dataset.dropped_ids.
+    listing = "\n  ".join(str(p) for p in problems[:_MAX_LISTED])
+    if len(problems) > _MAX_LISTED:
+        listing += f"\n  ... and {len(problems) - _MAX_LISTED} more"
     if on_missing == "raise":
         cls = MissingFileError if all(p.reason.startswith("missing") for p in problems) else DatasetError
         raise cls(

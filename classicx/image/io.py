@@ -51,12 +51,47 @@ def describe_item(item: Any, index: int | None = None) -> str:
     return f"{kind} image" if index is None else f"{kind} image at row {index}"
 
 
-def _decode(buffer: np.ndarray, color: bool, name: str) -> np.ndarray:
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(height, width) from a JPEG's start-of-frame header, or None if not found.
+
+    OpenCV has no header-only read; parsing the markers (a few lines) lets
+    huge JPEGs be decoded at 1/2, 1/4 or 1/8 scale by libjpeg directly.
+    """
+    pos = 2
+    while pos + 9 < len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        # SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC)
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(data[pos + 5 : pos + 7], "big"), int.from_bytes(data[pos + 7 : pos + 9], "big")
+        pos += 2 + length
+    return None
+
+
+_REDUCED = {
+    (False, 2): cv2.IMREAD_REDUCED_GRAYSCALE_2, (False, 4): cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    (False, 8): cv2.IMREAD_REDUCED_GRAYSCALE_8, (True, 2): cv2.IMREAD_REDUCED_COLOR_2,
+    (True, 4): cv2.IMREAD_REDUCED_COLOR_4, (True, 8): cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+def _decode(buffer: np.ndarray, color: bool, name: str, max_side: int | None = None) -> np.ndarray:
     if buffer.size == 0:
         raise ImageReadError(f"{name}: the image is empty (0 bytes)")
-    if buffer[:2].tobytes() == _JPEG_SOI and _JPEG_EOI not in buffer[-_JPEG_TAIL:].tobytes():
-        raise ImageReadError(f"{name}: the JPEG data is truncated (no end-of-image marker)")
     flags = cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE
+    if buffer[:2].tobytes() == _JPEG_SOI:
+        if _JPEG_EOI not in buffer[-_JPEG_TAIL:].tobytes():
+            raise ImageReadError(f"{name}: the JPEG data is truncated (no end-of-image marker)")
+        size = _jpeg_size(buffer[:65536].tobytes()) if max_side is not None else None
+        if size is not None:
+            # The largest libjpeg scale that still leaves the longer side >= max_side.
+            factor = max((f for f in (1, 2, 4, 8) if max(size) // f >= max_side), default=1)
+            flags = _REDUCED.get((color, factor), flags)
     try:
         image = cv2.imdecode(buffer, flags)
     except cv2.error as exc:
@@ -135,6 +170,9 @@ def read_image(
     max_side : int, optional
         If the longer side exceeds it, the image is shrunk (area
         interpolation, aspect ratio kept) so that it equals ``max_side``.
+        A large JPEG is first decoded at 1/2, 1/4 or 1/8 scale by libjpeg
+        (never below ``max_side``), so a huge photograph never occupies its
+        full size in memory.
     color : bool, default=False
         Return ``(H, W, 3)`` BGR pixels instead of ``(H, W)`` gray.
     name : str, optional
@@ -179,9 +217,9 @@ def read_image(
             buffer = np.fromfile(path, dtype=np.uint8)
         except OSError as exc:
             raise ImageReadError(f"{label}: cannot read the file ({exc.strerror or exc})") from exc
-        image = _decode(buffer, color, label)
+        image = _decode(buffer, color, label, max_side)
     elif isinstance(item, (bytes, bytearray, memoryview)):
-        image = _decode(np.frombuffer(item, dtype=np.uint8), color, name or "encoded image bytes")
+        image = _decode(np.frombuffer(item, dtype=np.uint8), color, name or "encoded image bytes", max_side)
     elif isinstance(item, np.ndarray):
         image = _from_array(item, color, name or "array image")
     else:

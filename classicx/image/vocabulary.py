@@ -40,6 +40,10 @@ __all__ = [
     "unpack_bits",
 ]
 
+# k-means++ seeding sample for binary k-means (scikit-learn's MiniBatchKMeans default init_size).
+_SEED_SAMPLES = 3 * 4096
+# Binary k-means stops when at most this share of descriptors changes word.
+_STABLE = 1e-3
 # Rows per BLAS product: 4096 x 1024 words x 4 bytes = 16 MB of distances.
 _CHUNK = 4096
 
@@ -244,9 +248,11 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
 
     Seeding is k-means++ in Hamming space (on +-1 bit vectors squared
     Euclidean distance is 4 x Hamming, so scikit-learn's ``kmeans_plusplus``
-    seeds by Hamming distance exactly). Each iteration assigns descriptors to
+    seeds by Hamming distance exactly; seeding uses a random subset of at most
+    ``max(3 k, 12288)`` descriptors). Each iteration assigns descriptors to
     the nearest centre by Hamming distance and sets every centre bit to the
-    majority bit of its members (Grana et al. 2013). Written here because no
+    majority bit of its members (Grana et al. 2013), until at most 0.1% of
+    the descriptors change word or ``max_iter`` iterations. Written here because no
     well-kept library clusters binary codes in Hamming space.
 
     Parameters
@@ -294,14 +300,17 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
         rng = check_random_state(self.random_state)
         k = int(self.n_words)
         bits = unpack_bits(X)
-        pm = bits * 2.0 - 1.0
-        centers_pm, _ = kmeans_plusplus(pm, k, random_state=rng)
+        # Seed on a subset, as scikit-learn's MiniBatchKMeans does (init_size): k-means++
+        # costs O(n k log k) distance rows and a subset seeds as well.
+        n_seed = min(len(X), max(3 * k, _SEED_SAMPLES))
+        seed_rows = rng.choice(len(X), n_seed, replace=False) if n_seed < len(X) else np.arange(len(X))
+        centers_pm, _ = kmeans_plusplus(bits[seed_rows] * 2.0 - 1.0, k, random_state=rng)
         labels = None
         n_iter = 0
         for n_iter in range(1, int(self.max_iter) + 1):
             idx, dist = _nearest_hamming(X, centers_pm, 1)
             new_labels = idx[:, 0]
-            if labels is not None and np.array_equal(new_labels, labels):
+            if labels is not None and np.count_nonzero(new_labels != labels) <= _STABLE * len(X):
                 break
             labels = new_labels
             counts = np.bincount(labels, minlength=k).astype(np.float32)

@@ -18,7 +18,7 @@ from ..exceptions import InputError
 from .ranking import hits
 from .relevance import relevance_from_pairs
 
-__all__ = ["first_relevant_rank", "caption_recall", "bidirectional_caption_recall"]
+__all__ = ["bidirectional_caption_recall", "caption_recall", "first_relevant_rank"]
 
 
 def first_relevant_rank(ranking: Any, relevance: Any) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 from ..exceptions import InputError
 from .ranking import _warn_no_relevant, hits
 
-__all__ = ["precision_recall_curve", "interpolated_precision_recall"]
+__all__ = ["interpolated_precision_recall", "precision_recall_curve"]
 
 # Recall levels are fractions such as 3/10; compare them with some slack so that
 # a query reaching recall 0.3 counts for the level linspace(0, 1, 11)[3] = 0.30000000000000004.

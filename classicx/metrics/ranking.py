@@ -33,11 +33,11 @@ from ..exceptions import ClassicxWarning, InputError, InputTypeError, ShapeMisma
 
 __all__ = [
     "average_precision",
-    "mean_average_precision",
+    "chance_average_precision",
     "map_at_r",
+    "mean_average_precision",
     "precision_at_k",
     "recall_at_k",
-    "chance_average_precision",
 ]
 
 _DENOMINATORS = ("relevant", "retrieved", "min")
@@ -88,12 +88,19 @@ def check_ranking(ranking: Any, n_queries: int, n_gallery: int) -> np.ndarray:
             f"ranking[{r}, {c}] = {ranking[r, c]} is not a gallery index (0 to {n_gallery - 1}, "
             "or -1 for an empty slot)"
         )
-    if ranking.shape[1] > 1:
+    width = ranking.shape[1]
+    if width > 1 and width * np.log2(width) < n_gallery:
         s = np.sort(ranking, axis=1)
         dup = np.argwhere((s[:, 1:] == s[:, :-1]) & (s[:, 1:] >= 0))
         if len(dup):
             r = dup[0][0]
             raise InputError(f"ranking row {r} lists gallery item {s[r, dup[0][1]]} twice")
+    elif width > 1:
+        # Rankings of (nearly) the whole gallery: counting is cheaper than sorting rows.
+        for r, row in enumerate(ranking):
+            counts = np.bincount(row[row >= 0], minlength=n_gallery)
+            if counts.max(initial=0) > 1:
+                raise InputError(f"ranking row {r} lists gallery item {int(counts.argmax())} twice")
     return ranking
 
 

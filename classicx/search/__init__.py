@@ -20,13 +20,13 @@ from .hnswlib_backend import HnswlibSearcher
 from .similarity import METRICS, pairwise_scores
 
 __all__ = [
+    "METRICS",
     "AnnoySearcher",
     "ApproximateSearcher",
     "BaseSearcher",
     "ExactSearcher",
     "FaissSearcher",
     "HnswlibSearcher",
-    "METRICS",
     "make_searcher",
     "pairwise_scores",
 ]

@@ -40,7 +40,7 @@ from ._topk import sort_rows
 from .base import BaseSearcher
 from .similarity import get_measure
 
-__all__ = ["ApproximateSearcher", "APPROXIMATE_METRICS", "import_backend"]
+__all__ = ["APPROXIMATE_METRICS", "ApproximateSearcher", "import_backend"]
 
 # metric -> (kind of native search, how native results become scores)
 #   "ip": the backend ranks by inner product; "l2": by (squared or plain) Euclidean distance.
@@ -103,6 +103,8 @@ class ApproximateSearcher(BaseSearcher):
         if index is None:
             try:
                 index = self._deserialize(self.index_bytes_)
+            except ModelFormatError:
+                raise
             except (RuntimeError, OSError, ValueError) as exc:
                 raise ModelFormatError(
                     f"cannot read the saved {self.backend_} index (written by {self.backend_} "

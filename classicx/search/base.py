@@ -99,7 +99,7 @@ class BaseSearcher(ClassicxEstimator):
     def _dtype(self) -> np.dtype:
         return np.dtype(getattr(self, "dtype", "float32"))
 
-    def fit(self, gallery: Any, y: Any = None, *, labels: Any = None) -> "BaseSearcher":
+    def fit(self, gallery: Any, y: Any = None, *, labels: Any = None) -> BaseSearcher:
         """Index ``gallery``.
 
         Parameters
@@ -121,11 +121,11 @@ class BaseSearcher(ClassicxEstimator):
         self._build(gallery)
         self.metric_ = self.metric
         self.n_features_in_ = int(gallery.shape[1])
-        self.n_items_ = int(len(gallery))
+        self.n_items_ = len(gallery)
         self.labels_ = labels
         return self
 
-    def add(self, vectors: Any, *, labels: Any = None) -> "BaseSearcher":
+    def add(self, vectors: Any, *, labels: Any = None) -> BaseSearcher:
         """Append ``vectors`` to the gallery; they get the next indices.
 
         Parameters

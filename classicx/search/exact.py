@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .._utils import progress
 from ..exceptions import InputError
@@ -42,6 +45,11 @@ class ExactSearcher(BaseSearcher):
     dtype : str or numpy dtype, default="float32"
         Precision of the stored gallery and of the products (``"float64"`` for
         full precision). Stored as a string so that the searcher can be saved.
+    n_jobs : int, optional
+        Threads scanning separate query batches, each with single-threaded
+        BLAS (``None``: one scan using BLAS's own threads; ``-1``: all cores).
+        With several threads the selection between matrix products runs in
+        parallel as well, which is faster for many queries.
     verbose : bool, default=False
         Show a progress bar over query batches.
 
@@ -91,12 +99,14 @@ class ExactSearcher(BaseSearcher):
         chunk_size: int = 4096,
         batch_size: int = 1024,
         dtype: str = "float32",
+        n_jobs: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.metric = metric
         self.chunk_size = chunk_size
         self.batch_size = batch_size
         self.dtype = dtype
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _dtype(self) -> np.dtype:
@@ -105,8 +115,17 @@ class ExactSearcher(BaseSearcher):
             raise InputError(f"dtype must be a floating-point type; got {self.dtype!r}")
         return dtype
 
+    def _n_threads(self) -> int:
+        if self.n_jobs is None:
+            return 1
+        return max(1, os.cpu_count() or 1) if self.n_jobs == -1 else max(1, int(self.n_jobs))
+
     def _validate_params(self) -> None:
         get_measure(self.metric)
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0
+        ):
+            raise InputError(f"n_jobs must be None, -1 or a positive integer; got {self.n_jobs!r}")
         for name in ("chunk_size", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -134,10 +153,14 @@ class ExactSearcher(BaseSearcher):
         batch = int(self.batch_size)
         if full_rows:
             batch = max(1, min(batch, (batch * chunk) // n))
+        n_jobs = self._n_threads()
+        if n_jobs > 1:
+            # Enough batches to keep every thread busy.
+            batch = max(1, min(batch, -(-len(Q) // n_jobs)))
         scores = np.empty((len(Q), k), dtype=dtype)
         indices = np.empty((len(Q), k), dtype=np.int64)
-        starts = range(0, len(Q), batch)
-        for start in progress(starts, total=len(starts), desc="search", verbose=self.verbose):
+
+        def run(start: int) -> None:
             Qb = Q[start : start + batch]
             if full_rows:
                 keys, idx = self._full_rows(Qb, G, k, mask, measure)
@@ -145,6 +168,19 @@ class ExactSearcher(BaseSearcher):
                 keys, idx = self._chunked(Qb, G, k, mask, measure)
             out = slice(start, start + len(Qb))
             scores[out], indices[out] = sort_rows(measure.finalize(keys, Qb).astype(dtype, copy=False), idx)
+
+        starts = range(0, len(Q), batch)
+        if n_jobs == 1:
+            for start in progress(starts, total=len(starts), desc="search", verbose=self.verbose):
+                run(start)
+            return scores, indices
+        # Threads, not processes: BLAS and numpy's reductions release the GIL, and
+        # each thread's BLAS is kept single-threaded so the selection work between
+        # products runs in parallel too instead of leaving cores idle.
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as pool:
+            done = pool.map(run, starts)
+            for _ in progress(done, total=len(starts), desc="search", verbose=self.verbose):
+                pass
         return scores, indices
 
     def _chunked(self, Qb, G, k, mask, measure):

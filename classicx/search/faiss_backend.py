@@ -37,7 +37,8 @@ class FaissSearcher(ApproximateSearcher):
         inner-product metric (cosine and correlation on normalised / centred
         vectors); ``"euclidean"`` and ``"cosine_distance"`` its L2 metric.
     search_params : dict, optional
-        faiss search-time parameters set through ``faiss.ParameterSpace``,
+        faiss search-time parameters set through ``faiss.ParameterSpace`` at
+        each search (so they can be changed with ``set_params`` after ``fit``),
         e.g. ``{"nprobe": 16}`` for IVF, ``{"efSearch": 128}`` for HNSW or
         ``{"k_factor_rf": 8}`` for the candidates re-ranked by ``RFlat``.
     verbose : bool, default=False
@@ -95,6 +96,8 @@ class FaissSearcher(ApproximateSearcher):
     def _validate_params(self) -> None:
         super()._validate_params()
         _faiss()
+        if self.search_params is not None and not isinstance(self.search_params, dict):
+            raise InputError(f"search_params must be a dict such as {{'nprobe': 16}}; got {self.search_params!r}")
         if not isinstance(self.index, str) or not self.index:
             raise InputError(f"index must be a faiss index_factory string such as 'IVF256,Flat'; got {self.index!r}")
         if self._uses_lsh() and self.metric == "inner_product":
@@ -150,7 +153,7 @@ class FaissSearcher(ApproximateSearcher):
                     f"need at least as many vectors as centroids): {str(exc).strip().splitlines()[-1]}"
                 ) from exc
         index.add(gallery)
-        self._apply_search_params(index)
+        self._apply_search_params(index)  # reject parameters that do not fit, at fit time
         return index
 
     def _add_to_index(self, index: Any, vectors: np.ndarray, start: int) -> None:
@@ -163,7 +166,20 @@ class FaissSearcher(ApproximateSearcher):
             ) from exc
 
     def _query(self, index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return index.search(queries, k)
+        faiss = _faiss()
+        # Applied at every search so that set_params(search_params=...) works on a fitted index.
+        self._apply_search_params(index)
+        hnsw = faiss.downcast_index(index)
+        if not isinstance(hnsw, faiss.IndexHNSW) or hnsw.hnsw.efSearch >= k:
+            return index.search(queries, k)
+        # faiss's HNSW returns at most about efSearch results, so a large k
+        # (e.g. over-fetching for a filter) needs a wider search for this call.
+        saved = hnsw.hnsw.efSearch
+        hnsw.hnsw.efSearch = k
+        try:
+            return index.search(queries, k)
+        finally:
+            hnsw.hnsw.efSearch = saved
 
     def _to_scores(self, distances: np.ndarray) -> np.ndarray:
         if self._is_hamming(self._live_index()):
@@ -178,9 +194,7 @@ class FaissSearcher(ApproximateSearcher):
         return _faiss().serialize_index(index)
 
     def _deserialize(self, data: np.ndarray) -> Any:
-        index = _faiss().deserialize_index(np.ascontiguousarray(data, dtype=np.uint8))
-        self._apply_search_params(index)
-        return index
+        return _faiss().deserialize_index(np.ascontiguousarray(data, dtype=np.uint8))
 
     def _check_index(self, index: Any) -> None:
         if index.d != self.n_features_in_ or index.ntotal != self.n_items_:

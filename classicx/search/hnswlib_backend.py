@@ -137,6 +137,7 @@ class HnswlibSearcher(ApproximateSearcher):
                 return fh.read()
 
     def _deserialize(self, data: np.ndarray) -> Any:
+        self._check_header(np.asarray(data, dtype=np.uint8))
         index = _hnswlib().Index(space=self._space(), dim=int(self.n_features_in_))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "index.hnsw")
@@ -144,12 +145,18 @@ class HnswlibSearcher(ApproximateSearcher):
             index.load_index(path, max_elements=int(self.n_items_))
         return index
 
-    def _check_index(self, index: Any) -> None:
-        if index.dim != self.n_features_in_ or index.get_current_count() != self.n_items_:
+    def _check_header(self, data: np.ndarray) -> None:
+        # hnswlib's load_index trusts the dimension it is given, so read it from
+        # the file header (HierarchicalNSW::saveIndex: six size_t fields, the
+        # vector bytes lying between offsetData and label_offset).
+        if len(data) < 48:
+            raise ValueError(f"{len(data)} bytes is too short for an hnswlib index")
+        _, _, count, _, label_offset, data_offset = data[:48].view("<u8").tolist()
+        dim = (label_offset - data_offset) // 4
+        if dim != self.n_features_in_ or count != self.n_items_:
             raise ModelFormatError(
-                f"the saved hnswlib index has {index.dim} dimensions and "
-                f"{index.get_current_count()} vectors but the metadata says "
-                f"{self.n_features_in_} and {self.n_items_}"
+                f"the saved hnswlib index has {dim} dimensions and {count} vectors but the "
+                f"metadata says {self.n_features_in_} and {self.n_items_}"
             )
 
     def _backend_version(self) -> str:

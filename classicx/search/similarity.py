@@ -21,7 +21,8 @@ Scores (all higher-is-better; distances and divergences are negated):
 ``cosine``          ``q . g / (|q| |g|)`` (an all-zero vector scores 0)
 ``correlation``     cosine of the mean-centred vectors (Pearson correlation
                     across dimensions, the "normalised correlation" of the
-                    classic cross-modal retrieval papers)
+                    classic cross-modal retrieval papers; a constant vector
+                    scores 0)
 ``euclidean``       ``-|q - g|``
 ``cosine_distance`` ``-sqrt(2 (1 - cos(q, g)))`` (the Euclidean distance
                     between the unit-normalised vectors)
@@ -48,7 +49,7 @@ from scipy.special import xlogy
 
 from ..exceptions import InputError
 
-__all__ = ["METRICS", "KL_EPS", "pairwise_scores"]
+__all__ = ["KL_EPS", "METRICS", "pairwise_scores"]
 
 KL_EPS = 1e-10
 

@@ -3,9 +3,19 @@
 Every aligner follows the two-view API of scikit-learn's ``CCA``:
 ``fit(X, Y, labels=None)``, ``transform(X, Y=None)`` (``X`` projected, or
 the pair when ``Y`` is given) and ``transform_y(Y)``.
+
+Linear: :class:`RegularizedCCA`, :class:`PLSSVD`, :class:`ThreeViewCCA`
+(and :class:`MultiviewCCA` for any number of views, with a list API).
+Kernel: :class:`KernelCCA`, :class:`MMDAlignment`, :class:`GramAlignment`.
+Semantic: :class:`SemanticMatching`, :class:`SemanticCorrelationMatching`.
 """
 
 from .cca import RegularizedCCA
+from .gram import GramAlignment, centered_alignment
+from .kcca import KernelCCA
+from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel
+from ._lowrank import KernelFeatureMap
+from .mmd import MMDAlignment, rbf_mmd2
 from .multiview import MultiviewCCA, ThreeViewCCA
 from .pls import PLSSVD
 from .semantic import SemanticCorrelationMatching, SemanticMatching
@@ -13,8 +23,17 @@ from .semantic import SemanticCorrelationMatching, SemanticMatching
 __all__ = [
     "RegularizedCCA",
     "PLSSVD",
+    "ThreeViewCCA",
+    "MultiviewCCA",
+    "KernelCCA",
+    "KernelFeatureMap",
+    "MMDAlignment",
+    "GramAlignment",
     "SemanticMatching",
     "SemanticCorrelationMatching",
-    "MultiviewCCA",
-    "ThreeViewCCA",
+    "KERNELS",
+    "pairwise_kernel",
+    "median_heuristic_gamma",
+    "rbf_mmd2",
+    "centered_alignment",
 ]

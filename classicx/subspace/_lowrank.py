@@ -21,9 +21,11 @@ This module builds such maps without ever forming an ``n x n`` matrix
     sampled map of :class:`sklearn.kernel_approximation.AdditiveChi2Sampler`
     for ``"additive_chi2"`` (Vedaldi & Zisserman 2012).
 ``"exact"``
-    Every training row is a landmark: :math:`\\phi(x) = K^{-1/2} k(x, X)`
-    reproduces the kernel matrix exactly on the training rows (the empirical
-    kernel map), so linear algebra on :math:`\\phi` is exact kernel algebra.
+    Every training row is a landmark and :math:`\\phi(x) = S^{-1/2} U^\\top k(x, X)`
+    with :math:`U S U^\\top` the eigendecomposition of the centred kernel
+    matrix :math:`HKH`: once centred, the training features reproduce
+    :math:`HKH` exactly (the empirical kernel map), so linear algebra on
+    :math:`\\phi` is exact kernel algebra. ``O(n^3)`` time, ``n x n`` memory.
 
 Kernel centring is done on the features (subtracting their training mean),
 once at fit and identically at transform: centred features give exactly the
@@ -40,6 +42,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 from sklearn.base import TransformerMixin
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.kernel_approximation import AdditiveChi2Sampler, RBFSampler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -48,9 +51,15 @@ from .._utils import progress
 from ..base import ClassicxEstimator
 from ..exceptions import InputError, NotFittedError, ShapeMismatchError
 from ._base import check_view
-from .kernels import HISTOGRAM_KERNELS, check_nonnegative, kernel_diagonal, pairwise_kernel, resolve_kernel_params
+from .kernels import (
+    HISTOGRAM_KERNELS,
+    check_nonnegative,
+    kernel_diagonal,
+    pairwise_kernel,
+    resolve_kernel_params,
+)
 
-__all__ = ["KernelFeatureMap", "feature_moments", "LOWRANK_METHODS"]
+__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "feature_moments"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +124,8 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
     >>> import numpy as np
     >>> from classicx.subspace.kernels import pairwise_kernel
     >>> X = np.random.default_rng(0).normal(size=(60, 3))
-    >>> fmap = KernelFeatureMap("rbf", method="exact").fit(X)
-    >>> F = fmap.transform(X)
+    >>> fmap = KernelFeatureMap("rbf", method="nystrom", n_components=60).fit(X)
+    >>> F = fmap.transform(X)  # 60 landmarks for 60 rows: exact
     >>> bool(np.allclose(F @ F.T, pairwise_kernel(X, X, fmap.kernel_params_), atol=1e-6))
     True
     """
@@ -141,13 +150,18 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         self.batch_size = batch_size
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any = None) -> "KernelFeatureMap":
+    def fit(self, X: Any, y: Any = None) -> KernelFeatureMap:
         """Choose landmarks / random features from the training rows ``X``."""
+        self._fit(X)
+        return self
+
+    def _fit(self, X: Any) -> tuple | None:
         X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
         if self.method not in LOWRANK_METHODS:
             raise InputError(f"method must be one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
         if self.method != "exact" and (
-            isinstance(self.n_components, bool) or not isinstance(self.n_components, (int, np.integer))
+            isinstance(self.n_components, bool)
+            or not isinstance(self.n_components, (int, np.integer))
             or self.n_components < 1
         ):
             raise InputError(f"n_components must be a positive integer; got {self.n_components!r}")
@@ -162,20 +176,63 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         self.random_offset_ = None
         self.sample_steps_ = None
         self.sample_interval_ = None
+        exact = None
         if self.method == "rff":
             self._fit_random_features(X, params, rng)
         elif self.method == "icd":
             self._fit_icd(X, params)
+        elif self.method == "exact":
+            exact = self._fit_exact(X, params)
         else:
-            n = X.shape[0]
-            if self.method == "exact":
-                rows = np.arange(n)
-            else:
-                rows = np.sort(rng.choice(n, min(int(self.n_components), n), replace=False))
+            rows = np.sort(rng.choice(X.shape[0], min(int(self.n_components), X.shape[0]), replace=False))
             self.landmarks_ = X[rows]
             self.normalization_ = _inverse_sqrt(pairwise_kernel(self.landmarks_, self.landmarks_, params))
         self.n_components_ = int(self._output_dim())
-        return self
+        return exact
+
+    def fit_exact(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fit with ``method="exact"`` and also return what the fit computed anyway.
+
+        Returns
+        -------
+        centred_features : ndarray of shape (n_samples, n_components_)
+            The centred training features (``U sqrt(s)`` up to rounding).
+        eigenvalues : ndarray of shape (n_components_,)
+            ``s``, the non-zero eigenvalues of the centred kernel matrix, decreasing.
+        mean : ndarray of shape (n_components_,)
+            The training mean of :meth:`transform`'s output.
+        """
+        if self.method != "exact":
+            raise InputError(f"fit_exact needs method='exact'; this map has method={self.method!r}")
+        return self._fit(X)
+
+    def _fit_exact(self, X: Any, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        K = pairwise_kernel(X, X, params)
+        column_mean = K.mean(axis=0)
+        K -= column_mean[:, None]
+        K -= column_mean[None, :]
+        K += column_mean.mean()
+        s, U = la.eigh(K, overwrite_a=True, driver="evd")
+        del K
+        keep = s > _RANK_TOL * max(float(s[-1]), 0.0)
+        if not keep.any():
+            raise InputError("the centred kernel matrix is zero: every row of the view is the same")
+        s, U = s[keep][::-1], U[:, keep][:, ::-1]
+        # Eigenvectors of the centred kernel are orthogonal to the constant vector, so
+        # k(x, X) @ U / sqrt(s) minus its training mean is the centred empirical map. In
+        # floating point, eigenvectors of tiny eigenvalues pick up a component along the
+        # constant null vector, which 1/sqrt(s) would blow up: it is removed explicitly.
+        U -= U.mean(axis=0)
+        self.landmarks_ = X
+        self.normalization_ = U / np.sqrt(s)
+        del U
+        # The training features are recomputed exactly as transform() computes them (rather
+        # than taken as U sqrt(s)), so that fit-time and transform-time projections agree to
+        # rounding even along the least accurate eigen-directions.
+        F = pairwise_kernel(X, X, params) @ self.normalization_
+        mean = F.mean(axis=0)
+        F -= mean
+        return F, s, mean
 
     def _fit_random_features(self, X: Any, params: dict, rng: np.random.RandomState) -> None:
         kernel = params["kernel"]
@@ -223,6 +280,8 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         r = len(pivots)
         if r == 0:
             raise InputError("the kernel matrix of the view is zero: the view carries no information")
+        if r < rank:
+            logger.debug("incomplete Cholesky stopped at the numerical rank %d (< %d requested)", r, rank)
         L = G[pivots, :r]
         self.landmarks_ = X[np.asarray(pivots)]
         self.normalization_ = la.solve_triangular(L, np.eye(r), lower=True).T
@@ -237,7 +296,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
     def _check_fitted(self) -> None:
         try:
             check_is_fitted(self, "kernel_params_")
-        except Exception:
+        except _SklearnNotFittedError:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X) first") from None
 
     def _raw(self, X: Any) -> np.ndarray:
@@ -272,7 +331,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         parts = [F for _, F in self.iter_batches(X)]
         return np.vstack(parts)
 
-    def compose(self, weights: np.ndarray) -> "KernelFeatureMap":
+    def compose(self, weights: np.ndarray) -> KernelFeatureMap:
         """A copy of this map followed by the linear map ``weights`` (n_components_, k).
 
         Aligners fold their projection into the map this way, so that the

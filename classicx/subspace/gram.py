@@ -180,11 +180,17 @@ class GramAlignment(BaseAligner):
         if self.method not in LOWRANK_METHODS:
             raise InputError(f"method must be one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
         return KernelFeatureMap(
-            kernel, method=self.method, n_components=self.rank, gamma=gamma, degree=self.degree,
-            coef0=self.coef0, batch_size=self.batch_size, random_state=seed,
+            kernel,
+            method=self.method,
+            n_components=self.rank,
+            gamma=gamma,
+            degree=self.degree,
+            coef0=self.coef0,
+            batch_size=self.batch_size,
+            random_state=seed,
         )
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "GramAlignment":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> GramAlignment:
         """Fit on the pairs ``(X[i], Y[i])``; ``labels`` add the label-alignment terms.
 
         Parameters
@@ -206,13 +212,17 @@ class GramAlignment(BaseAligner):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
         map_x = self._map(self.kernel, self.gamma, int(seeds[0]))
-        map_y = self._map(self.kernel if self.kernel_y is None else self.kernel_y, self.gamma_y, int(seeds[1]))
+        map_y = self._map(
+            self.kernel if self.kernel_y is None else self.kernel_y, self.gamma_y, int(seeds[1])
+        )
         if map_x is not None:
             map_x.fit(X)
         if map_y is not None:
             map_y.fit(Y)
         indicator = labels_to_indicator(labels)[0] if labels is not None and weight > 0 else None
-        moments = feature_moments(map_x, X, map_y, Y, indicator, batch_size=self.batch_size, verbose=self.verbose)
+        moments = feature_moments(
+            map_x, X, map_y, Y, indicator, batch_size=self.batch_size, verbose=self.verbose
+        )
         scale = n / (n - 1)
         cov_xx, cov_yy, cov_xy = (moments[key] * scale for key in ("cov_xx", "cov_yy", "cov_xy"))
         std_x, std_y = self._std(cov_xx), self._std(cov_yy)
@@ -233,6 +243,7 @@ class GramAlignment(BaseAligner):
             cov_xl = moments["cov_xl"] * scale / std_x[:, None]
             cov_yl = moments["cov_yl"] * scale / std_y[:, None]
             A, B, history = self._alternate(A, B, cov_xy, cov_xl, cov_yl, float(weight))
+            logger.debug("GramAlignment: %d alternations with labels", len(history) - 1)
         else:
             history = [self._objective(A, B, cov_xy, None, None, 0.0)]
         # Sign convention of sklearn's svd_flip: the largest entry of each column of A is positive.
@@ -241,7 +252,8 @@ class GramAlignment(BaseAligner):
         A, B = A * signs, B * signs
         self.objective_ = history
         self.alignment_ = float(
-            np.sum((A.T @ cov_xy @ B) ** 2) / (np.linalg.norm(A.T @ cov_xx @ A) * np.linalg.norm(B.T @ cov_yy @ B))
+            np.sum((A.T @ cov_xy @ B) ** 2)
+            / (np.linalg.norm(A.T @ cov_xx @ A) * np.linalg.norm(B.T @ cov_yy @ B))
         )
         Wx, Wy = A / std_x[:, None], B / std_y[:, None]
         self.x_map_ = None if map_x is None else map_x.compose(Wx)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from ..exceptions import InputError
@@ -60,6 +61,12 @@ def cca_from_covariances(
     signs = np.sign(A[np.argmax(np.abs(A), axis=0), np.arange(k)])
     signs[signs == 0] = 1.0
     return A * signs, B * signs, s[:k].astype(np.float64)
+
+
+def _all_rows_equal(V: Any) -> bool:
+    spread = V.max(axis=0) - V.min(axis=0)
+    spread = spread.toarray() if sp.issparse(spread) else np.asarray(spread)
+    return not np.any(spread)
 
 
 class KernelCCA(BaseAligner):
@@ -155,7 +162,8 @@ class KernelCCA(BaseAligner):
     >>> z = rng.uniform(-1, 1, size=(300, 1))
     >>> X = np.hstack([z, rng.normal(size=(300, 2))])
     >>> Y = np.hstack([z ** 2 + 0.05 * rng.normal(size=(300, 1)), rng.normal(size=(300, 1))])
-    >>> kcca = KernelCCA(n_components=1, kernel="rbf", reg=1e-3, random_state=0, verbose=False).fit(X, Y)
+    >>> kcca = KernelCCA(n_components=1, reg=1e-3, method="nystrom", rank=100, random_state=0, verbose=False)
+    >>> kcca = kcca.fit(X, Y)
     >>> bool(kcca.canonical_correlations_[0] > 0.9)
     True
     >>> kcca.transform(X[:5]).shape
@@ -205,17 +213,24 @@ class KernelCCA(BaseAligner):
         if method == "auto":
             method = "exact" if n <= _AUTO_EXACT_MAX else "nystrom"
         if method not in LOWRANK_METHODS:
-            raise InputError(f"method must be 'auto' or one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
+            raise InputError(
+                f"method must be 'auto' or one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}"
+            )
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        common = dict(method=method, n_components=self.rank, degree=self.degree, coef0=self.coef0,
-                      batch_size=self.batch_size)
+        common = dict(
+            method=method,
+            n_components=self.rank,
+            degree=self.degree,
+            coef0=self.coef0,
+            batch_size=self.batch_size,
+        )
         map_x = KernelFeatureMap(self.kernel, gamma=self.gamma, random_state=int(seeds[0]), **common)
         kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
         map_y = KernelFeatureMap(kernel_y, gamma=self.gamma_y, random_state=int(seeds[1]), **common)
         return method, map_x, map_y
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "KernelCCA":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> KernelCCA:
         """Fit on the pairs ``(X[i], Y[i])``.
 
         Parameters
@@ -234,36 +249,64 @@ class KernelCCA(BaseAligner):
         reg_x = check_reg(self.reg, "reg")
         reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
         n = X.shape[0]
+        for name, view in (("X", X), ("Y", Y)):
+            if _all_rows_equal(view):
+                raise InputError(f"every row of {name} is the same: the view has no variance")
         method, map_x, map_y = self._maps(n)
+        if method == "exact":
+            A, B, corr, mean_x, mean_y, rank_x, rank_y = self._fit_exact(map_x, X, map_y, Y, reg_x, reg_y)
+        else:
+            A, B, corr, mean_x, mean_y, rank_x, rank_y = self._fit_low_rank(map_x, X, map_y, Y, reg_x, reg_y)
+        self.x_map_ = map_x.compose(A)
+        self.y_map_ = map_y.compose(B)
+        self.x_offset_ = mean_x @ A
+        self.y_offset_ = mean_y @ B
+        self.canonical_correlations_ = corr
+        self.method_ = method
+        self.x_rank_, self.y_rank_ = int(rank_x), int(rank_y)
+        self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
+        return self
+
+    def _check_k(self, rank_x: int, rank_y: int, method: str, n: int) -> int:
+        return check_n_components(
+            self.n_components,
+            min(rank_x, rank_y),
+            f"the centred kernel features of X have rank {rank_x} and those of Y rank {rank_y} "
+            f"(method={method!r}, rank={self.rank}, {n} pairs)",
+        )
+
+    def _fit_low_rank(self, map_x, X, map_y, Y, reg_x, reg_y) -> tuple:
+        n = X.shape[0]
         map_x.fit(X)
         map_y.fit(Y)
-        logger.debug("KernelCCA: %s features of dimension %d and %d", method, map_x.n_components_, map_y.n_components_)
+        logger.debug("KernelCCA: features of dimension %d and %d", map_x.n_components_, map_y.n_components_)
         moments = feature_moments(map_x, X, map_y, Y, batch_size=self.batch_size, verbose=self.verbose)
         # Unbiased (n - 1) covariances, as RegularizedCCA, so the linear kernel reproduces it exactly.
         scale = n / (n - 1)
         cov_xx, cov_yy, cov_xy = (moments[k] * scale for k in ("cov_xx", "cov_yy", "cov_xy"))
-        for name, cov, mean in (("X", cov_xx, moments["mean_x"]), ("Y", cov_yy, moments["mean_y"])):
-            # relative to the features' second moment, so that rounding noise is not mistaken for variance
-            if not np.trace(cov) > 1e-12 * (np.trace(cov) + mean @ mean):
-                raise InputError(f"{name} has no variance in kernel feature space: every row of {name} is the same")
         Wx = whitener(cov_xx, reg_x, float(np.trace(cov_xx)))
         Wy = whitener(cov_yy, reg_y, float(np.trace(cov_yy)))
-        k = check_n_components(
-            self.n_components,
-            min(Wx.shape[1], Wy.shape[1]),
-            f"the centred kernel features of X have rank {Wx.shape[1]} and those of Y rank {Wy.shape[1]} "
-            f"(method={method!r}, rank={self.rank}, {n} pairs)",
-        )
+        k = self._check_k(Wx.shape[1], Wy.shape[1], map_x.method, n)
         A, B, corr = cca_from_covariances(Wx, Wy, cov_xy, k)
-        self.x_map_ = map_x.compose(A)
-        self.y_map_ = map_y.compose(B)
-        self.x_offset_ = moments["mean_x"] @ A
-        self.y_offset_ = moments["mean_y"] @ B
-        self.canonical_correlations_ = corr
-        self.method_ = method
-        self.x_rank_, self.y_rank_ = int(Wx.shape[1]), int(Wy.shape[1])
-        self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
-        return self
+        return A, B, corr, moments["mean_x"], moments["mean_y"], Wx.shape[1], Wy.shape[1]
+
+    def _fit_exact(self, map_x, X, map_y, Y, reg_x, reg_y) -> tuple:
+        # The exact features U sqrt(s) have a diagonal covariance s / (n - 1): whitening is a
+        # rescaling, so only one eigendecomposition per view (of the centred kernel) is needed.
+        n = X.shape[0]
+        Fx, sx, mean_x = map_x.fit_exact(X)
+        Fy, sy, mean_y = map_y.fit_exact(Y)
+        var_x, var_y = sx / (n - 1), sy / (n - 1)
+        dx = np.sqrt((1.0 - reg_x) * var_x + reg_x * var_x.sum())
+        dy = np.sqrt((1.0 - reg_y) * var_y + reg_y * var_y.sum())
+        k = self._check_k(len(sx), len(sy), "exact", n)
+        T = (Fx.T @ Fy) / (n - 1) / dx[:, None] / dy[None, :]
+        del Fx, Fy
+        U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")
+        A, B = U[:, :k] / dx[:, None], Vt[:k].T / dy[:, None]
+        signs = np.sign(A[np.argmax(np.abs(A), axis=0), np.arange(k)])
+        signs[signs == 0] = 1.0
+        return A * signs, B * signs, s[:k].astype(np.float64), mean_x, mean_y, len(sx), len(sy)
 
     def _project(self, fmap: KernelFeatureMap, offset: np.ndarray, V: Any) -> np.ndarray:
         out = np.empty((V.shape[0], len(offset)))

@@ -46,7 +46,7 @@ from sklearn.utils import check_random_state
 
 from ..exceptions import InputError
 
-__all__ = ["KERNELS", "pairwise_kernel", "kernel_diagonal", "median_heuristic_gamma", "resolve_kernel_params"]
+__all__ = ["KERNELS", "kernel_diagonal", "median_heuristic_gamma", "pairwise_kernel", "resolve_kernel_params"]
 
 KERNELS = ("linear", "rbf", "polynomial", "cosine", "chi2", "additive_chi2", "hellinger")
 HISTOGRAM_KERNELS = ("chi2", "additive_chi2", "hellinger")
@@ -73,7 +73,8 @@ def check_nonnegative(X: Any, kernel: str, name: str = "X") -> None:
         else:
             row = int(np.flatnonzero((data < 0).any(axis=1))[0])
         raise InputError(
-            f"the {kernel} kernel needs non-negative features (histograms); {name} has a negative value at row {row}"
+            f"the {kernel} kernel needs non-negative features (histograms); "
+            f"{name} has a negative value at row {row}"
         )
 
 
@@ -129,7 +130,12 @@ def median_heuristic_gamma(X: Any, kernel: str = "rbf", random_state: Any = 0) -
 
 
 def resolve_kernel_params(
-    X: Any, kernel: str, gamma: float | None = None, degree: int = 3, coef0: float = 1.0, random_state: Any = 0
+    X: Any,
+    kernel: str,
+    gamma: float | None = None,
+    degree: int = 3,
+    coef0: float = 1.0,
+    random_state: Any = 0,
 ) -> dict:
     """Check the kernel name and parameters and fill in the default ``gamma`` from ``X``.
 

@@ -43,7 +43,11 @@ def rbf_mmd2(P: np.ndarray, Q: np.ndarray, gamma: float | list[float]) -> float:
     gammas = [gamma] if np.isscalar(gamma) else list(gamma)
     total = 0.0
     for g in gammas:
-        total += rbf_kernel(P, P, gamma=g).mean() + rbf_kernel(Q, Q, gamma=g).mean() - 2 * rbf_kernel(P, Q, gamma=g).mean()
+        total += (
+            rbf_kernel(P, P, gamma=g).mean()
+            + rbf_kernel(Q, Q, gamma=g).mean()
+            - 2 * rbf_kernel(P, Q, gamma=g).mean()
+        )
     return float(total / len(gammas))
 
 
@@ -125,9 +129,10 @@ class MMDAlignment(BaseAligner):
                                      + label_weight * mean_c MMD^2(A'x | class c, B'y | class c) )
         subject to  A' C~_xx A = I,  B' C~_yy B = I        (whitened orthonormality)
 
-    The first term is the CCA objective (the sum of the correlations of the
-    ``k`` projected pairs; equivalently, with the constraints it is half the
-    mean squared distance between projected pairs minus a constant). MMD is
+    The first term is the CCA objective: minus the mean (regularised)
+    correlation of the ``k`` projected pairs; with ``reg=0`` it equals, up
+    to a constant, half the mean squared distance between projected pairs
+    divided by ``k``, so it keeps pairs together. MMD is
     the kernel two-sample statistic of Gretton et al. (2012) measured on the
     projected points with a characteristic kernel: the mean of RBF kernels
     with bandwidths ``gamma0 * s`` for ``s`` in ``bandwidth_scales``, where
@@ -261,7 +266,11 @@ class MMDAlignment(BaseAligner):
             raise InputError(f"bandwidth_scales must be positive numbers; got {self.bandwidth_scales!r}")
         for name in ("n_random_features", "max_iter"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (1 if name != "max_iter" else 0):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or value < (1 if name != "max_iter" else 0)
+            ):
                 raise InputError(f"{name} must be a positive integer; got {value!r}")
         if self.init not in ("cca", "random"):
             raise InputError(f"init must be 'cca' or 'random'; got {self.init!r}")
@@ -271,7 +280,7 @@ class MMDAlignment(BaseAligner):
 
     def fit(
         self, X: Any, Y: Any, labels: Any = None, X_unpaired: Any = None, Y_unpaired: Any = None
-    ) -> "MMDAlignment":
+    ) -> MMDAlignment:
         """Fit on the pairs ``(X[i], Y[i])``, plus optional unpaired images and texts.
 
         Parameters
@@ -326,12 +335,17 @@ class MMDAlignment(BaseAligner):
         # One block of D features per bandwidth, all scaled by sqrt(2 / (D * n_scales)): the
         # feature inner product then approximates the mean of the RBF kernels.
         indicator = labels_to_indicator(labels)[0] if labels is not None else None
-        problem = _Problem(T, Xall, Yall, n, indicator, float(self.mmd_weight), float(self.label_weight), omega, offset)
+        problem = _Problem(
+            T, Xall, Yall, n, indicator, float(self.mmd_weight), float(self.label_weight), omega, offset
+        )
 
         if self.init == "random":
             A = _retract(rng.normal(size=A.shape))
             B = _retract(rng.normal(size=B.shape))
         A, B, history = self._descend(problem, A, B)
+        logger.debug(
+            "MMDAlignment: %d steps, objective %.6g -> %.6g", len(history) - 1, history[0], history[-1]
+        )
 
         x_weights, y_weights = Wx @ A, Wy @ B
         signs = np.sign(x_weights[np.argmax(np.abs(x_weights), axis=0), np.arange(k)])

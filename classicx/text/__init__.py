@@ -6,26 +6,37 @@ with :class:`Tokenizer` (English, Chinese and mixed text) chosen by string
 parameters, and saves without pickle.
 """
 
-from .embeddings import PretrainedEmbedding, Word2VecEmbedding, load_word_vectors, pool_word_vectors
+from .embeddings import (
+    PretrainedEmbedding,
+    Word2VecEmbedding,
+    load_word_vectors,
+    pool_word_vectors,
+)
 from .io import check_texts, read_text, read_texts
 from .tfidf import TfidfFeatures, TfidfLSA
-from .tokenize import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS, Tokenizer, detect_language, tokenize
+from .tokenize import (
+    CHINESE_STOP_WORDS,
+    ENGLISH_STOP_WORDS,
+    Tokenizer,
+    detect_language,
+    tokenize,
+)
 from .topics import LdaTopics
 
 __all__ = [
-    "read_text",
-    "read_texts",
-    "check_texts",
-    "Tokenizer",
-    "tokenize",
-    "detect_language",
-    "ENGLISH_STOP_WORDS",
     "CHINESE_STOP_WORDS",
+    "ENGLISH_STOP_WORDS",
+    "LdaTopics",
+    "PretrainedEmbedding",
     "TfidfFeatures",
     "TfidfLSA",
-    "LdaTopics",
+    "Tokenizer",
     "Word2VecEmbedding",
-    "PretrainedEmbedding",
+    "check_texts",
+    "detect_language",
     "load_word_vectors",
     "pool_word_vectors",
+    "read_text",
+    "read_texts",
+    "tokenize",
 ]

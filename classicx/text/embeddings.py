@@ -54,10 +54,10 @@ from .tokenize import Tokenizer, _check_choice, detect_language
 __all__ = [
     "POOLINGS",
     "VECTOR_FORMATS",
+    "PretrainedEmbedding",
+    "Word2VecEmbedding",
     "load_word_vectors",
     "pool_word_vectors",
-    "Word2VecEmbedding",
-    "PretrainedEmbedding",
 ]
 
 logger = logging.getLogger(__name__)
@@ -155,10 +155,14 @@ def load_word_vectors(
             unicode_errors=errors,
         )
     except (ValueError, UnicodeDecodeError, EOFError, IndexError) as exc:
-        raise InputError(f"{path}: not a readable {fmt} word-vector file ({exc})") from exc
+        raise InputError(
+            f"{path}: not a readable {fmt} word-vector file ({exc})"
+        ) from exc
     if len(kv.index_to_key) == 0:
         raise EmptyInputError(f"{path}: the word-vector file holds no vectors")
-    return [str(w) for w in kv.index_to_key], np.ascontiguousarray(kv.vectors, dtype=np.float32)
+    return [str(w) for w in kv.index_to_key], np.ascontiguousarray(
+        kv.vectors, dtype=np.float32
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -212,7 +216,9 @@ def pool_word_vectors(
     # other sparse matrix.
     W = sp.csr_matrix(counts, dtype=dtype, copy=True)
     if W.shape[1] != vectors.shape[0]:
-        raise InputError(f"counts have {W.shape[1]} columns but there are {vectors.shape[0]} word vectors")
+        raise InputError(
+            f"counts have {W.shape[1]} columns but there are {vectors.shape[0]} word vectors"
+        )
     row_of_entry = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))
     n_known = np.bincount(row_of_entry, weights=W.data, minlength=W.shape[0])
     if pooling == "tfidf":
@@ -223,12 +229,16 @@ def pool_word_vectors(
     elif pooling == "sif":
         if word_probability is None:
             raise InputError("pooling='sif' needs word_probability")
-        weight = sif_alpha / (sif_alpha + np.asarray(word_probability, dtype=np.float64))
+        weight = sif_alpha / (
+            sif_alpha + np.asarray(word_probability, dtype=np.float64)
+        )
         W.data *= weight.astype(dtype)[W.indices]
         denominator = n_known
     else:
         denominator = n_known
-    scale = np.divide(1.0, denominator, out=np.zeros_like(denominator), where=denominator > 0)
+    scale = np.divide(
+        1.0, denominator, out=np.zeros_like(denominator), where=denominator > 0
+    )
     W.data *= scale.astype(dtype)[row_of_entry]
     D = np.asarray(W @ vectors.astype(dtype, copy=False))
     if pooling == "sif" and sif_component is not None:
@@ -252,14 +262,19 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
     """Shared tokenising, counting and pooling of the embedding estimators."""
 
     def _tokenizer(self) -> Tokenizer:
-        return Tokenizer(self.language_, self.segmenter, self.lowercase, self.stop_words)
+        return Tokenizer(
+            self.language_, self.segmenter, self.lowercase, self.stop_words
+        )
 
     def _resolve_language(self, texts: list[str]) -> str:
         return detect_language(texts) if self.language == "auto" else self.language
 
     def _tokenize(self, texts: list[str], desc: str) -> list[list[str]]:
         tokenizer = self._tokenizer()
-        return [tokenizer(t) for t in progress(texts, total=len(texts), desc=desc, verbose=self.verbose)]
+        return [
+            tokenizer(t)
+            for t in progress(texts, total=len(texts), desc=desc, verbose=self.verbose)
+        ]
 
     def _index(self) -> dict[str, int]:
         cached = getattr(self, "_index_cache", None)
@@ -275,9 +290,15 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         # map(dict.get, ...) keeps the per-token lookup in C: it is the only
         # per-token work, everything after it is vectorised.
         tokens = itertools.chain.from_iterable(docs)
-        ids = np.fromiter(map(index.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=int(lengths.sum()))
+        ids = np.fromiter(
+            map(index.get, tokens, itertools.repeat(-1)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
         known = ids >= 0
-        known_per_doc = np.bincount(np.repeat(np.arange(len(docs)), lengths)[known], minlength=len(docs))
+        known_per_doc = np.bincount(
+            np.repeat(np.arange(len(docs)), lengths)[known], minlength=len(docs)
+        )
         indptr = np.concatenate([[0], np.cumsum(known_per_doc)])
         # One entry per known token (repeated words are duplicate entries, which
         # every sparse operation used here sums); no sorting needed.
@@ -303,7 +324,12 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         if np.any(D):
             self.sif_component_ = _first_singular_vector(D)
 
-    def _pool(self, counts: sp.csr_matrix, pooling: str | None = None, remove_component: bool = True) -> np.ndarray:
+    def _pool(
+        self,
+        counts: sp.csr_matrix,
+        pooling: str | None = None,
+        remove_component: bool = True,
+    ) -> np.ndarray:
         return pool_word_vectors(
             counts,
             self.vectors_,
@@ -316,10 +342,16 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
 
     def _finish(self, counts: sp.csr_matrix, n_tokens: int, n_oov: int) -> np.ndarray:
         if n_oov:
-            logger.info("%d of %d tokens (%.1f%%) are not in the vocabulary and were ignored",
-                        n_oov, n_tokens, 100.0 * n_oov / n_tokens)
+            logger.info(
+                "%d of %d tokens (%.1f%%) are not in the vocabulary and were ignored",
+                n_oov,
+                n_tokens,
+                100.0 * n_oov / n_tokens,
+            )
         D = self._pool(counts)
-        _warn_empty_rows(int(np.sum(np.diff(counts.indptr) == 0)), counts.shape[0], stacklevel=5)
+        _warn_empty_rows(
+            int(np.sum(np.diff(counts.indptr) == 0)), counts.shape[0], stacklevel=5
+        )
         return D
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
@@ -342,7 +374,9 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         docs = list(docs)
         for row, doc in enumerate(docs):
             if isinstance(doc, str) or not isinstance(doc, (list, tuple)):
-                raise InputTypeError(f"docs[{row}] is {type(doc).__name__}, expected a list of str tokens")
+                raise InputTypeError(
+                    f"docs[{row}] is {type(doc).__name__}, expected a list of str tokens"
+                )
         return self._finish(*self._count(docs))
 
     def oov_statistics(self, texts: Sequence[str]) -> dict[str, int | float]:
@@ -355,7 +389,9 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
             any known word).
         """
         _check_fitted(self, "vectors_")
-        counts, n_tokens, n_oov = self._count(self._tokenize(check_texts(texts), "tokenising"))
+        counts, n_tokens, n_oov = self._count(
+            self._tokenize(check_texts(texts), "tokenising")
+        )
         return {
             "n_tokens": n_tokens,
             "n_oov": n_oov,
@@ -367,12 +403,16 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         """Output column names ``<classname>0``, ``<classname>1``, ..."""
         _check_fitted(self, "vectors_")
         prefix = type(self).__name__.lower()
-        return np.array([f"{prefix}{i}" for i in range(self.vectors_.shape[1])], dtype=object)
+        return np.array(
+            [f"{prefix}{i}" for i in range(self.vectors_.shape[1])], dtype=object
+        )
 
     def _check_common_params(self) -> None:
         _check_choice("pooling", self.pooling, POOLINGS)
         if not (isinstance(self.sif_alpha, (int, float)) and self.sif_alpha > 0):
-            raise InputError(f"sif_alpha must be a positive number, got {self.sif_alpha!r}")
+            raise InputError(
+                f"sif_alpha must be a positive number, got {self.sif_alpha!r}"
+            )
 
 
 class Word2VecEmbedding(_WordVectorPooling):
@@ -482,10 +522,19 @@ class Word2VecEmbedding(_WordVectorPooling):
                 self.bar.update(1)
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-        workers = max(1, os.cpu_count() or 1) if self.n_jobs in (-1, None) else int(self.n_jobs)
+        workers = (
+            max(1, os.cpu_count() or 1)
+            if self.n_jobs in (-1, None)
+            else int(self.n_jobs)
+        )
         from tqdm.auto import tqdm
 
-        with tqdm(total=self.epochs, desc="Word2Vec epochs", disable=not self.verbose, leave=False) as bar:
+        with tqdm(
+            total=self.epochs,
+            desc="Word2Vec epochs",
+            disable=not self.verbose,
+            leave=False,
+        ) as bar:
             model = Word2Vec(
                 vector_size=self.vector_size,
                 sg=int(self.architecture == "skip-gram"),
@@ -525,7 +574,7 @@ class Word2VecEmbedding(_WordVectorPooling):
         self._learn_weights(counts, n_tokens, n_oov)
         return counts, n_tokens, n_oov
 
-    def fit(self, texts: Sequence[str], y: object = None) -> "Word2VecEmbedding":
+    def fit(self, texts: Sequence[str], y: object = None) -> Word2VecEmbedding:
         """Train Word2Vec on ``texts`` and learn the pooling weights."""
         self._fit(texts)
         return self
@@ -610,7 +659,9 @@ class PretrainedEmbedding(_WordVectorPooling):
         texts = check_texts(texts)
         if not texts:
             raise EmptyInputError("no texts given: fit needs at least one text")
-        words, vectors = load_word_vectors(self.path, self.format, self.limit, self.encoding)
+        words, vectors = load_word_vectors(
+            self.path, self.format, self.limit, self.encoding
+        )
         self.language_ = self._resolve_language(texts)
         self.vocabulary_ = words
         self.vectors_ = vectors
@@ -618,7 +669,7 @@ class PretrainedEmbedding(_WordVectorPooling):
         self._learn_weights(counts, n_tokens, n_oov)
         return counts, n_tokens, n_oov
 
-    def fit(self, texts: Sequence[str], y: object = None) -> "PretrainedEmbedding":
+    def fit(self, texts: Sequence[str], y: object = None) -> PretrainedEmbedding:
         """Read the vectors and learn the pooling weights from ``texts``."""
         self._fit(texts)
         return self

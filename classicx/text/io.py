@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..exceptions import InputTypeError, TextReadError
 
-__all__ = ["read_text", "read_texts", "check_texts"]
+__all__ = ["check_texts", "read_text", "read_texts"]
 
 # The Wikipedia cross-modal dataset (Rasiwasia et al. 2010) ships texts as
 # ``<document><docno>..</docno><title>..</title><text>..</text></document>``,
@@ -23,18 +23,29 @@ _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 
 def _looks_like_xml(text: str) -> bool:
     head = text.lstrip()[:200].lower()
-    return head.startswith("<?xml") or (head.startswith("<") and "<text" in text.lower())
+    return head.startswith("<?xml") or (
+        head.startswith("<") and "<text" in text.lower()
+    )
 
 
 def _text_from_xml(document: str, source: str) -> str:
     """The content of the first ``<text>`` element, strict parse first, tolerant regex second."""
     try:
         root = ET.fromstring(document)
-    except ET.ParseError:
+    except (ET.ParseError, ValueError):
         root = None
     if root is not None:
-        node = root if root.tag.lower() == "text" else next(
-            (el for el in root.iter() if isinstance(el.tag, str) and el.tag.lower() == "text"), None
+        node = (
+            root
+            if root.tag.lower() == "text"
+            else next(
+                (
+                    el
+                    for el in root.iter()
+                    if isinstance(el.tag, str) and el.tag.lower() == "text"
+                ),
+                None,
+            )
         )
         if node is not None:
             return "".join(node.itertext()).strip()
@@ -99,7 +110,9 @@ def read_text(
     except FileNotFoundError as exc:
         raise TextReadError(f"{path}: text file not found") from exc
     except OSError as exc:
-        raise TextReadError(f"{path}: cannot read text file ({exc.strerror or exc})") from exc
+        raise TextReadError(
+            f"{path}: cannot read text file ({exc.strerror or exc})"
+        ) from exc
     try:
         text = raw.decode(encoding, errors=errors)
     except UnicodeDecodeError as exc:
@@ -108,7 +121,9 @@ def read_text(
             "pass encoding=... for another encoding or errors='replace' to substitute bad bytes"
         ) from exc
     except LookupError as exc:
-        raise TextReadError(f"{path}: unknown encoding or error handler ({exc})") from exc
+        raise TextReadError(
+            f"{path}: unknown encoding or error handler ({exc})"
+        ) from exc
     text = text.removeprefix("\ufeff")
     if path.suffix.lower() == ".xml" or _looks_like_xml(text):
         return _text_from_xml(text, str(path))
@@ -156,10 +171,16 @@ def check_texts(texts: object, name: str = "texts") -> list[str]:
     try:
         texts = list(texts)  # type: ignore[call-overload]
     except TypeError as exc:
-        raise InputTypeError(f"{name} must be a sequence of strings, got {type(texts).__name__}") from exc
+        raise InputTypeError(
+            f"{name} must be a sequence of strings, got {type(texts).__name__}"
+        ) from exc
     for row, text in enumerate(texts):
         if not isinstance(text, str):
-            hint = " (read files with classicx.text.read_text first)" if isinstance(text, os.PathLike) else ""
+            hint = (
+                " (read files with classicx.text.read_text first)"
+                if isinstance(text, os.PathLike)
+                else ""
+            )
             raise InputTypeError(
                 f"{name}[{row}] is {type(text).__name__}, expected str{hint}"
             )

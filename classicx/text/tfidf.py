@@ -12,7 +12,13 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..base import ClassicxEstimator
-from ..exceptions import ClassicxWarning, EmptyFeatureWarning, EmptyInputError, InputError, NotFittedError
+from ..exceptions import (
+    ClassicxWarning,
+    EmptyFeatureWarning,
+    EmptyInputError,
+    InputError,
+    NotFittedError,
+)
 from .io import check_texts
 from .tokenize import Tokenizer, detect_language
 
@@ -106,8 +112,8 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         lowercase: bool = True,
         stop_words: str | Sequence[str] | None = "auto",
         ngram_range: tuple[int, int] = (1, 1),
-        min_df: int | float = 1,
-        max_df: int | float = 1.0,
+        min_df: float = 1,
+        max_df: float = 1.0,
         max_features: int | None = None,
         sublinear_tf: bool = True,
         norm: str | None = "l2",
@@ -128,9 +134,17 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         self.verbose = verbose
 
     def _tokenizer(self, language: str) -> Tokenizer:
-        return Tokenizer(language, self.segmenter, self.lowercase, self.stop_words, tuple(self.ngram_range))
+        return Tokenizer(
+            language,
+            self.segmenter,
+            self.lowercase,
+            self.stop_words,
+            tuple(self.ngram_range),
+        )
 
-    def _vectorizer(self, language: str, vocabulary: dict | None = None) -> TfidfVectorizer:
+    def _vectorizer(
+        self, language: str, vocabulary: dict | None = None
+    ) -> TfidfVectorizer:
         return TfidfVectorizer(
             analyzer=self._tokenizer(language),
             vocabulary=vocabulary,
@@ -154,7 +168,9 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         except ValueError as exc:
             raise _wrap_vocabulary_error(exc) from exc
         self.language_ = language
-        self.vocabulary_ = {str(term): int(i) for term, i in vectorizer.vocabulary_.items()}
+        self.vocabulary_ = {
+            str(term): int(i) for term, i in vectorizer.vocabulary_.items()
+        }
         self.idf_ = np.asarray(vectorizer.idf_, dtype=np.float64)
         return texts, X.tocsr()
 
@@ -163,7 +179,7 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
 
         return progress(texts, total=len(texts), desc=desc, verbose=self.verbose)
 
-    def fit(self, texts: Sequence[str], y: object = None) -> "TfidfFeatures":
+    def fit(self, texts: Sequence[str], y: object = None) -> TfidfFeatures:
         """Learn the vocabulary and idf from ``texts`` (a sequence of str)."""
         self._fit(texts)
         return self
@@ -246,8 +262,8 @@ max_features, sublinear_tf
         lowercase: bool = True,
         stop_words: str | Sequence[str] | None = "auto",
         ngram_range: tuple[int, int] = (1, 1),
-        min_df: int | float = 1,
-        max_df: int | float = 1.0,
+        min_df: float = 1,
+        max_df: float = 1.0,
         max_features: int | None = None,
         sublinear_tf: bool = True,
         n_iter: int = 5,
@@ -269,8 +285,13 @@ max_features, sublinear_tf
         self.verbose = verbose
 
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
-        if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
-            raise InputError(f"n_components must be a positive integer, got {self.n_components!r}")
+        if (
+            not isinstance(self.n_components, (int, np.integer))
+            or self.n_components < 1
+        ):
+            raise InputError(
+                f"n_components must be a positive integer, got {self.n_components!r}"
+            )
         tfidf = TfidfFeatures(
             language=self.language,
             segmenter=self.segmenter,
@@ -296,7 +317,9 @@ max_features, sublinear_tf
                 stacklevel=3,
             )
             n = limit
-        svd = TruncatedSVD(n_components=n, n_iter=self.n_iter, random_state=self.random_state)
+        svd = TruncatedSVD(
+            n_components=n, n_iter=self.n_iter, random_state=self.random_state
+        )
         Z = svd.fit_transform(X)
         self.tfidf_ = tfidf
         self.components_ = svd.components_
@@ -305,7 +328,7 @@ max_features, sublinear_tf
         self.n_components_ = n
         return Z, int(np.sum(np.diff(X.indptr) == 0))
 
-    def fit(self, texts: Sequence[str], y: object = None) -> "TfidfLSA":
+    def fit(self, texts: Sequence[str], y: object = None) -> TfidfLSA:
         """Fit the TF-IDF vocabulary and the SVD on ``texts``."""
         self._fit(texts)
         return self
@@ -329,4 +352,6 @@ max_features, sublinear_tf
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Output column names ``tfidflsa0``, ``tfidflsa1``, ..."""
         _check_fitted(self, "components_")
-        return np.array([f"tfidflsa{i}" for i in range(self.n_components_)], dtype=object)
+        return np.array(
+            [f"tfidflsa{i}" for i in range(self.n_components_)], dtype=object
+        )

@@ -47,20 +47,24 @@ logger = logging.getLogger(__name__)
 
 #: scikit-learn's English stop-word list (318 words).
 ENGLISH_STOP_WORDS: frozenset[str] = frozenset(_SKLEARN_STOP_WORDS)
-#: Chinese function words and particles that dominate counts in any topic
-#: (neither scikit-learn nor jieba ships a Chinese list).
-CHINESE_STOP_WORDS: frozenset[str] = frozenset(
-    "的 了 在 是 和 与 及 或 也 都 而 等 着 过 之 其 此 这 那 这个 那个 这些 那些 对 为 以 于 "
-    "将 把 被 从 向 由 给 让 并 且 但 但是 而且 因为 所以 如果 虽然 就 才 又 还 再 已 已经 "
-    "很 更 最 不 没 没有 有 个 们 我 你 他 她 它 我们 你们 他们 她们 它们 自己 啊 吗 呢 吧 "
-    "哦 嗯 么 什么 怎么 如何 一个 一些 之一 以及 通过 进行 可以 能 会 要 说".split()
+# Neither scikit-learn nor jieba ships a Chinese stop-word list.
+_CHINESE_STOP_TEXT = (
+    "的 了 在 是 和 与 及 或 也 都 而 等 着 过 之 其 此 这 那 这个 那个 "
+    "这些 那些 对 为 以 于 将 把 被 从 向 由 给 让 并 且 但 但是 而且 "
+    "因为 所以 如果 虽然 就 才 又 还 再 已 已经 很 更 最 不 没 没有 有 个 "
+    "们 我 你 他 她 它 我们 你们 他们 她们 它们 自己 啊 吗 呢 吧 哦 嗯 么 "
+    "什么 怎么 如何 一个 一些 之一 以及 通过 进行 可以 能 会 要 说 "
 )
+#: Chinese function words and particles (92) that dominate counts in any topic.
+CHINESE_STOP_WORDS: frozenset[str] = frozenset(_CHINESE_STOP_TEXT.split())
 LANGUAGES = ("auto", "english", "chinese")
 SEGMENTERS = ("char", "jieba")
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 # Group 1: a run of CJK characters; group 2: a run of other word characters.
-_RUNS = re.compile(rf"([{_CJK}]+)|((?:(?![{_CJK}])\w)+)")
+# Group 2 skips single characters, which are never tokens outside CJK runs.
+_RUNS = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}]{{2,}})")
+_WORDS = re.compile(rf"[^\W{_CJK}]{{2,}}")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _WORD_CHAR = re.compile(r"\w")
 _AUTO_CJK_SHARE = 0.1
@@ -183,7 +187,9 @@ class Tokenizer:
         _check_choice("segmenter", segmenter, SEGMENTERS)
         min_n, max_n = ngram_range
         if not (1 <= min_n <= max_n):
-            raise InputError(f"ngram_range must satisfy 1 <= min_n <= max_n, got {tuple(ngram_range)}")
+            raise InputError(
+                f"ngram_range must satisfy 1 <= min_n <= max_n, got {tuple(ngram_range)}"
+            )
         self.language = language
         self.segmenter = segmenter
         self.lowercase = lowercase
@@ -194,7 +200,10 @@ class Tokenizer:
             _jieba()  # fail now, not in the middle of a corpus
 
     def __getstate__(self) -> dict:
-        return {k: getattr(self, k) for k in ("language", "segmenter", "lowercase", "stop_words", "ngram_range")}
+        return {
+            k: getattr(self, k)
+            for k in ("language", "segmenter", "lowercase", "stop_words", "ngram_range")
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
@@ -219,20 +228,26 @@ class Tokenizer:
         language = detect_language(text) if self.language == "auto" else self.language
         chinese = language == "chinese"
         stop = self._stop
-        tokens: list[str] = []
         extra: list[str] = []
-        for cjk, word in _RUNS.findall(text):
-            if cjk:
-                seq, bigrams = self._cjk_tokens(cjk, chinese)
-                tokens.extend(t for t in seq if t not in stop)
-                extra.extend(bigrams)
-            elif len(word) >= 2 and word not in stop:
-                tokens.append(word)
+        if _CJK_CHAR.search(text) is None:
+            # fast path (most non-Chinese text): one regex pass and one comprehension
+            tokens = [w for w in _WORDS.findall(text) if w not in stop]
+        else:
+            tokens = []
+            for cjk, word in _RUNS.findall(text):
+                if cjk:
+                    seq, bigrams = self._cjk_tokens(cjk, chinese)
+                    tokens.extend(t for t in seq if t not in stop)
+                    extra.extend(bigrams)
+                elif word not in stop:
+                    tokens.append(word)
         min_n, max_n = self.ngram_range
         if max_n > 1:
             grams = tokens if min_n == 1 else []
             for n in range(max(min_n, 2), max_n + 1):
-                grams = grams + [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+                grams = grams + [
+                    " ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)
+                ]
             tokens = grams
         return tokens + extra
 

@@ -91,8 +91,8 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         segmenter: str = "char",
         lowercase: bool = True,
         stop_words: str | Sequence[str] | None = "auto",
-        min_df: int | float = 2,
-        max_df: int | float = 0.95,
+        min_df: float = 2,
+        max_df: float = 0.95,
         max_features: int | None = None,
         doc_topic_prior: float | None = None,
         topic_word_prior: float | None = None,
@@ -118,9 +118,13 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _counter(self, language: str, vocabulary: dict | None = None) -> CountVectorizer:
+    def _counter(
+        self, language: str, vocabulary: dict | None = None
+    ) -> CountVectorizer:
         return CountVectorizer(
-            analyzer=Tokenizer(language, self.segmenter, self.lowercase, self.stop_words),
+            analyzer=Tokenizer(
+                language, self.segmenter, self.lowercase, self.stop_words
+            ),
             vocabulary=vocabulary,
             min_df=self.min_df,
             max_df=self.max_df,
@@ -140,15 +144,24 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         )
 
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
-        if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
-            raise InputError(f"n_components must be a positive integer, got {self.n_components!r}")
+        if (
+            not isinstance(self.n_components, (int, np.integer))
+            or self.n_components < 1
+        ):
+            raise InputError(
+                f"n_components must be a positive integer, got {self.n_components!r}"
+            )
         texts = check_texts(texts)
         if not texts:
             raise EmptyInputError("no texts given: fit needs at least one text")
         language = detect_language(texts) if self.language == "auto" else self.language
         counter = self._counter(language)
         try:
-            counts = counter.fit_transform(progress(texts, total=len(texts), desc="LDA counts", verbose=self.verbose))
+            counts = counter.fit_transform(
+                progress(
+                    texts, total=len(texts), desc="LDA counts", verbose=self.verbose
+                )
+            )
         except ValueError as exc:
             raise _wrap_vocabulary_error(exc) from exc
         lda = self._lda()
@@ -163,7 +176,7 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         self.perplexity_ = float(lda.perplexity(counts)) if counts.nnz else float("inf")
         return theta, int(empty.sum())
 
-    def fit(self, texts: Sequence[str], y: object = None) -> "LdaTopics":
+    def fit(self, texts: Sequence[str], y: object = None) -> LdaTopics:
         """Learn the vocabulary and the topics from ``texts``."""
         self._fit(texts)
         return self
@@ -183,9 +196,15 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         """
         _check_fitted(self, "components_")
         texts = check_texts(texts)
-        counts = self._counter(self.language_, self.vocabulary_).transform(
-            progress(texts, total=len(texts), desc="LDA counts", verbose=self.verbose)
-        ).tocsr()
+        counts = (
+            self._counter(self.language_, self.vocabulary_)
+            .transform(
+                progress(
+                    texts, total=len(texts), desc="LDA counts", verbose=self.verbose
+                )
+            )
+            .tocsr()
+        )
         lda = self._lda()
         lda.components_ = self.components_
         lda.exp_dirichlet_component_ = self.exp_dirichlet_component_
@@ -200,7 +219,9 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Topic names ``topic0``, ``topic1``, ..."""
         _check_fitted(self, "components_")
-        return np.array([f"topic{i}" for i in range(self.components_.shape[0])], dtype=object)
+        return np.array(
+            [f"topic{i}" for i in range(self.components_.shape[0])], dtype=object
+        )
 
     def top_words(self, n: int = 10) -> list[list[str]]:
         """The ``n`` most probable words of each topic, most probable first."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classicx.datasets import load_csv, load_dataset, load_folder
 from classicx.exceptions import (
@@ -281,3 +285,41 @@ def test_load_dataset_dispatch(tmp_path):
         load_dataset(tmp_path / "p.json")
     with pytest.raises(MissingFileError, match="dataset not found"):
         load_dataset(tmp_path / "missing")
+
+
+def test_long_problem_listings_are_cut(tmp_path):
+    touch(tmp_path / "a.jpg")
+    rows = ["image,text", "a.jpg,ok"] + [f"gone{i}.jpg,t" for i in range(60)]
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(MissingFileError, match=r"60 pair\(s\)") as info:
+        load_csv(tmp_path / "p.csv")
+    assert "gone49.jpg" in str(info.value) and "gone50.jpg" not in str(info.value)
+    assert "... and 10 more" in str(info.value)
+    with pytest.warns(SkippedItemsWarning):
+        data = load_csv(tmp_path / "p.csv", on_missing="drop", test_size=0)
+    assert len(data.dropped_ids) == 60
+
+
+_NAMES = st.text(alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" _-'"),
+                 min_size=1, max_size=8).map(str.strip).filter(bool)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sets(_NAMES, min_size=1, max_size=3), min_size=1, max_size=8))
+def test_csv_labels_round_trip(label_sets):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        touch(root / "a.jpg")
+        with open(root / "p.csv", "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["image", "text", "label"])
+            for names in label_sets:
+                writer.writerow(["a.jpg", "some text", "|".join(sorted(names))])
+        data = load_csv(root / "p.csv", test_size=0)
+    assert data.categories == sorted(set().union(*label_sets))
+    if data.train.labels.ndim == 1:
+        decoded = [{data.categories[k]} for k in data.train.labels]
+    else:
+        decoded = [{data.categories[k] for k in np.flatnonzero(row)} for row in data.train.labels]
+    assert decoded == label_sets
+    assert (data.train.labels.ndim == 2) == any(len(names) > 1 for names in label_sets)

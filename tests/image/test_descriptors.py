@@ -97,3 +97,14 @@ def test_bad_parameters_and_unreadable_items(tmp_path):
         LocalDescriptors(color="hsv").extract(np.zeros((30, 30), np.uint8))
     with pytest.raises(ImageReadError, match="nope.png"):
         LocalDescriptors().extract(tmp_path / "nope.png")
+
+
+def test_dense_keypoint_octave_matches_what_the_detector_assigns():
+    from classicx.image.descriptors import _sift_octave
+
+    img = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, (200, 200), dtype=np.uint8), (0, 0), 2)
+    kps = cv2.SIFT_create().detect(img, None)
+    agree = np.mean([_sift_octave(k.size) == (k.octave & 0xFFFF) for k in kps])
+    # sub-layer interpolation moves a few detected sizes across a layer boundary
+    assert len(kps) > 30 and agree > 0.75
+    assert _sift_octave(16.0) == 2 | (1 << 8)  # 3.2 * 2 ** (2 + 1/3) = 16.1

@@ -120,3 +120,20 @@ def test_describe_item_names_rows():
     assert describe_item("a.jpg", 4) == "row 4 ('a.jpg')"
     assert describe_item(np.zeros(1), 2) == "array image at row 2"
     assert describe_item(b"x") == "bytes image"
+
+
+def test_huge_jpeg_is_decoded_reduced_and_matches_full_decode(tmp_path):
+    from classicx.image.io import _jpeg_size
+
+    rng = np.random.default_rng(0)
+    big = cv2.resize(rng.integers(0, 255, (30, 40), dtype=np.uint8), (4000, 3000), interpolation=cv2.INTER_LINEAR)
+    ok, buf = cv2.imencode(".jpg", big)
+    path = tmp_path / "big.jpg"
+    buf.tofile(path)
+    assert _jpeg_size(buf.tobytes()) == (3000, 4000)
+    small = read_image(path, max_side=500)
+    assert small.shape == (375, 500)
+    full = cv2.resize(cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE), (500, 375), interpolation=cv2.INTER_AREA)
+    assert np.abs(small.astype(int) - full).mean() < 2.0
+    assert read_image(path, max_side=500, color=True).shape == (375, 500, 3)
+    assert _jpeg_size(b"\xff\xd8garbage") is None

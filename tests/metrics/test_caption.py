@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from classicx.exceptions import InputError
-from classicx.metrics import bidirectional_caption_recall, caption_recall, first_relevant_rank
+from classicx.metrics import (
+    bidirectional_caption_recall,
+    caption_recall,
+    first_relevant_rank,
+)
 from classicx.search import ExactSearcher
 
 

@@ -39,7 +39,7 @@ def test_eleven_point_exact_level_and_truncation():
     # 10 relevant, hits at ranks 1..3: recall 0.3 exactly must count for level 0.3
     rel = np.zeros((1, 20), dtype=bool)
     rel[0, :10] = True
-    levels, p = interpolated_precision_recall(np.arange(3)[None, :], rel)
+    _levels, p = interpolated_precision_recall(np.arange(3)[None, :], rel)
     np.testing.assert_allclose(p, [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
 
 

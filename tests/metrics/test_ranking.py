@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score
 
-from classicx.exceptions import ClassicxWarning, InputError, InputTypeError, ShapeMismatchError
+from classicx.exceptions import (
+    ClassicxWarning,
+    InputError,
+    InputTypeError,
+    ShapeMismatchError,
+)
 from classicx.metrics import (
     average_precision,
     chance_average_precision,
@@ -149,3 +154,9 @@ def test_input_validation():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert precision_at_k([[0, 1]], np.array([[1, 0, 0, 1]]), 2) == 0.5
+
+
+def test_duplicates_found_in_full_rankings():
+    rel = np.ones((2, 5), dtype=bool)
+    with pytest.raises(InputError, match="row 1 lists gallery item 3 twice"):
+        average_precision([[0, 1, 2, 3, 4], [3, 1, 2, 3, 4]], rel)

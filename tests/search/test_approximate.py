@@ -40,7 +40,7 @@ def _recall(found, truth):
 
 
 def _searcher(name, metric="cosine"):
-    if name.startswith("faiss") or name.startswith("lsh"):
+    if name.startswith(("faiss", "lsh")):
         pytest.importorskip("faiss")
     elif name.startswith("hnswlib"):
         pytest.importorskip("hnswlib")
@@ -53,7 +53,7 @@ BACKENDS = [
     "faiss:Flat",
     "faiss:HNSW32;efSearch=128",
     "faiss:IVF16,Flat;nprobe=16",
-    "faiss:IVF16,PQ8,RFlat;nprobe=16,k_factor_rf=16",
+    "faiss:IVF16,PQ8x4,RFlat;nprobe=16,k_factor_rf=16",
     "hnswlib:ef_search=128",
     "annoy:n_trees=30,search_k=20000",
     "lsh:nbits=256,rerank=20",
@@ -66,7 +66,7 @@ def test_high_recall_and_true_scores(spec, metric):
     if spec.startswith("lsh") and metric == "inner_product":
         pytest.skip("LSH does not order raw inner products")
     G, Q = _clustered()
-    ref_scores, ref = ExactSearcher(metric=metric).fit(G).search(Q, k=10)
+    _ref_scores, ref = ExactSearcher(metric=metric).fit(G).search(Q, k=10)
     scores, indices = _searcher(spec, metric).fit(G).search(Q, k=10)
     assert scores.shape == indices.shape == (len(Q), 10)
     assert _recall(indices, ref) >= 0.9
@@ -100,7 +100,7 @@ def test_plain_lsh_ranks_by_hamming_distance():
 
 @pytest.mark.parametrize("spec", ["faiss:HNSW16", "faiss:IVF8,Flat;nprobe=8", "hnswlib", "lsh:rerank=10"])
 def test_add_after_build(spec):
-    G, Q = _clustered()
+    G, _Q = _clustered()
     grown = _searcher(spec).fit(G[:800]).add(G[800:1000]).add(G[1000:])
     assert len(grown) == len(G)
     _, indices = grown.search(G[[5, 900, 1100]], k=1)
@@ -115,7 +115,7 @@ def test_annoy_refuses_add():
     assert len(searcher) == 100
 
 
-@pytest.mark.parametrize("spec", ["faiss:IVF16,PQ8;nprobe=4", "faiss:HNSW16", "hnswlib", "annoy:n_trees=5", "lsh"])
+@pytest.mark.parametrize("spec", ["faiss:IVF16,PQ8x4;nprobe=4", "faiss:HNSW16", "hnswlib", "annoy:n_trees=5", "lsh"])
 def test_save_load_round_trip_and_metadata(tmp_path, spec):
     G, Q = _clustered(n=600)
     labels = np.arange(len(G)) % 5
@@ -146,7 +146,8 @@ def test_damaged_or_inconsistent_saved_index(tmp_path, spec):
     meta["root"]["state"]["n_features_in_"] = 8
     meta_path.write_text(json.dumps(meta))
     loaded = persistence.load(path)
-    with pytest.raises(ModelFormatError, match="dimensions"):
+    # annoy itself may notice first that the file does not fit the dimension
+    with pytest.raises(ModelFormatError, match="dimensions|cannot read"):
         loaded.search(Q[:, :8], k=3)
 
     broken = _searcher(spec).fit(G)

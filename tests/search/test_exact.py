@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist, jensenshannon
@@ -64,7 +65,7 @@ def test_pairwise_scores_match_independent_oracle(metric):
     np.testing.assert_allclose(pairwise_scores(Q, G, metric), _oracle(Q, G, metric), atol=1e-9)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _data_and_oracle(metric):
     G, Q = _data(metric)
     return G, Q, _oracle(Q, G, metric)
@@ -125,7 +126,7 @@ def test_add_appends_with_next_indices_and_matches_fit_on_all():
 
 def test_k_larger_than_gallery_is_clipped():
     G, Q = _data("cosine", n=6)
-    scores, indices = ExactSearcher().fit(G).search(Q, k=50)
+    _scores, indices = ExactSearcher().fit(G).search(Q, k=50)
     assert indices.shape == (len(Q), 6)
     assert sorted(indices[0]) == list(range(6))
 
@@ -137,7 +138,7 @@ def test_filter_by_ids_and_labels():
     ref = _oracle(Q, G, "cosine")
 
     allowed = np.array([5, 17, 33, 34, 90, 119])
-    scores, indices = searcher.search(Q, k=4, allow_ids=allowed)
+    _scores, indices = searcher.search(Q, k=4, allow_ids=allowed)
     masked = np.where(np.isin(np.arange(120), allowed), ref, -np.inf)
     np.testing.assert_array_equal(indices, _reference_ranking(masked, 4))
 
@@ -236,3 +237,15 @@ def test_save_load_round_trip(tmp_path, metric):
         np.testing.assert_array_equal(a, b)
     loaded.add(G[:3], labels=labels[:3])
     assert len(loaded) == 53
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "jensenshannon"])
+@pytest.mark.parametrize("k", [3, None])
+def test_threads_give_identical_results(metric, k):
+    G, Q, _ = _data_and_oracle(metric)
+    one = ExactSearcher(metric=metric, chunk_size=50, batch_size=4).fit(G).search(Q, k=k)
+    two = ExactSearcher(metric=metric, chunk_size=50, batch_size=4, n_jobs=2).fit(G).search(Q, k=k)
+    np.testing.assert_array_equal(one[1], two[1])
+    np.testing.assert_array_equal(one[0], two[0])
+    with pytest.raises(InputError, match="n_jobs"):
+        ExactSearcher(n_jobs=0).fit(G)

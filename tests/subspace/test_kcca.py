@@ -23,7 +23,9 @@ def _views(n, seed=0, noise=0.3):
     rng = np.random.default_rng(seed)
     z = rng.uniform(-1.5, 1.5, size=(n, 2))
     X = np.column_stack([z[:, 0], z[:, 1], rng.normal(size=n)]) @ rng.normal(size=(3, 3))
-    Y = np.column_stack([z[:, 0] ** 2, np.cos(2 * z[:, 1]), rng.normal(size=n)]) + noise * rng.normal(size=(n, 3))
+    Y = np.column_stack([z[:, 0] ** 2, np.cos(2 * z[:, 1]), rng.normal(size=n)]) + noise * rng.normal(
+        size=(n, 3)
+    )
     return X, Y
 
 
@@ -62,8 +64,10 @@ def test_linear_kernel_matches_regularized_cca_projections():
     X, Y = _linear_views(200, seed=1)
     kcca = KernelCCA(2, kernel="linear", reg=0.0, method="exact", verbose=False).fit(X, Y)
     cca = cca_module.RegularizedCCA(2, reg=0.0).fit(X, Y)
-    np.testing.assert_allclose(kcca.transform(X[:20]), cca.transform(X[:20]), atol=1e-8)
-    np.testing.assert_allclose(kcca.transform_y(Y[:20]), cca.transform_y(Y[:20]), atol=1e-8)
+    P, P_ref = kcca.transform(X[:20]), cca.transform(X[:20])
+    signs = np.sign(np.sum(P * P_ref, axis=0))  # each method fixes signs its own way
+    np.testing.assert_allclose(P * signs, P_ref, atol=1e-6)
+    np.testing.assert_allclose(kcca.transform_y(Y[:20]) * signs, cca.transform_y(Y[:20]), atol=1e-6)
 
 
 def test_exact_rbf_kcca_matches_textbook_dual_solution():
@@ -100,16 +104,20 @@ def test_centring_is_the_same_at_fit_and_transform(method):
     np.testing.assert_allclose(P.mean(axis=0), 0.0, atol=1e-10)
     np.testing.assert_allclose(Q.mean(axis=0), 0.0, atol=1e-10)
     # the fit-time objective a' Cxy b is recovered from the transformed training pairs
-    np.testing.assert_allclose(np.einsum("ij,ij->j", P, Q) / (len(X) - 1), kcca.canonical_correlations_, rtol=1e-8)
+    np.testing.assert_allclose(
+        np.einsum("ij,ij->j", P, Q) / (len(X) - 1), kcca.canonical_correlations_, rtol=1e-8
+    )
 
 
 @pytest.mark.parametrize("method", ["nystrom", "icd"])
 def test_low_rank_converges_to_exact(method):
-    X, Y = _views(150, seed=4)
+    X, Y = _views(100, seed=4)
     params = dict(n_components=2, reg=0.05, random_state=0, verbose=False)
     exact = KernelCCA(method="exact", **params).fit(X, Y).canonical_correlations_
-    errors = [np.abs(KernelCCA(method=method, rank=r, **params).fit(X, Y).canonical_correlations_ - exact).max()
-              for r in (4, 15, 50, 150)]
+    errors = [
+        np.abs(KernelCCA(method=method, rank=r, **params).fit(X, Y).canonical_correlations_ - exact).max()
+        for r in (4, 12, 40, 100)
+    ]
     assert errors[0] > errors[2] and errors[1] > errors[2]
     assert errors[-1] < 1e-6
 
@@ -118,16 +126,20 @@ def test_rff_approaches_exact_with_many_features():
     X, Y = _views(150, seed=4)
     params = dict(n_components=2, reg=0.05, random_state=0, verbose=False)
     exact = KernelCCA(method="exact", **params).fit(X, Y).canonical_correlations_
-    errors = [np.abs(KernelCCA(method="rff", rank=D, **params).fit(X, Y).canonical_correlations_ - exact).max()
-              for D in (10, 600)]
+    errors = [
+        np.abs(KernelCCA(method="rff", rank=D, **params).fit(X, Y).canonical_correlations_ - exact).max()
+        for D in (10, 300)
+    ]
     assert errors[1] < 0.03 < errors[0]
 
 
 def test_kernel_cca_finds_nonlinear_relation_that_linear_cca_misses():
     X, Y = _views(700, seed=5, noise=0.1)
     X, Y, X_test, Y_test = X[:400], Y[:400], X[400:], Y[400:]
-    lin = KernelCCA(1, kernel="linear", reg=1e-3, method="exact", verbose=False).fit(X, Y)
-    rbf = KernelCCA(1, kernel="rbf", reg=0.01, method="nystrom", rank=100, random_state=0, verbose=False).fit(X, Y)
+    lin = KernelCCA(1, kernel="linear", reg=1e-3, method="icd", rank=20, verbose=False).fit(X, Y)
+    rbf = KernelCCA(1, kernel="rbf", reg=0.01, method="nystrom", rank=100, random_state=0, verbose=False).fit(
+        X, Y
+    )
     held_out_lin = _correlations(*lin.transform(X_test, Y_test))[0]
     held_out_rbf = _correlations(*rbf.transform(X_test, Y_test))[0]
     assert held_out_rbf > 0.85 and abs(held_out_lin) < 0.5
@@ -176,8 +188,8 @@ def test_save_load_round_trip(method, tmp_path):
     loaded = KernelCCA.load(kcca.save(tmp_path / "m"))
     P, Q = kcca.transform(X, Y)
     P2, Q2 = loaded.transform(X, Y)
-    np.testing.assert_array_equal(P, P2)
-    np.testing.assert_array_equal(Q, Q2)
+    np.testing.assert_allclose(P, P2, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(Q, Q2, rtol=1e-12, atol=1e-14)
     assert loaded.get_params() == kcca.get_params()
 
 

@@ -31,15 +31,33 @@ def _kernel_error(fmap, X):
 
 
 @pytest.mark.parametrize("kernel", ["rbf", "chi2", "hellinger", "polynomial", "cosine"])
-def test_exact_map_reproduces_the_kernel_matrix(kernel, hist):
-    fmap = KernelFeatureMap(kernel, method="exact").fit(hist)
+def test_exact_map_reproduces_the_centred_kernel_matrix(kernel, hist):
+    fmap = KernelFeatureMap(kernel, method="exact")
+    F_train, eigenvalues, mean = fmap.fit_exact(hist)
+    F = fmap.transform(hist)
+    np.testing.assert_allclose(F.mean(axis=0), mean, atol=1e-10)
+    # directions of tiny eigenvalue are ill-conditioned one by one; the kernel they form is not
+    np.testing.assert_allclose((F - mean) @ (F - mean).T, F_train @ F_train.T, atol=1e-7)
+    n = len(hist)
+    H = np.eye(n) - 1.0 / n
+    Kc = H @ pairwise_kernel(hist, hist, fmap.kernel_params_) @ H
+    np.testing.assert_allclose(F_train @ F_train.T, Kc, atol=1e-8)
+    np.testing.assert_allclose(
+        eigenvalues, np.sort(np.linalg.eigvalsh(Kc))[::-1][: len(eigenvalues)], atol=1e-8
+    )
+
+
+def test_nystrom_with_every_row_as_landmark_reproduces_the_kernel(hist):
+    fmap = KernelFeatureMap("chi2", method="nystrom", n_components=len(hist)).fit(hist)
     assert _kernel_error(fmap, hist) < 1e-7
 
 
 @pytest.mark.parametrize("method", ["nystrom", "icd"])
 def test_landmark_maps_converge_to_the_kernel_as_rank_grows(method, data):
-    errors = [_kernel_error(KernelFeatureMap("rbf", method=method, n_components=m, random_state=0).fit(data), data)
-              for m in (5, 20, 60, 150)]
+    errors = [
+        _kernel_error(KernelFeatureMap("rbf", method=method, n_components=m, random_state=0).fit(data), data)
+        for m in (5, 20, 60, 150)
+    ]
     assert errors[0] > errors[1] > errors[2]
     assert errors[-1] < 1e-6  # full rank: exact
 
@@ -57,14 +75,22 @@ def test_icd_reproduces_kernel_on_pivots_and_stops_at_numerical_rank(data):
 def test_icd_beats_random_nystrom_at_equal_rank(data):
     # greedy pivots pick the rows that explain most of the residual kernel
     icd = _kernel_error(KernelFeatureMap("rbf", method="icd", n_components=15).fit(data), data)
-    nys = np.mean([_kernel_error(KernelFeatureMap("rbf", method="nystrom", n_components=15, random_state=s)
-                                 .fit(data), data) for s in range(3)])
+    nys = np.mean(
+        [
+            _kernel_error(
+                KernelFeatureMap("rbf", method="nystrom", n_components=15, random_state=s).fit(data), data
+            )
+            for s in range(3)
+        ]
+    )
     assert icd < nys
 
 
 def test_random_fourier_features_approximate_rbf(data):
-    errs = [_kernel_error(KernelFeatureMap("rbf", method="rff", n_components=D, random_state=0).fit(data), data)
-            for D in (50, 3000)]
+    errs = [
+        _kernel_error(KernelFeatureMap("rbf", method="rff", n_components=D, random_state=0).fit(data), data)
+        for D in (50, 3000)
+    ]
     assert errs[1] < 0.1 < errs[0]
 
 
@@ -103,7 +129,7 @@ def test_feature_moments_stream_equals_full_computation(data):
 def test_feature_map_save_load_round_trip(method, data, tmp_path):
     fmap = KernelFeatureMap("rbf", method=method, n_components=30, random_state=0).fit(data)
     loaded = KernelFeatureMap.load(fmap.save(tmp_path / method))
-    np.testing.assert_array_equal(loaded.transform(data[:10]), fmap.transform(data[:10]))
+    np.testing.assert_allclose(loaded.transform(data[:10]), fmap.transform(data[:10]), rtol=1e-12, atol=1e-14)
 
 
 def test_compose_folds_a_linear_map(data):

@@ -116,3 +116,16 @@ def test_constant_columns_are_harmless():
     without = SemanticMatching().fit(X, Y, labels=labels)
     np.testing.assert_allclose(with_const.x_coef_[:, -1], 0.0, atol=1e-12)
     np.testing.assert_allclose(with_const.transform(Xc), without.transform(X), atol=1e-6)
+
+
+def test_scm_accepts_kernel_cca_as_first_stage(tmp_path):
+    from classicx.subspace import KernelCCA
+
+    X, Y, labels = labelled(seed=12)
+    kcca = KernelCCA(n_components=3, kernel="rbf", verbose=False)
+    scm = SemanticCorrelationMatching(aligner=kcca).fit(X, Y, labels=labels)
+    stage = clone(kcca).fit(X, Y)
+    expected = SemanticMatching().fit(*stage.transform(X, Y), labels=labels)
+    np.testing.assert_allclose(scm.transform(X), expected.transform(stage.transform(X)), atol=1e-8)
+    loaded = SemanticCorrelationMatching.load(scm.save(tmp_path / "kscm"))
+    np.testing.assert_allclose(loaded.transform_y(Y), scm.transform_y(Y), rtol=1e-10, atol=1e-12)

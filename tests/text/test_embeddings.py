@@ -16,16 +16,29 @@ from classicx.exceptions import (
     MissingFileError,
     NotFittedError,
 )
-from classicx.text import PretrainedEmbedding, Word2VecEmbedding, load_word_vectors, pool_word_vectors
+from classicx.text import (
+    PretrainedEmbedding,
+    Word2VecEmbedding,
+    load_word_vectors,
+    pool_word_vectors,
+)
 
-VOCAB = {"red": [1.0, 0.0, 0.0], "blue": [0.0, 2.0, 0.0], "circle": [0.0, 0.0, 3.0], "square": [1.0, 1.0, 1.0]}
+VOCAB = {
+    "red": [1.0, 0.0, 0.0],
+    "blue": [0.0, 2.0, 0.0],
+    "circle": [0.0, 0.0, 3.0],
+    "square": [1.0, 1.0, 1.0],
+}
 TEXTS = ["red circle red", "blue square", "red blue circle square circle", "red"]
 
 
 @pytest.fixture
 def glove_file(tmp_path):
     p = tmp_path / "glove.txt"
-    p.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in VOCAB.items()), encoding="utf-8")
+    p.write_text(
+        "".join(f"{w} {' '.join(map(str, v))}\n" for w, v in VOCAB.items()),
+        encoding="utf-8",
+    )
     return p
 
 
@@ -36,7 +49,9 @@ def _tokens(text):
 def test_mean_oracle(glove_file):
     emb = PretrainedEmbedding(str(glove_file), pooling="mean").fit(TEXTS)
     new = ["red circle zebra", "square square blue"]
-    expected = np.array([np.mean([VOCAB[w] for w in _tokens(t) if w in VOCAB], axis=0) for t in new])
+    expected = np.array(
+        [np.mean([VOCAB[w] for w in _tokens(t) if w in VOCAB], axis=0) for t in new]
+    )
     np.testing.assert_allclose(emb.transform(new), expected, atol=1e-12)
 
 
@@ -63,19 +78,27 @@ def test_sif_oracle(glove_file):
 
     def raw(text):
         ws = [w for w in _tokens(text) if w in VOCAB]
-        return np.sum([a / (a + p[w]) * np.array(VOCAB[w]) for w in ws], axis=0) / len(ws)
+        return np.sum([a / (a + p[w]) * np.array(VOCAB[w]) for w in ws], axis=0) / len(
+            ws
+        )
 
     V = np.array([raw(t) for t in TEXTS])
     u = np.linalg.svd(V, full_matrices=False)[2][0]
     new = ["red circle", "blue blue square zebra"]
     expected = np.array([raw(t) - u * (u @ raw(t)) for t in new])
-    np.testing.assert_allclose(emb.transform(new), expected, atol=1e-6)  # float32 vectors
+    np.testing.assert_allclose(
+        emb.transform(new), expected, atol=1e-6
+    )  # float32 vectors
     np.testing.assert_allclose(np.abs(emb.sif_component_), np.abs(u), atol=1e-6)
     # removal really happened: the fitted vectors have no component along u
     np.testing.assert_allclose(emb.transform(TEXTS) @ u, 0, atol=1e-6)
     # switching the pooling after fit needs no refit and gives the fresh fit's result
     switched = emb.set_params(pooling="sif").transform(new)
-    fresh = PretrainedEmbedding(str(glove_file), pooling="mean", sif_alpha=a).fit(TEXTS).set_params(pooling="sif")
+    fresh = (
+        PretrainedEmbedding(str(glove_file), pooling="mean", sif_alpha=a)
+        .fit(TEXTS)
+        .set_params(pooling="sif")
+    )
     np.testing.assert_allclose(fresh.transform(new), switched)
 
 
@@ -93,7 +116,9 @@ def test_oov_counted_and_empty_docs_zero(glove_file):
 
 def test_transform_tokens_matches_transform(glove_file):
     emb = PretrainedEmbedding(str(glove_file), pooling="tfidf").fit(TEXTS)
-    np.testing.assert_allclose(emb.transform_tokens([t.split() for t in TEXTS]), emb.transform(TEXTS))
+    np.testing.assert_allclose(
+        emb.transform_tokens([t.split() for t in TEXTS]), emb.transform(TEXTS)
+    )
     with pytest.raises(InputTypeError, match=r"docs\[1\]"):
         emb.transform_tokens([["red"], "blue"])
 
@@ -110,7 +135,11 @@ def _gensim_vectors():
 
 @pytest.mark.parametrize(
     "fmt, binary, header",
-    [("word2vec-binary", True, True), ("word2vec-text", False, True), ("glove", False, False)],
+    [
+        ("word2vec-binary", True, True),
+        ("word2vec-text", False, True),
+        ("glove", False, False),
+    ],
 )
 def test_round_trip_gensim_written_files(tmp_path, fmt, binary, header):
     words, kv = _gensim_vectors()
@@ -121,7 +150,9 @@ def test_round_trip_gensim_written_files(tmp_path, fmt, binary, header):
         assert got_words == words
         tol = 0 if binary else 1e-6  # text formats print floats with limited digits
         np.testing.assert_allclose(got, kv.vectors, atol=tol)
-    emb = PretrainedEmbedding(str(path), format="auto", pooling="mean").fit(["red circle", "北京"])
+    emb = PretrainedEmbedding(str(path), format="auto", pooling="mean").fit(
+        ["red circle", "北京"]
+    )
     np.testing.assert_allclose(emb.transform(["北京"])[0], kv["北京"], atol=1e-6)
 
 
@@ -148,25 +179,43 @@ def test_pool_word_vectors_is_sparse_product():
         pool_word_vectors(C, E, pooling="max")
 
 
-CORPUS = (
-    ["the red apple is sweet", "a red cherry is sweet", "sweet red fruit"] * 10
-    + ["the blue sea is deep", "a blue ocean is deep", "deep blue water"] * 10
-)
+CORPUS = ["the red apple is sweet", "a red cherry is sweet", "sweet red fruit"] * 10 + [
+    "the blue sea is deep",
+    "a blue ocean is deep",
+    "deep blue water",
+] * 10
 
 
 @pytest.mark.parametrize("architecture", ["skip-gram", "cbow"])
 def test_word2vec_trains_and_is_reproducible(architecture):
-    kw = dict(vector_size=16, min_count=2, epochs=20, window=3, random_state=0, architecture=architecture)
+    kw = {
+        "vector_size": 16,
+        "min_count": 2,
+        "epochs": 20,
+        "window": 3,
+        "random_state": 0,
+        "architecture": architecture,
+    }
     a = Word2VecEmbedding(**kw).fit(CORPUS)
     b = Word2VecEmbedding(**kw).fit(CORPUS)
     np.testing.assert_array_equal(a.vectors_, b.vectors_)
-    assert a.vectors_.dtype == np.float32 and a.vectors_.shape == (len(a.vocabulary_), 16)
+    assert a.vectors_.dtype == np.float32 and a.vectors_.shape == (
+        len(a.vocabulary_),
+        16,
+    )
     assert {"red", "blue", "sweet", "deep"} <= set(a.vocabulary_)
-    assert a.vocabulary_[:1] in (["red"], ["blue"], ["sweet"], ["deep"])  # most frequent first
+    assert a.vocabulary_[:1] in (
+        ["red"],
+        ["blue"],
+        ["sweet"],
+        ["deep"],
+    )  # most frequent first
 
 
 def test_word2vec_threads_and_pooling():
-    w2v = Word2VecEmbedding(vector_size=16, min_count=1, epochs=30, n_jobs=2, random_state=0, pooling="sif")
+    w2v = Word2VecEmbedding(
+        vector_size=16, min_count=1, epochs=30, n_jobs=2, random_state=0, pooling="sif"
+    )
     D = w2v.fit_transform(CORPUS)
     assert D.shape == (60, 16) and np.all(np.isfinite(D))
     Dn = D / np.linalg.norm(D, axis=1, keepdims=True)
@@ -193,7 +242,9 @@ def test_word2vec_errors():
 def test_save_load_round_trip(tmp_path, glove_file, pooling):
     for est in (
         PretrainedEmbedding(str(glove_file), pooling=pooling),
-        Word2VecEmbedding(vector_size=8, min_count=1, epochs=2, random_state=0, pooling=pooling),
+        Word2VecEmbedding(
+            vector_size=8, min_count=1, epochs=2, random_state=0, pooling=pooling
+        ),
     ):
         est.fit(CORPUS[:6] + TEXTS)
         d = est.save(tmp_path / f"{type(est).__name__}-{pooling}")
@@ -206,11 +257,15 @@ def test_loaded_pretrained_model_does_not_need_the_file(tmp_path, glove_file):
     est = PretrainedEmbedding(str(glove_file)).fit(TEXTS)
     est.save(tmp_path / "m")
     glove_file.unlink()
-    np.testing.assert_array_equal(PretrainedEmbedding.load(tmp_path / "m").transform(TEXTS), est.transform(TEXTS))
+    np.testing.assert_array_equal(
+        PretrainedEmbedding.load(tmp_path / "m").transform(TEXTS), est.transform(TEXTS)
+    )
 
 
 def test_clone_get_params_pipeline(glove_file):
-    est = Word2VecEmbedding(vector_size=8, min_count=1, epochs=2, random_state=0, pooling="tfidf")
+    est = Word2VecEmbedding(
+        vector_size=8, min_count=1, epochs=2, random_state=0, pooling="tfidf"
+    )
     assert clone(est).get_params() == est.get_params()
     pipe = Pipeline([("emb", est), ("norm", Normalizer())]).fit(CORPUS)
     with warnings.catch_warnings():
@@ -223,4 +278,8 @@ def test_clone_get_params_pipeline(glove_file):
 
 def test_feature_names(glove_file):
     emb = PretrainedEmbedding(str(glove_file)).fit(TEXTS)
-    assert list(emb.get_feature_names_out()) == ["pretrainedembedding0", "pretrainedembedding1", "pretrainedembedding2"]
+    assert list(emb.get_feature_names_out()) == [
+        "pretrainedembedding0",
+        "pretrainedembedding1",
+        "pretrainedembedding2",
+    ]

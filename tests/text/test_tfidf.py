@@ -34,19 +34,27 @@ ZH = ["今天北京天气很好", "北京的新闻 news today", "上海天气不
 def test_tfidf_matches_sklearn_reference():
     tf = TfidfFeatures(min_df=1, max_df=0.9, sublinear_tf=True)
     X = tf.fit_transform(EN)
-    ref = TfidfVectorizer(analyzer=Tokenizer("english"), max_df=0.9, sublinear_tf=True).fit(EN)
+    ref = TfidfVectorizer(
+        analyzer=Tokenizer("english"), max_df=0.9, sublinear_tf=True
+    ).fit(EN)
     assert tf.vocabulary_ == ref.vocabulary_
     np.testing.assert_allclose(tf.idf_, ref.idf_)
     new = ["red red circle unseen words", "blue"]
-    np.testing.assert_allclose(tf.transform(new).toarray(), ref.transform(new).toarray())
+    np.testing.assert_allclose(
+        tf.transform(new).toarray(), ref.transform(new).toarray()
+    )
     np.testing.assert_allclose(X.toarray(), ref.transform(EN).toarray())
     assert sp.issparse(X) and tf.language_ == "english"
     assert list(tf.get_feature_names_out()) == list(ref.get_feature_names_out())
 
 
 def test_sublinear_tf_changes_weights():
-    a = TfidfFeatures(sublinear_tf=True, norm=None).fit_transform(["tri tri tri tri", "sq"])
-    b = TfidfFeatures(sublinear_tf=False, norm=None).fit_transform(["tri tri tri tri", "sq"])
+    a = TfidfFeatures(sublinear_tf=True, norm=None).fit_transform(
+        ["tri tri tri tri", "sq"]
+    )
+    b = TfidfFeatures(sublinear_tf=False, norm=None).fit_transform(
+        ["tri tri tri tri", "sq"]
+    )
     idf = 1.0 + np.log(3 / 2)
     assert a[0].sum() == pytest.approx((1 + np.log(4)) * idf)
     assert b[0].sum() == pytest.approx(4 * idf)
@@ -54,7 +62,11 @@ def test_sublinear_tf_changes_weights():
 
 def test_chinese_auto_and_jieba():
     tf = TfidfFeatures().fit(ZH)
-    assert tf.language_ == "chinese" and "北京" in tf.vocabulary_ and "news" in tf.vocabulary_
+    assert (
+        tf.language_ == "chinese"
+        and "北京" in tf.vocabulary_
+        and "news" in tf.vocabulary_
+    )
     pytest.importorskip("jieba")
     tj = TfidfFeatures(segmenter="jieba").fit(ZH)
     assert "北京" in tj.vocabulary_ and "京天" not in tj.vocabulary_
@@ -95,7 +107,11 @@ def test_lsa_matches_truncated_svd_oracle():
     svd = TruncatedSVD(3, n_iter=10, random_state=0).fit(X)
     np.testing.assert_allclose(lsa.singular_values_, svd.singular_values_, rtol=1e-6)
     # the leading singular values are those of the dense matrix
-    np.testing.assert_allclose(lsa.singular_values_, np.linalg.svd(X.toarray(), compute_uv=False)[:3], rtol=1e-6)
+    np.testing.assert_allclose(
+        lsa.singular_values_,
+        np.linalg.svd(X.toarray(), compute_uv=False)[:3],
+        rtol=1e-6,
+    )
     Z = lsa.transform(EN)
     np.testing.assert_allclose(np.abs(Z), np.abs(svd.transform(X)), atol=1e-8)
     assert Z.shape == (6, 3) and Z.dtype == np.float64
@@ -116,7 +132,9 @@ def test_lsa_empty_text_is_zero_vector():
     assert np.all(Z[0] == 0) and np.all(np.isfinite(Z)) and np.any(Z[1] != 0)
 
 
-@pytest.mark.parametrize("est", [TfidfFeatures(ngram_range=(1, 2)), TfidfLSA(n_components=3, random_state=0)])
+@pytest.mark.parametrize(
+    "est", [TfidfFeatures(ngram_range=(1, 2)), TfidfLSA(n_components=3, random_state=0)]
+)
 def test_save_load_round_trip(est, tmp_path):
     est.fit(EN + ZH)
     est.save(tmp_path / "m")
@@ -136,7 +154,9 @@ def test_clone_pipeline_gridsearch():
     pipe = Pipeline([("lsa", lsa), ("clf", LogisticRegression())])
     search = GridSearchCV(pipe, {"lsa__n_components": [2, 3]}, cv=2).fit(texts, y)
     assert search.best_params_["lsa__n_components"] in (2, 3)
-    pipe2 = Pipeline([("tf", TfidfFeatures()), ("clf", LogisticRegression())]).fit(texts, y)
+    pipe2 = Pipeline([("tf", TfidfFeatures()), ("clf", LogisticRegression())]).fit(
+        texts, y
+    )
     assert pipe2.predict(["red circle"]).shape == (1,)
 
 
@@ -145,7 +165,10 @@ def test_feature_names_and_set_output():
     assert list(lsa.get_feature_names_out()) == ["tfidflsa0", "tfidflsa1"]
     pd = pytest.importorskip("pandas")
     out = lsa.set_output(transform="pandas").transform(["red circle"])
-    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["tfidflsa0", "tfidflsa1"]
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == [
+        "tfidflsa0",
+        "tfidflsa1",
+    ]
 
 
 @pytest.mark.integration

@@ -3,11 +3,22 @@ import pickle
 import pytest
 
 from classicx.exceptions import InputError
-from classicx.text import CHINESE_STOP_WORDS, ENGLISH_STOP_WORDS, Tokenizer, detect_language, tokenize
+from classicx.text import (
+    CHINESE_STOP_WORDS,
+    ENGLISH_STOP_WORDS,
+    Tokenizer,
+    detect_language,
+    tokenize,
+)
 
 
 def test_english_lowercase_stopwords_unicode():
-    assert tokenize("The Café is OPEN, naïve users!", language="english") == ["café", "open", "naïve", "users"]
+    assert tokenize("The Café is OPEN, naïve users!", language="english") == [
+        "café",
+        "open",
+        "naïve",
+        "users",
+    ]
     assert "the" in ENGLISH_STOP_WORDS
     assert tokenize("The cat", stop_words=None) == ["the", "cat"]
     assert tokenize("The Cat", lowercase=False, stop_words=["Cat"]) == ["The"]
@@ -19,17 +30,42 @@ def test_single_characters_dropped_outside_cjk():
 
 def test_chinese_char_unigrams_and_bigrams():
     assert tokenize("天气很好。明天", language="chinese", stop_words=None) == [
-        "天", "气", "很", "好", "明", "天", "天气", "气很", "很好", "明天"
+        "天",
+        "气",
+        "很",
+        "好",
+        "明",
+        "天",
+        "天气",
+        "气很",
+        "很好",
+        "明天",
     ]
 
 
 def test_chinese_stop_words():
     # "很" is a function character: dropped as a unigram, kept inside bigrams
-    assert tokenize("天气很好", language="chinese") == ["天", "气", "好", "天气", "气很", "很好"]
-    assert tokenize("天气很好", language="chinese", stop_words="english") == [
-        "天", "气", "很", "好", "天气", "气很", "很好"
+    assert tokenize("天气很好", language="chinese") == [
+        "天",
+        "气",
+        "好",
+        "天气",
+        "气很",
+        "很好",
     ]
-    assert tokenize("the 的 cat", language="chinese", stop_words="chinese") == ["the", "cat"]
+    assert tokenize("天气很好", language="chinese", stop_words="english") == [
+        "天",
+        "气",
+        "很",
+        "好",
+        "天气",
+        "气很",
+        "很好",
+    ]
+    assert tokenize("the 的 cat", language="chinese", stop_words="chinese") == [
+        "the",
+        "cat",
+    ]
     assert tokenize("the 的 cat", language="chinese") == ["cat"]
 
 
@@ -59,7 +95,11 @@ def test_auto_language():
 
 
 def test_word_ngrams():
-    assert tokenize("red big circle", ngram_range=(2, 3)) == ["red big", "big circle", "red big circle"]
+    assert tokenize("red big circle", ngram_range=(2, 3)) == [
+        "red big",
+        "big circle",
+        "red big circle",
+    ]
 
 
 def test_tokenizer_is_picklable_and_validates():

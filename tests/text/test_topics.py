@@ -6,7 +6,12 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import Normalizer
 
-from classicx.exceptions import EmptyFeatureWarning, InputError, InputTypeError, NotFittedError
+from classicx.exceptions import (
+    EmptyFeatureWarning,
+    InputError,
+    InputTypeError,
+    NotFittedError,
+)
 from classicx.text import LdaTopics, Tokenizer
 
 ANIMALS = ["cat", "dog", "horse", "cow", "sheep", "goat"]
@@ -37,14 +42,25 @@ def test_recovers_planted_topics():
 
 def test_matches_sklearn_lda_oracle():
     texts, _ = planted_corpus(30, seed=1)
-    lda = LdaTopics(n_components=3, min_df=1, max_df=1.0, max_iter=15, random_state=0, language="english").fit(texts)
+    lda = LdaTopics(
+        n_components=3,
+        min_df=1,
+        max_df=1.0,
+        max_iter=15,
+        random_state=0,
+        language="english",
+    ).fit(texts)
     cv = CountVectorizer(analyzer=Tokenizer("english"))
     counts = cv.fit_transform(texts)
-    ref = LatentDirichletAllocation(n_components=3, max_iter=15, random_state=0).fit(counts)
+    ref = LatentDirichletAllocation(n_components=3, max_iter=15, random_state=0).fit(
+        counts
+    )
     assert lda.vocabulary_ == cv.vocabulary_
     np.testing.assert_allclose(lda.components_, ref.components_)
     new = ["cat dog stock", "bank loan loan"]
-    np.testing.assert_allclose(lda.transform(new), ref.transform(cv.transform(new)), rtol=1e-10)
+    np.testing.assert_allclose(
+        lda.transform(new), ref.transform(cv.transform(new)), rtol=1e-10
+    )
 
 
 def test_empty_and_unknown_texts_zero_rows():
@@ -72,14 +88,24 @@ def test_save_load_clone_pipeline(tmp_path):
     loaded = LdaTopics.load(tmp_path / "lda")
     np.testing.assert_array_equal(loaded.transform(texts[:5]), lda.transform(texts[:5]))
     assert clone(lda).get_params() == lda.get_params()
-    pipe = Pipeline([("lda", LdaTopics(n_components=2, min_df=1, random_state=0)), ("norm", Normalizer())])
+    pipe = Pipeline(
+        [
+            ("lda", LdaTopics(n_components=2, min_df=1, random_state=0)),
+            ("norm", Normalizer()),
+        ]
+    )
     assert pipe.fit_transform(texts).shape == (40, 2)
 
 
 def test_chinese_topics():
     rng = np.random.default_rng(0)
-    sport, money = ["足球", "比赛", "球队", "进球", "教练"], ["股票", "市场", "价格", "下跌", "银行"]
-    zh = ["".join(rng.choice(sport if i % 2 == 0 else money, size=8)) for i in range(30)]
+    sport, money = (
+        ["足球", "比赛", "球队", "进球", "教练"],
+        ["股票", "市场", "价格", "下跌", "银行"],
+    )
+    zh = [
+        "".join(rng.choice(sport if i % 2 == 0 else money, size=8)) for i in range(30)
+    ]
     lda = LdaTopics(n_components=2, min_df=1, max_df=1.0, random_state=0)
     dominant = lda.fit_transform(zh).argmax(axis=1)
     assert lda.language_ == "chinese" and "足球" in lda.vocabulary_
