@@ -233,6 +233,7 @@ def part_memory(data: Path, sizes: list[int]) -> tuple[str, list[dict]]:
         "necessarily grows with the number of images. The process imports all of classicx (scikit-learn, "
         "gensim, OpenCV), which accounts for a fixed part of the peak.\n\n"
         + markdown_table(records, ["n", "peak_mb", "output_mb", "seconds"])
+        + f"\n\nMachine at the end: {machine_load()} (seconds are wall-clock on a shared machine)."
     )
     return body, records
 
@@ -251,6 +252,7 @@ def part_cache(paths: list[str]) -> tuple[str, list[dict]]:
         f"{len(paths)} images, SIFT, `cache=<dir>` (joblib.Memory keyed on descriptor parameters and file "
         f"path/size/mtime). Second run / first run: **{records[1]['seconds'] / records[0]['seconds']:.2f}**.\n\n"
         + markdown_table(records, ["run", "n_words", "seconds"])
+        + f"\n\nMachine at the end: {machine_load()} (wall-clock seconds on a shared machine)."
     )
     return body, records
 

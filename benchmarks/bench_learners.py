@@ -46,9 +46,11 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.decomposition import PCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -177,6 +179,27 @@ def load_or_compute(args: argparse.Namespace) -> Views:
     return views
 
 
+def reduce_images(views: Views, n_components: int) -> Views:
+    """Project the image features on their first principal axes, fitted on the training images only.
+
+    Fisher vectors have 8,192 dimensions; every learner's cross-validation is
+    about eight times cheaper on 1,024 principal components, which keep the
+    discriminative directions of a 1,700-image training set.
+    """
+    start = time.perf_counter()
+    pca = PCA(n_components=n_components, svd_solver="randomized", random_state=0).fit(views.X_train)
+    print(
+        f"image PCA {views.X_train.shape[1]} -> {n_components} dimensions "
+        f"({pca.explained_variance_ratio_.sum():.1%} of the variance) in {time.perf_counter() - start:.0f} s"
+    )
+    return replace(
+        views,
+        X_train=pca.transform(views.X_train),
+        X_test=pca.transform(views.X_test),
+        image_histograms=False,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
@@ -188,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
         help="image encoding (default: RootSIFT Fisher vectors)",
     )
     parser.add_argument(
+        "--image-pca",
+        type=int,
+        default=1024,
+        help="reduce image features with more dimensions to this many principal components "
+        "(fitted on the training images; 0 keeps them; default 1024)",
+    )
+    parser.add_argument(
         "--cache-dir",
         type=Path,
         default=DEFAULT_CACHE,
@@ -196,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     views = load_or_compute(args)
+    image_dim = views.X_train.shape[1]
+    if args.image_pca and image_dim > args.image_pca:
+        views = reduce_images(views, args.image_pca)
     n_classes = int(max(views.labels_train.max(), views.labels_test.max()) + 1)
     text_rank = int(np.linalg.matrix_rank(views.Y_train - views.Y_train.mean(axis=0)))
     folds = 2 if args.quick else 3
@@ -214,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         kernel_rank=kernel_rank,
         compact=args.compact_grids,
     )
+    for spec in specs:
+        # The paper's numbers are for the Wikipedia collection, not this one; its rows keep its similarity.
+        spec.paper = None
     records = run_learners(views, select_specs(specs, args.methods), folds, args.jobs, kernel_rank)
     chance = chance_map(views.labels_test, views.labels_test)
     print_tables(records, chance, GOAL)
@@ -226,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
             "vlad": "RootSIFT VLAD (64 words)",
             "fisher": "RootSIFT Fisher vectors (64 Gaussians)",
         }[args.image]
+        if args.image_pca and image_dim > args.image_pca:
+            encoding += (
+                f", {image_dim}-d, reduced to {args.image_pca} principal components "
+                "fitted on the training images"
+            )
         note = (
             f"{Path(args.data_dir).name}: {len(views.labels_train)} training and "
             f"{len(views.labels_test)} test pairs (rows with a missing image dropped), {n_classes} "

@@ -64,15 +64,15 @@ from _results import RESULTS, markdown_table, write_json, write_section  # noqa:
 from classicx.model_selection import RetrievalMAPScorer  # noqa: E402
 from classicx.subspace import (  # noqa: E402
     PLSSVD,
+    GramAlignment,
+    KernelCCA,
+    KernelFeatureMap,
+    MMDAlignment,
     RegularizedCCA,
     SemanticCorrelationMatching,
     SemanticMatching,
     ThreeViewCCA,
 )
-from classicx.subspace._lowrank import KernelFeatureMap  # noqa: E402
-from classicx.subspace.gram import GramAlignment  # noqa: E402
-from classicx.subspace.kcca import KernelCCA  # noqa: E402
-from classicx.subspace.mmd import MMDAlignment  # noqa: E402
 
 # The similarity of the paper ("normalised correlation"): cosine of the mean-centred vectors.
 PAPER_METRIC = "correlation"
@@ -516,10 +516,9 @@ def results_markdown(
     """The RESULTS.md section: protocol, the paper's rows side by side (if any), every learner, the goal."""
     paper_rows = [r for r in records if "paper_image_to_text" in r]
     similarity = (
-        "the paper's rows rank by centred correlation, as the paper; for the other rows the same "
-        "cross-validation also chooses between centred correlation and the inner product (`similarity`)."
-        if paper_rows
-        else "chosen by the same cross-validation between centred correlation and the inner product."
+        "CCA, SM and SCM (the methods of Rasiwasia et al.) rank by centred correlation, as the paper; "
+        "for the other rows the same cross-validation also chooses between centred correlation and the "
+        "inner product (`similarity` column)."
     )
     columns = [
         "method",

@@ -219,6 +219,7 @@ def test_bench_learners_quick_run_and_cache(tmp_path, capsys):
     assert len(cached) == 1
     first = capsys.readouterr().out
     assert "features cached in" in first and "36 training and 18 test pairs" in first
+    assert "0.249" not in first  # the paper's Wikipedia numbers are not shown next to another collection
 
     assert bl.main([*common, "--methods", "PLS", "--json", str(out)]) == 0
     assert "features from the cache" in capsys.readouterr().out
@@ -272,3 +273,17 @@ def test_compact_grids_are_subsets_of_the_full_grids():
     # The paper's rows rank by the paper's similarity; the others may also use the inner product.
     assert [s.metrics for s in full[:3]] == [("correlation",)] * 3
     assert all(s.metrics == ("correlation", "inner_product") for s in full[3:])
+
+
+def test_reduce_images_fits_pca_on_training_images_only():
+    rng = np.random.default_rng(0)
+    X_train, X_test = rng.random((40, 30)), rng.random((10, 30))
+    views = wf.Views(
+        X_train, rng.random((40, 3)), np.arange(40) % 2, X_test, rng.random((10, 3)), np.arange(10) % 2
+    )
+    reduced = bl.reduce_images(views, 5)
+    assert reduced.X_train.shape == (40, 5) and reduced.X_test.shape == (10, 5)
+    assert not reduced.image_histograms and reduced.Y_train is views.Y_train
+    # Training projections are centred by the training mean, as PCA fitted on them only.
+    np.testing.assert_allclose(reduced.X_train.mean(axis=0), 0.0, atol=1e-12)
+    assert np.abs(reduced.X_test.mean(axis=0)).max() > 1e-3

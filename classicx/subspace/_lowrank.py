@@ -59,7 +59,7 @@ from .kernels import (
     resolve_kernel_params,
 )
 
-__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "feature_moments"]
+__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "centred_features", "feature_moments"]
 
 logger = logging.getLogger(__name__)
 
@@ -354,6 +354,19 @@ def _inverse_sqrt(K: np.ndarray) -> np.ndarray:
     if not keep.any():
         raise InputError("the kernel matrix of the view is zero: the view carries no information")
     return U[:, keep] / np.sqrt(s[keep])
+
+
+def centred_features(fmap: KernelFeatureMap, V: Any, offset: np.ndarray, verbose: bool = False) -> np.ndarray:
+    """The features ``fmap.transform(V) - offset``, written batch by batch into one float64 array.
+
+    Aligners fold their projection into ``fmap`` (see :meth:`KernelFeatureMap.compose`)
+    and subtract the projected training mean ``offset``; filling a preallocated
+    output avoids holding the batches and their stacked copy at once.
+    """
+    out = np.empty((V.shape[0], len(offset)))
+    for start, F in fmap.iter_batches(V, verbose=verbose):
+        out[start : start + len(F)] = F - offset
+    return out
 
 
 def feature_moments(

@@ -11,20 +11,19 @@ import scipy.linalg
 from threadpoolctl import ThreadpoolController
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_views, resolve_dtype
+from ._base import (
+    BaseAligner,
+    check_labels,
+    check_n_components,
+    check_reg,
+    check_views,
+    flip_signs,
+    resolve_dtype,
+)
 
 __all__ = ["RegularizedCCA"]
 
 logger = logging.getLogger(__name__)
-
-
-def _check_reg(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"{name} must be a number in [0, 1]; got {value!r}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise InputError(f"{name} must be in [0, 1] (a shrinkage weight); got {value}")
-    return value
 
 
 _SMALL = 1024
@@ -62,6 +61,18 @@ def _eig_basis(cov: np.ndarray, n_features: int, eps: float) -> tuple[np.ndarray
     keep = evals > max(top, 0.0) * n_features * eps if top > 0 else np.zeros(len(evals), bool)
     mean_var = float(np.trace(cov)) / n_features
     return evecs[:, keep][:, ::-1], evals[keep][::-1], mean_var
+
+
+def _std_from_covariance(cov: np.ndarray, scale: bool) -> np.ndarray:
+    """Column standard deviations from a covariance (ones when ``scale`` is false).
+
+    Constant columns get 1, so that scaling leaves them unchanged instead of dividing by zero.
+    """
+    if not scale:
+        return np.ones(len(cov))
+    std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    std[std == 0] = 1.0
+    return std
 
 
 def _svd_basis(Xc: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -217,8 +228,8 @@ class RegularizedCCA(BaseAligner):
         return hasattr(self, "x_weights_")
 
     def _regs(self) -> tuple[float, float]:
-        reg_x = _check_reg(self.reg, "reg")
-        reg_y = reg_x if self.reg_y is None else _check_reg(self.reg_y, "reg_y")
+        reg_x = check_reg(self.reg, "reg")
+        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
         return reg_x, reg_y
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> "RegularizedCCA":
@@ -367,11 +378,7 @@ class RegularizedCCA(BaseAligner):
     def _solve_from_stats(self, regs: tuple[float, float], dtype: type, strict: bool) -> None:
         n = self.n_samples_seen_
         covs = [self.x_scatter_ / (n - 1), self.y_scatter_ / (n - 1), self.xy_scatter_ / (n - 1)]
-        stds = []
-        for C in covs[:2]:
-            std = np.sqrt(np.clip(np.diag(C), 0.0, None)) if self.scale else np.ones(len(C))
-            std[std == 0] = 1.0
-            stds.append(std)
+        stds = [_std_from_covariance(C, self.scale) for C in covs[:2]]
         if self.scale:
             covs = [
                 covs[0] / np.outer(stds[0], stds[0]),
@@ -410,12 +417,9 @@ class RegularizedCCA(BaseAligner):
         T = cross / dx[:, None] / dy[None, :]
         with _lapack_threads(max(T.shape)):
             U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")
-        Wx = Qx @ (U[:, :k] / dx[:, None])
-        Wy = Qy @ (Vt[:k].T / dy[:, None])
-        signs = np.sign(Wx[np.argmax(np.abs(Wx), axis=0), np.arange(k)])
-        signs[signs == 0] = 1.0
-        self.x_weights_ = (Wx * signs).astype(dtype)
-        self.y_weights_ = (Wy * signs).astype(dtype)
+        Wx, Wy = flip_signs(Qx @ (U[:, :k] / dx[:, None]), Qy @ (Vt[:k].T / dy[:, None]))
+        self.x_weights_ = Wx.astype(dtype)
+        self.y_weights_ = Wy.astype(dtype)
         self.canonical_correlations_ = s[:k].astype(np.float64)
         self.x_rank_, self.y_rank_ = int(rank_x), int(rank_y)
 

@@ -10,8 +10,9 @@ import scipy.linalg
 from sklearn.utils import check_random_state
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_views, labels_to_indicator
-from ._lowrank import LOWRANK_METHODS, KernelFeatureMap, feature_moments
+from ._base import BaseAligner, check_labels, check_n_components, check_views, flip_signs, labels_to_indicator
+from ._lowrank import LOWRANK_METHODS, KernelFeatureMap, centred_features, feature_moments
+from .cca import _std_from_covariance
 
 __all__ = ["GramAlignment", "centered_alignment"]
 
@@ -225,7 +226,7 @@ class GramAlignment(BaseAligner):
         )
         scale = n / (n - 1)
         cov_xx, cov_yy, cov_xy = (moments[key] * scale for key in ("cov_xx", "cov_yy", "cov_xy"))
-        std_x, std_y = self._std(cov_xx), self._std(cov_yy)
+        std_x, std_y = (_std_from_covariance(cov, self.scale) for cov in (cov_xx, cov_yy))
         for name, cov, mean in (("X", cov_xx, moments["mean_x"]), ("Y", cov_yy, moments["mean_y"])):
             # relative to the features' second moment, so that rounding noise is not mistaken for variance
             if not np.trace(cov) > 1e-12 * (np.trace(cov) + mean @ mean):
@@ -246,10 +247,7 @@ class GramAlignment(BaseAligner):
             logger.debug("GramAlignment: %d alternations with labels", len(history) - 1)
         else:
             history = [self._objective(A, B, cov_xy, None, None, 0.0)]
-        # Sign convention of sklearn's svd_flip: the largest entry of each column of A is positive.
-        signs = np.sign(A[np.argmax(np.abs(A), axis=0), np.arange(k)])
-        signs[signs == 0] = 1.0
-        A, B = A * signs, B * signs
+        A, B = flip_signs(A, B)
         self.objective_ = history
         self.alignment_ = float(
             np.sum((A.T @ cov_xy @ B) ** 2)
@@ -264,13 +262,6 @@ class GramAlignment(BaseAligner):
         self.y_offset_ = moments["mean_y"] @ Wy
         self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
         return self
-
-    def _std(self, cov: np.ndarray) -> np.ndarray:
-        if not self.scale:
-            return np.ones(len(cov))
-        std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-        std[std == 0] = 1.0
-        return std
 
     @staticmethod
     def _objective(A, B, cov_xy, cov_xl, cov_yl, weight) -> float:
@@ -302,10 +293,7 @@ class GramAlignment(BaseAligner):
     def _project(self, fmap, weights, offset, V) -> np.ndarray:
         if fmap is None:
             return np.asarray(V @ weights) - offset
-        out = np.empty((V.shape[0], len(offset)))
-        for start, F in fmap.iter_batches(V, verbose=self.verbose):
-            out[start : start + len(F)] = F - offset
-        return out
+        return centred_features(fmap, V, offset, verbose=self.verbose)
 
     def _transform_x(self, X: Any) -> np.ndarray:
         return self._project(self.x_map_, self.x_weights_, self.x_offset_, X)

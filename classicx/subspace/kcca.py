@@ -11,8 +11,9 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_views
-from ._lowrank import LOWRANK_METHODS, KernelFeatureMap, feature_moments
+from ._base import BaseAligner, check_labels, check_n_components, check_reg, check_views, flip_signs
+from ._lowrank import LOWRANK_METHODS, KernelFeatureMap, centred_features, feature_moments
+from .cca import _eig_basis
 
 __all__ = ["KernelCCA"]
 
@@ -23,26 +24,13 @@ logger = logging.getLogger(__name__)
 _AUTO_EXACT_MAX = 2000
 
 
-def check_reg(value: Any, name: str) -> float:
-    """A shrinkage weight in [0, 1]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"{name} must be a number in [0, 1]; got {value!r}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise InputError(f"{name} must be in [0, 1] (a shrinkage weight); got {value}")
-    return value
-
-
 def whitener(cov: np.ndarray, reg: float, target: float) -> np.ndarray:
     """``W`` (d, r) with ``W' ((1 - reg) C + reg * target * I) W = I`` on the range of ``C``.
 
     Directions along which the data never varies are dropped (they carry no
     correlation and get zero weight), as in :class:`RegularizedCCA`.
     """
-    evals, evecs = scipy.linalg.eigh(cov)
-    top = float(evals[-1]) if len(evals) else 0.0
-    keep = evals > top * len(evals) * np.finfo(np.float64).eps if top > 0 else np.zeros(len(evals), bool)
-    evals, evecs = evals[keep][::-1], evecs[:, keep][:, ::-1]
+    evecs, evals, _ = _eig_basis(cov, len(cov), float(np.finfo(np.float64).eps))
     return evecs / np.sqrt((1.0 - reg) * evals + reg * target)
 
 
@@ -57,10 +45,8 @@ def cca_from_covariances(
     T = Wx.T @ cov_xy @ Wy
     U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")
     k = n_components
-    A, B = Wx @ U[:, :k], Wy @ Vt[:k].T
-    signs = np.sign(A[np.argmax(np.abs(A), axis=0), np.arange(k)])
-    signs[signs == 0] = 1.0
-    return A * signs, B * signs, s[:k].astype(np.float64)
+    A, B = flip_signs(Wx @ U[:, :k], Wy @ Vt[:k].T)
+    return A, B, s[:k].astype(np.float64)
 
 
 def _all_rows_equal(V: Any) -> bool:
@@ -303,19 +289,11 @@ class KernelCCA(BaseAligner):
         T = (Fx.T @ Fy) / (n - 1) / dx[:, None] / dy[None, :]
         del Fx, Fy
         U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")
-        A, B = U[:, :k] / dx[:, None], Vt[:k].T / dy[:, None]
-        signs = np.sign(A[np.argmax(np.abs(A), axis=0), np.arange(k)])
-        signs[signs == 0] = 1.0
-        return A * signs, B * signs, s[:k].astype(np.float64), mean_x, mean_y, len(sx), len(sy)
-
-    def _project(self, fmap: KernelFeatureMap, offset: np.ndarray, V: Any) -> np.ndarray:
-        out = np.empty((V.shape[0], len(offset)))
-        for start, F in fmap.iter_batches(V, verbose=self.verbose):
-            out[start : start + len(F)] = F - offset
-        return out
+        A, B = flip_signs(U[:, :k] / dx[:, None], Vt[:k].T / dy[:, None])
+        return A, B, s[:k].astype(np.float64), mean_x, mean_y, len(sx), len(sy)
 
     def _transform_x(self, X: Any) -> np.ndarray:
-        return self._project(self.x_map_, self.x_offset_, X)
+        return centred_features(self.x_map_, X, self.x_offset_, verbose=self.verbose)
 
     def _transform_y(self, Y: Any) -> np.ndarray:
-        return self._project(self.y_map_, self.y_offset_, Y)
+        return centred_features(self.y_map_, Y, self.y_offset_, verbose=self.verbose)

@@ -12,8 +12,17 @@ from sklearn.utils import check_random_state
 
 from .._utils import progress
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_view, check_views, labels_to_indicator
-from .kcca import check_reg, whitener
+from ._base import (
+    BaseAligner,
+    check_labels,
+    check_n_components,
+    check_reg,
+    check_view,
+    check_views,
+    flip_signs,
+    labels_to_indicator,
+)
+from .kcca import whitener
 from .kernels import median_heuristic_gamma
 
 __all__ = ["MMDAlignment", "rbf_mmd2"]
@@ -347,10 +356,7 @@ class MMDAlignment(BaseAligner):
             "MMDAlignment: %d steps, objective %.6g -> %.6g", len(history) - 1, history[0], history[-1]
         )
 
-        x_weights, y_weights = Wx @ A, Wy @ B
-        signs = np.sign(x_weights[np.argmax(np.abs(x_weights), axis=0), np.arange(k)])
-        signs[signs == 0] = 1.0
-        self.x_weights_, self.y_weights_ = x_weights * signs, y_weights * signs
+        self.x_weights_, self.y_weights_ = flip_signs(Wx @ A, Wy @ B)
         self.correlations_ = np.einsum("ij,ij->j", A, T @ B)
         self.objective_ = history
         self.n_iter_ = len(history) - 1

@@ -11,8 +11,17 @@ import scipy.linalg
 from .._utils import check_paired
 from ..base import ClassicxEstimator
 from ..exceptions import InputError, InputTypeError, NotFittedError, ShapeMismatchError
-from ._base import BaseAligner, check_labels, check_n_components, check_view, check_views, labels_to_indicator
-from .cca import _check_reg, _eig_basis, _lapack_threads, _svd_basis
+from ._base import (
+    BaseAligner,
+    check_labels,
+    check_n_components,
+    check_reg,
+    check_view,
+    check_views,
+    flip_signs,
+    labels_to_indicator,
+)
+from .cca import _eig_basis, _lapack_threads, _svd_basis
 
 __all__ = ["MultiviewCCA", "ThreeViewCCA"]
 
@@ -61,18 +70,15 @@ def _fit_multiview(
     for (Q, _, _), s in zip(bases, scales):
         weights.append(Q @ (vectors[start : start + len(s)] / s[:, None]))
         start += len(s)
-    first = weights[0]
-    signs = np.sign(first[np.argmax(np.abs(first), axis=0), np.arange(k)])
-    signs[signs == 0] = 1.0
-    return means, [W * signs for W in weights], values
+    return means, list(flip_signs(*weights)), values
 
 
 def _check_regs(reg: Any, n_views: int) -> list[float]:
     if isinstance(reg, (list, tuple)):
         if len(reg) != n_views:
             raise InputError(f"reg has {len(reg)} values for {n_views} views")
-        return [_check_reg(r, f"reg[{i}]") for i, r in enumerate(reg)]
-    return [_check_reg(reg, "reg")] * n_views
+        return [check_reg(r, f"reg[{i}]") for i, r in enumerate(reg)]
+    return [check_reg(reg, "reg")] * n_views
 
 
 class MultiviewCCA(ClassicxEstimator):

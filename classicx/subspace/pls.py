@@ -8,7 +8,7 @@ import numpy as np
 import scipy.linalg
 
 from .cca import _lapack_threads
-from ._base import BaseAligner, check_labels, check_n_components, check_views
+from ._base import BaseAligner, check_labels, check_n_components, check_views, flip_signs
 
 __all__ = ["PLSSVD"]
 
@@ -84,10 +84,7 @@ class PLSSVD(BaseAligner):
         eps = np.finfo(X.dtype).eps
         rank = int(np.sum(s > s[0] * max(X.shape[1], Y.shape[1], n) * eps)) if s[0] > 0 else 0
         k = check_n_components(self.n_components, rank, f"the cross-covariance of X and Y has rank {rank}")
-        U, Vt = U[:, :k], Vt[:k]
-        signs = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(k)])
-        self.x_weights_ = U * signs
-        self.y_weights_ = Vt.T * signs
+        self.x_weights_, self.y_weights_ = flip_signs(U[:, :k], Vt[:k].T)
         self.singular_values_ = s[:k] / (n - 1)
         self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
         return self
