@@ -48,9 +48,13 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--words", type=_positive_int, default=256, help="visual vocabulary size (default: %(default)s)")
     parser.add_argument("--text-dim", type=_positive_int, default=100,
                         help="LSA dimensions of the text features (default: %(default)s)")
-    parser.add_argument("--components", type=_positive_int, default=16,
+    parser.add_argument("--components", type=_positive_int, default=32,
                         help="dimensions of the shared CCA space (default: %(default)s)")
-    parser.add_argument("--reg", type=float, default=None, help="CCA ridge regularisation (default: the aligner's)")
+    parser.add_argument("--reg", type=float, default=0.3,
+                        help="CCA regularisation in [0, 1]: 0 = plain CCA, 1 = PLS (default: %(default)s)")
+    parser.add_argument("--weight-power", type=float, default=4.0,
+                        help="weight shared dimensions by canonical correlation to this power "
+                        "(default: %(default)s)")
     parser.add_argument("--searcher", default="exact",
                         help="search backend spec: exact, hnswlib, annoy, lsh, faiss:INDEX "
                         "(e.g. faiss:HNSW32); approximate ones need the 'ann' extra (default: %(default)s)")
@@ -130,9 +134,7 @@ def _make_retriever(args: argparse.Namespace):
     from .subspace import RegularizedCCA
     from .text import TfidfLSA
 
-    cca = RegularizedCCA(n_components=args.components)
-    if args.reg is not None:
-        cca.set_params(reg=args.reg)
+    cca = RegularizedCCA(n_components=args.components, reg=args.reg, weight_power=args.weight_power)
     return CrossModalRetriever(
         image_features=BagOfVisualWords(descriptor=args.descriptor, n_words=args.words),
         text_features=TfidfLSA(n_components=args.text_dim),
@@ -162,7 +164,7 @@ def _cmd_demo(args: argparse.Namespace, out) -> int:
     data = load_synthetic(n_train=args.n_train, n_test=args.n_test, random_state=args.seed)
     model = _make_retriever(args)
     print(f"fitting: {args.descriptor} bag of {args.words} visual words + TF-IDF/LSA({args.text_dim}) "
-          f"+ regularised CCA({args.components}) + exact cosine search", file=out)
+          f"+ regularised CCA({args.components}, reg {args.reg}) + {args.searcher} cosine search", file=out)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels,
               ids=data.train.ids, descriptions=data.train.descriptions)
     report = model.evaluate(data.test.images, data.test.texts, labels=data.test.labels)

@@ -223,3 +223,15 @@ def test_make_searcher_specs():
         make_searcher("hnswlib:32")
     with pytest.raises(InputError, match="unexpected keyword"):
         make_searcher("hnswlib:efs=3")
+
+
+def test_search_params_change_after_fit():
+    pytest.importorskip("faiss")
+    G, Q = _clustered()
+    _, ref = ExactSearcher().fit(G).search(Q, k=10)
+    searcher = FaissSearcher("IVF8,Flat", search_params={"nprobe": 1}).fit(G)
+    _, narrow = searcher.search(Q, k=10)
+    searcher.set_params(search_params={"nprobe": 8})  # every list probed: exact
+    _, full = searcher.search(Q, k=10)
+    assert _recall(full, ref) == 1.0
+    assert _recall(narrow, ref) <= _recall(full, ref)
