@@ -18,6 +18,8 @@ from .text import *  # noqa: F401,F403
 from .subspace import *  # noqa: F401,F403
 from .search import *  # noqa: F401,F403
 from .metrics import *  # noqa: F401,F403
+from . import model_selection
+from .model_selection import RetrievalMAPScorer, retrieval_map_scorer
 from .retriever import CrossModalRetriever, Hit, RetrievalReport
 
 __all__ = [
@@ -30,7 +32,10 @@ __all__ = [
     "subspace",
     "search",
     "metrics",
+    "model_selection",
     "ClassicxEstimator",
+    "RetrievalMAPScorer",
+    "retrieval_map_scorer",
     "CrossModalRetriever",
     "Hit",
     "RetrievalReport",

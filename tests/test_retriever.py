@@ -153,3 +153,12 @@ def test_approximate_searcher_by_spec_string_saves_and_loads(fitted, data, tmp_p
     model.save(tmp_path / "m")
     back = CrossModalRetriever.load(tmp_path / "m")
     assert [h.index for h in back.search_text(query[0], k=5)] == [h.index for h in model.search_text(query[0], k=5)]
+
+
+def test_retriever_as_the_last_step_of_a_pipeline(data):
+    from sklearn.pipeline import make_pipeline
+
+    pipe = make_pipeline(_small_model()).fit(data.train.images[:80], data.train.texts[:80])
+    score = pipe.score(data.test.images[:30], data.test.texts[:30])
+    assert 0.0 < score <= 1.0
+    assert pipe[-1].search_text("a green square", k=2)[0].rank == 1
