@@ -245,6 +245,13 @@ class GramAlignment(BaseAligner):
             cov_yl = moments["cov_yl"] * scale / std_y[:, None]
             A, B, history = self._alternate(A, B, cov_xy, cov_xl, cov_yl, float(weight))
             logger.debug("GramAlignment: %d alternations with labels", len(history) - 1)
+            # The objective is unchanged by rotating A and B separately, so the alternation
+            # leaves the two projections in unrelated coordinate frames and coordinate i of
+            # an image would not match coordinate i of its text. Rotating both onto the
+            # singular vectors of A' C_xy B pairs the coordinates (as in the unsupervised
+            # closed form) and keeps the objective and the orthonormality.
+            P, _, Qt = scipy.linalg.svd(A.T @ cov_xy @ B)
+            A, B = A @ P, B @ Qt.T
         else:
             history = [self._objective(A, B, cov_xy, None, None, 0.0)]
         A, B = flip_signs(A, B)

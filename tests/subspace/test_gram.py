@@ -76,6 +76,27 @@ def test_labels_increase_alignment_with_the_label_gram_matrix():
     assert history[-1] == pytest.approx(expected, rel=1e-8)
 
 
+def test_labels_keep_image_and_text_coordinates_paired():
+    # Regression: with labels, the alternation left the two projections in unrelated
+    # frames, so paired items did not land near each other and retrieval fell to chance.
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 4, size=300)
+    centres = rng.normal(size=(4, 6)) * 2
+    X = centres[labels] + rng.normal(size=(300, 6))
+    Y = centres[labels] @ rng.normal(size=(6, 5)) + rng.normal(size=(300, 5))
+    model = GramAlignment(3, label_weight=2.0).fit(X, Y, labels=labels)
+    P, Q = model.transform(X, Y)
+    cross = (P - P.mean(0)).T @ (Q - Q.mean(0))
+    off_diagonal = cross - np.diag(np.diag(cross))
+    assert np.all(np.diag(cross) > 0)
+    assert np.abs(off_diagonal).max() < 1e-8 * np.abs(cross).max()
+    # each image's nearest text (cosine) is usually of its own category
+    Pn = P / np.linalg.norm(P, axis=1, keepdims=True)
+    Qn = Q / np.linalg.norm(Q, axis=1, keepdims=True)
+    nearest = np.argmax(Pn @ Qn.T, axis=1)
+    assert np.mean(labels[nearest] == labels) > 0.6
+
+
 def test_nonlinear_kernel_through_exact_feature_map():
     X, Y, _ = _views(80, seed=3)
     gram = GramAlignment(2, kernel="rbf", gamma=0.1, gamma_y=0.05, method="exact").fit(X, Y)
