@@ -32,7 +32,8 @@ from ..exceptions import (
 )
 from .descriptors import ImageFeatures, LocalDescriptors, file_signature
 from .io import describe_item
-from .vocabulary import _thread_limit
+from .normalization import normalize_rows
+from .vocabulary import BinaryKMeansVocabulary, KMeansVocabulary, _thread_limit
 
 __all__ = ["LocalFeatureEncoder"]
 
@@ -44,6 +45,33 @@ _OVERSAMPLE = 3
 # Images read per step while sampling; fixed (not per worker) so that the
 # sample, hence the vocabulary, does not depend on n_jobs.
 _SAMPLE_CHUNK = 32
+# Final normalisations of the residual encodings (VLAD, Fisher vectors).
+_POWER_NORMALIZE = (None, "l2", "power")
+
+
+def _check_power_normalize(normalize: Any) -> None:
+    if normalize not in _POWER_NORMALIZE:
+        raise InputError(f"normalize must be one of {_POWER_NORMALIZE}, got {normalize!r}")
+
+
+def _power_normalize(X: np.ndarray, normalize: str | None, alpha: float) -> np.ndarray:
+    """Signed power then L2 (``"power"``), L2 only, or none (``None``), as float32."""
+    if normalize is None:
+        return X.astype(np.float32, copy=False)
+    return normalize_rows(X, normalize, alpha=float(alpha))
+
+
+def _fit_word_vocabulary(
+    sample: np.ndarray, rng: np.random.RandomState, n_words: int, algorithm: str, n_jobs: int | None
+) -> KMeansVocabulary | BinaryKMeansVocabulary:
+    """Visual words of ``sample``: k-majority for binary (uint8) descriptors, k-means otherwise."""
+    # An int seed (not the RandomState) keeps the nested vocabulary's params saveable.
+    seed = int(rng.randint(2**31 - 1))
+    if sample.dtype == np.uint8:
+        vocabulary: Any = BinaryKMeansVocabulary(n_words=n_words, n_jobs=n_jobs, random_state=seed)
+    else:
+        vocabulary = KMeansVocabulary(n_words=n_words, algorithm=algorithm, n_jobs=n_jobs, random_state=seed)
+    return vocabulary.fit(sample)
 
 
 def _extract(params: dict, signature: Any, item: Any, name: str) -> ImageFeatures:
@@ -97,7 +125,8 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
     ``_encode(features)``
         the raw (unnormalised) vector of one image's :class:`ImageFeatures`;
     ``_n_dims()``
-        the length of that vector;
+        the length of that vector (by default ``self.n_features_out_``, set
+        by ``_fit_vocabulary``);
     ``_finalize(raw)``
         weighting and normalisation of the stacked raw vectors;
     and may set ``_needs_fit_encoding = True`` with ``_fit_weights(raw)`` to
@@ -359,7 +388,7 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         raise NotImplementedError
 
     def _n_dims(self) -> int:
-        raise NotImplementedError
+        return self.n_features_out_
 
     def _finalize(self, raw: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -7,10 +7,9 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ._base import LocalFeatureEncoder
+from ._base import LocalFeatureEncoder, _fit_word_vocabulary
 from .descriptors import ImageFeatures
 from .normalization import NORMALIZATIONS, normalize_rows
-from .vocabulary import BinaryKMeansVocabulary, KMeansVocabulary
 
 __all__ = ["BagOfVisualWords"]
 
@@ -193,15 +192,7 @@ class BagOfVisualWords(LocalFeatureEncoder):
 
     def _fit_vocabulary(self, sample: np.ndarray, rng: np.random.RandomState) -> None:
         self._check_encoding_params()
-        # An int seed (not the RandomState) keeps the nested vocabulary's params saveable.
-        seed = int(rng.randint(2**31 - 1))
-        if sample.dtype == np.uint8:
-            vocabulary: Any = BinaryKMeansVocabulary(n_words=self.n_words, n_jobs=self.n_jobs, random_state=seed)
-        else:
-            vocabulary = KMeansVocabulary(
-                n_words=self.n_words, algorithm=self.vocabulary_algorithm, n_jobs=self.n_jobs, random_state=seed
-            )
-        vocabulary.fit(sample)
+        vocabulary = _fit_word_vocabulary(sample, rng, self.n_words, self.vocabulary_algorithm, self.n_jobs)
         if self.soft_sigma is not None:
             sigma = float(self.soft_sigma)
         else:
@@ -214,9 +205,6 @@ class BagOfVisualWords(LocalFeatureEncoder):
         self.idf_ = None
         levels = self._grid_levels()
         self.n_features_out_ = int(self.n_words) * int(sum(g * g for g in levels))
-
-    def _n_dims(self) -> int:
-        return self.n_features_out_
 
     def _word_weights(self, descriptors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Word indices (n, k) and vote weights (n, k) of each descriptor."""

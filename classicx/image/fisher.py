@@ -6,15 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputError
-from ._base import LocalFeatureEncoder
+from ._base import LocalFeatureEncoder, _check_power_normalize, _power_normalize
 from .descriptors import ImageFeatures
-from .normalization import normalize_rows
 from .vocabulary import GaussianMixtureVocabulary
 
 __all__ = ["FisherVector"]
-
-_NORMALIZE = (None, "l2", "power")
 
 
 class FisherVector(LocalFeatureEncoder):
@@ -108,21 +104,14 @@ verbose, random_state, on_error, cache
         self.on_error = on_error
         self.cache = cache
 
-    def _check_normalize(self) -> None:
-        if self.normalize not in _NORMALIZE:
-            raise InputError(f"normalize must be one of {_NORMALIZE}, got {self.normalize!r}")
-
     def _fit_vocabulary(self, sample: np.ndarray, rng: np.random.RandomState) -> None:
-        self._check_normalize()
+        _check_power_normalize(self.normalize)
         gmm = GaussianMixtureVocabulary(
             n_components=self.n_components, pca_components=self.pca_components, n_jobs=self.n_jobs,
             random_state=int(rng.randint(2**31 - 1)),
         )
         self.vocabulary_ = gmm.fit(sample)
         self.n_features_out_ = 2 * gmm.means_.shape[0] * gmm.means_.shape[1]
-
-    def _n_dims(self) -> int:
-        return self.n_features_out_
 
     def _encode(self, features: ImageFeatures) -> np.ndarray:
         gmm = self.vocabulary_
@@ -140,7 +129,5 @@ verbose, random_state, on_error, cache
         return np.concatenate([g_mu.ravel(), g_sigma.ravel()])
 
     def _finalize(self, raw: np.ndarray) -> np.ndarray:
-        self._check_normalize()
-        if self.normalize is None:
-            return raw.astype(np.float32, copy=False)
-        return normalize_rows(raw, self.normalize, alpha=float(self.power_alpha))
+        _check_power_normalize(self.normalize)
+        return _power_normalize(raw, self.normalize, self.power_alpha)

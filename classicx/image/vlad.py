@@ -6,15 +6,17 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputError
-from ._base import LocalFeatureEncoder
+from ._base import (
+    LocalFeatureEncoder,
+    _check_power_normalize,
+    _fit_word_vocabulary,
+    _power_normalize,
+)
 from .descriptors import ImageFeatures
 from .normalization import normalize_rows
-from .vocabulary import BinaryKMeansVocabulary, KMeansVocabulary, _member_sums
+from .vocabulary import _member_sums
 
 __all__ = ["VLAD"]
-
-_NORMALIZE = (None, "l2", "power")
 
 
 class VLAD(LocalFeatureEncoder):
@@ -105,24 +107,10 @@ vocabulary_algorithm, n_jobs, verbose, random_state, on_error, cache
         self.on_error = on_error
         self.cache = cache
 
-    def _check_normalize(self) -> None:
-        if self.normalize not in _NORMALIZE:
-            raise InputError(f"normalize must be one of {_NORMALIZE}, got {self.normalize!r}")
-
     def _fit_vocabulary(self, sample: np.ndarray, rng: np.random.RandomState) -> None:
-        self._check_normalize()
-        seed = int(rng.randint(2**31 - 1))
-        if sample.dtype == np.uint8:
-            vocabulary: Any = BinaryKMeansVocabulary(n_words=self.n_words, n_jobs=self.n_jobs, random_state=seed)
-        else:
-            vocabulary = KMeansVocabulary(
-                n_words=self.n_words, algorithm=self.vocabulary_algorithm, n_jobs=self.n_jobs, random_state=seed
-            )
-        self.vocabulary_ = vocabulary.fit(sample)
-        self.n_features_out_ = int(self.n_words) * vocabulary.centers_float().shape[1]
-
-    def _n_dims(self) -> int:
-        return self.n_features_out_
+        _check_power_normalize(self.normalize)
+        self.vocabulary_ = _fit_word_vocabulary(sample, rng, self.n_words, self.vocabulary_algorithm, self.n_jobs)
+        self.n_features_out_ = int(self.n_words) * self.vocabulary_.centers_float().shape[1]
 
     def _encode(self, features: ImageFeatures) -> np.ndarray:
         words = self.vocabulary_.predict(features.descriptors)
@@ -133,11 +121,9 @@ vocabulary_algorithm, n_jobs, verbose, random_state, on_error, cache
         return (sums - counts[:, None] * centers).ravel()
 
     def _finalize(self, raw: np.ndarray) -> np.ndarray:
-        self._check_normalize()
+        _check_power_normalize(self.normalize)
         X = raw
         if self.intra_norm:
             blocks = X.reshape(len(X) * int(self.n_words), -1)
             X = normalize_rows(blocks, "l2").reshape(X.shape)
-        if self.normalize is None:
-            return X.astype(np.float32, copy=False)
-        return normalize_rows(X, self.normalize, alpha=float(self.power_alpha))
+        return _power_normalize(X, self.normalize, self.power_alpha)

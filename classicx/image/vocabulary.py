@@ -95,6 +95,15 @@ def _member_sums(labels: np.ndarray, X: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(one_hot @ X)
 
 
+def _k_smallest(d: np.ndarray, k: int) -> np.ndarray:
+    """Column indices (n, k) of the ``k`` smallest entries of each row of ``d``, smallest first."""
+    if k == 1:
+        return np.argmin(d, axis=1)[:, None]
+    nn = np.argpartition(d, k - 1, axis=1)[:, :k]
+    order = np.argsort(np.take_along_axis(d, nn, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(nn, order, axis=1)
+
+
 def _nearest_euclidean(X: np.ndarray, centers: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """k nearest centres by squared Euclidean distance, chunked (||x||^2 - 2 x.c + ||c||^2)."""
     X = np.asarray(X, dtype=np.float32)
@@ -107,12 +116,7 @@ def _nearest_euclidean(X: np.ndarray, centers: np.ndarray, k: int) -> tuple[np.n
         d = c_sq[None, :] - 2.0 * (block @ centers.T)
         d += np.einsum("ij,ij->i", block, block)[:, None]
         np.maximum(d, 0.0, out=d)
-        if k == 1:
-            nn = np.argmin(d, axis=1)[:, None]
-        else:
-            nn = np.argpartition(d, k - 1, axis=1)[:, :k]
-            order = np.argsort(np.take_along_axis(d, nn, axis=1), axis=1, kind="stable")
-            nn = np.take_along_axis(nn, order, axis=1)
+        nn = _k_smallest(d, k)
         idx[start : start + len(block)] = nn
         dist[start : start + len(block)] = np.take_along_axis(d, nn, axis=1)
     return idx, dist
@@ -132,12 +136,7 @@ def _nearest_hamming(X: np.ndarray, centers_pm: np.ndarray, k: int) -> tuple[np.
     for start in range(0, n, _CHUNK):
         block = unpack_bits(X[start : start + _CHUNK]) * 2.0 - 1.0
         d = (n_bits - block @ centers_pm.T) * 0.5
-        if k == 1:
-            nn = np.argmin(d, axis=1)[:, None]
-        else:
-            nn = np.argpartition(d, k - 1, axis=1)[:, :k]
-            order = np.argsort(np.take_along_axis(d, nn, axis=1), axis=1, kind="stable")
-            nn = np.take_along_axis(nn, order, axis=1)
+        nn = _k_smallest(d, k)
         idx[start : start + len(block)] = nn
         dist[start : start + len(block)] = np.rint(np.take_along_axis(d, nn, axis=1))
     return idx, dist

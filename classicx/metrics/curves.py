@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from .ranking import _warn_no_relevant, hits
+from .ranking import _hits_and_n_relevant
 
 __all__ = ["interpolated_precision_recall", "precision_recall_curve"]
 
@@ -17,9 +17,7 @@ _RECALL_SLACK = 1e-9
 
 
 def _curve(ranking: Any, relevance: Any) -> tuple[np.ndarray, np.ndarray]:
-    h, rel = hits(ranking, relevance)
-    n_relevant = rel.sum(axis=1)
-    _warn_no_relevant(n_relevant)
+    h, n_relevant = _hits_and_n_relevant(ranking, relevance)
     found = np.cumsum(h, axis=1)
     precision = found / np.arange(1, h.shape[1] + 1)
     recall = np.divide(found, n_relevant[:, None], out=np.zeros(found.shape), where=n_relevant[:, None] > 0)

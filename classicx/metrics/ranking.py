@@ -112,15 +112,24 @@ def hits(ranking: Any, relevance: Any, graded: bool = False) -> tuple[np.ndarray
     return np.where(ranking >= 0, gathered, 0).astype(rel.dtype), rel
 
 
-def _warn_no_relevant(n_relevant: np.ndarray) -> None:
+def _warn_no_relevant(n_relevant: np.ndarray, stacklevel: int = 3) -> None:
     empty = np.flatnonzero(n_relevant == 0)
     if len(empty):
         warnings.warn(
             f"{len(empty)} quer{'y has' if len(empty) == 1 else 'ies have'} no relevant gallery "
             f"item (first: row {int(empty[0])}); their score counts as 0",
             ClassicxWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
+
+
+def _hits_and_n_relevant(ranking: Any, relevance: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hits` and each query's number of relevant items, warning about queries without any."""
+    h, rel = hits(ranking, relevance)
+    n_relevant = rel.sum(axis=1)
+    # One frame deeper than a direct call: point at the caller's caller.
+    _warn_no_relevant(n_relevant, stacklevel=4)
+    return h, n_relevant
 
 
 def _check_k(k: Any, width: int) -> int:
@@ -242,9 +251,7 @@ def map_at_r(ranking: Any, relevance: Any) -> float:
     >>> map_at_r([[0, 1, 2, 3]], relevance)  # (1/1 + 0) / 2
     0.5
     """
-    h, rel = hits(ranking, relevance)
-    n_relevant = rel.sum(axis=1)
-    _warn_no_relevant(n_relevant)
+    h, n_relevant = _hits_and_n_relevant(ranking, relevance)
     short = np.flatnonzero(n_relevant > h.shape[1])
     if len(short):
         q = int(short[0])
@@ -310,9 +317,7 @@ def recall_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> f
     >>> recall_at_k([[2, 1, 0]], np.array([[True, False, True]]), k=2)
     0.5
     """
-    h, rel = hits(ranking, relevance)
-    n_relevant = rel.sum(axis=1)
-    _warn_no_relevant(n_relevant)
+    h, n_relevant = _hits_and_n_relevant(ranking, relevance)
     found = h[:, : _check_k(k, h.shape[1])].sum(axis=1)
     r = np.divide(found, n_relevant, out=np.zeros(len(h)), where=n_relevant > 0)
     return float(r.mean()) if average else r

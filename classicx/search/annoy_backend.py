@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from importlib import metadata
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import InputError, ModelFormatError
-from .approximate import ApproximateSearcher, import_backend
+from .approximate import ApproximateSearcher, import_backend, package_version
+from .base import check_positive_int
 
 __all__ = ["AnnoySearcher"]
 
@@ -93,12 +93,8 @@ class AnnoySearcher(ApproximateSearcher):
     def _validate_params(self) -> None:
         super()._validate_params()
         _annoy()
-        if isinstance(self.n_trees, bool) or not isinstance(self.n_trees, (int, np.integer)) or self.n_trees < 1:
-            raise InputError(f"n_trees must be a positive integer; got {self.n_trees!r}")
-        if not isinstance(self.random_state, (int, np.integer)):
-            raise InputError(
-                f"random_state must be an int seed for annoy; got {type(self.random_state).__name__}"
-            )
+        check_positive_int(self.n_trees, "n_trees")
+        self._check_seed()
 
     def _annoy_metric(self) -> str:
         return _ANNOY_METRICS[self.metric]
@@ -169,7 +165,4 @@ class AnnoySearcher(ApproximateSearcher):
             )
 
     def _backend_version(self) -> str:
-        try:
-            return metadata.version("annoy")
-        except metadata.PackageNotFoundError:
-            return "unknown"
+        return package_version("annoy")

@@ -31,6 +31,7 @@ subset is exact and fast.
 from __future__ import annotations
 
 import importlib
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,14 @@ def import_backend(module: str, package: str) -> Any:
         ) from exc
 
 
+def package_version(package: str) -> str:
+    """The installed version of the distribution ``package``, or ``"unknown"``."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 class ApproximateSearcher(BaseSearcher):
     """Base of the ANN backends; subclasses wrap one library's index.
 
@@ -82,6 +91,13 @@ class ApproximateSearcher(BaseSearcher):
             raise InputError(
                 f"metric {self.metric!r} is not available with the {self.backend} backend "
                 f"(expected one of {sorted(APPROXIMATE_METRICS)}); use ExactSearcher for it"
+            )
+
+    def _check_seed(self) -> None:
+        """For backends seeded by an ``int`` ``random_state`` parameter."""
+        if not isinstance(self.random_state, (int, np.integer)):
+            raise InputError(
+                f"random_state must be an int seed for {self.backend}; got {type(self.random_state).__name__}"
             )
 
     def _kind(self) -> str:

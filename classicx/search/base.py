@@ -47,6 +47,12 @@ def check_vectors(X: Any, name: str, dtype: Any, n_features: int | None = None) 
     return X
 
 
+def check_positive_int(value: Any, name: str) -> None:
+    """Raise :class:`InputError` unless ``value`` is an integer (not a bool) of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} must be a positive integer; got {value!r}")
+
+
 def check_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray | None:
     """Validate optional gallery labels: 1-D ints or a 2-D 0/1 indicator array of ``n`` rows."""
     if labels is None:

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 from .._utils import progress
 from ..exceptions import InputError
 from ._topk import RunningTopK, sort_rows
-from .base import BaseSearcher
+from .base import BaseSearcher, check_positive_int
 from .similarity import get_measure
 
 __all__ = ["ExactSearcher"]
@@ -127,9 +127,7 @@ class ExactSearcher(BaseSearcher):
         ):
             raise InputError(f"n_jobs must be None, -1 or a positive integer; got {self.n_jobs!r}")
         for name in ("chunk_size", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise InputError(f"{name} must be a positive integer; got {value!r}")
+            check_positive_int(getattr(self, name), name)
 
     def _build(self, gallery: np.ndarray) -> None:
         measure = get_measure(self.metric)

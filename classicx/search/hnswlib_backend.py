@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from importlib import metadata
 from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputError, ModelFormatError
-from .approximate import ApproximateSearcher, import_backend
+from ..exceptions import ModelFormatError
+from .approximate import ApproximateSearcher, import_backend, package_version
+from .base import check_positive_int
 
 __all__ = ["HnswlibSearcher"]
 
@@ -87,13 +87,8 @@ class HnswlibSearcher(ApproximateSearcher):
         super()._validate_params()
         _hnswlib()
         for name in ("M", "ef_construction", "ef_search"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise InputError(f"{name} must be a positive integer; got {value!r}")
-        if not isinstance(self.random_state, (int, np.integer)):
-            raise InputError(
-                f"random_state must be an int seed for hnswlib; got {type(self.random_state).__name__}"
-            )
+            check_positive_int(getattr(self, name), name)
+        self._check_seed()
 
     def _space(self) -> str:
         return "ip" if self._kind() == "ip" else "l2"
@@ -160,7 +155,4 @@ class HnswlibSearcher(ApproximateSearcher):
             )
 
     def _backend_version(self) -> str:
-        try:
-            return metadata.version("hnswlib")
-        except metadata.PackageNotFoundError:
-            return "unknown"
+        return package_version("hnswlib")

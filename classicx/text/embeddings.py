@@ -47,8 +47,8 @@ from sklearn.utils import check_random_state
 from .._utils import progress
 from ..base import ClassicxEstimator
 from ..exceptions import EmptyInputError, InputError, InputTypeError, MissingFileError
-from .io import check_texts
-from .tfidf import _check_fitted, _warn_empty_rows
+from .io import _check_fit_texts, check_texts
+from .tfidf import _check_fitted, _n_empty_rows, _warn_empty_rows
 from .tokenize import Tokenizer, _check_choice, detect_language
 
 __all__ = [
@@ -308,6 +308,16 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         )
         return counts, int(lengths.sum()), int((~known).sum())
 
+    def _learn(
+        self, words: list[str], vectors: np.ndarray, docs: list[list[str]]
+    ) -> tuple[sp.csr_matrix, int, int]:
+        """Keep the word vectors and learn the pooling weights from the tokenised fitting texts."""
+        self.vocabulary_ = words
+        self.vectors_ = vectors
+        counts, n_tokens, n_oov = self._count(docs)
+        self._learn_weights(counts, n_tokens, n_oov)
+        return counts, n_tokens, n_oov
+
     def _learn_weights(self, counts: sp.csr_matrix, n_tokens: int, n_oov: int) -> None:
         n_docs = counts.shape[0]
         counts = counts.copy()
@@ -349,10 +359,12 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
                 100.0 * n_oov / n_tokens,
             )
         D = self._pool(counts)
-        _warn_empty_rows(
-            int(np.sum(np.diff(counts.indptr) == 0)), counts.shape[0], stacklevel=5
-        )
+        _warn_empty_rows(_n_empty_rows(counts), counts.shape[0], stacklevel=5)
         return D
+
+    def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
+        """Fit and return the document vectors of ``texts``."""
+        return self._finish(*self._fit(texts))
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Document vectors of ``texts``: ndarray (n_texts, dim), float32 like the word vectors.
@@ -396,7 +408,7 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
             "n_tokens": n_tokens,
             "n_oov": n_oov,
             "oov_rate": n_oov / n_tokens if n_tokens else 0.0,
-            "n_empty": int(np.sum(np.diff(counts.indptr) == 0)),
+            "n_empty": _n_empty_rows(counts),
         }
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
@@ -562,26 +574,20 @@ class Word2VecEmbedding(_WordVectorPooling):
     def _fit(self, texts: object) -> tuple[sp.csr_matrix, int, int]:
         _check_choice("architecture", self.architecture, ARCHITECTURES)
         self._check_common_params()
-        texts = check_texts(texts)
-        if not texts:
-            raise EmptyInputError("no texts given: fit needs at least one text")
+        texts = _check_fit_texts(texts)
         self.language_ = self._resolve_language(texts)
         sentences = self._tokenize(texts, "tokenising")
         wv = self._train(sentences)
-        self.vocabulary_ = [str(w) for w in wv.index_to_key]
-        self.vectors_ = np.array(wv.vectors, dtype=np.float32)
-        counts, n_tokens, n_oov = self._count(sentences)
-        self._learn_weights(counts, n_tokens, n_oov)
-        return counts, n_tokens, n_oov
+        return self._learn(
+            [str(w) for w in wv.index_to_key],
+            np.array(wv.vectors, dtype=np.float32),
+            sentences,
+        )
 
     def fit(self, texts: Sequence[str], y: object = None) -> Word2VecEmbedding:
         """Train Word2Vec on ``texts`` and learn the pooling weights."""
         self._fit(texts)
         return self
-
-    def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
-        """Fit and return the document vectors of ``texts``."""
-        return self._finish(*self._fit(texts))
 
 
 class PretrainedEmbedding(_WordVectorPooling):
@@ -656,24 +662,14 @@ class PretrainedEmbedding(_WordVectorPooling):
 
     def _fit(self, texts: object) -> tuple[sp.csr_matrix, int, int]:
         self._check_common_params()
-        texts = check_texts(texts)
-        if not texts:
-            raise EmptyInputError("no texts given: fit needs at least one text")
+        texts = _check_fit_texts(texts)
         words, vectors = load_word_vectors(
             self.path, self.format, self.limit, self.encoding
         )
         self.language_ = self._resolve_language(texts)
-        self.vocabulary_ = words
-        self.vectors_ = vectors
-        counts, n_tokens, n_oov = self._count(self._tokenize(texts, "tokenising"))
-        self._learn_weights(counts, n_tokens, n_oov)
-        return counts, n_tokens, n_oov
+        return self._learn(words, vectors, self._tokenize(texts, "tokenising"))
 
     def fit(self, texts: Sequence[str], y: object = None) -> PretrainedEmbedding:
         """Read the vectors and learn the pooling weights from ``texts``."""
         self._fit(texts)
         return self
-
-    def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
-        """Fit and return the document vectors of ``texts``."""
-        return self._finish(*self._fit(texts))

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..exceptions import InputTypeError, TextReadError
+from ..exceptions import EmptyInputError, InputTypeError, TextReadError
 
 __all__ = ["check_texts", "read_text", "read_texts"]
 
@@ -184,4 +184,12 @@ def check_texts(texts: object, name: str = "texts") -> list[str]:
             raise InputTypeError(
                 f"{name}[{row}] is {type(text).__name__}, expected str{hint}"
             )
+    return texts
+
+
+def _check_fit_texts(texts: object) -> list[str]:
+    """:func:`check_texts`, refusing an empty collection (nothing to fit on)."""
+    texts = check_texts(texts)
+    if not texts:
+        raise EmptyInputError("no texts given: fit needs at least one text")
     return texts

@@ -19,7 +19,7 @@ from ..exceptions import (
     InputError,
     NotFittedError,
 )
-from .io import check_texts
+from .io import _check_fit_texts, check_texts
 from .tokenize import Tokenizer, detect_language
 
 __all__ = ["TfidfFeatures", "TfidfLSA"]
@@ -30,6 +30,26 @@ def _check_fitted(estimator: object, attribute: str) -> None:
         raise NotFittedError(
             f"this {type(estimator).__name__} is not fitted yet: call fit(texts) before using it"
         )
+
+
+def _check_n_components(n_components: object) -> None:
+    if not isinstance(n_components, (int, np.integer)) or n_components < 1:
+        raise InputError(
+            f"n_components must be a positive integer, got {n_components!r}"
+        )
+
+
+def _n_empty_rows(X: sp.csr_matrix) -> int:
+    """Number of rows of the CSR matrix ``X`` without any stored entry."""
+    return int(np.sum(np.diff(X.indptr) == 0))
+
+
+def _terms(vocabulary: dict[str, int]) -> np.ndarray:
+    """The terms of ``vocabulary`` (term -> column) in column order, as an object array."""
+    terms = np.empty(len(vocabulary), dtype=object)
+    for term, i in vocabulary.items():
+        terms[i] = term
+    return terms
 
 
 def _warn_empty_rows(n_empty: int, n_rows: int, stacklevel: int = 4) -> None:
@@ -158,9 +178,7 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         )
 
     def _fit(self, texts: object) -> tuple[list[str], sp.csr_matrix]:
-        texts = check_texts(texts)
-        if not texts:
-            raise EmptyInputError("no texts given: fit needs at least one text")
+        texts = _check_fit_texts(texts)
         language = detect_language(texts) if self.language == "auto" else self.language
         vectorizer = self._vectorizer(language)
         try:
@@ -187,7 +205,7 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
     def fit_transform(self, texts: Sequence[str], y: object = None) -> sp.csr_matrix:
         """Fit and return the TF-IDF matrix of ``texts`` (CSR, float64)."""
         texts, X = self._fit(texts)
-        _warn_empty_rows(int(np.sum(np.diff(X.indptr) == 0)), X.shape[0])
+        _warn_empty_rows(_n_empty_rows(X), X.shape[0])
         return X
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -201,16 +219,13 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         vectorizer = self._vectorizer(self.language_, self.vocabulary_)
         vectorizer.idf_ = self.idf_
         X = vectorizer.transform(self._progress(texts, "TF-IDF")).tocsr()
-        _warn_empty_rows(int(np.sum(np.diff(X.indptr) == 0)), X.shape[0])
+        _warn_empty_rows(_n_empty_rows(X), X.shape[0])
         return X
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Terms in column order."""
         _check_fitted(self, "vocabulary_")
-        names = np.empty(len(self.vocabulary_), dtype=object)
-        for term, i in self.vocabulary_.items():
-            names[i] = term
-        return names
+        return _terms(self.vocabulary_)
 
 
 class TfidfLSA(ClassicxEstimator, TransformerMixin):
@@ -285,13 +300,7 @@ max_features, sublinear_tf
         self.verbose = verbose
 
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
-        if (
-            not isinstance(self.n_components, (int, np.integer))
-            or self.n_components < 1
-        ):
-            raise InputError(
-                f"n_components must be a positive integer, got {self.n_components!r}"
-            )
+        _check_n_components(self.n_components)
         tfidf = TfidfFeatures(
             language=self.language,
             segmenter=self.segmenter,
@@ -326,7 +335,7 @@ max_features, sublinear_tf
         self.singular_values_ = svd.singular_values_
         self.explained_variance_ratio_ = svd.explained_variance_ratio_
         self.n_components_ = n
-        return Z, int(np.sum(np.diff(X.indptr) == 0))
+        return Z, _n_empty_rows(X)
 
     def fit(self, texts: Sequence[str], y: object = None) -> TfidfLSA:
         """Fit the TF-IDF vocabulary and the SVD on ``texts``."""

@@ -23,9 +23,14 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from .._utils import progress
 from ..base import ClassicxEstimator
-from ..exceptions import EmptyInputError, InputError
-from .io import check_texts
-from .tfidf import _check_fitted, _warn_empty_rows, _wrap_vocabulary_error
+from .io import _check_fit_texts, check_texts
+from .tfidf import (
+    _check_fitted,
+    _check_n_components,
+    _terms,
+    _warn_empty_rows,
+    _wrap_vocabulary_error,
+)
 from .tokenize import Tokenizer, detect_language
 
 __all__ = ["LdaTopics"]
@@ -144,16 +149,8 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         )
 
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
-        if (
-            not isinstance(self.n_components, (int, np.integer))
-            or self.n_components < 1
-        ):
-            raise InputError(
-                f"n_components must be a positive integer, got {self.n_components!r}"
-            )
-        texts = check_texts(texts)
-        if not texts:
-            raise EmptyInputError("no texts given: fit needs at least one text")
+        _check_n_components(self.n_components)
+        texts = _check_fit_texts(texts)
         language = detect_language(texts) if self.language == "auto" else self.language
         counter = self._counter(language)
         try:
@@ -226,8 +223,6 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
     def top_words(self, n: int = 10) -> list[list[str]]:
         """The ``n`` most probable words of each topic, most probable first."""
         _check_fitted(self, "components_")
-        terms = np.empty(len(self.vocabulary_), dtype=object)
-        for term, i in self.vocabulary_.items():
-            terms[i] = term
+        terms = _terms(self.vocabulary_)
         order = np.argsort(-self.components_, axis=1, kind="stable")[:, :n]
         return [list(terms[row]) for row in order]
