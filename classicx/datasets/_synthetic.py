@@ -15,12 +15,17 @@ phrases, add filler words, mention the distractors and, with probability
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 from sklearn.utils import check_random_state
+
+# "a azure disc" reads wrong: the article is chosen after the words are drawn.
+_A_BEFORE_VOWEL = re.compile(r"(^|\s)a ([aeiou])")
 
 from ..exceptions import InputError
 from ._containers import Dataset, Split
@@ -508,7 +513,7 @@ def describe_scene(
     if rng.uniform() < filler_prob:
         filler = _pick(rng, _FILLERS)
         parts.insert(0, f"{filler} of" if rng.uniform() < 0.5 else filler)
-    return " ".join(p for p in parts if p)
+    return _A_BEFORE_VOWEL.sub(r"\1an \2", " ".join(p for p in parts if p))
 
 
 def _make_split(
