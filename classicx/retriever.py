@@ -197,8 +197,6 @@ class CrossModalRetriever(ClassicxEstimator):
 
     # ------------------------------------------------------------------ stages
     def _stage(self, given: Any, default: Any) -> Any:
-        if isinstance(given, str):
-            given = make_searcher(given, metric="cosine")
         stage = clone(default if given is None else given)
         params = stage.get_params(deep=False)
         shared = {"n_jobs": self.n_jobs, "random_state": self.random_state}
@@ -206,6 +204,11 @@ class CrossModalRetriever(ClassicxEstimator):
         if "verbose" in params and not self.verbose:
             updates["verbose"] = False
         return stage.set_params(**updates) if updates else stage
+
+    def _fit_gallery(self, vectors: np.ndarray) -> Any:
+        """A fresh searcher (``searcher``, or its spec string) over ``vectors``."""
+        given = make_searcher(self.searcher, metric="cosine") if isinstance(self.searcher, str) else self.searcher
+        return self._stage(given, ExactSearcher(metric="cosine")).fit(vectors)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "aligner_"):
@@ -272,8 +275,8 @@ class CrossModalRetriever(ClassicxEstimator):
         ids = [str(i) for i in range(n)] if ids is None else [str(i) for i in ids]
         if len(ids) != n or len(descriptions) != n:
             raise ShapeMismatchError(f"ids and descriptions need {n} entries, got {len(ids)} and {len(descriptions)}")
-        self.image_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(image_vectors)
-        self.text_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(text_vectors)
+        self.image_gallery_ = self._fit_gallery(image_vectors)
+        self.text_gallery_ = self._fit_gallery(text_vectors)
         self.image_ids_ = list(ids)
         self.text_ids_ = list(ids)
         self.image_descriptions_ = [str(d) for d in descriptions]
@@ -307,7 +310,7 @@ class CrossModalRetriever(ClassicxEstimator):
             if len(images) == 0:
                 raise EmptyInputError("index(images=...) got an empty collection")
             vectors = self.transform_images(images)
-            self.image_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(vectors)
+            self.image_gallery_ = self._fit_gallery(vectors)
             self.image_ids_ = [str(i) for i in (range(len(images)) if image_ids is None else image_ids)]
             self.image_descriptions_ = [str(d) for d in (descriptions or _default_descriptions(images))]
             self.image_labels_ = None if image_labels is None else np.asarray(image_labels)
@@ -316,7 +319,7 @@ class CrossModalRetriever(ClassicxEstimator):
             if len(texts) == 0:
                 raise EmptyInputError("index(texts=...) got an empty collection")
             vectors = self.transform_texts(texts)
-            self.text_gallery_ = self._stage(self.searcher, ExactSearcher(metric="cosine")).fit(vectors)
+            self.text_gallery_ = self._fit_gallery(vectors)
             self.text_ids_ = [str(i) for i in (range(len(texts)) if text_ids is None else text_ids)]
             self.gallery_texts_ = [str(t) for t in texts]
             self.text_labels_ = None if text_labels is None else np.asarray(text_labels)
