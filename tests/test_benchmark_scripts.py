@@ -63,7 +63,7 @@ def test_wikipedia_features_quick_run(wikipedia_dir, tmp_path, capsys):
     records = json.loads(out.read_text())
     methods = [r["method"] for r in records]
     assert methods[:3] == ["CCA", "SM", "SCM"]
-    assert len(methods) == len(set(methods)) == 12
+    assert len(methods) == len(set(methods)) == 13
     assert all(set(r) == {"method", "image_to_text", "text_to_image"} for r in records)
     assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
     by_name = {r["method"]: r for r in records}
@@ -111,7 +111,7 @@ def test_wikipedia_results_section_only_on_full_runs(wikipedia_dir, tmp_path, mo
     wf.main([str(wikipedia_dir), "--no-results", "--results", str(results)])
     assert not results.exists()
     wf.main([str(wikipedia_dir), "--results", str(results)])
-    assert seen == {"folds": 3, "n_specs": 12, "n_train": 2173}
+    assert seen == {"folds": 3, "n_specs": 13, "n_train": 2173}
     text = results.read_text()
     assert "<!-- wikipedia-features:start -->" in text
     assert "| CCA | 0.249 | 0.25 | 0.196 | 0.2 |" in text
@@ -154,7 +154,12 @@ def test_hellinger_rows_have_unit_norm_and_kernel_matches():
 def test_select_specs_filters_by_name():
     specs = wf.learner_specs(N_CLASSES, 9, quick=True)
     names = [s.name for s in wf.select_specs(specs, "sm, PLS")]
-    assert names == ["SM", "PLS", "kernel SM (chi2/chi2 maps)"]
+    assert names == [
+        "SM",
+        "PLS",
+        "kernel SM (chi2/chi2 maps)",
+        "SM (Hellinger features as given, class weights by CV)",
+    ]
     assert wf.select_specs(specs, None) == specs
     with pytest.raises(SystemExit, match="matches none"):
         wf.select_specs(specs, "nonexistent")
@@ -211,7 +216,7 @@ def test_bench_learners_quick_run_and_cache(tmp_path, capsys):
     common = [str(data), "--quick", "--jobs", "1", "--cache-dir", str(cache), "--results", str(results)]
     assert bl.main([*common, "--json", str(out)]) == 0
     records = json.loads(out.read_text())
-    assert len(records) == 12
+    assert len(records) == 13
     assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
     # Texts name their category's words: the best learner must beat chance (1/3) clearly.
     assert max((r["image_to_text"] + r["text_to_image"]) / 2 for r in records) > 0.5
@@ -287,3 +292,35 @@ def test_reduce_images_fits_pca_on_training_images_only():
     # Training projections are centred by the training mean, as PCA fitted on them only.
     np.testing.assert_allclose(reduced.X_train.mean(axis=0), 0.0, atol=1e-12)
     assert np.abs(reduced.X_test.mean(axis=0)).max() > 1e-3
+
+
+def test_reduce_images_keeps_every_training_axis_by_default():
+    rng = np.random.default_rng(1)
+    X_train, X_test = rng.random((20, 50)), rng.random((6, 50))
+    views = wf.Views(
+        X_train, rng.random((20, 3)), np.arange(20) % 2, X_test, rng.random((6, 3)), np.arange(6) % 2
+    )
+    reduced = bl.reduce_images(views)
+    assert reduced.X_train.shape == (20, 19) and reduced.X_test.shape == (6, 19)
+    # A rotation of the centred training images: their pairwise distances are unchanged.
+    def distances(A):
+        return np.linalg.norm(A[:, None] - A[None], axis=2)
+
+    np.testing.assert_allclose(distances(reduced.X_train), distances(X_train), atol=1e-10)
+
+
+def test_image_pca_setting():
+    assert bl.image_pca_setting("all") == "all"
+    assert bl.image_pca_setting("0") == 0 and bl.image_pca_setting("512") == 512
+    for bad in ("-3", "many", "1.5"):
+        with pytest.raises(Exception, match="expected 'all' or a non-negative integer"):
+            bl.image_pca_setting(bad)
+
+
+def test_semantic_rows_tune_the_classifier_options():
+    specs = {s.name: s for s in wf.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False)}
+    sm = next(s for name, s in specs.items() if name.startswith("SM (") and "class weights" in name)
+    assert sm.estimator.standardize is False and sm.representation == "hellinger"
+    assert set(sm.grid["class_weight"]) == {None, "balanced"}
+    # The paper's SM keeps the paper's classifier (standardised features, no class weights).
+    assert specs["SM"].estimator.standardize is True and "class_weight" not in specs["SM"].grid

@@ -1,23 +1,34 @@
 """Common machinery of the local-feature encoders (BoVW, spatial pyramid, VLAD, Fisher).
 
-One pass over the images samples descriptors for the vocabulary (each image
-is read, described and subsampled in a worker; only a bounded random sample
-reaches the main process), a second pass encodes image by image. Both passes
-are joblib-parallel, optionally cached on disk, and handle unreadable images
-(``on_error``) and images without keypoints the same way for every encoder.
+One pass over the images samples descriptors for the vocabulary (images are
+read and described in workers, a chunk at a time, until a bounded number of
+descriptors has been seen; the main process keeps a reservoir sample), a
+second pass encodes image by image. Both passes are joblib-parallel,
+optionally cached on disk, and handle unreadable images (``on_error``) and
+images without keypoints the same way for every encoder.
+
+``n_jobs`` is the number of cores used. Reading, describing and encoding
+images runs in ``n_jobs`` threads of this process: OpenCV and BLAS release
+the GIL, so threads run in parallel without shipping descriptors between
+processes; OpenCV and BLAS are set to one thread each meanwhile (OpenCV
+would otherwise start a thread per core under every one of ours). Clustering
+uses ``n_jobs`` BLAS/OpenMP threads.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import cv2
 import numpy as np
 from joblib import Memory
 from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
 
 from .._utils import parallel_map, progress
 from ..base import ClassicxEstimator
@@ -33,7 +44,7 @@ from ..exceptions import (
 from .descriptors import ImageFeatures, LocalDescriptors, file_signature
 from .io import describe_item
 from .normalization import normalize_rows
-from .vocabulary import BinaryKMeansVocabulary, KMeansVocabulary, _thread_limit
+from .vocabulary import BinaryKMeansVocabulary, KMeansVocabulary
 
 __all__ = ["LocalFeatureEncoder"]
 
@@ -74,6 +85,25 @@ def _fit_word_vocabulary(
     return vocabulary.fit(sample)
 
 
+@contextmanager
+def _single_threaded_libraries() -> Iterator[None]:
+    """OpenCV and BLAS with one thread each for the duration, then as before.
+
+    Parallelism comes from ``n_jobs`` threads of ours. OpenCV's SIFT alone
+    uses a thread per core (1.56x faster than one thread on this project's
+    2-core machine), so leaving it on would make ``n_jobs=1`` use every core
+    and ``n_jobs=2`` start four threads on two cores. Called from the main
+    thread only: both settings are process-wide.
+    """
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        cv2.setNumThreads(previous)
+
+
 def _extract(params: dict, signature: Any, item: Any, name: str) -> ImageFeatures:
     """Descriptors of one image; ``signature`` is what the disk cache keys on."""
     return LocalDescriptors(**params).extract(item, name=name)
@@ -105,8 +135,10 @@ class _Reservoir:
         # applied in order so that later rows win, as in the sequential algorithm.
         slots = self.rng.randint(0, self.seen + 1 + np.arange(len(rest)))
         self.seen += len(rest)
-        for i in np.flatnonzero(slots < self.size):
-            self.rows[slots[i]] = rest[i]
+        hit = np.flatnonzero(slots < self.size)[::-1]
+        # Vectorised: of the rows aimed at the same slot only the last counts.
+        _, last = np.unique(slots[hit], return_index=True)
+        self.rows[slots[hit[last]]] = rest[hit[last]]
 
     def sample(self) -> np.ndarray:
         if self.rows is None:
@@ -226,17 +258,19 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         known: dict[int, ImageFeatures] = {}
         starts = range(0, len(order), chunk)
         bar = progress(starts, total=len(starts), desc=f"{type(self).__name__}: sampling descriptors", verbose=self.verbose)
-        for start in bar:
-            indices = [int(i) for i in order[start : start + chunk]]
-            for index, result in zip(indices, parallel_map(one, indices, n_jobs=self.n_jobs, verbose=False)):
-                if isinstance(result, str):
-                    skipped[index] = result
-                    continue
-                reservoir.add(result.descriptors)
-                if keep:
-                    known[index] = result
-            if reservoir.seen >= _OVERSAMPLE * size:
-                break
+        with _single_threaded_libraries():
+            for start in bar:
+                indices = [int(i) for i in order[start : start + chunk]]
+                results = parallel_map(one, indices, n_jobs=self.n_jobs, verbose=False, prefer="threads")
+                for index, result in zip(indices, results):
+                    if isinstance(result, str):
+                        skipped[index] = result
+                        continue
+                    reservoir.add(result.descriptors)
+                    if keep:
+                        known[index] = result
+                if reservoir.seen >= _OVERSAMPLE * size:
+                    break
         self._warn_skipped(skipped)
         return reservoir.sample(), known
 
@@ -257,17 +291,16 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
             return self._encode(feats).astype(np.float32, copy=False), None
 
         def one(index: int) -> tuple[np.ndarray | None, str | None]:
-            return encode(self._features(extract, params, index, images[index]))
+            feats = known.pop(index, None)
+            if feats is None:
+                feats = self._features(extract, params, index, images[index])
+            return encode(feats)
 
-        todo = [i for i in range(len(images)) if i not in known]
-        # Encoding in this process (n_jobs=None) uses BLAS; keep it to n_jobs threads too.
-        with _thread_limit(self.n_jobs):
-            results = dict(zip(todo, parallel_map(
-                one, todo, n_jobs=self.n_jobs,
+        with _single_threaded_libraries():
+            results = dict(enumerate(parallel_map(
+                one, range(len(images)), n_jobs=self.n_jobs, prefer="threads",
                 desc=f"{type(self).__name__}: encoding images", verbose=self.verbose,
             )))
-            for index in list(known):
-                results[index] = encode(known.pop(index))
         raw = np.zeros((len(images), n_dims), dtype=np.float32)
         skipped: dict[int, str] = {}
         empty = []

@@ -67,7 +67,10 @@ class BagOfVisualWords(LocalFeatureEncoder):
     vocabulary_algorithm : {"minibatch", "full"}, default="minibatch"
         k-means variant for float descriptors.
     n_jobs : int or None, default=None
-        joblib workers for extraction and encoding (``-1``: all cores).
+        Cores to use (``None``: 1, ``-1``: all): joblib worker processes for
+        extraction and encoding, each running OpenCV with one thread, and at
+        most ``n_jobs`` BLAS threads for clustering. Even ``n_jobs=1`` limits
+        OpenCV to one thread, so that ``n_jobs`` really is the core budget.
     verbose : bool, default=True
         Progress bars.
     random_state : int, RandomState or None

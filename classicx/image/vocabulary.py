@@ -42,6 +42,8 @@ __all__ = [
 
 # k-means++ seeding sample for binary k-means (scikit-learn's MiniBatchKMeans default init_size).
 _SEED_SAMPLES = 3 * 4096
+# Smallest k-means++ seed set of mini-batch k-means (see KMeansVocabulary's ``init``).
+_MIN_INIT_SIZE = 1024
 # Binary k-means stops when at most this share of descriptors changes word.
 _STABLE = 1e-3
 # Rows per BLAS product: 4096 x 1024 words x 4 bytes = 16 MB of distances.
@@ -152,7 +154,18 @@ class KMeansVocabulary(ClassicxEstimator):
     algorithm : {"minibatch", "full"}, default="minibatch"
         scikit-learn ``MiniBatchKMeans`` (fast, the default for large samples)
         or ``KMeans`` (Lloyd).
+    init : {"k-means++", "random"}, default="k-means++"
+        Initial words: k-means++ seeding or random descriptors of the
+        sample. With ``"minibatch"``, k-means++ seeds on
+        ``max(3 * n_words, 1024)`` random descriptors rather than
+        scikit-learn's default ``3 * batch_size``: seeding cost grows with
+        that number times ``n_words`` and, on 100,000 webnews SIFT
+        descriptors and 512 words, the default seeding alone took 1.5 s of a
+        3.0 s fit (one thread) while the smaller seed set left the held-out
+        quantisation error within 0.1 %.
     max_iter : int, default=100
+        Maximum passes over the sample (mini-batch k-means usually stops
+        early, when the smoothed inertia stops improving).
     batch_size : int, default=4096
         Mini-batch size for ``"minibatch"``.
     n_init : int, default=1
@@ -187,6 +200,7 @@ class KMeansVocabulary(ClassicxEstimator):
         n_words: int = 512,
         *,
         algorithm: str = "minibatch",
+        init: str = "k-means++",
         max_iter: int = 100,
         batch_size: int = 4096,
         n_init: int = 1,
@@ -195,6 +209,7 @@ class KMeansVocabulary(ClassicxEstimator):
     ) -> None:
         self.n_words = n_words
         self.algorithm = algorithm
+        self.init = init
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.n_init = n_init
@@ -204,15 +219,18 @@ class KMeansVocabulary(ClassicxEstimator):
     def fit(self, X: Any, y: Any = None) -> "KMeansVocabulary":
         """Cluster the descriptor sample ``X`` (n_samples, n_features)."""
         X = _check_sample(X, self.n_words, binary=False).astype(np.float32, copy=False)
+        if self.init not in ("random", "k-means++"):
+            raise InputError(f"init must be 'random' or 'k-means++', got {self.init!r}")
         if self.algorithm == "minibatch":
             km = MiniBatchKMeans(
-                n_clusters=int(self.n_words), max_iter=self.max_iter, batch_size=self.batch_size,
-                n_init=self.n_init, random_state=self.random_state,
+                n_clusters=int(self.n_words), init=self.init, max_iter=self.max_iter,
+                batch_size=self.batch_size, n_init=self.n_init, random_state=self.random_state,
+                init_size=min(len(X), max(3 * int(self.n_words), _MIN_INIT_SIZE)),
             )
         elif self.algorithm == "full":
             km = KMeans(
-                n_clusters=int(self.n_words), max_iter=self.max_iter, n_init=self.n_init,
-                random_state=self.random_state,
+                n_clusters=int(self.n_words), init=self.init, max_iter=self.max_iter,
+                n_init=self.n_init, random_state=self.random_state,
             )
         else:
             raise InputError(f"algorithm must be 'minibatch' or 'full', got {self.algorithm!r}")

@@ -19,7 +19,7 @@ __all__ = ["SemanticMatching", "SemanticCorrelationMatching"]
 
 
 def _fit_logistic(
-    V: np.ndarray, labels: np.ndarray, C: float, max_iter: int
+    V: np.ndarray, labels: np.ndarray, C: float, max_iter: int, class_weight: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fit logistic regression and return (coef, intercept) with one row per class.
 
@@ -41,11 +41,11 @@ def _fit_logistic(
                         f"semantic matching needs each category both present and absent; "
                         f"category column {j} is {'on' if column[0] else 'off'} for every pair"
                     )
-                model = LogisticRegression(C=C, max_iter=max_iter).fit(V, column)
+                model = LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight).fit(V, column)
                 coefs.append(model.coef_[0])
                 intercepts.append(model.intercept_[0])
             return np.array(coefs), np.array(intercepts)
-        model = LogisticRegression(C=C, max_iter=max_iter).fit(V, labels)
+        model = LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight).fit(V, labels)
     if model.coef_.shape[0] == 1:
         return (
             np.vstack([np.zeros_like(model.coef_[0]), model.coef_[0]]),
@@ -54,14 +54,34 @@ def _fit_logistic(
     return model.coef_, model.intercept_
 
 
+def _check_class_weight(class_weight: Any) -> str | None:
+    # Only these two are accepted: a dict keyed by class would not survive a JSON save.
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return class_weight
+    raise InputError(f"class_weight must be None or 'balanced'; got {class_weight!r}")
+
+
 class SemanticMatching(BaseAligner):
     """Semantic matching: map each modality to class posterior probabilities.
 
     One probabilistic classifier per view (L2-regularised logistic
-    regression on standardised features) maps every image and every text to
-    its vector of posterior probabilities over the label categories; the two
-    views then share this "semantic space", where items can be ranked by
-    similarity (Rasiwasia et al., ACM Multimedia 2010).
+    regression, on standardised features by default) maps every image and
+    every text to its vector of posterior probabilities over the label
+    categories; the two views then share this "semantic space", where items
+    can be ranked by similarity (Rasiwasia et al., ACM Multimedia 2010).
+
+    Ranked by the inner product, a text query whose posterior is
+    concentrated on one category orders the images by their posterior of
+    that category, so text-to-image retrieval is only as good as the image
+    classifier's ranking *within each category*. Two options matter for that
+    ranking. ``class_weight="balanced"`` weights the classes inversely to
+    their frequency, so that the posteriors of the small categories are not
+    squashed toward zero by the prior. ``standardize=False`` fits on the
+    features as given, which is right for features that are already
+    normalised as a whole (Fisher vectors, Hellinger or L2-normalised
+    histograms): standardising such features scales every dimension to unit
+    variance, so the L2 penalty no longer favours the high-variance
+    directions that carry the signal.
 
     Only arrays are kept (coefficients, intercepts, the standardisation),
     and :meth:`transform` evaluates the softmax itself, so the fitted model
@@ -81,6 +101,15 @@ class SemanticMatching(BaseAligner):
         Inverse regularisation strength of the ``Y`` classifier.
     max_iter : int, default=1000
         Maximum lbfgs iterations per classifier.
+    standardize : bool, default=True
+        Centre each feature and scale it to unit variance before the
+        classifier (the paper's setting). ``False`` uses the features as
+        given (``x_mean_`` is then 0 and ``x_std_`` 1).
+    class_weight : {None, "balanced"}, default=None
+        Class weights of the classifiers, as in scikit-learn's
+        ``LogisticRegression``: ``"balanced"`` weights each class by
+        ``n_samples / (n_classes * count)`` (for indicator labels, each
+        binary model balances its positives and negatives).
 
     Attributes
     ----------
@@ -91,7 +120,8 @@ class SemanticMatching(BaseAligner):
         Classifier weights on the standardised view.
     x_intercept_, y_intercept_ : ndarray of shape (n_classes,)
     x_mean_, x_std_, y_mean_, y_std_ : ndarray
-        Standardisation of each view (constant columns are left unscaled).
+        Standardisation of each view (constant columns are left unscaled;
+        zeros and ones with ``standardize=False``).
     multilabel_ : bool
         Whether labels were a 2-D indicator matrix.
     n_components_ : int
@@ -119,12 +149,29 @@ class SemanticMatching(BaseAligner):
     >>> P = sm.transform(X)
     >>> P.shape, bool(np.allclose(P.sum(axis=1), 1.0))
     ((60, 3), True)
+
+    Unequal classes, features used as given:
+
+    >>> few = np.r_[np.zeros(40, int), np.ones(10, int), np.full(10, 2)]
+    >>> balanced = SemanticMatching(C=10.0, standardize=False, class_weight="balanced")
+    >>> balanced.fit(X, Y, labels=few).transform_y(Y).shape
+    (60, 3)
     """
 
-    def __init__(self, *, C: float = 1.0, C_y: float | None = None, max_iter: int = 1000) -> None:
+    def __init__(
+        self,
+        *,
+        C: float = 1.0,
+        C_y: float | None = None,
+        max_iter: int = 1000,
+        standardize: bool = True,
+        class_weight: str | None = None,
+    ) -> None:
         self.C = C
         self.C_y = C_y
         self.max_iter = max_iter
+        self.standardize = standardize
+        self.class_weight = class_weight
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> "SemanticMatching":
         """Fit one classifier per view on the pairs' labels.
@@ -142,9 +189,14 @@ class SemanticMatching(BaseAligner):
         Raises
         ------
         InputError
-            If ``labels`` is missing or holds a single class.
+            If ``labels`` is missing or holds a single class, or if
+            ``class_weight`` or ``standardize`` is not one of the allowed
+            values.
         """
         X, Y = check_views(X, Y, copy=True)
+        class_weight = _check_class_weight(self.class_weight)
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise InputError(f"standardize must be True or False; got {self.standardize!r}")
         labels = check_labels(labels, X.shape[0])
         if labels is None:
             raise InputError("semantic matching needs labels: fit(X, Y, labels=...)")
@@ -160,14 +212,15 @@ class SemanticMatching(BaseAligner):
         C_y = self.C if self.C_y is None else self.C_y
         self.x_mean_, self.x_std_ = self._standardise(X)
         self.y_mean_, self.y_std_ = self._standardise(Y)
-        self.x_coef_, self.x_intercept_ = _fit_logistic(X, labels, self.C, self.max_iter)
-        self.y_coef_, self.y_intercept_ = _fit_logistic(Y, labels, C_y, self.max_iter)
+        self.x_coef_, self.x_intercept_ = _fit_logistic(X, labels, self.C, self.max_iter, class_weight)
+        self.y_coef_, self.y_intercept_ = _fit_logistic(Y, labels, C_y, self.max_iter, class_weight)
         self.n_components_ = len(self.classes_)
         self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
         return self
 
-    @staticmethod
-    def _standardise(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _standardise(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.standardize:
+            return np.zeros(V.shape[1], dtype=V.dtype), np.ones(V.shape[1], dtype=V.dtype)
         mean = V.mean(axis=0)
         std = V.std(axis=0)
         std[std == 0] = 1.0
@@ -204,6 +257,11 @@ class SemanticCorrelationMatching(BaseAligner):
     C_y : float, optional
         Inverse regularisation of the ``Y`` classifier, if different.
     max_iter : int, default=1000
+    standardize : bool, default=True
+        Standardise the projected views before the classifiers (see
+        :class:`SemanticMatching`).
+    class_weight : {None, "balanced"}, default=None
+        Class weights of the classifiers (see :class:`SemanticMatching`).
 
     Attributes
     ----------
@@ -240,11 +298,15 @@ class SemanticCorrelationMatching(BaseAligner):
         C: float = 1.0,
         C_y: float | None = None,
         max_iter: int = 1000,
+        standardize: bool = True,
+        class_weight: str | None = None,
     ) -> None:
         self.aligner = aligner
         self.C = C
         self.C_y = C_y
         self.max_iter = max_iter
+        self.standardize = standardize
+        self.class_weight = class_weight
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> "SemanticCorrelationMatching":
         """Fit the aligner on the pairs, then semantic matching on the projected pairs.
@@ -261,15 +323,21 @@ class SemanticCorrelationMatching(BaseAligner):
         self
         """
         X, Y = check_views(X, Y, accept_sparse=True)
+        # Checked before the first stage, which may be the expensive one.
+        _check_class_weight(self.class_weight)
         checked = check_labels(labels, X.shape[0])
         if checked is None:
             raise InputError("semantic correlation matching needs labels: fit(X, Y, labels=...)")
         aligner = RegularizedCCA(n_components=10) if self.aligner is None else clone(self.aligner)
         self.aligner_ = aligner.fit(X, Y, labels=checked)
         X_proj, Y_proj = self.aligner_.transform(X, Y)
-        self.semantic_ = SemanticMatching(C=self.C, C_y=self.C_y, max_iter=self.max_iter).fit(
-            X_proj, Y_proj, labels=checked
-        )
+        self.semantic_ = SemanticMatching(
+            C=self.C,
+            C_y=self.C_y,
+            max_iter=self.max_iter,
+            standardize=self.standardize,
+            class_weight=self.class_weight,
+        ).fit(X_proj, Y_proj, labels=checked)
         self.classes_ = self.semantic_.classes_
         self.n_components_ = self.semantic_.n_components_
         self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]

@@ -287,26 +287,24 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         """Counts over the vocabulary plus the number of tokens and of OOV tokens."""
         index = self._index()
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        n_tokens = int(lengths.sum())
         # map(dict.get, ...) keeps the per-token lookup in C: it is the only
         # per-token work, everything after it is vectorised.
         tokens = itertools.chain.from_iterable(docs)
         ids = np.fromiter(
-            map(index.get, tokens, itertools.repeat(-1)),
-            dtype=np.int64,
-            count=int(lengths.sum()),
+            map(index.get, tokens, itertools.repeat(-1)), dtype=np.int64, count=n_tokens
         )
         known = ids >= 0
-        known_per_doc = np.bincount(
-            np.repeat(np.arange(len(docs)), lengths)[known], minlength=len(docs)
-        )
-        indptr = np.concatenate([[0], np.cumsum(known_per_doc)])
+        # Known tokens before each document boundary = the CSR row pointer.
+        bounds = np.concatenate([[0], np.cumsum(lengths)])
+        indptr = np.concatenate([[0], np.cumsum(known)])[bounds]
         # One entry per known token (repeated words are duplicate entries, which
         # every sparse operation used here sums); no sorting needed.
         counts = sp.csr_matrix(
             (np.ones(int(indptr[-1]), dtype=np.float32), ids[known], indptr),
             shape=(len(docs), len(self.vocabulary_)),
         )
-        return counts, int(lengths.sum()), int((~known).sum())
+        return counts, n_tokens, n_tokens - int(indptr[-1])
 
     def _learn(
         self, words: list[str], vectors: np.ndarray, docs: list[list[str]]
@@ -384,11 +382,12 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         """
         _check_fitted(self, "vectors_")
         docs = list(docs)
-        for row, doc in enumerate(docs):
-            if isinstance(doc, str) or not isinstance(doc, (list, tuple)):
-                raise InputTypeError(
-                    f"docs[{row}] is {type(doc).__name__}, expected a list of str tokens"
-                )
+        if not set(map(type, docs)) <= {list, tuple}:  # one C-level pass; find the row only on failure
+            for row, doc in enumerate(docs):
+                if not isinstance(doc, (list, tuple)):
+                    raise InputTypeError(
+                        f"docs[{row}] is {type(doc).__name__}, expected a list of str tokens"
+                    )
         return self._finish(*self._count(docs))
 
     def oov_statistics(self, texts: Sequence[str]) -> dict[str, int | float]:

@@ -53,3 +53,27 @@ def test_verifier_cache_gives_same_counts(tmp_path):
     assert cached.count_inliers(img, np.roll(img, 5, axis=0)) == plain > 0
     assert any((tmp_path / "c").rglob("output.pkl"))
     assert cached.count_inliers(img, np.roll(img, 5, axis=0)) == plain
+
+
+def test_reservoir_matches_sequential_algorithm_r():
+    """The vectorised replacement equals Vitter's row-by-row algorithm R on the same draws."""
+    size, n, block = 20, 500, 64
+    stream = np.arange(n)[:, None]
+    res = _Reservoir(size, np.random.RandomState(3))
+    rng = np.random.RandomState(3)
+    rows, seen = [None] * size, 0
+    for start in range(0, n, block):
+        res.add(stream[start : start + block])
+        chunk = list(stream[start : start + block, 0])
+        take = min(size - min(seen, size), len(chunk))
+        for v in chunk[:take]:
+            rows[seen] = v
+            seen += 1
+        rest = chunk[take:]
+        if rest:
+            slots = rng.randint(0, seen + 1 + np.arange(len(rest)))
+            seen += len(rest)
+            for v, j in zip(rest, slots):
+                if j < size:
+                    rows[j] = v
+    np.testing.assert_array_equal(res.sample()[:, 0], rows)

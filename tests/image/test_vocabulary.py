@@ -96,3 +96,14 @@ def test_errors_and_round_trip(cls, tmp_path):
         np.testing.assert_allclose(loaded.posteriors(loaded.project(X)), voc.posteriors(voc.project(X)))
     else:
         np.testing.assert_array_equal(loaded.predict(X), voc.predict(X))
+
+
+def test_kmeans_init_choices():
+    rng = np.random.default_rng(5)
+    centres = np.array([[0, 0], [0, 8], [8, 0], [8, 8]], float)  # sorted by x, then y
+    X = _blobs(rng, centres)
+    voc = KMeansVocabulary(n_words=4, algorithm="full", init="random", n_init=5, random_state=0).fit(X)
+    got = voc.centers_[np.lexsort((voc.centers_[:, 1], voc.centers_[:, 0]))]
+    np.testing.assert_allclose(got, centres, atol=0.2)
+    with pytest.raises(InputError, match="init must be"):
+        KMeansVocabulary(n_words=4, init="kmeans").fit(X)

@@ -129,3 +129,78 @@ def test_scm_accepts_kernel_cca_as_first_stage(tmp_path):
     np.testing.assert_allclose(scm.transform(X), expected.transform(stage.transform(X)), atol=1e-8)
     loaded = SemanticCorrelationMatching.load(scm.save(tmp_path / "kscm"))
     np.testing.assert_allclose(loaded.transform_y(Y), scm.transform_y(Y), rtol=1e-10, atol=1e-12)
+
+
+def unequal(seed=13):
+    """Three classes of 60, 15 and 10 pairs whose features are not standardised (scales 1 to 100)."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat([0, 1, 2], [60, 15, 10])
+    scales = np.array([1.0, 10.0, 100.0, 1.0, 5.0])
+    X = (rng.normal(size=(3, 5))[labels] + rng.normal(size=(len(labels), 5))) * scales
+    Y = rng.normal(size=(3, 4))[labels] + rng.normal(size=(len(labels), 4))
+    return X, Y, labels
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_balanced_posteriors_equal_sklearn(standardize):
+    X, Y, labels = unequal()
+    sm = SemanticMatching(C=0.7, standardize=standardize, class_weight="balanced").fit(X, Y, labels=labels)
+    for V, out in ((X, sm.transform(X)), (Y, sm.transform_y(Y))):
+        Vs = StandardScaler().fit_transform(V) if standardize else V
+        ref = LogisticRegression(C=0.7, max_iter=1000, class_weight="balanced").fit(Vs, labels)
+        np.testing.assert_allclose(out, ref.predict_proba(Vs), atol=1e-5)
+    if not standardize:
+        np.testing.assert_array_equal(sm.x_mean_, 0.0)
+        np.testing.assert_array_equal(sm.x_std_, 1.0)
+
+
+def test_balancing_raises_the_posteriors_of_small_classes():
+    X, Y, labels = unequal(seed=14)
+    plain = SemanticMatching(C=0.1).fit(X, Y, labels=labels).transform(X)
+    balanced = SemanticMatching(C=0.1, class_weight="balanced").fit(X, Y, labels=labels).transform(X)
+    small = labels > 0
+    assert balanced[small][:, 1:].mean() > plain[small][:, 1:].mean()
+    assert balanced[:, 0].mean() < plain[:, 0].mean()
+
+
+def test_unstandardized_differs_from_standardized_on_scaled_features():
+    X, Y, labels = unequal(seed=15)
+    a = SemanticMatching(C=0.01).fit(X, Y, labels=labels).transform(X)
+    b = SemanticMatching(C=0.01, standardize=False).fit(X, Y, labels=labels).transform(X)
+    assert np.abs(a - b).max() > 0.05
+
+
+def test_balanced_multilabel_uses_balanced_binary_models():
+    X, Y, labels = unequal(seed=16)
+    indicator = np.zeros((len(labels), 3), dtype=int)
+    indicator[np.arange(len(labels)), labels] = 1
+    indicator[::7, 2] = 1
+    sm = SemanticMatching(standardize=False, class_weight="balanced").fit(X, Y, labels=indicator)
+    for j in range(3):
+        ref = LogisticRegression(max_iter=1000, class_weight="balanced").fit(X, indicator[:, j])
+        np.testing.assert_allclose(sm.transform(X)[:, j], ref.predict_proba(X)[:, 1], atol=1e-5)
+
+
+def test_bad_class_weight_and_standardize():
+    X, Y, labels = labelled(seed=17)
+    with pytest.raises(InputError, match="class_weight"):
+        SemanticMatching(class_weight={0: 2.0}).fit(X, Y, labels=labels)
+    with pytest.raises(InputError, match="class_weight"):
+        SemanticMatching(class_weight="balance").fit(X, Y, labels=labels)
+    with pytest.raises(InputError, match="standardize"):
+        SemanticMatching(standardize="no").fit(X, Y, labels=labels)
+    with pytest.raises(InputError, match="class_weight"):
+        SemanticCorrelationMatching(RegularizedCCA(n_components=2), class_weight="auto").fit(X, Y, labels=labels)
+
+
+def test_scm_passes_the_classifier_options_on(tmp_path):
+    X, Y, labels = unequal(seed=18)
+    scm = SemanticCorrelationMatching(
+        aligner=RegularizedCCA(n_components=3, reg=0.1), C=0.3, standardize=False, class_weight="balanced"
+    ).fit(X, Y, labels=labels)
+    Xp, Yp = RegularizedCCA(n_components=3, reg=0.1).fit(X, Y).transform(X, Y)
+    sm = SemanticMatching(C=0.3, standardize=False, class_weight="balanced").fit(Xp, Yp, labels=labels)
+    np.testing.assert_allclose(scm.transform_y(Y), sm.transform_y(Yp), atol=1e-10)
+    loaded = SemanticCorrelationMatching.load(scm.save(tmp_path / "scm"))
+    assert loaded.get_params()["class_weight"] == "balanced" and loaded.get_params()["standardize"] is False
+    np.testing.assert_array_equal(loaded.transform(X), scm.transform(X))
