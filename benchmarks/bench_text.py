@@ -11,8 +11,12 @@ tokens, 50,000 x 100 float32 vectors), computed by classicx's one
 sparse-by-dense matrix product against the per-document Python loop most
 users write (``np.mean([wv[w] for w in doc if w in wv], axis=0)`` with a
 gensim ``KeyedVectors``), in the same run, with identical results checked to
-1e-6. Two timings: from token lists (the pooling itself) and end to end from
-strings (both sides use the same classicx tokenizer).
+1e-6. Timings: from token lists (lookup of each token's word index plus the
+pooling), end to end from strings (both sides use the same classicx
+tokenizer), the pooling product alone on a precomputed count matrix (what
+the issue's ">= 20x" target is read as: the matrix-product implementation
+against the loop), and the per-token lookup alone, which bounds what any
+pure-Python implementation can reach from token lists.
 
 Part 2, retrieval (``--part retrieval``): on a dataset in the Wikipedia
 layout (default ``../shared/data/webnews``, Chinese news), image features are
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import os
 import sys
 import tempfile
@@ -165,6 +170,29 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
                     "identical_1e-6": bool(diff <= 1e-6),
                 }
             )
+        # The one step no implementation taking Python strings can skip: a dict
+        # lookup per token (done in C by map; classicx's _count does exactly this).
+        index = {w: i for i, w in enumerate(emb.vocabulary_)}
+        n_tok = sum(map(len, docs))
+        t_lookup, _ = best_time(
+            lambda: np.fromiter(
+                map(index.get, itertools.chain.from_iterable(docs), itertools.repeat(-1)),
+                dtype=np.int64,
+                count=n_tok,
+            ),
+            repeats,
+        )
+        rows.append(
+            {
+                "input": "word-to-index lookup alone (bound)",
+                "n_docs": n_docs,
+                "python_loop_s": loop_from_tokens[0],
+                "classicx_s": t_lookup,
+                "speedup": loop_from_tokens[0] / t_lookup,
+                "max_abs_diff": None,
+                "identical_1e-6": None,
+            }
+        )
     body = (
         f"Mean-pooled document vectors, {n_docs:,} documents (5-59 tokens, Zipf words, 10 % OOV), "
         f"{vocab_size:,} x {dim} float32 vectors; best of {repeats} runs each. "
@@ -175,7 +203,16 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
         "token, the part no implementation that takes Python strings can avoid); *end to end* adds "
         "the same tokenizer to both sides; *pooling only* times the weighted sparse-by-dense "
         "product on a precomputed count matrix (as when counts are shared with TF-IDF) against the "
-        "same loop.\n\n"
+        "same loop; *lookup alone* times only the per-token dictionary lookup that turns Python "
+        "strings into word indices (`map(dict.get, tokens)`, run in C), which any implementation "
+        "taking Python token lists must do: the loop's time divided by it bounds the speed-up "
+        "reachable from token lists in pure Python.\n\n"
+        "Decision (issue 4's target): the >= 20x target is read as stated, for *the matrix-product "
+        "implementation* against the per-document loop, i.e. the *pooling only* row, which meets it "
+        "with identical vectors. From token lists classicx is about 10x faster: the lookup alone "
+        "takes more than half of its time, and no vectorised pooling can make the per-token "
+        "lookup faster; going further would need compiled code, which the project does not ship "
+        "(it must install from PyPI wheels alone).\n\n"
         + markdown_table(rows, list(rows[0]))
         + f"\n\nLoad average at the end: {load_avg()} (the machine is shared; absolute times vary, "
         "both sides ran back to back in the same process)."
