@@ -230,10 +230,10 @@ class LocalDescriptors(ClassicxEstimator):
             return ImageFeatures(
                 np.zeros((0, 2), np.float32), np.zeros((0, self.n_features), dtype), (height, width)
             )
-        descriptors = np.hstack(parts).astype(dtype, copy=False)
+        descriptors = (parts[0] if len(parts) == 1 else np.hstack(parts)).astype(dtype, copy=False)
         if self.kind == "rootsift" or (self.kind == "dense_sift" and self.dense_root):
             descriptors = rootsift(descriptors, n_blocks=len(channels))
-        positions = np.array([kp.pt for kp in keypoints], dtype=np.float32)
+        positions = np.asarray(cv2.KeyPoint_convert(keypoints), dtype=np.float32).reshape(-1, 2)
         positions /= np.array([max(width, 1), max(height, 1)], dtype=np.float32)
         np.clip(positions, 0.0, 1.0, out=positions)
         return ImageFeatures(positions, descriptors, (height, width))

@@ -107,20 +107,31 @@ def _k_smallest(d: np.ndarray, k: int) -> np.ndarray:
 
 
 def _nearest_euclidean(X: np.ndarray, centers: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """k nearest centres by squared Euclidean distance, chunked (||x||^2 - 2 x.c + ||c||^2)."""
+    """k nearest centres by squared Euclidean distance, chunked (||x||^2 - 2 x.c + ||c||^2).
+
+    Words are ranked by ``||c||^2 - 2 x.c`` (``||x||^2`` is the same for every
+    word of a row) and ``||x||^2`` is added to the k selected values only:
+    one BLAS product, written in place, plus one pass over the distances.
+    Encoding is bound by this product, so each saved pass over the (chunk x
+    n_words) matrix counts.
+    """
     X = np.asarray(X, dtype=np.float32)
+    centers = np.asarray(centers, dtype=np.float32)
     c_sq = np.einsum("ij,ij->i", centers, centers)
+    minus_2c = np.ascontiguousarray(-2.0 * centers.T, dtype=np.float32)
     n = len(X)
     idx = np.empty((n, k), dtype=np.intp)
     dist = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, _CHUNK):
         block = X[start : start + _CHUNK]
-        d = c_sq[None, :] - 2.0 * (block @ centers.T)
-        d += np.einsum("ij,ij->i", block, block)[:, None]
-        np.maximum(d, 0.0, out=d)
+        d = block @ minus_2c
+        d += c_sq
         nn = _k_smallest(d, k)
+        chosen = np.take_along_axis(d, nn, axis=1)
+        chosen += np.einsum("ij,ij->i", block, block)[:, None]
+        np.maximum(chosen, 0.0, out=chosen)
         idx[start : start + len(block)] = nn
-        dist[start : start + len(block)] = np.take_along_axis(d, nn, axis=1)
+        dist[start : start + len(block)] = chosen
     return idx, dist
 
 
