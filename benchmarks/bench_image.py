@@ -148,12 +148,13 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
     load_before = machine_load()
     cores = os.cpu_count()
     records = []
-    # Each classicx run right after the floor it is compared with: the machine's speed drifts over minutes.
+    # Order: one-thread floor, n_jobs=1, n_jobs=2, all-cores floor; every ratio reported is of two
+    # adjacent runs, since the machine's speed drifts over minutes.
     t_bare1 = bare_loop(paths, threads=1)
     model = bovw(n_jobs=1)
     t_cx = timed(lambda: model.fit_transform(paths))
-    t_bare = bare_loop(paths, threads=0)
     t_cx2 = timed(lambda: bovw(n_jobs=2).fit_transform(paths))
+    t_bare = bare_loop(paths, threads=0)
     t_fit = timed(lambda: model.fit(paths))
     t_tr = timed(lambda: model.transform(paths))
     records.append({"method": "OpenCV detectAndCompute loop, 1 thread", "cores": 1, "fit": None,
@@ -186,11 +187,11 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
         f"{len(paths)} webnews images, SIFT (at most {MAX_KEYPOINTS} keypoints), {N_WORDS} words, "
         f"vocabulary from a sample of {SAMPLE_SIZE:,} descriptors (both libraries: descriptors of random "
         "images until 3x that many were seen). Times in seconds; `total` for classicx is one "
-        "`fit_transform` call (run right after the floor it is compared with); `fit` and `transform` "
+        "`fit_transform` call (each next to the floor it is compared with); `fit` and `transform` "
         "are separate calls of the `n_jobs=1` model.",
         "",
         "OpenCV's SIFT uses a thread per core by default. classicx's `n_jobs` is the core budget (extraction "
-        "in `n_jobs` processes with one OpenCV thread each, at most `n_jobs` BLAS threads), so each classicx "
+        "in `n_jobs` threads with one OpenCV and one BLAS thread each, `n_jobs` BLAS threads for k-means), so each classicx "
         "row is compared with the floor that uses the same cores: `n_jobs=1` with the one-thread loop, "
         "`n_jobs=2` with OpenCV's default (all cores). The OpenCV 4 peer runs with one thread and is compared "
         "with the one-thread floor.",

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from tqdm.auto import tqdm
 
 from .exceptions import EmptyInputError, NonFiniteError, ShapeMismatchError
 
-__all__ = ["check_paired", "check_finite", "progress", "parallel_map"]
+__all__ = ["check_paired", "check_finite", "progress", "parallel_map", "thread_imap"]
 
 logger = logging.getLogger("classicx")
 _T = TypeVar("_T")
@@ -79,3 +83,51 @@ def parallel_map(
     parallel = Parallel(n_jobs=n_jobs, batch_size=batch_size, return_as="generator", prefer=prefer)
     results = parallel(delayed(func)(item) for item in items)
     return list(progress(results, total=len(items), desc=desc, verbose=verbose))
+
+
+@contextmanager
+def thread_imap(
+    func: Callable[[Any], _R], items: Iterable[Any], *, n_jobs: int | None = None
+) -> Iterator[Iterator[_R]]:
+    """Lazily apply ``func`` to each item, in order, in ``n_jobs`` threads.
+
+    A context manager yielding an iterator of results in the order of
+    ``items`` (an exception of ``func`` is raised when its result is
+    reached). At most ``2 * n_jobs`` items are submitted ahead of the
+    consumer, so the caller may stop early; what was submitted but not
+    consumed is cancelled on exit. ``n_jobs=None`` or ``1`` computes each
+    item when it is asked for. For work that releases the GIL (OpenCV,
+    BLAS, file reads).
+
+    Hand-written because joblib's generator output keeps dispatching as
+    tasks finish, not as results are consumed, so stopping early wastes
+    work and warns; ``concurrent.futures`` ``map`` submits every item at once.
+
+    Examples
+    --------
+    >>> with thread_imap(abs, [-3, 2, -1], n_jobs=2) as results:
+    ...     next(results)
+    3
+    """
+    n_threads = effective_n_jobs(n_jobs)
+    if n_threads == 1:
+        yield map(func, items)
+        return
+    source = iter(items)
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+
+        def results() -> Iterator[_R]:
+            for item in itertools.islice(source, 2 * n_threads):
+                pending.append(pool.submit(func, item))
+            while pending:
+                future = pending.popleft()
+                for item in itertools.islice(source, 1):
+                    pending.append(pool.submit(func, item))
+                yield future.result()
+
+        try:
+            yield results()
+        finally:
+            for future in pending:
+                future.cancel()

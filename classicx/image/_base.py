@@ -30,7 +30,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from .._utils import parallel_map, progress
+from .._utils import parallel_map, progress, thread_imap
 from ..base import ClassicxEstimator
 from ..exceptions import (
     EmptyFeatureWarning,
@@ -235,7 +235,8 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
     ) -> tuple[np.ndarray, dict[int, ImageFeatures]]:
         """A uniform random sample of at most ``sample_size`` descriptors, streamed over the images.
 
-        Images are visited in random order, a chunk at a time, until
+        Images are visited in random order until, at the end of a chunk of
+        ``_SAMPLE_CHUNK`` images,
         ``_OVERSAMPLE x sample_size`` descriptors have been seen (or every
         image has): k-means needs a representative sample, not every image,
         and this keeps fitting from costing a second full extraction pass.
@@ -256,20 +257,22 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         reservoir = _Reservoir(size, rng)
         skipped: dict[int, str] = {}
         known: dict[int, ImageFeatures] = {}
-        starts = range(0, len(order), chunk)
-        bar = progress(starts, total=len(starts), desc=f"{type(self).__name__}: sampling descriptors", verbose=self.verbose)
-        with _single_threaded_libraries():
-            for start in bar:
-                indices = [int(i) for i in order[start : start + chunk]]
-                results = parallel_map(one, indices, n_jobs=self.n_jobs, verbose=False, prefer="threads")
-                for index, result in zip(indices, results):
-                    if isinstance(result, str):
-                        skipped[index] = result
-                        continue
+        indices = [int(i) for i in order]
+        # One stream over all images (no barrier between chunks: the threads run
+        # ahead while results are consumed in order); stopping is checked at
+        # fixed chunk boundaries, so the sample does not depend on n_jobs.
+        with _single_threaded_libraries(), thread_imap(one, indices, n_jobs=self.n_jobs) as stream:
+            results = progress(
+                stream, total=len(indices), desc=f"{type(self).__name__}: sampling descriptors", verbose=self.verbose
+            )
+            for position, (index, result) in enumerate(zip(indices, results), start=1):
+                if isinstance(result, str):
+                    skipped[index] = result
+                else:
                     reservoir.add(result.descriptors)
                     if keep:
                         known[index] = result
-                if reservoir.seen >= _OVERSAMPLE * size:
+                if position % chunk == 0 and reservoir.seen >= _OVERSAMPLE * size:
                     break
         self._warn_skipped(skipped)
         return reservoir.sample(), known

@@ -208,3 +208,17 @@ def test_sklearn_integration(scenes):
         BagOfVisualWords("sift", n_words=100000, verbose=False).fit(scenes[:1])
     with pytest.raises(InputError, match="kind"):
         BagOfVisualWords("surf", verbose=False).fit(scenes)
+
+
+def test_sample_stops_early_and_does_not_depend_on_n_jobs():
+    rng = np.random.default_rng(7)
+    images = [(rng.random((48, 48)) * 255).astype(np.uint8) for _ in range(80)]
+    params = dict(n_words=4, sample_size=30, max_keypoints=20, verbose=False, random_state=3)
+    serial = BagOfVisualWords("sift", n_jobs=1, **params)
+    X1 = serial.fit_transform(images)
+    parallel = BagOfVisualWords("sift", n_jobs=2, **params)
+    X2 = parallel.fit_transform(images)
+    # 3 x 30 descriptors are seen within the first chunk of 32 images: the sample stops there
+    assert serial.n_sampled_ == parallel.n_sampled_ == 30
+    np.testing.assert_array_equal(serial.vocabulary_.centers_, parallel.vocabulary_.centers_)
+    np.testing.assert_allclose(X1, X2, rtol=1e-6)
