@@ -324,6 +324,7 @@ def learner_specs(
                 "aligner__n_components": grid([8], [32]),
                 "aligner__reg": grid([0.1], [0.1, 0.3], [0.3]),
                 "C": grid([1.0], [0.1, 1.0]),
+                "class_weight": grid(["balanced"], [None, "balanced"], ["balanced"]),
             },
         ),
         LearnerSpec(f"kernel SM ({kernels} maps)", "kmap", SemanticMatching(), {"C": Cs}),
@@ -337,7 +338,22 @@ def learner_specs(
             f"three-view CCA-SCM ({views} features)",
             "hellinger",
             SemanticCorrelationMatching(ThreeViewCCA(n_components=n_classes - 1)),
-            {"aligner__reg": grid([0.1], [0.3, 0.6], [0.6]), "C": grid([1.0], [0.1, 1.0])},
+            {
+                "aligner__reg": grid([0.1], [0.3, 0.6], [0.6]),
+                "C": grid([1.0], [0.1, 1.0]),
+                "class_weight": grid(["balanced"], [None, "balanced"], ["balanced"]),
+            },
+        ),
+        # Semantic matching with the classifier tuned for ranking: on normalised features as given
+        # (standardising them drowns the strong directions), and class weights chosen by CV.
+        LearnerSpec(
+            f"SM ({views} features as given, class weights by CV)",
+            "hellinger",
+            SemanticMatching(standardize=False),
+            {
+                "C": grid([10.0], [1.0, 10.0, 100.0], [10.0, 100.0]),
+                "class_weight": grid(["balanced"], [None, "balanced"]),
+            },
         ),
         LearnerSpec(
             f"MMD alignment ({kernels} maps, class-conditional)",

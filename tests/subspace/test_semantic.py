@@ -190,7 +190,8 @@ def test_bad_class_weight_and_standardize():
     with pytest.raises(InputError, match="standardize"):
         SemanticMatching(standardize="no").fit(X, Y, labels=labels)
     with pytest.raises(InputError, match="class_weight"):
-        SemanticCorrelationMatching(RegularizedCCA(n_components=2), class_weight="auto").fit(X, Y, labels=labels)
+        scm = SemanticCorrelationMatching(RegularizedCCA(n_components=2), class_weight="auto")
+        scm.fit(X, Y, labels=labels)
 
 
 def test_scm_passes_the_classifier_options_on(tmp_path):
