@@ -223,7 +223,7 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
     return "\n".join(lines), records
 
 
-def _memory_child(n: int, data: str) -> None:
+def _memory_child(n: int, data: str, n_jobs: int) -> None:
     """Run in a fresh process: fit_transform on n images, print peak RSS (MB)."""
     ds = load_splits(Path(data))
     base = ds.train.images + ds.test.images
@@ -240,27 +240,46 @@ def _memory_child(n: int, data: str) -> None:
             sample_size=SAMPLE_SIZE,
             verbose=False,
             random_state=0,
-            n_jobs=1,
+            n_jobs=n_jobs,
         ).fit_transform(paths)
     elapsed = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"n": n, "peak_mb": peak, "seconds": elapsed, "output_mb": X.nbytes / 2**20}))
+    print(json.dumps({"n": n, "n_jobs": n_jobs, "peak_mb": peak, "seconds": elapsed, "output_mb": X.nbytes / 2**20}))
+
+
+def _memory_growth(records: list[dict]) -> str:
+    """One line per n_jobs: peak growth from the smallest to the largest size, next to the output's growth."""
+    lines = []
+    for n_jobs in sorted({r["n_jobs"] for r in records}):
+        rows = sorted((r for r in records if r["n_jobs"] == n_jobs), key=lambda r: r["n"])
+        small, large = rows[0], rows[-1]
+        lines.append(
+            f"- `n_jobs={n_jobs}`: {large['n']:,} images peak {large['peak_mb'] - small['peak_mb']:+.1f} MB over "
+            f"{small['n']:,} images, while the returned matrix alone grows by "
+            f"{large['output_mb'] - small['output_mb']:+.1f} MB."
+        )
+    return "\n".join(lines)
 
 
 def part_memory(data: Path, sizes: list[int]) -> tuple[str, list[dict]]:
     records = []
-    for n in sizes:
-        run = subprocess.run([sys.executable, __file__, "--_memory-child", str(n), "--data", str(data)],
-                             capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        records.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    for n_jobs in (1, 2):
+        for n in sizes:
+            run = subprocess.run(
+                [sys.executable, __file__, "--_memory-child", str(n), "--_memory-jobs", str(n_jobs), "--data", str(data)],
+                capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            records.append(json.loads(run.stdout.strip().splitlines()[-1]))
     body = (
         f'Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords("orb", n_words=512, '
-        f"max_keypoints={MEMORY_KEYPOINTS}, sample_size={SAMPLE_SIZE}).fit_transform` with `n_jobs=1` on the webnews "
+        f"max_keypoints={MEMORY_KEYPOINTS}, sample_size={SAMPLE_SIZE}).fit_transform` with `n_jobs=1` and with "
+        "`n_jobs=2` (extraction threads with a bounded look-ahead) on the webnews "
         "images replicated to each size (ORB and few keypoints keep the 20,000-image run short; the streaming "
         "code path is the same for every descriptor). `output_mb` is the returned float32 matrix, which "
         "necessarily grows with the number of images. The process imports all of classicx (scikit-learn, "
         "gensim, OpenCV), which accounts for a fixed part of the peak.\n\n"
-        + markdown_table(records, ["n", "peak_mb", "output_mb", "seconds"])
+        + markdown_table(records, ["n", "n_jobs", "peak_mb", "output_mb", "seconds"])
+        + "\n\n" + _memory_growth(records)
         + f"\n\nMachine at the end: {machine_load()} (seconds are wall-clock on a shared machine)."
     )
     return body, records
@@ -345,7 +364,7 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
     lsa = TfidfLSA(n_components=200, segmenter="char", random_state=0, verbose=False)
     T_train = lsa.fit_transform(train.texts)
     T_test = lsa.transform(test.texts)
-    grid = {"n_components": [10, 20, 40], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]}
+    grid = {"n_components": [10, 20, 40, 80, 160], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]}
     relevance = relevance_from_labels(test.labels, test.labels)
     chance = float(relevance.mean())
     records = []
@@ -389,7 +408,33 @@ def _quality_body(train, test, grid: dict, chance: float, records: list[dict]) -
         )
         + "\n\n`cv_map`: the best cross-validated training MAP; `feature_s`: seconds to fit and encode (descriptors "
         "come from a cache shared by the encodings with the same descriptor settings)."
+        + "\n\n" + _quality_reading(records, grid)
     )
+
+
+def _quality_reading(records: list[dict], grid: dict) -> str:
+    """Plain-words comparison of every encoding with the reference row (first record)."""
+    if len(records) < 2:
+        return "Only the reference encoding has finished so far."
+    ref = records[0]
+    ref_mean = (ref["image_to_text"] + ref["text_to_image"]) / 2
+
+    def delta(r: dict) -> str:
+        return f"{r['encoding']} ({r['image_to_text'] - ref['image_to_text']:+.3f} / {r['text_to_image'] - ref['text_to_image']:+.3f})"
+
+    groups: dict[str, list[str]] = {"clearly better (mean MAP +0.02 or more)": [], "slightly better": [],
+                                    "within 0.01": [], "worse": []}
+    for r in records[1:]:
+        d = (r["image_to_text"] + r["text_to_image"]) / 2 - ref_mean
+        key = ("clearly better (mean MAP +0.02 or more)" if d >= 0.02 else "slightly better" if d > 0.01
+               else "within 0.01" if d >= -0.01 else "worse")
+        groups[key].append(delta(r))
+    lines = ["Against the reference row (MAP differences image->text / text->image):"]
+    lines += [f"- {key}: {', '.join(items)}." for key, items in groups.items() if items]
+    edge = [r["encoding"] for r in records if f"n_components={max(grid['n_components'])}" in r["cca"]]
+    if edge:
+        lines.append(f"- CV chose the largest `n_components` of the grid for: {', '.join(edge)} (a wider grid may gain).")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -407,9 +452,10 @@ def main(argv: list[str] | None = None) -> None:
         "--speed-images", type=int, default=None, help="use only the first N images for speed"
     )
     parser.add_argument("--_memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--_memory-jobs", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._memory_child:
-        _memory_child(args._memory_child, str(args.data))
+        _memory_child(args._memory_child, str(args.data), args._memory_jobs)
         return
     ds = load_splits(args.data)
     paths = ds.train.images + ds.test.images

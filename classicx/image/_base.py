@@ -30,7 +30,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from .._utils import parallel_map, progress, thread_imap
+from .._utils import progress, thread_imap
 from ..base import ClassicxEstimator
 from ..exceptions import (
     EmptyFeatureWarning,
@@ -299,22 +299,22 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
                 feats = self._features(extract, params, index, images[index])
             return encode(feats)
 
-        with _single_threaded_libraries():
-            results = dict(enumerate(parallel_map(
-                one, range(len(images)), n_jobs=self.n_jobs, prefer="threads",
-                desc=f"{type(self).__name__}: encoding images", verbose=self.verbose,
-            )))
         raw = np.zeros((len(images), n_dims), dtype=np.float32)
         skipped: dict[int, str] = {}
         empty = []
-        for index in range(len(images)):
-            vector, error = results.pop(index)
-            if error is not None:
-                skipped[index] = error
-            elif vector is None:
-                empty.append(index)
-            else:
-                raw[index] = vector
+        # Rows are written into ``raw`` as they arrive (bounded look-ahead), so
+        # peak memory is the output plus a few images, whatever the collection size.
+        with _single_threaded_libraries(), thread_imap(one, range(len(images)), n_jobs=self.n_jobs) as stream:
+            results = progress(
+                stream, total=len(images), desc=f"{type(self).__name__}: encoding images", verbose=self.verbose
+            )
+            for index, (vector, error) in enumerate(results):
+                if error is not None:
+                    skipped[index] = error
+                elif vector is None:
+                    empty.append(index)
+                else:
+                    raw[index] = vector
         self._warn_skipped(skipped)
         if empty:
             shown = ", ".join(str(i) for i in empty[:_LIST_LIMIT]) + (" ..." if len(empty) > _LIST_LIMIT else "")

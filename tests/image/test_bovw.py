@@ -137,6 +137,24 @@ def test_parallel_equals_serial_and_save_load(scenes, tmp_path):
     assert loaded.get_params() == serial.get_params()
 
 
+def test_parallel_encoding_keeps_rows_in_place_with_skipped_and_empty_images(scenes):
+    serial = BagOfVisualWords("sift", on_error="skip", **FAST).fit(scenes)
+    parallel = clone(serial).set_params(n_jobs=2).fit(scenes)
+    blank = np.full((64, 64), 128, np.uint8)
+    batch = [scenes[0], b"not an image", blank, *scenes[1:], blank]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X_serial = serial.transform(batch)
+        X_parallel = parallel.transform(batch)
+    assert serial.skipped_rows_ == parallel.skipped_rows_ == [1]
+    empty = [str(w.message) for w in caught if issubclass(w.category, EmptyFeatureWarning)]
+    assert len(empty) == 2 and all(f"rows 2, {len(batch) - 1}" in m for m in empty)
+    zero_rows = np.flatnonzero(~X_parallel.any(axis=1)).tolist()
+    assert zero_rows == [1, 2, len(batch) - 1]
+    np.testing.assert_allclose(X_parallel, X_serial, rtol=1e-6)
+    np.testing.assert_allclose(X_parallel[0], serial.transform([scenes[0]])[0], rtol=1e-6)
+
+
 def test_files_bytes_and_arrays_give_the_same_encoding(scenes, tmp_path):
     bovw = BagOfVisualWords("orb", **FAST).fit(scenes)
     paths, blobs = [], []
