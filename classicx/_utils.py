@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+from joblib.parallel import BACKENDS, get_active_backend
 from tqdm.auto import tqdm
 
 from .exceptions import EmptyInputError, NonFiniteError, ShapeMismatchError
 
-__all__ = ["check_paired", "check_finite", "progress", "parallel_map", "thread_imap"]
+__all__ = ["check_paired", "check_finite", "cluster_backend_active", "progress", "parallel_map", "thread_imap"]
 
 logger = logging.getLogger("classicx")
 _T = TypeVar("_T")
@@ -85,6 +86,15 @@ def parallel_map(
     return list(progress(results, total=len(items), desc=desc, verbose=verbose))
 
 
+_LOCAL_BACKENDS = ("loky", "multiprocessing", "threading", "sequential")
+
+
+def cluster_backend_active() -> bool:
+    """Whether the active joblib backend is one that is not joblib's own local ones (dask, ray, ...)."""
+    backend, _ = get_active_backend()
+    return type(backend) not in {BACKENDS.get(name) for name in _LOCAL_BACKENDS}
+
+
 @contextmanager
 def thread_imap(
     func: Callable[[Any], _R], items: Iterable[Any], *, n_jobs: int | None = None
@@ -97,7 +107,10 @@ def thread_imap(
     consumer, so the caller may stop early; what was submitted but not
     consumed is cancelled on exit. ``n_jobs=None`` or ``1`` computes each
     item when it is asked for. For work that releases the GIL (OpenCV,
-    BLAS, file reads).
+    BLAS, file reads). When the user has chosen a joblib backend other than
+    joblib's local ones (for example ``joblib.parallel_config(backend="dask")``
+    with a ``dask.distributed.Client``), the items go through ``joblib.Parallel``
+    on that backend instead, so the cluster receives the work.
 
     Hand-written because joblib's generator output keeps dispatching as
     tasks finish, not as results are consumed, so stopping early wastes
@@ -109,6 +122,16 @@ def thread_imap(
     ...     next(results)
     3
     """
+    if cluster_backend_active():
+        # The user sent joblib's work elsewhere (``joblib.parallel_config(backend="dask")``):
+        # local threads would bypass that choice, so joblib dispatches; closing its
+        # generator cancels what was not consumed.
+        generator = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(func)(item) for item in items)
+        try:
+            yield generator
+        finally:
+            generator.close()
+        return
     n_threads = effective_n_jobs(n_jobs)
     if n_threads == 1:
         yield map(func, items)

@@ -5,7 +5,10 @@ import pytest
 
 import threading
 
-from classicx._utils import check_finite, check_paired, thread_imap, parallel_map
+from joblib import parallel_config, register_parallel_backend
+from joblib._parallel_backends import ThreadingBackend
+
+from classicx._utils import check_finite, check_paired, cluster_backend_active, parallel_map, thread_imap
 from classicx.exceptions import EmptyInputError, NonFiniteError, ShapeMismatchError
 
 
@@ -59,3 +62,27 @@ def test_thread_imap_raises_the_items_error_in_order():
         assert [next(results) for _ in range(3)] == [0, 1, 2]
         with pytest.raises(ValueError, match="item 3"):
             next(results)
+
+
+class _RecordingBackend(ThreadingBackend):
+    """A stand-in for a cluster backend (dask, ray): joblib threads that count the tasks they receive."""
+
+    tasks = 0
+
+    def submit(self, func, callback=None):
+        type(self).tasks += len(func)  # func is a batch of calls
+        return super().submit(func, callback=callback)
+
+
+def test_thread_imap_hands_work_to_a_user_chosen_joblib_backend():
+    register_parallel_backend("classicx-test-recording", _RecordingBackend)
+    _RecordingBackend.tasks = 0
+    assert not cluster_backend_active()
+    with parallel_config(backend="classicx-test-recording", n_jobs=2):
+        assert cluster_backend_active()
+        with thread_imap(lambda x: x * x, range(50), n_jobs=2) as results:
+            assert list(results) == [x * x for x in range(50)]
+    assert _RecordingBackend.tasks == 50
+    # joblib's own local backends keep classicx's in-process threads
+    with parallel_config(backend="threading"):
+        assert not cluster_backend_active()

@@ -251,8 +251,9 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         order = rng.permutation(len(images))
         chunk = _SAMPLE_CHUNK
 
-        def one(index: int) -> ImageFeatures | str:
-            return self._features(extract, params, index, images[index])
+        # Items carry the image itself, so that a cluster backend ships one image per task.
+        def one(item: tuple[int, Any]) -> ImageFeatures | str:
+            return self._features(extract, params, *item)
 
         reservoir = _Reservoir(size, rng)
         skipped: dict[int, str] = {}
@@ -261,7 +262,8 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         # One stream over all images (no barrier between chunks: the threads run
         # ahead while results are consumed in order); stopping is checked at
         # fixed chunk boundaries, so the sample does not depend on n_jobs.
-        with _single_threaded_libraries(), thread_imap(one, indices, n_jobs=self.n_jobs) as stream:
+        items = ((index, images[index]) for index in indices)
+        with _single_threaded_libraries(), thread_imap(one, items, n_jobs=self.n_jobs) as stream:
             results = progress(
                 stream, total=len(indices), desc=f"{type(self).__name__}: sampling descriptors", verbose=self.verbose
             )
@@ -293,18 +295,20 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
                 return None, None
             return self._encode(feats).astype(np.float32, copy=False), None
 
-        def one(index: int) -> tuple[np.ndarray | None, str | None]:
-            feats = known.pop(index, None)
+        def one(item: tuple[int, Any, ImageFeatures | None]) -> tuple[np.ndarray | None, str | None]:
+            index, image, feats = item
             if feats is None:
-                feats = self._features(extract, params, index, images[index])
+                feats = self._features(extract, params, index, image)
             return encode(feats)
 
         raw = np.zeros((len(images), n_dims), dtype=np.float32)
         skipped: dict[int, str] = {}
         empty = []
+        # Features kept from the sampling pass travel with their item (and leave ``known``).
+        items = ((index, images[index], known.pop(index, None)) for index in range(len(images)))
         # Rows are written into ``raw`` as they arrive (bounded look-ahead), so
         # peak memory is the output plus a few images, whatever the collection size.
-        with _single_threaded_libraries(), thread_imap(one, range(len(images)), n_jobs=self.n_jobs) as stream:
+        with _single_threaded_libraries(), thread_imap(one, items, n_jobs=self.n_jobs) as stream:
             results = progress(
                 stream, total=len(images), desc=f"{type(self).__name__}: encoding images", verbose=self.verbose
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
+from joblib import parallel_config
 
 from classicx.image import BagOfVisualWords
 from classicx.image import _base
@@ -28,3 +30,18 @@ def test_opencv_threads_limited_during_extraction_and_restored(monkeypatch):
         assert cv2.getNumThreads() == 2
     finally:
         cv2.setNumThreads(before)
+
+
+def test_encoders_send_per_image_work_to_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    rng = np.random.default_rng(1)
+    images = [(rng.random((64, 64)) * 255).astype(np.uint8) for _ in range(12)]
+    params = dict(n_words=4, max_keypoints=40, verbose=False, random_state=0)
+    expected = BagOfVisualWords("sift", **params).fit_transform(images)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:
+        with distributed.get_task_stream(client) as stream, parallel_config(backend="dask"):
+            X = BagOfVisualWords("sift", n_jobs=2, **params).fit_transform(images)
+    assert len(stream.data) > 0  # the cluster ran the per-image tasks
+    np.testing.assert_allclose(X, expected, rtol=1e-6)
