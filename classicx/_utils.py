@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import itertools
+import logging
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -130,7 +131,10 @@ def thread_imap(
         try:
             yield generator
         finally:
-            generator.close()
+            # Stopping early is intended here (sampling), not a user mistake to warn about.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=r".*tasks .* not used", category=UserWarning)
+                generator.close()
         return
     n_threads = effective_n_jobs(n_jobs)
     if n_threads == 1:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import threading
+import time
+import warnings
+
 import numpy as np
 import pytest
-
-import threading
-
 from joblib import parallel_config, register_parallel_backend
 from joblib._parallel_backends import ThreadingBackend
 
@@ -86,3 +87,14 @@ def test_thread_imap_hands_work_to_a_user_chosen_joblib_backend():
     # joblib's own local backends keep classicx's in-process threads
     with parallel_config(backend="threading"):
         assert not cluster_backend_active()
+
+
+def test_thread_imap_stops_a_joblib_backend_early_without_warning():
+    register_parallel_backend("classicx-test-recording", _RecordingBackend)
+    _RecordingBackend.tasks = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with parallel_config(backend="classicx-test-recording", n_jobs=2):
+            with thread_imap(lambda x: (time.sleep(0.005), x)[1], range(1000), n_jobs=2) as results:
+                assert [next(results) for _ in range(3)] == [0, 1, 2]
+    assert _RecordingBackend.tasks < 100  # dispatch is bounded, the rest never started
