@@ -71,18 +71,15 @@ def parallel_map(
     desc: str = "",
     verbose: bool | int = True,
     batch_size: int | str = "auto",
-    prefer: str | None = None,
 ) -> list[_R]:
     """Apply ``func`` to each item, in order, with joblib and a progress bar.
 
     ``n_jobs=None`` or ``1`` runs in this process; other values follow joblib
     (``-1`` = all cores). Results come back in the order of ``items``.
-    ``prefer="threads"`` runs ``func`` in threads of this process (for work
-    that releases the GIL, such as OpenCV calls) instead of worker processes.
     """
     if n_jobs in (None, 1) or len(items) < 2:
         return [func(item) for item in progress(items, total=len(items), desc=desc, verbose=verbose)]
-    parallel = Parallel(n_jobs=n_jobs, batch_size=batch_size, return_as="generator", prefer=prefer)
+    parallel = Parallel(n_jobs=n_jobs, batch_size=batch_size, return_as="generator")
     results = parallel(delayed(func)(item) for item in items)
     return list(progress(results, total=len(items), desc=desc, verbose=verbose))
 
