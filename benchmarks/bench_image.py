@@ -52,6 +52,7 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "webnews"
 MAX_KEYPOINTS = 1000
 N_WORDS = 512
 SAMPLE_SIZE = 100_000
+TEXT_DIMS = 200  # LSA dimensions of the text side in the quality part
 # Fewer keypoints keep the 20,000-image memory run short; memory does not depend on them.
 MEMORY_KEYPOINTS = 300
 
@@ -361,7 +362,7 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
     train, test = ds.train, ds.test
     if quick:
         train, test = train.subset(list(range(300))), test.subset(list(range(100)))
-    lsa = TfidfLSA(n_components=200, segmenter="char", random_state=0, verbose=False)
+    lsa = TfidfLSA(n_components=TEXT_DIMS, segmenter="char", random_state=0, verbose=False)
     T_train = lsa.fit_transform(train.texts)
     T_test = lsa.transform(test.texts)
     grid = {"n_components": [10, 20, 40, 80, 160], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]}
@@ -397,7 +398,7 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
 
 def _quality_body(train, test, grid: dict, chance: float, records: list[dict]) -> str:
     return (
-        f'Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components=200, segmenter="char")` '
+        f'Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components={TEXT_DIMS}, segmenter="char")` '
         "(characters + character bigrams). Aligner: `RegularizedCCA`, its `n_components`, `reg` and "
         f"`weight_power` chosen from {grid} by 3-fold cross-validation on the training pairs only (score: mean of "
         "the two MAPs, category relevance); encoders are fitted on the training images only and their own "
@@ -435,7 +436,7 @@ def _quality_reading(records: list[dict], grid: dict) -> str:
     if edge:
         lines.append(
             f"- CV chose the largest `n_components` of the grid ({max(grid['n_components'])}; the text features "
-            f"have 200 dimensions) for: {', '.join(edge)}."
+            f"have {TEXT_DIMS} dimensions) for: {', '.join(edge)}."
         )
     return "\n".join(lines)
 
