@@ -24,7 +24,7 @@ Parts (``--parts``, default all):
 
 Usage::
 
-    python benchmarks/bench_image.py [--data ../shared/data/webnews] [--quick] [--json PATH]
+    python -m benchmarks.bench_image [--data ../shared/data/webnews] [--quick] [--json PATH]
 """
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ import argparse
 import gc
 import json
 import os
-import resource
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -44,11 +42,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import markdown_table, write_json, write_section  # noqa: E402
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "webnews"
 MAX_KEYPOINTS = 1000
 N_WORDS = 512
 SAMPLE_SIZE = 100_000
@@ -111,11 +109,6 @@ def load_splits(data: Path):
     return ds
 
 
-def machine_load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
-
-
 def bare_loop(paths: list[str], threads: int) -> float:
     """The floor: read and detectAndCompute every image, OpenCV with ``threads`` threads (0 = its default)."""
     previous = cv2.getNumThreads()
@@ -139,25 +132,19 @@ def bovw(**kw):
     return BagOfVisualWords("sift", **params)
 
 
-def timed(func) -> float:
-    t = time.perf_counter()
-    func()
-    return time.perf_counter() - t
-
-
 def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
-    load_before = machine_load()
+    load_before = common.machine_load()
     cores = os.cpu_count()
     records = []
     # Order: one-thread floor, n_jobs=1, n_jobs=2, all-cores floor; every ratio reported is of two
     # adjacent runs, since the machine's speed drifts over minutes.
     t_bare1 = bare_loop(paths, threads=1)
     model = bovw(n_jobs=1)
-    t_cx = timed(lambda: model.fit_transform(paths))
-    t_cx2 = timed(lambda: bovw(n_jobs=2).fit_transform(paths))
+    t_cx, _ = common.best_time(lambda: model.fit_transform(paths))
+    t_cx2, _ = common.best_time(lambda: bovw(n_jobs=2).fit_transform(paths))
     t_bare = bare_loop(paths, threads=0)
-    t_fit = timed(lambda: model.fit(paths))
-    t_tr = timed(lambda: model.transform(paths))
+    t_fit, _ = common.best_time(lambda: model.fit(paths))
+    t_tr, _ = common.best_time(lambda: model.transform(paths))
     records.append({"method": "OpenCV detectAndCompute loop, 1 thread", "cores": 1, "fit": None,
                     "transform": None, "total": t_bare1, "floor": t_bare1})
     records.append({"method": "classicx BagOfVisualWords n_jobs=1", "cores": 1, "fit": t_fit,
@@ -181,7 +168,7 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
         records.append({"method": f"OpenCV {peer['opencv_version']} BOWKMeansTrainer + BOWImgDescriptorExtractor, "
                         "1 thread", "cores": 1, "fit": peer["fit"], "transform": peer["transform"],
                         "total": peer["fit"] + peer["transform"], "floor": t_bare1})
-    load_after = machine_load()
+    load_after = common.machine_load()
     for r in records:
         r["ratio_to_floor"] = r["total"] / r.pop("floor")
     lines = [
@@ -197,7 +184,7 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
         "`n_jobs=2` with OpenCV's default (all cores). The OpenCV 4 peer runs with one thread and is compared "
         "with the one-thread floor.",
         "",
-        markdown_table(records, ["method", "cores", "fit", "transform", "total", "ratio_to_floor"]),
+        common.markdown_table(records, ["method", "cores", "fit", "transform", "total", "ratio_to_floor"]),
         "",
         f"- classicx BoVW end to end, `n_jobs=1` / one-thread detectAndCompute loop: **{t_cx / t_bare1:.2f}x** "
         "(target <= 1.15x).",
@@ -224,9 +211,10 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
     return "\n".join(lines), records
 
 
-def _memory_child(n: int, data: str, n_jobs: int) -> None:
-    """Run in a fresh process: fit_transform on n images, print peak RSS (MB)."""
-    ds = load_splits(Path(data))
+def _memory_job(job: dict) -> dict:
+    """Run in a fresh process (a worker): fit_transform on ``job["n"]`` images."""
+    n, n_jobs = job["n"], job["n_jobs"]
+    ds = load_splits(Path(job["data"]))
     base = ds.train.images + ds.test.images
     paths = [base[i % len(base)] for i in range(n)]
     from classicx.image import BagOfVisualWords
@@ -243,9 +231,7 @@ def _memory_child(n: int, data: str, n_jobs: int) -> None:
             random_state=0,
             n_jobs=n_jobs,
         ).fit_transform(paths)
-    elapsed = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"n": n, "n_jobs": n_jobs, "peak_mb": peak, "seconds": elapsed, "output_mb": X.nbytes / 2**20}))
+    return {"seconds": time.perf_counter() - t, "output_mb": X.nbytes / 2**20}
 
 
 def _memory_growth(records: list[dict]) -> str:
@@ -266,11 +252,10 @@ def part_memory(data: Path, sizes: list[int]) -> tuple[str, list[dict]]:
     records = []
     for n_jobs in (1, 2):
         for n in sizes:
-            run = subprocess.run(
-                [sys.executable, __file__, "--_memory-child", str(n), "--_memory-jobs", str(n_jobs), "--data", str(data)],
-                capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
-            records.append(json.loads(run.stdout.strip().splitlines()[-1]))
+            record = common.run_worker(__file__, {"n": n, "n_jobs": n_jobs, "data": str(data)})
+            if record.pop("status") != "ok":
+                raise RuntimeError(f"memory worker for {n} images, n_jobs={n_jobs}: {record}")
+            records.append({k: record[k] for k in ("n", "n_jobs", "peak_mb", "seconds", "output_mb")})
     body = (
         f'Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords("orb", n_words=512, '
         f"max_keypoints={MEMORY_KEYPOINTS}, sample_size={SAMPLE_SIZE}).fit_transform` with `n_jobs=1` and with "
@@ -279,9 +264,9 @@ def part_memory(data: Path, sizes: list[int]) -> tuple[str, list[dict]]:
         "code path is the same for every descriptor). `output_mb` is the returned float32 matrix, which "
         "necessarily grows with the number of images. The process imports all of classicx (scikit-learn, "
         "gensim, OpenCV), which accounts for a fixed part of the peak.\n\n"
-        + markdown_table(records, ["n", "n_jobs", "peak_mb", "output_mb", "seconds"])
+        + common.markdown_table(records, ["n", "n_jobs", "peak_mb", "output_mb", "seconds"])
         + "\n\n" + _memory_growth(records)
-        + f"\n\nMachine at the end: {machine_load()} (seconds are wall-clock on a shared machine)."
+        + f"\n\nMachine at the end: {common.machine_load()} (seconds are wall-clock on a shared machine)."
     )
     return body, records
 
@@ -299,8 +284,8 @@ def part_cache(paths: list[str]) -> tuple[str, list[dict]]:
     body = (
         f"{len(paths)} images, SIFT, `cache=<dir>` (joblib.Memory keyed on descriptor parameters and file "
         f"path/size/mtime). Second run / first run: **{records[1]['seconds'] / records[0]['seconds']:.2f}**.\n\n"
-        + markdown_table(records, ["run", "n_words", "seconds"])
-        + f"\n\nMachine at the end: {machine_load()} (wall-clock seconds on a shared machine)."
+        + common.markdown_table(records, ["run", "n_words", "seconds"])
+        + f"\n\nMachine at the end: {common.machine_load()} (wall-clock seconds on a shared machine)."
     )
     return body, records
 
@@ -392,7 +377,7 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
         records.append(row)
         print(row, flush=True)
         if not quick:  # the table grows as encodings finish, so a long run leaves partial results
-            write_section("image-quality", title, _quality_body(train, test, grid, chance, records))
+            common.write_section("image-quality", title, _quality_body(train, test, grid, chance, records))
     return _quality_body(train, test, grid, chance, records), records
 
 
@@ -404,7 +389,7 @@ def _quality_body(train, test, grid: dict, chance: float, records: list[dict]) -
         "the two MAPs, category relevance); encoders are fitted on the training images only and their own "
         "settings are fixed by convention, not tuned. MAP over the full test ranking, cosine similarity. "
         f"Chance MAP ~ {chance:.3f} (share of relevant pairs).\n\n"
-        + markdown_table(
+        + common.markdown_table(
             records, ["encoding", "dim", "image_to_text", "text_to_image", "cv_map", "cca", "feature_s"]
         )
         + "\n\n`cv_map`: the best cross-validated training MAP; `feature_s`: seconds to fit and encode (descriptors "
@@ -443,7 +428,7 @@ def _quality_reading(records: list[dict], grid: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=common.DEFAULT_DATA)
     parser.add_argument("--quick", action="store_true", help="small smoke run; RESULTS.md is not written")
     parser.add_argument("--json", type=Path, help="also write every record as JSON")
     parser.add_argument("--parts", default="speed,memory,cache,quality")
@@ -455,11 +440,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--speed-images", type=int, default=None, help="use only the first N images for speed"
     )
-    parser.add_argument("--_memory-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--_memory-jobs", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args._memory_child:
-        _memory_child(args._memory_child, str(args.data), args._memory_jobs)
+    if args.worker:
+        common.worker_main(_memory_job, args.worker)
         return
     ds = load_splits(args.data)
     paths = ds.train.images + ds.test.images
@@ -500,9 +484,9 @@ def main(argv: list[str] | None = None) -> None:
             )
         print(f"## {title}\n\n{body}\n", flush=True)
         if not args.quick:
-            write_section(f"image-{part}", title, body)
+            common.write_section(f"image-{part}", title, body)
     if args.json:
-        write_json(args.json, [dict(part=k, **r) for k, rs in all_records.items() for r in rs])
+        common.write_json(args.json, [dict(part=k, **r) for k, rs in all_records.items() for r in rs])
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_text.py [DATA_DIR] [--part {speed,retrieval,all}] [--quick]
-                                    [--json PATH] [--jobs N] [--cache DIR] [--no-results]
+    python -m benchmarks.bench_text [DATA_DIR] [--part {speed,retrieval,all}] [--quick]
+                                     [--json PATH] [--jobs N] [--cache DIR] [--no-results]
 
 Part 1, speed (``--part speed``): document vectors (mean of word vectors) for
 100,000 synthetic documents (Zipf-distributed words, 10 % out-of-vocabulary
@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import os
 import sys
 import tempfile
 import time
@@ -53,10 +52,6 @@ import sklearn
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.model_selection import GridSearchCV, KFold
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _results import markdown_table, write_json, write_section
-
 from classicx.exceptions import EmptyFeatureWarning
 from classicx.text import (
     LdaTopics,
@@ -67,32 +62,14 @@ from classicx.text import (
     pool_word_vectors,
 )
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "webnews"
-
-
-def load_avg() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
 
 # ---------------------------------------------------------------------------
 # Part 1: speed
-
-
-def synthetic_corpus(n_docs: int, vocab_size: int, dim: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    words = [f"w{i}" for i in range(vocab_size)]
-    vectors = rng.normal(0.0, 0.3, size=(vocab_size, dim)).astype(np.float32)
-    lengths = rng.integers(5, 60, size=n_docs)
-    ids = (rng.zipf(1.3, size=int(lengths.sum())) - 1) % vocab_size
-    oov = rng.random(len(ids)) < 0.1
-    tokens = np.where(
-        oov, np.char.add("x", ids.astype(str)), np.char.add("w", ids.astype(str))
-    ).tolist()
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
-    docs = [tokens[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
-    docs[0] = ["x1", "x2"]  # one document without any known word
-    return words, vectors, docs
 
 
 def naive_mean(docs, wv, dim: int) -> np.ndarray:
@@ -105,20 +82,11 @@ def naive_mean(docs, wv, dim: int) -> np.ndarray:
     return out
 
 
-def best_time(func, repeats: int):
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
     from gensim.models import KeyedVectors
 
     vocab_size, dim = 50_000, 100
-    words, vectors, docs = synthetic_corpus(n_docs, vocab_size, dim)
+    words, vectors, docs = common.make_token_corpus(n_docs, vocab_size, dim)
     texts = [" ".join(d) for d in docs]
     wv = KeyedVectors(vector_size=dim)
     wv.add_vectors(words, vectors)
@@ -144,7 +112,7 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
         counts = CountVectorizer(analyzer=list, vocabulary=emb.vocabulary_).transform(
             docs
         )
-        loop_from_tokens = best_time(lambda: naive_mean(docs, wv, dim), repeats)
+        loop_from_tokens = common.best_time(lambda: naive_mean(docs, wv, dim), repeats)
         for name, ours, theirs in [
             ("from token lists", lambda: emb.transform_tokens(docs), loop_from_tokens),
             ("end to end from strings", lambda: emb.transform(texts), naive_from_text),
@@ -155,9 +123,9 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
             ),
         ]:
             t_loop, ref = (
-                theirs if isinstance(theirs, tuple) else best_time(theirs, repeats)
+                theirs if isinstance(theirs, tuple) else common.best_time(theirs, repeats)
             )
-            t_ours, got = best_time(ours, repeats)
+            t_ours, got = common.best_time(ours, repeats)
             diff = float(np.max(np.abs(got - ref)))
             rows.append(
                 {
@@ -174,7 +142,7 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
         # lookup per token (done in C by map; classicx's _count does exactly this).
         index = {w: i for i, w in enumerate(emb.vocabulary_)}
         n_tok = sum(map(len, docs))
-        t_lookup, _ = best_time(
+        t_lookup, _ = common.best_time(
             lambda: np.fromiter(
                 map(index.get, itertools.chain.from_iterable(docs), itertools.repeat(-1)),
                 dtype=np.int64,
@@ -213,8 +181,8 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
         "takes more than half of its time, and no vectorised pooling can make the per-token "
         "lookup faster; going further would need compiled code, which the project does not ship "
         "(it must install from PyPI wheels alone).\n\n"
-        + markdown_table(rows, list(rows[0]))
-        + f"\n\nLoad average at the end: {load_avg()} (the machine is shared; absolute times vary, "
+        + common.markdown_table(rows, list(rows[0]))
+        + f"\n\nMachine at the end: {common.machine_load()} (the machine is shared; absolute times vary, "
         "both sides ran back to back in the same process)."
     )
     return body, rows
@@ -452,15 +420,15 @@ def run_retrieval(
         "(n_components, reg, weight_power) by 3-fold cross-validated retrieval MAP; the text "
         "models are unsupervised and fitted on the training texts. Word2Vec is trained on the "
         "training texts (jieba words); its three poolings share the trained vectors.\n\n"
-        + markdown_table(rows, list(rows[0]))
-        + f"\n\nLoad average at the end: {load_avg()} (shared machine: the seconds column is indicative only)."
+        + common.markdown_table(rows, list(rows[0]))
+        + f"\n\nMachine at the end: {common.machine_load()} (shared machine: the seconds column is indicative only)."
     )
     return body, rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("data_dir", nargs="?", type=Path, default=common.DEFAULT_DATA)
     parser.add_argument("--part", choices=["speed", "retrieval", "all"], default="all")
     parser.add_argument(
         "--quick",
@@ -488,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         print(body)
         records += [{"benchmark": "speed", **r} for r in rows]
         if write:
-            write_section(
+            common.write_section(
                 "text-speed",
                 "Text: document vectors, matrix product vs Python loop",
                 body,
@@ -500,13 +468,13 @@ def main(argv: list[str] | None = None) -> int:
         print(body)
         records += [{"benchmark": "retrieval", **r} for r in rows]
         if write:
-            write_section(
+            common.write_section(
                 "text-retrieval",
                 f"Text representations for retrieval on {args.data_dir.name}",
                 body,
             )
     if args.json:
-        write_json(args.json, records)
+        common.write_json(args.json, records)
     return 0
 
 
