@@ -193,12 +193,7 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
 
 
 def load_data(data_dir: Path, quick: bool):
-    try:
-        from classicx.datasets import load_wikipedia_layout
-    except (
-        ImportError
-    ):  # the loader exists before it is re-exported by classicx.datasets
-        from classicx.datasets._wikipedia import load_wikipedia_layout
+    from classicx.datasets import load_wikipedia_layout
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -212,21 +207,8 @@ def load_data(data_dir: Path, quick: bool):
     notes += [str(w.message).splitlines()[0] for w in caught if n_dropped == 0]
     train, test = data.train, data.test
     if quick:
-        train, test = _head(train, 240), _head(test, 120)
+        train, test = train.subset(list(range(240))), test.subset(list(range(120)))
     return train, test, notes
-
-
-def _head(split, n: int):
-    from classicx.datasets import Split
-
-    return Split(
-        images=split.images[:n],
-        texts=split.texts[:n],
-        labels=split.labels[:n],
-        ids=split.ids[:n],
-        image_ids=split.image_ids[:n],
-        descriptions=split.descriptions[:n],
-    )
 
 
 def image_features(
