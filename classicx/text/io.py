@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..exceptions import EmptyInputError, InputTypeError
+from ..exceptions import InputTypeError
 from ..utils.documents import read_text, read_texts
 
 __all__ = ["check_texts", "read_text", "read_texts"]
@@ -42,12 +42,4 @@ def check_texts(texts: object, name: str = "texts") -> list[str]:
             raise InputTypeError(
                 f"{name}[{row}] is {type(text).__name__}, expected str{hint}"
             )
-    return texts
-
-
-def _check_fit_texts(texts: object) -> list[str]:
-    """:func:`check_texts`, refusing an empty collection (nothing to fit on)."""
-    texts = check_texts(texts)
-    if not texts:
-        raise EmptyInputError("no texts given: fit needs at least one text")
     return texts
