@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ..exceptions import DatasetError, EmptyInputError, InputError, MissingFileError, TextReadError
+from ..exceptions import DatasetError, EmptyInputError, InputError, MissingFileError, ParameterError, TextReadError
 from ._containers import Dataset, Split, empty_split
 from ..utils.documents import read_text
-from ._files import IMAGE_EXTENSIONS, Problem, check_choice, handle_problems
+from ..utils.validation import check_choice
+from ._files import IMAGE_EXTENSIONS, Problem, handle_problems
 from ._wikipedia import load_wikipedia_layout
 
 __all__ = ["load_csv", "load_folder", "load_dataset"]
@@ -216,11 +217,13 @@ def load_csv(
     (['animal', 'vehicle'], [[0, 1], [1, 1]], ['a dog'])
     >>> tmp.cleanup()
     """
-    check_choice("on_error", on_error, ("raise", "skip"))
-    if text_is_path not in ("auto", True, False):
-        raise InputError(f"text_is_path must be 'auto', True or False; got {text_is_path!r}")
+    check_choice(on_error, ("raise", "skip"), "on_error")
+    if not (text_is_path == "auto" or isinstance(text_is_path, bool)):
+        raise ParameterError(
+            f"The 'text_is_path' parameter must be 'auto', True or False. Got {text_is_path!r} instead."
+        )
     if not label_separator:
-        raise InputError("label_separator must be a non-empty string")
+        raise ParameterError("The 'label_separator' parameter must be a non-empty string.")
     _check_test_size(test_size)
     path = Path(path).expanduser().resolve()
     if not path.is_file():
@@ -370,7 +373,7 @@ def load_folder(
     (['cats', 'dogs'], 2, [0, 1])
     >>> tmp.cleanup()
     """
-    check_choice("on_error", on_error, ("raise", "skip"))
+    check_choice(on_error, ("raise", "skip"), "on_error")
     _check_test_size(test_size)
     root = Path(path).expanduser().resolve()
     if not root.is_dir():

@@ -6,21 +6,15 @@ Text documents are read by :func:`classicx.utils.documents.read_text`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..exceptions import DatasetError, InputError, MissingFileError, SkippedItemsWarning
+from ..exceptions import DatasetError, MissingFileError, SkippedItemsWarning
 
 #: File name endings treated as images when scanning folders (compared in lower case).
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm")
 
 _MAX_LISTED = 50
-
-
-def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise InputError(f"{name} must be one of {list(choices)}; got {value!r}")
 
 
 @dataclass(frozen=True)

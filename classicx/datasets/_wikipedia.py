@@ -11,8 +11,9 @@ import numpy as np
 
 from ..exceptions import DatasetError, MissingFileError
 from ._containers import Dataset, Split
-from ..utils.documents import read_text
-from ._files import IMAGE_EXTENSIONS, Problem, check_choice, handle_problems
+from ..utils.documents import DOCUMENT_FORMATS, read_text
+from ..utils.validation import check_choice
+from ._files import IMAGE_EXTENSIONS, Problem, handle_problems
 
 __all__ = ["load_wikipedia_layout"]
 
@@ -172,8 +173,8 @@ def load_wikipedia_layout(
     ([0, 1], ['text t3'], ['images/sport/i3 .jpg'])
     >>> tmp.cleanup()
     """
-    check_choice("on_error", on_error, ("raise", "skip"))
-    check_choice("text_format", text_format, ("auto", "txt", "xml"))
+    check_choice(on_error, ("raise", "skip"), "on_error")
+    check_choice(text_format, DOCUMENT_FORMATS, "text_format")
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise MissingFileError(f"dataset directory not found: {root}")

@@ -77,32 +77,3 @@ def text_tags(tags):
     tags.input_tags.two_d_array = False
     return tags
 
-
-def validate_params(estimator) -> None:
-    # Stand-in until classicx.utils.validation.validate_params lands on main.
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    try:
-        estimator._validate_params()
-    except InvalidParameterError as exc:
-        raise InputError(str(exc)) from exc
-
-
-def check_is_fitted(estimator, attribute: str) -> None:
-    # Stand-in until classicx.utils.validation.check_is_fitted lands on main.
-    from ..exceptions import NotFittedError
-
-    if not hasattr(estimator, attribute):
-        raise NotFittedError(
-            f"this {type(estimator).__name__} is not fitted yet: call fit(texts) before using it"
-        )
-
-
-def check_fit_texts(texts: object) -> list[str]:
-    # Stand-in until classicx.utils.validation.check_texts lands on main.
-    from .io import check_texts
-
-    texts = check_texts(texts)
-    if not texts:
-        raise EmptyInputError("no texts given: fit needs at least one text")
-    return texts

@@ -47,19 +47,16 @@ from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .._utils import progress
 from ..base import ClassicxEstimator
 from ..exceptions import EmptyInputError, InputError, InputTypeError, MissingFileError
+from ..utils.parallel import progress
+from ..utils.validation import check_is_fitted, check_texts, validate_params
 from ._common import (
     DefaultParts,
-    check_fit_texts,
-    check_is_fitted,
     n_empty_rows,
     text_tags,
-    validate_params,
     warn_empty_rows,
 )
-from .io import check_texts
 from .tokenize import Tokenizer
 
 __all__ = [
@@ -393,7 +390,7 @@ class _WordVectorPooling(DefaultParts, TransformerMixin, ClassicxEstimator):
         :class:`~classicx.exceptions.EmptyFeatureWarning`.
         """
         check_is_fitted(self, "vectors_")
-        texts = check_texts(texts)
+        texts = check_texts(texts, allow_empty=True)
         return self._finish(*self._count(self._tokenize(texts, "document vectors")))
 
     def transform_tokens(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
@@ -422,7 +419,7 @@ class _WordVectorPooling(DefaultParts, TransformerMixin, ClassicxEstimator):
         """
         check_is_fitted(self, "vectors_")
         counts, n_tokens, n_oov = self._count(
-            self._tokenize(check_texts(texts), "tokenising")
+            self._tokenize(check_texts(texts, allow_empty=True), "tokenising")
         )
         return {
             "n_tokens": n_tokens,
@@ -586,7 +583,7 @@ class Word2VecEmbedding(_WordVectorPooling):
 
     def _fit(self, texts: object) -> tuple[sp.csr_matrix, int, int]:
         validate_params(self)
-        texts = check_fit_texts(texts)
+        texts = check_texts(texts)
         self._fit_tokenizer(texts)
         sentences = self._tokenize(texts, "tokenising")
         wv = self._train(sentences)
@@ -676,7 +673,7 @@ class PretrainedEmbedding(_WordVectorPooling):
 
     def _fit(self, texts: object) -> tuple[sp.csr_matrix, int, int]:
         validate_params(self)
-        texts = check_fit_texts(texts)
+        texts = check_texts(texts)
         words, vectors = load_word_vectors(
             self.path, self.format, self.limit, self.encoding
         )

@@ -14,20 +14,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import ClassicxEstimator
-from .._utils import progress
 from ..exceptions import ClassicxWarning, EmptyFeatureWarning
+from ..utils.parallel import progress
+from ..utils.validation import check_is_fitted, check_texts, validate_params
 from ._common import (
     DefaultParts,
-    check_fit_texts,
-    check_is_fitted,
     n_empty_rows,
     terms,
     text_tags,
-    validate_params,
     warn_empty_rows,
     wrap_vocabulary_error,
 )
-from .io import check_texts
 from .tokenize import Tokenizer
 
 __all__ = ["TfidfFeatures", "TfidfLSA"]
@@ -140,7 +137,7 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
 
     def _fit(self, texts: object) -> tuple[list[str], sp.csr_matrix]:
         validate_params(self)
-        texts = check_fit_texts(texts)
+        texts = check_texts(texts)
         self.tokenizer_ = self._part("tokenizer").fit(texts)
         vectorizer = self._vectorizer()
         try:
@@ -175,7 +172,7 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         and are counted in one :class:`~classicx.exceptions.EmptyFeatureWarning`.
         """
         check_is_fitted(self, "idf_")
-        texts = check_texts(texts)
+        texts = check_texts(texts, allow_empty=True)
         vectorizer = self._vectorizer(self.vocabulary_)
         vectorizer.idf_ = self.idf_
         X = vectorizer.transform(self._progress(texts, "TF-IDF")).tocsr()

@@ -30,14 +30,13 @@ import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from sklearn.base import TransformerMixin
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _SKLEARN_STOP_WORDS
 from sklearn.utils._param_validation import StrOptions
 
 from ..base import ClassicxEstimator
-from ..exceptions import BackendUnavailableError, EmptyInputError, InputError
-from ._common import text_tags, validate_params
-from .io import check_texts
+from ..exceptions import BackendUnavailableError, ParameterError
+from ..utils.validation import check_texts, validate_params
+from ._common import text_tags
 
 __all__ = [
     "CHINESE_STOP_WORDS",
@@ -139,10 +138,10 @@ def _stop_word_set(stop_words: str | Iterable[str] | None) -> frozenset[str]:
     return frozenset(stop_words)
 
 
-class Tokenizer(TransformerMixin, ClassicxEstimator):
+class Tokenizer(ClassicxEstimator):
     """Text -> token list, for English, Chinese and mixed text; an estimator and a callable.
 
-    A fitted tokenizer resolves ``language="auto"`` once, from the texts given
+    Calling it on a text returns the text's tokens. A fitted tokenizer resolves ``language="auto"`` once, from the texts given
     to :meth:`fit` (``language_``), so that every later text is treated alike;
     the text estimators fit a copy of theirs (their ``tokenizer_``). An
     unfitted tokenizer can be called as it is (scikit-learn's ``analyzer=``
@@ -186,8 +185,8 @@ class Tokenizer(TransformerMixin, ClassicxEstimator):
     >>> Tokenizer(ngram_range=(1, 2))("Red circle, blue square")
     ['red', 'circle', 'blue', 'square', 'red circle', 'circle blue', 'blue square']
     >>> tok = Tokenizer().fit(["北京的新闻", "上海天气"])
-    >>> tok.language_, tok.transform(["天气 news"])
-    ('chinese', [['天', '气', 'news', '天气']])
+    >>> tok.language_, tok("天气 news")
+    ('chinese', ['天', '气', 'news', '天气'])
     """
 
     _parameter_constraints: dict = {
@@ -231,7 +230,7 @@ class Tokenizer(TransformerMixin, ClassicxEstimator):
             and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in ngram_range)
             and 1 <= ngram_range[0] <= ngram_range[1]
         ):
-            raise InputError(
+            raise ParameterError(
                 f"Tokenizer: ngram_range must be a tuple (min_n, max_n) with 1 <= min_n <= max_n, "
                 f"got {ngram_range!r}"
             )
@@ -261,15 +260,8 @@ class Tokenizer(TransformerMixin, ClassicxEstimator):
         self.__dict__.pop("language_", None)
         self._settings()
         texts = check_texts(texts)
-        if not texts:
-            raise EmptyInputError("no texts given: fit needs at least one text")
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
         return self
-
-    def transform(self, texts: Sequence[str]) -> list[list[str]]:
-        """The tokens of each text: a list of lists of str."""
-        texts = check_texts(texts)
-        return [self(text) for text in texts]
 
     def _cjk_tokens(self, run: str, chinese: bool) -> tuple[list[str], list[str]]:
         """Tokens of one CJK run, split into (sequence tokens, extra bigrams)."""

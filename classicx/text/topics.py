@@ -23,19 +23,16 @@ from sklearn.decomposition import LatentDirichletAllocation
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils._param_validation import HasMethods, Interval
 
-from .._utils import progress
 from ..base import ClassicxEstimator
+from ..utils.parallel import progress
+from ..utils.validation import check_is_fitted, check_texts, validate_params
 from ._common import (
     DefaultParts,
-    check_fit_texts,
-    check_is_fitted,
     terms,
     text_tags,
-    validate_params,
     warn_empty_rows,
     wrap_vocabulary_error,
 )
-from .io import check_texts
 from .tokenize import Tokenizer
 
 __all__ = ["LdaTopics"]
@@ -164,7 +161,7 @@ class LdaTopics(DefaultParts, TransformerMixin, ClassicxEstimator):
 
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
         validate_params(self)
-        texts = check_fit_texts(texts)
+        texts = check_texts(texts)
         self.tokenizer_ = self._part("tokenizer").fit(texts)
         counter = self._counter()
         try:
@@ -205,7 +202,7 @@ class LdaTopics(DefaultParts, TransformerMixin, ClassicxEstimator):
         :class:`~classicx.exceptions.EmptyFeatureWarning`.
         """
         check_is_fitted(self, "components_")
-        texts = check_texts(texts)
+        texts = check_texts(texts, allow_empty=True)
         counts = (
             self._counter(self.vocabulary_)
             .transform(

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from classicx.exceptions import InputError, InputTypeError, MissingFileError, TextReadError
-from classicx.text import check_texts, read_text, read_texts
+from classicx.text import read_text, read_texts
+from classicx.utils.validation import check_texts
 
 
 def test_reads_utf8_file(tmp_path):
@@ -138,6 +139,8 @@ def test_check_texts():
         check_texts("just one text")
     with pytest.raises(InputTypeError, match="sequence of strings"):
         check_texts(5)
+    assert check_texts([], allow_empty=True) == []
+    assert "check_texts" not in __import__("classicx.text").text.__all__
 
 
 @pytest.mark.integration

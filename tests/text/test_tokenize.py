@@ -3,7 +3,7 @@ import pickle
 import pytest
 from sklearn.base import clone
 
-from classicx.exceptions import EmptyInputError, InputError, InputTypeError
+from classicx.exceptions import EmptyInputError, InputError, InputTypeError, ParameterError
 from classicx.text import (
     CHINESE_STOP_WORDS,
     ENGLISH_STOP_WORDS,
@@ -143,7 +143,8 @@ def test_tokenizer_is_an_estimator_fitted_once():
     tok.fit(["北京的新闻", "上海天气"])
     assert tok.language_ == "chinese"
     assert "北京" in tok("北京 is the capital city of the country")
-    assert tok.transform(["北京 news", ""]) == [["北", "京", "news", "北 京", "京 news", "北京"], []]
+    assert [tok(t) for t in ["北京 news", ""]] == [["北", "京", "news", "北 京", "京 news", "北京"], []]
+    assert not hasattr(tok, "transform")  # a part of the text estimators, not a feature transformer
     # refitting resolves again, and changing a parameter is seen at once
     tok.fit(["plain english"])
     assert tok.language_ == "english" and "北京" not in tok("北京 news")
@@ -151,6 +152,8 @@ def test_tokenizer_is_an_estimator_fitted_once():
     assert tok("the news") == ["the", "news", "the news"]
     with pytest.raises(EmptyInputError):
         Tokenizer().fit([])
+    with pytest.raises(ParameterError, match="ngram_range"):
+        Tokenizer(ngram_range=[1, 2]).fit(["x"])
     with pytest.raises(InputTypeError, match="single"):
         Tokenizer().fit("one text")
     tags = tok.__sklearn_tags__()
