@@ -267,7 +267,7 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
         validate_params(self)
         tfidf = self._part("tfidf")
-        if not self.verbose:
+        if not self.verbose and "verbose" in tfidf.get_params(deep=False):
             tfidf.set_params(verbose=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EmptyFeatureWarning)
