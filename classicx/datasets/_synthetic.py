@@ -28,6 +28,7 @@ from sklearn.utils import check_random_state
 _A_BEFORE_VOWEL = re.compile(r"(^|\s)a ([aeiou])")
 
 from ..exceptions import InputError
+from ..utils.validation import check_choice
 from ._containers import Dataset, Split
 
 __all__ = ["SHAPES", "Scene", "make_scene", "render_scene", "describe_scene", "load_synthetic"]
@@ -241,8 +242,8 @@ def make_scene(
     rng = check_random_state(random_state)
     if shape is None:
         shape = SHAPES[rng.randint(len(SHAPES))]
-    elif shape not in SHAPES:
-        raise InputError(f"shape must be one of {SHAPES}; got {shape!r}")
+    else:
+        check_choice(shape, SHAPES, "shape")
     colour_names = list(_COLOURS)
     main_colour = colour_names[rng.randint(len(colour_names))]
     main = _random_object(rng, shape, main_colour, (0.2, 0.42))

@@ -50,7 +50,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ..base import ClassicxEstimator
 from ..exceptions import EmptyInputError, InputError, InputTypeError, MissingFileError
 from ..utils.parallel import progress
-from ..utils.validation import check_is_fitted, check_texts, validate_params
+from ..utils.validation import check_choice, check_is_fitted, check_texts, validate_params
 from ._common import (
     DefaultParts,
     n_empty_rows,
@@ -151,8 +151,7 @@ def load_word_vectors(
     """
     from gensim.models import KeyedVectors
 
-    if format not in VECTOR_FORMATS:
-        raise InputError(f"format must be one of {list(VECTOR_FORMATS)}, got {format!r}")
+    check_choice(format, VECTOR_FORMATS, "format")
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(f"{path}: word-vector file not found")
@@ -220,8 +219,7 @@ def pool_word_vectors(
     array([[0.75, 0.25],
            [0.  , 0.  ]])
     """
-    if pooling not in POOLINGS:
-        raise InputError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}")
+    check_choice(pooling, POOLINGS, "pooling")
     vectors = np.asarray(vectors)
     dtype = np.result_type(vectors.dtype, np.float32)
     # A private copy whose values are rescaled in place: per-word weights by
