@@ -483,6 +483,8 @@ class Word2VecEmbedding(_WordVectorPooling):
     --------
     PretrainedEmbedding : the same pooling over vectors read from a file.
 
+    Notes
+    -----
     Word2Vec's negative sampling (5 noise words) and down-sampling of frequent
     words (threshold 1e-3) keep gensim's defaults.
 
@@ -500,7 +502,7 @@ class Word2VecEmbedding(_WordVectorPooling):
         "vector_size": [Interval(Integral, 1, None, closed="left")],
         "architecture": [StrOptions(set(ARCHITECTURES))],
         "window": [Interval(Integral, 1, None, closed="left")],
-        "min_count": [Interval(Integral, 1, None, closed="left")],
+        "min_count": [Interval(Integral, 0, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],

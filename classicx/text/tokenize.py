@@ -141,11 +141,13 @@ def _stop_word_set(stop_words: str | Iterable[str] | None) -> frozenset[str]:
 class Tokenizer(ClassicxEstimator):
     """Text -> token list, for English, Chinese and mixed text; an estimator and a callable.
 
-    Calling it on a text returns the text's tokens. A fitted tokenizer resolves ``language="auto"`` once, from the texts given
-    to :meth:`fit` (``language_``), so that every later text is treated alike;
-    the text estimators fit a copy of theirs (their ``tokenizer_``). An
-    unfitted tokenizer can be called as it is (scikit-learn's ``analyzer=``
-    callable); ``"auto"`` then decides per text.
+    Calling it on a text returns the text's tokens. A fitted tokenizer
+    resolves ``language="auto"`` once, from the texts given to :meth:`fit`
+    (``language_``), so that every later text is treated alike; the text
+    estimators fit a copy of theirs (their ``tokenizer_``). An unfitted
+    tokenizer can be called as it is (scikit-learn's ``analyzer=`` callable);
+    ``"auto"`` then decides per text. Parameters are validated on the first
+    call after they change (or at :meth:`fit`).
 
     Parameters
     ----------
