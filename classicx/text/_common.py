@@ -1,4 +1,4 @@
-"""Helpers shared by the text estimators: default parts, fitted tokenizers, empty-row warnings."""
+"""Helpers shared by the text estimators: parts with defaults, string-input tags, empty-row warnings."""
 
 from __future__ import annotations
 
