@@ -104,8 +104,8 @@ def load_splits(data: Path):
     from classicx.datasets import load_wikipedia_layout
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the 7 pairs whose image is missing are dropped and counted
-        ds = load_wikipedia_layout(data, on_missing="drop")
+        warnings.simplefilter("ignore")  # the 7 pairs whose image is missing are skipped and counted
+        ds = load_wikipedia_layout(data, on_error="skip")
     return ds
 
 
@@ -342,12 +342,13 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
     from classicx.model_selection import retrieval_map_scorer
     from classicx.search import ExactSearcher
     from classicx.subspace import RegularizedCCA
-    from classicx.text import TfidfLSA
+    from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
     train, test = ds.train, ds.test
     if quick:
         train, test = train.subset(list(range(300))), test.subset(list(range(100)))
-    lsa = TfidfLSA(n_components=TEXT_DIMS, segmenter="char", random_state=0, verbose=False)
+    chars = TfidfFeatures(tokenizer=Tokenizer(segmenter="char"))
+    lsa = TfidfLSA(n_components=TEXT_DIMS, tfidf=chars, random_state=0, verbose=False)
     T_train = lsa.fit_transform(train.texts)
     T_test = lsa.transform(test.texts)
     grid = {"n_components": [10, 20, 40, 80, 160], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]}
@@ -383,8 +384,9 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
 
 def _quality_body(train, test, grid: dict, chance: float, records: list[dict]) -> str:
     return (
-        f'Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components={TEXT_DIMS}, segmenter="char")` '
-        "(characters + character bigrams). Aligner: `RegularizedCCA`, its `n_components`, `reg` and "
+        f'Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components={TEXT_DIMS}, '
+        'tfidf=TfidfFeatures(tokenizer=Tokenizer(segmenter="char")))` (characters + character bigrams). '
+        "Aligner: `RegularizedCCA`, its `n_components`, `reg` and "
         f"`weight_power` chosen from {grid} by 3-fold cross-validation on the training pairs only (score: mean of "
         "the two MAPs, category relevance); encoders are fitted on the training images only and their own "
         "settings are fixed by convention, not tuned. MAP over the full test ranking, cosine similarity. "

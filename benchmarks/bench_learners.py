@@ -9,8 +9,8 @@ Usage::
 
 ``DATA_DIR`` (default ``../shared/data/webnews`` next to the repository) is a
 collection in the layout of the Wikipedia cross-modal dataset, loaded with
-``classicx.datasets.load_wikipedia_layout(path, on_missing="drop")``: pairs
-whose image is missing are dropped with a warning (webnews names seven).
+``classicx.datasets.load_wikipedia_layout(path, on_error="skip")``: pairs
+whose image is missing are skipped with a warning (webnews names seven).
 
 Features are computed once, fitted on the training split only, and cached
 in a ``.npz`` under ``--cache-dir`` (default: the system temporary folder,
@@ -73,7 +73,7 @@ from sklearn.pipeline import FeatureUnion
 
 from classicx.datasets import load_wikipedia_layout
 from classicx.image import VLAD, BagOfVisualWords, ColorHistogram, FisherVector
-from classicx.text import TfidfLSA
+from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
 if __package__:
     from . import _common as common
@@ -145,7 +145,7 @@ def compute_features(args: argparse.Namespace, config: dict) -> learners.Views:
     """Load the collection, encode both splits of both modalities, return the views."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_wikipedia_layout(args.data_dir, on_missing="drop")
+        data = load_wikipedia_layout(args.data_dir, on_error="skip")
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
     train, test = data.train, data.test
@@ -157,7 +157,8 @@ def compute_features(args: argparse.Namespace, config: dict) -> learners.Views:
     X_test = images.transform(test.images)
     print(f"image features {X_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
-    texts = TfidfLSA(n_components=config["text_dim"], segmenter="char", random_state=0)
+    chars = TfidfFeatures(tokenizer=Tokenizer(segmenter="char"))
+    texts = TfidfLSA(n_components=config["text_dim"], tfidf=chars, random_state=0)
     Y_train = texts.fit(train.texts).transform(train.texts)
     Y_test = texts.transform(test.texts)
     print(f"text features {Y_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
@@ -314,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         note = (
             f"{Path(args.data_dir).name}: {len(views.labels_train)} training and "
-            f"{len(views.labels_test)} test pairs (rows with a missing image dropped), {n_classes} "
+            f"{len(views.labels_test)} test pairs (rows with a missing image skipped), {n_classes} "
             f"categories. Images: {encoding}; texts: TF-IDF of "
             f"characters and character bigrams, LSA {views.Y_train.shape[1]}. Reference points (issue 5): "
             f"{REFERENCE}. Machine at the end of the run: {common.machine_load()} (the 2 cores were shared "

@@ -8,7 +8,7 @@ Usage::
 Fits each configuration on the training split, ranks the whole test split of
 the other modality for every query, and writes a MAP table to
 ``benchmarks/RESULTS.md`` (section ``pipeline``). Rows whose image file is
-missing are dropped with a warning (the webnews lists name seven such rows).
+missing are skipped with a warning (the webnews lists name seven such rows).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_wikipedia_layout(args.data_dir, on_missing="drop")
+        data = load_wikipedia_layout(args.data_dir, on_error="skip")
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
 
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     body = (
         f"Dataset: `{args.data_dir.name}` ({len(data.train)} training / {len(data.test)} test pairs after "
-        "dropping rows whose image is missing); MAP over the full ranking of the other modality, "
+        "skipping rows whose image is missing); MAP over the full ranking of the other modality, "
         "relevant = same category; fit + evaluate time with "
         f"`n_jobs={args.jobs}`. The aligner is the retriever's default, `RegularizedCCA(n_components=32, "
         "reg=0.3, weight_power=4)` (settings that 3-fold CV on the training split chose in the text "

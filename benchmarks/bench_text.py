@@ -56,6 +56,7 @@ from classicx.exceptions import EmptyFeatureWarning
 from classicx.text import (
     LdaTopics,
     PretrainedEmbedding,
+    TfidfFeatures,
     TfidfLSA,
     Tokenizer,
     Word2VecEmbedding,
@@ -90,18 +91,12 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
     texts = [" ".join(d) for d in docs]
     wv = KeyedVectors(vector_size=dim)
     wv.add_vectors(words, vectors)
+    tokenizer = Tokenizer(language="english", stop_words=None)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "vectors.bin"
         wv.save_word2vec_format(str(path), binary=True)
-        emb = PretrainedEmbedding(
-            str(path),
-            pooling="mean",
-            stop_words=None,
-            language="english",
-            verbose=False,
-        )
+        emb = PretrainedEmbedding(str(path), pooling="mean", tokenizer=tokenizer, verbose=False)
         emb.fit(texts[:1000])
-    tokenizer = Tokenizer(language="english", stop_words=None)
 
     def naive_from_text():
         return naive_mean([tokenizer(t) for t in texts], wv, dim)
@@ -197,14 +192,10 @@ def load_data(data_dir: Path, quick: bool):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_wikipedia_layout(data_dir, on_missing="drop")
-    n_dropped = len(getattr(data, "dropped_ids", []) or [])
-    notes = (
-        [f"{n_dropped} pairs dropped by the loader (image file missing)"]
-        if n_dropped
-        else []
-    )
-    notes += [str(w.message).splitlines()[0] for w in caught if n_dropped == 0]
+        data = load_wikipedia_layout(data_dir, on_error="skip")
+    n_skipped = len(data.skipped_ids)
+    notes = [f"{n_skipped} pairs skipped by the loader (image file missing)"] if n_skipped else []
+    notes += [str(w.message).splitlines()[0] for w in caught if n_skipped == 0]
     train, test = data.train, data.test
     if quick:
         train, test = train.subset(list(range(240))), test.subset(list(range(120)))
@@ -241,9 +232,9 @@ def image_features(
 
 def text_representations(quick: bool, jobs: int) -> list[tuple[str, object, dict]]:
     """(name, base estimator, text grid); Word2Vec rows share one trained model per grid point."""
-    lsa_grid = {"n_components": [32] if quick else [50, 100, 200], "min_df": [2]}
+    lsa_grid = {"n_components": [32] if quick else [50, 100, 200], "tfidf__min_df": [2]}
     w2v = {
-        "segmenter": "jieba",
+        "tokenizer": Tokenizer(segmenter="jieba"),
         "vector_size": 50 if quick else 100,
         "epochs": 3 if quick else 10,
         "min_count": 2,
@@ -255,20 +246,19 @@ def text_representations(quick: bool, jobs: int) -> list[tuple[str, object, dict
     return [
         (
             "char-bigram TF-IDF + LSA",
-            TfidfLSA(segmenter="char", random_state=0, verbose=False),
+            TfidfLSA(tfidf=TfidfFeatures(tokenizer=Tokenizer(segmenter="char")), random_state=0, verbose=False),
             lsa_grid,
         ),
         (
             "jieba-word TF-IDF + LSA",
-            TfidfLSA(segmenter="jieba", random_state=0, verbose=False),
+            TfidfLSA(tfidf=TfidfFeatures(tokenizer=Tokenizer(segmenter="jieba")), random_state=0, verbose=False),
             lsa_grid,
         ),
         (
             "LDA (jieba words)",
             LdaTopics(
-                segmenter="jieba",
+                tokenizer=Tokenizer(segmenter="jieba"),
                 random_state=0,
-                n_jobs=1,
                 max_iter=5 if quick else 20,
                 verbose=False,
             ),
@@ -377,7 +367,7 @@ def run_retrieval(
         rows.append(
             {
                 "text representation": name,
-                "text params (CV)": ", ".join(f"{k}={v}" for k, v in point.items()),
+                "text params (CV)": ", ".join(f"{k.replace('tfidf__', '')}={v}" for k, v in point.items()),
                 "CCA params (CV)": ", ".join(f"{k}={v}" for k, v in cca_params.items()),
                 "CV MAP (train)": float(cv_map),
                 "image->text MAP": i2t,

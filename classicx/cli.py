@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "a CSV/TSV file, or a folder with one sub-folder per category.")
     fit.add_argument("dataset", type=Path, help="dataset directory or CSV/TSV file")
     fit.add_argument("-o", "--output", type=Path, required=True, help="model directory to write")
-    fit.add_argument("--drop-missing", action="store_true",
-                     help="drop rows whose files are missing (with a warning) instead of failing")
+    fit.add_argument("--skip-missing", action="store_true",
+                     help="skip rows whose files are missing or unreadable (with a warning) instead of failing")
     _add_model_options(fit)
     _add_common(fit)
 
@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", type=Path, help="dataset directory or CSV/TSV file")
     evaluate.add_argument("--split", choices=["train", "test"], default="test", help="split to score (default: %(default)s)")
     evaluate.add_argument("-k", type=_positive_int, default=10, help="cutoff of precision@k (default: %(default)s)")
-    evaluate.add_argument("--drop-missing", action="store_true", help="drop rows whose files are missing")
+    evaluate.add_argument("--skip-missing", action="store_true",
+                          help="skip rows whose files are missing or unreadable (with a warning)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("-j", "--jobs", type=_jobs, default=-1,
                           help="parallel jobs, -1 = all cores (default: %(default)s)")
@@ -213,7 +214,7 @@ def _cmd_demo(args: argparse.Namespace, out) -> int:
 def _cmd_fit(args: argparse.Namespace, out) -> int:
     from .datasets import load_dataset
 
-    data = load_dataset(args.dataset, on_missing="drop" if args.drop_missing else "raise")
+    data = load_dataset(args.dataset, on_error="skip" if args.skip_missing else "raise")
     model = _make_retriever(args)
     print(f"fitting on {len(data.train)} training pairs of {args.dataset}", file=out)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels,
@@ -242,7 +243,7 @@ def _cmd_evaluate(args: argparse.Namespace, out) -> int:
 
     model = CrossModalRetriever.load(args.model)
     model.set_params(verbose=not args.quiet, n_jobs=args.jobs)  # reaches the fitted stages
-    data = load_dataset(args.dataset, on_missing="drop" if args.drop_missing else "raise")
+    data = load_dataset(args.dataset, on_error="skip" if args.skip_missing else "raise")
     split = data.train if args.split == "train" else data.test
     report = model.evaluate(split.images, split.texts, labels=split.labels, k=args.k)
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.to_table(), file=out)

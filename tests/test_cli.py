@@ -97,4 +97,4 @@ def test_help_shows_the_defaults_of_the_stage_objects(capsys):
     text = " ".join(capsys.readouterr().out.split())
     aligner = default_stages()["aligner"]
     assert f"(default: {aligner.n_components})" in text and f"(default: {aligner.reg})" in text
-    assert "--skip-missing" in text or "--drop-missing" in text
+    assert "--skip-missing" in text and "--drop-missing" not in text
