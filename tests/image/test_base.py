@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from classicx.exceptions import EmptyInputError, InputError, InputTypeError
-from classicx.image import BagOfVisualWords, GeometricVerifier
+from classicx.image import BagOfVisualWords, GeometricVerifier, LocalDescriptors
 from classicx.image._base import _Reservoir
 
 
@@ -49,7 +49,7 @@ def test_verifier_cache_gives_same_counts(tmp_path):
 
     img = cv2.GaussianBlur(rng.integers(0, 255, (120, 120), dtype=np.uint8), (0, 0), 1.5)
     plain = GeometricVerifier("sift", verbose=False).count_inliers(img, np.roll(img, 5, axis=0))
-    cached = GeometricVerifier("sift", verbose=False, cache=str(tmp_path / "c"))
+    cached = GeometricVerifier(LocalDescriptors("sift", cache=str(tmp_path / "c")), verbose=False)
     assert cached.count_inliers(img, np.roll(img, 5, axis=0)) == plain > 0
     assert any((tmp_path / "c").rglob("output.pkl"))
     assert cached.count_inliers(img, np.roll(img, 5, axis=0)) == plain
