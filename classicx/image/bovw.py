@@ -58,6 +58,13 @@ class SoftAssignment(ClassicxEstimator):
         self.n_neighbors = n_neighbors
         self.sigma = sigma
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # Settings of an encoder: it is never fitted on data of its own.
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
+
 
 class BagOfVisualWords(LocalFeatureEncoder):
     """Bag-of-visual-words histogram of each image.
