@@ -77,3 +77,11 @@ def test_reservoir_matches_sequential_algorithm_r():
                 if j < size:
                     rows[j] = v
     np.testing.assert_array_equal(res.sample()[:, 0], rows)
+
+
+def test_normalize_rows_refuses_unknown_methods():
+    from classicx.exceptions import ParameterError
+    from classicx.image import normalize_rows
+
+    with pytest.raises(ParameterError, match="'normalize' parameter must be one of"):
+        normalize_rows(np.ones((2, 2)), "l3")
