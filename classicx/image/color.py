@@ -35,6 +35,7 @@ def opponent_channels(bgr: np.ndarray) -> list[np.ndarray]:
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import opponent_channels
     >>> o1, o2, o3 = opponent_channels(np.array([[[0, 0, 255]]], np.uint8))  # pure red
     >>> int(o1[0, 0]), int(o2[0, 0]), int(o3[0, 0])
     (255, 191, 85)
@@ -69,6 +70,8 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
 
     Attributes
     ----------
+    bins_ : tuple of 3 int
+        The validated ``bins``.
     n_features_out_ : int
         ``bins[0] * bins[1] * bins[2]``.
 

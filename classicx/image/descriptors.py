@@ -342,6 +342,7 @@ def rootsift(descriptors: np.ndarray, n_blocks: int = 1) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import rootsift
     >>> rootsift(np.array([[1.0, 3.0] + [0.0] * 126]))[0, :2]
     array([0.5      , 0.8660254], dtype=float32)
     """

@@ -33,6 +33,7 @@ def normalize_rows(X: np.ndarray, method: str | None, *, alpha: float = 0.5) -> 
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import normalize_rows
     >>> normalize_rows(np.array([[3.0, 1.0], [0.0, 0.0]]), "hellinger")
     array([[0.8660254, 0.5      ],
            [0.       , 0.       ]], dtype=float32)

@@ -65,6 +65,11 @@ class GeometricVerifier(ClassicxEstimator):
         Parallel verification of the candidates of a query.
     verbose : bool, default=True
 
+    Attributes
+    ----------
+    None
+        Verification is stateless: the descriptor is resolved on each call.
+
     See Also
     --------
     BagOfVisualWords, VLAD : produce the rankings to re-rank.

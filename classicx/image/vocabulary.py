@@ -226,6 +226,7 @@ class KMeansVocabulary(ClassicxEstimator):
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import KMeansVocabulary
     >>> X = np.array([[0, 0], [0, 1], [10, 10], [10, 11]], float)
     >>> voc = KMeansVocabulary(n_words=2, algorithm="full", random_state=0).fit(X)
     >>> idx, _ = voc.nearest(np.array([[9.0, 9.0], [1.0, 0.0]]))
@@ -353,9 +354,15 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
     n_features_in_ : int
         Bytes per descriptor.
 
+    See Also
+    --------
+    KMeansVocabulary : for float descriptors.
+    classicx.image.BagOfVisualWords : picks this vocabulary for ORB when given a number of words.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import BinaryKMeansVocabulary
     >>> X = np.array([[0b11110000], [0b11110001], [0b00001111], [0b00011111]], np.uint8)
     >>> voc = BinaryKMeansVocabulary(n_words=2, random_state=0).fit(X)
     >>> sorted(voc.centers_[:, 0].tolist())
@@ -489,9 +496,15 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
         The PCA projection (``None`` without PCA).
     n_features_in_ : int
 
+    See Also
+    --------
+    classicx.image.FisherVector : encodes descriptors with this mixture.
+    KMeansVocabulary : hard visual words.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import GaussianMixtureVocabulary
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(-5, 1, (200, 2)), rng.normal(5, 1, (200, 2))])
     >>> gmm = GaussianMixtureVocabulary(n_words=2, pca_components=None, random_state=0).fit(X)
