@@ -336,7 +336,7 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
     def _fit(self, images: Iterable[Any], keep: bool = False) -> tuple[list, dict[int, ImageFeatures]]:
         validate_params(self)
         self._check_params()
-        images = check_images(images)
+        images = check_images(images, allow_empty=True)
         if not images:
             raise EmptyInputError(f"{type(self).__name__}.fit: no images given")
         self.descriptor_ = self._resolve_descriptor()
@@ -407,7 +407,8 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
             ``on_error="skip"``, are all-zero rows.
         """
         check_is_fitted(self)
-        return self._finalize(self._encode_all(check_images(images)))
+        # No images give an empty (0, n_features_out_) array, as before the validation layer.
+        return self._finalize(self._encode_all(check_images(images, allow_empty=True)))
 
     def encode(self, features: Iterable[ImageFeatures]) -> np.ndarray:
         """Encode precomputed local features (one :class:`ImageFeatures` per image).

@@ -135,7 +135,7 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
         if len(bins) != 3 or not all(isinstance(b, Integral) and b >= 1 for b in bins):
             raise InputError(f"ColorHistogram: bins must be three positive integers, got {self.bins!r}")
         if images is not None:
-            check_images(images)
+            check_images(images, allow_empty=True)
         self.bins_ = tuple(int(b) for b in bins)
         self.n_features_out_ = bins[0] * bins[1] * bins[2]
         return self
@@ -152,7 +152,7 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
         -------
         ndarray of float32, shape (n_images, n_features_out_)
         """
-        images = check_images(images)
+        images = check_images(images, allow_empty=True)
         return self.fit(images).transform(images)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -194,8 +194,9 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
         ndarray of float32, shape (n_images, n_features_out_)
         """
         check_is_fitted(self)
+        images = check_images(images, allow_empty=True)
         rows = parallel_map(
-            self._one, list(enumerate(check_images(images))), n_jobs=self.n_jobs, desc="colour histograms", verbose=self.verbose
+            self._one, list(enumerate(images)), n_jobs=self.n_jobs, desc="colour histograms", verbose=self.verbose
         )
         if not rows:
             return np.zeros((0, self.n_features_out_), np.float32)

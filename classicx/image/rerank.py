@@ -212,7 +212,8 @@ class GeometricVerifier(ClassicxEstimator):
         indices : int array (nq, k)
             The candidates re-ordered by inliers; ties keep the original order.
         """
-        queries, gallery = check_images(queries, name="queries"), check_images(gallery, name="gallery")
+        queries = check_images(queries, name="queries", allow_empty=True)
+        gallery = check_images(gallery, name="gallery", allow_empty=True)
         indices = np.asarray(indices)
         if indices.ndim != 2 or len(indices) != len(queries):
             raise ShapeMismatchError(

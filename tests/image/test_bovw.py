@@ -11,7 +11,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classicx.exceptions import (
-    EmptyFeatureWarning, ImageReadError, InputError, NotFittedError, SkippedItemsWarning,
+    EmptyFeatureWarning, EmptyInputError, ImageReadError, InputError, NotFittedError, SkippedItemsWarning,
 )
 from classicx.image import (
     BagOfVisualWords, BinaryKMeansVocabulary, ColorHistogram, ImageFeatures, KMeansVocabulary,
@@ -259,3 +259,11 @@ def test_sample_stops_early_and_does_not_depend_on_n_jobs():
     assert serial.n_sampled_ == parallel.n_sampled_ == 30
     np.testing.assert_array_equal(serial.vocabulary_.centers_, parallel.vocabulary_.centers_)
     np.testing.assert_allclose(X1, X2, rtol=1e-6)
+
+
+def test_no_images(scenes):
+    bovw = _fast().fit(scenes)
+    assert bovw.transform([]).shape == (0, 6)
+    with pytest.raises(EmptyInputError, match="no images"):
+        _fast().fit([])
+    assert ColorHistogram(bins=(2, 2, 2), verbose=False).fit(scenes).transform([]).shape == (0, 8)
