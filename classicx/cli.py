@@ -46,7 +46,7 @@ def _jobs(text: str) -> int:
 # An option left out keeps the stage's default; the help text shows that default.
 _MODEL_OPTIONS = {
     "descriptor": "image_features__descriptor",
-    "words": "image_features__n_words",
+    "words": "image_features__vocabulary",
     "text_dim": "text_features__n_components",
     "components": "aligner__n_components",
     "reg": "aligner__reg",
@@ -166,7 +166,7 @@ def _describe(model) -> str:
     """One line naming the stages of a retriever built by :func:`_make_retriever`."""
     p = model.get_params(deep=True)
     searcher = p["searcher"] if isinstance(p["searcher"], str) else "exact"
-    return (f"{p['image_features__descriptor']} bag of {p['image_features__n_words']} visual words "
+    return (f"{p['image_features__descriptor']} bag of {p['image_features__vocabulary']} visual words "
             f"+ TF-IDF/LSA({p['text_features__n_components']}) "
             f"+ regularised CCA({p['aligner__n_components']}, reg {p['aligner__reg']}) + {searcher} cosine search")
 

@@ -49,7 +49,8 @@ def default_stages() -> dict[str, Any]:
     This is the one place where the default pipeline is written down; the
     ``classicx`` command builds its model from the same objects.
 
-    * ``image_features``: ``BagOfVisualWords(descriptor="sift", n_words=256)``;
+    * ``image_features``: ``BagOfVisualWords(descriptor="sift", vocabulary=256)``, SIFT
+      (:class:`~classicx.image.LocalDescriptors` defaults) and 256 k-means words;
     * ``text_features``: ``TfidfLSA()`` (TF-IDF, LSA with 100 dimensions);
     * ``aligner``: ``RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)``,
       a strongly regularised CCA whose dimensions are weighted by their
@@ -73,11 +74,11 @@ def default_stages() -> dict[str, Any]:
     >>> stages = default_stages()
     >>> stages["aligner"]
     RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)
-    >>> stages["image_features"].get_params()["n_words"]
-    256
+    >>> stages["image_features"]
+    BagOfVisualWords(vocabulary=256)
     """
     return {
-        "image_features": BagOfVisualWords(descriptor="sift", n_words=256),
+        "image_features": BagOfVisualWords(descriptor="sift", vocabulary=256),
         "text_features": TfidfLSA(),
         "aligner": RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0),
         "searcher": ExactSearcher(metric="cosine"),
@@ -182,8 +183,11 @@ class CrossModalRetriever(ClassicxEstimator):
     :meth:`fit` sets them on the fitted copy of every stage, at any depth of
     nesting (``get_params(deep=True)``: also an encoder inside a
     ``FeatureUnion`` or ``Pipeline``), wherever the stage leaves ``n_jobs`` or
-    ``random_state`` at ``None``; ``verbose=False`` silences every stage. To
-    keep a part serial, give it ``n_jobs=1``. Setting ``n_jobs`` or
+    ``random_state`` at ``None`` -- but not on the parts of a classicx
+    estimator that has the setting itself, since it hands its own on to them
+    (an encoder seeds its vocabulary from its ``random_state``).
+    ``verbose=False`` silences every stage and part. To keep a part serial,
+    give it ``n_jobs=1``. Setting ``n_jobs`` or
     ``verbose`` on a fitted retriever (``set_params``) applies them to the
     fitted stages and gallery searchers in the same way.
 
@@ -286,19 +290,28 @@ class CrossModalRetriever(ClassicxEstimator):
     def _shared(self, stage: Any, names: Sequence[str] = SHARED_SETTINGS, deep: bool = True) -> dict[str, Any]:
         """The settings ``stage`` receives from the retriever, keyed as ``stage.set_params`` takes them.
 
-        ``n_jobs`` and ``random_state`` where ``stage`` (or a part of it)
-        leaves them at ``None``; ``verbose=False`` everywhere when the
-        retriever is quiet.
+        ``n_jobs`` and ``random_state`` where ``stage`` or a part of it leaves
+        them at ``None``, except inside a classicx estimator that has the
+        setting itself: it hands its own on to its parts (an encoder seeds its
+        vocabulary), so the result equals that of the estimator fitted alone
+        with the setting. ``verbose=False`` everywhere when the retriever is quiet.
         """
+        params = stage.get_params(deep=deep)
+        owners = {"": stage, **{key: value for key, value in params.items() if hasattr(value, "get_params")}}
+
+        def handed_on(path: list[str], name: str) -> bool:
+            ancestors = (owners.get("__".join(path[:i])) for i in range(len(path)))
+            return any(isinstance(a, ClassicxEstimator) and name in a.get_params(deep=False) for a in ancestors)
+
         updates = {}
-        for key, value in stage.get_params(deep=deep).items():
-            name = key.rsplit("__", 1)[-1]
+        for key, value in params.items():
+            *path, name = key.split("__")
             if name not in names:
                 continue
             if name == "verbose":
                 if not self.verbose:
                     updates[key] = False
-            elif value is None and getattr(self, name) is not None:
+            elif value is None and getattr(self, name) is not None and not handed_on(path, name):
                 updates[key] = getattr(self, name)
         return updates
 

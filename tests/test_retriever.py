@@ -11,14 +11,14 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from classicx import CrossModalRetriever, datasets
 from classicx.exceptions import EmptyInputError, ModelFormatError, NotFittedError, ShapeMismatchError
-from classicx.image import BagOfVisualWords
+from classicx.image import BagOfVisualWords, KMeansVocabulary
 from classicx.subspace import RegularizedCCA
 from classicx.text import TfidfLSA
 
 
 def _small_model(**kw) -> CrossModalRetriever:
     return CrossModalRetriever(
-        image_features=BagOfVisualWords(descriptor="sift", n_words=64),
+        image_features=BagOfVisualWords(descriptor="sift", vocabulary=64),
         text_features=TfidfLSA(n_components=30),
         aligner=RegularizedCCA(n_components=8),
         verbose=False,
@@ -169,7 +169,7 @@ def test_default_stages_are_what_an_unset_stage_becomes(data):
 
     stages = default_stages()
     assert stages["aligner"].get_params() == RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0).get_params()
-    assert stages["image_features"].get_params()["n_words"] == 256
+    assert stages["image_features"].get_params()["vocabulary"] == 256
     assert default_stages()["aligner"] is not stages["aligner"]  # new objects each call
     model = CrossModalRetriever(verbose=False, random_state=0).fit(data.train.images[:60], data.train.texts[:60])
     for name in ("image_features", "text_features", "aligner"):
@@ -184,14 +184,17 @@ def test_shared_settings_reach_an_encoder_inside_a_feature_union(data):
     from sklearn.pipeline import FeatureUnion, make_pipeline
     from sklearn.preprocessing import Normalizer
 
-    union = FeatureUnion([("bovw", BagOfVisualWords(descriptor="sift", n_words=16)),
-                          ("bovw_own", BagOfVisualWords(descriptor="sift", n_words=8, n_jobs=1))])
+    union = FeatureUnion([("bovw", BagOfVisualWords(descriptor="sift", vocabulary=KMeansVocabulary(16))),
+                          ("bovw_own", BagOfVisualWords(descriptor="sift", vocabulary=8, n_jobs=1))])
     text = make_pipeline(TfidfLSA(n_components=10), Normalizer())
     model = CrossModalRetriever(image_features=union, text_features=text, aligner=RegularizedCCA(n_components=4),
                                 n_jobs=2, verbose=False, random_state=5)
     model.fit(data.train.images[:40], data.train.texts[:40])
     bovw, own = (dict(model.image_features_.transformer_list)[k] for k in ("bovw", "bovw_own"))
     assert bovw.n_jobs == 2 and bovw.random_state == 5 and bovw.verbose is False
+    # The encoder hands its own settings on to its vocabulary (a seed drawn from its random_state),
+    # so the retriever leaves them alone: the result equals the encoder's fitted with random_state=5.
+    assert bovw.vocabulary.n_jobs is None and bovw.vocabulary.random_state is None
     assert own.n_jobs == 1  # a part's own setting wins
     lsa = model.text_features_.steps[0][1]
     assert lsa.random_state == 5 and lsa.verbose is False
