@@ -124,12 +124,12 @@ def bare_loop(paths: list[str], threads: int) -> float:
         cv2.setNumThreads(previous)
 
 
-def bovw(**kw):
-    from classicx.image import BagOfVisualWords
+def bovw(n_words: int = N_WORDS, cache: str | None = None, **kw):
+    """The SIFT bag of words of the speed and cache parts."""
+    from classicx.image import BagOfVisualWords, KMeansVocabulary, LocalDescriptors
 
-    params = dict(n_words=N_WORDS, max_keypoints=MAX_KEYPOINTS, sample_size=SAMPLE_SIZE, verbose=False, random_state=0)
-    params.update(kw)
-    return BagOfVisualWords("sift", **params)
+    return BagOfVisualWords(LocalDescriptors("sift", max_keypoints=MAX_KEYPOINTS, cache=cache),
+                            KMeansVocabulary(n_words, sample_size=SAMPLE_SIZE), verbose=False, random_state=0, **kw)
 
 
 def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
@@ -217,16 +217,14 @@ def _memory_job(job: dict) -> dict:
     ds = load_splits(Path(job["data"]))
     base = ds.train.images + ds.test.images
     paths = [base[i % len(base)] for i in range(n)]
-    from classicx.image import BagOfVisualWords
+    from classicx.image import BagOfVisualWords, BinaryKMeansVocabulary, LocalDescriptors
 
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X = BagOfVisualWords(
-            "orb",
-            n_words=N_WORDS,
-            max_keypoints=MEMORY_KEYPOINTS,
-            sample_size=SAMPLE_SIZE,
+            LocalDescriptors("orb", max_keypoints=MEMORY_KEYPOINTS),
+            BinaryKMeansVocabulary(N_WORDS, sample_size=SAMPLE_SIZE),
             verbose=False,
             random_state=0,
             n_jobs=n_jobs,
@@ -257,8 +255,9 @@ def part_memory(data: Path, sizes: list[int]) -> tuple[str, list[dict]]:
                 raise RuntimeError(f"memory worker for {n} images, n_jobs={n_jobs}: {record}")
             records.append({k: record[k] for k in ("n", "n_jobs", "peak_mb", "seconds", "output_mb")})
     body = (
-        f'Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords("orb", n_words=512, '
-        f"max_keypoints={MEMORY_KEYPOINTS}, sample_size={SAMPLE_SIZE}).fit_transform` with `n_jobs=1` and with "
+        f'Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords(LocalDescriptors("orb", '
+        f"max_keypoints={MEMORY_KEYPOINTS}), BinaryKMeansVocabulary({N_WORDS}, sample_size={SAMPLE_SIZE}))"
+        ".fit_transform` with `n_jobs=1` and with "
         "`n_jobs=2` (extraction threads with a bounded look-ahead) on the webnews "
         "images replicated to each size (ORB and few keypoints keep the 20,000-image run short; the streaming "
         "code path is the same for every descriptor). `output_mb` is the returned float32 matrix, which "
@@ -293,44 +292,43 @@ def part_cache(paths: list[str]) -> tuple[str, list[dict]]:
 def encodings(cache: str, quick: bool) -> dict:
     from sklearn.pipeline import FeatureUnion
 
-    from classicx.image import BagOfVisualWords, ColorHistogram, FisherVector, SpatialPyramid, VLAD
+    from classicx.image import BagOfVisualWords, ColorHistogram, FisherVector, LocalDescriptors, SpatialPyramid, VLAD
 
     words = 128 if quick else N_WORDS
-    common = dict(max_keypoints=MAX_KEYPOINTS, verbose=False, random_state=0, cache=cache, n_jobs=2)
-    dense = dict(common, max_keypoints=3000, dense_step=8, dense_sizes=(16, 32))
+    gaussians = 16 if quick else 64
+    settings = dict(verbose=False, random_state=0, n_jobs=2)
+    # One descriptor object per kind: the encodings share its settings (and the descriptor cache).
+    rootsift = LocalDescriptors("rootsift", max_keypoints=MAX_KEYPOINTS, cache=cache)
+    opponent = LocalDescriptors("rootsift", max_keypoints=MAX_KEYPOINTS, color="opponent", cache=cache)
+    orb = LocalDescriptors("orb", max_keypoints=MAX_KEYPOINTS, cache=cache)
+    dense = LocalDescriptors("dense_sift", max_keypoints=3000, dense_step=8, dense_sizes=(16, 32), cache=cache)
     return {
-        "BoVW RootSIFT 512, hard, L2 (reference)": BagOfVisualWords("rootsift", n_words=words, **common),
+        "BoVW RootSIFT 512, hard, L2 (reference)": BagOfVisualWords(rootsift, words, **settings),
         "BoVW RootSIFT 512, tf-idf, Hellinger": BagOfVisualWords(
-            "rootsift", n_words=words, idf=True, normalize="hellinger", **common
+            rootsift, words, idf=True, normalize="hellinger", **settings
         ),
         "BoVW RootSIFT 512, soft (kernel codebook), L2": BagOfVisualWords(
-            "rootsift", n_words=words, assignment="soft", **common
+            rootsift, words, assignment="soft", **settings
         ),
         "Spatial pyramid RootSIFT 512 x (1+4+16), Hellinger": SpatialPyramid(
-            "rootsift", n_words=words, normalize="hellinger", **common
+            rootsift, words, normalize="hellinger", **settings
         ),
-        "VLAD RootSIFT 64 words, intra + power + L2": VLAD("rootsift", n_words=16 if quick else 64, **common),
-        "Fisher RootSIFT 64 Gaussians, PCA 64, power + L2": FisherVector(
-            "rootsift", n_components=16 if quick else 64, **common
-        ),
+        "VLAD RootSIFT 64 words, intra + power + L2": VLAD(rootsift, 16 if quick else 64, **settings),
+        "Fisher RootSIFT 64 Gaussians, PCA 64, power + L2": FisherVector(rootsift, gaussians, **settings),
         "BoVW RootSIFT 512 Hellinger + HSV histogram": FeatureUnion(
             [
-                ("bovw", BagOfVisualWords("rootsift", n_words=words, normalize="hellinger", **common)),
+                ("bovw", BagOfVisualWords(rootsift, words, normalize="hellinger", **settings)),
                 ("hsv", ColorHistogram(verbose=False, n_jobs=2)),
             ]
         ),
         "BoVW ORB 512 (Hamming k-majority), Hellinger": BagOfVisualWords(
-            "orb", n_words=words, normalize="hellinger", **common
+            orb, words, normalize="hellinger", **settings
         ),
         "BoVW opponent RootSIFT 512, Hellinger": BagOfVisualWords(
-            "rootsift", color="opponent", n_words=words, normalize="hellinger", **common
+            opponent, words, normalize="hellinger", **settings
         ),
-        "BoVW dense SIFT 512, Hellinger": BagOfVisualWords(
-            "dense_sift", n_words=words, normalize="hellinger", **dense
-        ),
-        "Fisher dense SIFT 64 Gaussians, PCA 64, power + L2": FisherVector(
-            "dense_sift", n_components=16 if quick else 64, **dense
-        ),
+        "BoVW dense SIFT 512, Hellinger": BagOfVisualWords(dense, words, normalize="hellinger", **settings),
+        "Fisher dense SIFT 64 Gaussians, PCA 64, power + L2": FisherVector(dense, gaussians, **settings),
     }
 
 

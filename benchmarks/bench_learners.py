@@ -72,7 +72,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import FeatureUnion
 
 from classicx.datasets import load_wikipedia_layout
-from classicx.image import VLAD, BagOfVisualWords, ColorHistogram, FisherVector
+from classicx.image import VLAD, BagOfVisualWords, ColorHistogram, FisherVector, LocalDescriptors
 from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
 if __package__:
@@ -96,13 +96,14 @@ REFERENCE = (
 
 def image_encoder(kind: str, quick: bool, n_jobs: int, cache: Path):
     """The image feature transformer (fitted on the training images only)."""
-    common = dict(n_jobs=n_jobs, verbose=True, random_state=0, cache=str(cache / "descriptors"))
+    rootsift = LocalDescriptors("rootsift", cache=str(cache / "descriptors"))
+    settings = dict(n_jobs=n_jobs, verbose=True, random_state=0)
     if kind == "bovw":
-        return BagOfVisualWords(descriptor="rootsift", n_words=64 if quick else 512, normalize="l1", **common)
+        return BagOfVisualWords(rootsift, 64 if quick else 512, normalize="l1", **settings)
     if kind == "vlad":
-        return VLAD(descriptor="rootsift", n_words=16 if quick else 64, **common)
+        return VLAD(rootsift, 16 if quick else 64, **settings)
     if kind == "fisher":
-        return FisherVector(descriptor="rootsift", n_components=8 if quick else 64, **common)
+        return FisherVector(rootsift, 8 if quick else 64, **settings)
     if kind == "fisher+hsv":
         color = ColorHistogram(normalize="hellinger", n_jobs=n_jobs, verbose=True)
         return FeatureUnion(

@@ -44,7 +44,7 @@ def configurations(quick: bool) -> list[tuple[str, CrossModalRetriever]]:
         (
             name,
             CrossModalRetriever(
-                image_features=BagOfVisualWords(descriptor=descriptor, n_words=words),
+                image_features=BagOfVisualWords(descriptor=descriptor, vocabulary=words),
                 text_features=TfidfLSA(n_components=text_dim),
                 aligner=RegularizedCCA(n_components=10 if quick else 32, reg=0.3, weight_power=4.0),
             ),

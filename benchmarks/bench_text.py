@@ -205,29 +205,21 @@ def load_data(data_dir: Path, quick: bool):
 def image_features(
     train, test, quick: bool, jobs: int, cache: Path
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    from classicx.image import BagOfVisualWords
+    from classicx.image import BagOfVisualWords, LocalDescriptors
 
-    params = {
-        "descriptor": "sift",
-        "n_words": 64 if quick else 512,
-        "max_keypoints": 300 if quick else 1000,
-        "max_side": 400 if quick else 640,
-        "random_state": 0,
-    }
-    key = hashlib.sha1(
-        repr((sorted(params.items()), train.image_ids, test.image_ids)).encode()
-    ).hexdigest()[:16]
+    descriptor = LocalDescriptors("sift", max_keypoints=300 if quick else 1000, max_side=400 if quick else 640)
+    bovw = BagOfVisualWords(descriptor, 64 if quick else 512, random_state=0)
+    description = " ".join(repr(bovw).split())
+    key = hashlib.sha1(repr((description, train.image_ids, test.image_ids)).encode()).hexdigest()[:16]
     path = cache / f"bovw-{key}.npz"
     if path.is_file():
         with np.load(path) as z:
-            return z["train"], z["test"], f"BagOfVisualWords({params}) [cached]"
-    bovw = BagOfVisualWords(
-        **params, n_jobs=jobs, verbose=True, cache=str(cache / "descriptors")
-    )
+            return z["train"], z["test"], f"`{description}` [cached]"
+    bovw.set_params(n_jobs=jobs, verbose=True, descriptor__cache=str(cache / "descriptors"))
     Xtr = bovw.fit_transform(train.images)
     Xte = bovw.transform(test.images)
     np.savez(path, train=Xtr, test=Xte)
-    return Xtr, Xte, f"BagOfVisualWords({params})"
+    return Xtr, Xte, f"`{description}`"
 
 
 def text_representations(quick: bool, jobs: int) -> list[tuple[str, object, dict]]:
