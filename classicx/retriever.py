@@ -200,8 +200,8 @@ class CrossModalRetriever(ClassicxEstimator):
     aligner : two-view estimator, default=None
         ``fit(X, Y)``, ``transform(X)``, ``transform_y(Y)``. ``labels`` given
         to :meth:`fit` reach it when its ``fit`` requests them through
-        scikit-learn's metadata routing, as every classicx aligner does by
-        default; for an aligner of your own, declare
+        scikit-learn's metadata routing, as every classicx aligner that uses
+        labels does by default; for an aligner of your own, declare
         ``__metadata_request__fit = {"labels": True}`` (or call
         ``set_fit_request(labels=True)`` with routing enabled).
     searcher : searcher or str, default=None

@@ -211,7 +211,9 @@ def test_n_jobs_and_verbose_of_a_fitted_retriever_reach_its_fitted_stages(fitted
 
 
 class _LabelRecorder(RegularizedCCA):
-    """A RegularizedCCA that remembers the labels its fit received."""
+    """A RegularizedCCA that asks for labels and remembers the ones its fit received."""
+
+    __metadata_request__fit = {"labels": True}
 
     def fit(self, X, Y, labels=None):
         self.seen_labels_ = labels
