@@ -13,6 +13,7 @@ from classicx.exceptions import (
     BackendUnavailableError,
     InputError,
     ModelFormatError,
+    ParameterError,
     ShapeMismatchError,
 )
 from classicx.search import (
@@ -179,7 +180,7 @@ def test_errors():
     pytest.importorskip("faiss")
     pytest.importorskip("hnswlib")
     G, Q = _clustered(n=300)
-    with pytest.raises(InputError, match="not available with the faiss backend"):
+    with pytest.raises(ParameterError, match="not available with the faiss backend"):
         FaissSearcher(metric="kl").fit(np.abs(G))
     with pytest.raises(InputError, match="faiss cannot build"):
         FaissSearcher("NoSuchIndex").fit(G)
@@ -193,8 +194,14 @@ def test_errors():
     searcher.set_params(metric="euclidean")
     with pytest.raises(InputError, match="fitted with metric='cosine'"):
         searcher.search(Q)
-    with pytest.raises(InputError, match="M must be"):
+    with pytest.raises(ParameterError, match="'M' parameter of HnswlibSearcher"):
         HnswlibSearcher(M=0).fit(G)
+    with pytest.raises(ParameterError, match="'random_state' parameter"):
+        HnswlibSearcher(random_state=np.random.RandomState(0)).fit(G)
+    with pytest.raises(ParameterError, match="LSH ranks by angle"):
+        FaissSearcher("LSH64r", metric="inner_product").fit(G)
+    with pytest.raises(ParameterError, match="'search_params' parameter"):
+        FaissSearcher(search_params=[("nprobe", 4)]).fit(G)
 
 
 @pytest.mark.parametrize(
