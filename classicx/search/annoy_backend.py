@@ -47,7 +47,8 @@ class AnnoySearcher(ApproximateSearcher):
     search_k : int, default=-1
         Nodes inspected per query; -1 means annoy's default ``n_trees * k``.
     n_jobs : int, default=1
-        Threads for building (-1: all cores).
+        Threads for building (-1: all cores). With more than one, the forest
+        depends on thread scheduling, so only ``n_jobs=1`` is reproducible.
     random_state : int, default=0
         Seed of the random projections (a non-negative int: annoy takes no
         ``RandomState``).
@@ -99,6 +100,12 @@ class AnnoySearcher(ApproximateSearcher):
         "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Trees built by several threads depend on thread scheduling.
+        tags.non_deterministic = self.n_jobs != 1
+        return tags
 
     def _import_backend(self) -> Any:
         return _annoy()
