@@ -168,7 +168,7 @@ def retrieval_map_scorer(
     >>> with sklearn.config_context(enable_metadata_routing=True):
     ...     search = GridSearchCV(RegularizedCCA(n_components=1), {"reg": [0.0, 0.5]},
     ...                           scoring=retrieval_map_scorer(), cv=3).fit(X, Y, labels=labels)
-    >>> sorted(search.best_params_), round(search.best_score_, 3)
+    >>> sorted(search.best_params_), round(float(search.best_score_), 3)
     (['reg'], 0.592)
     """
     return RetrievalMAPScorer(direction=direction, relevance=relevance, metric=metric, k=k)
