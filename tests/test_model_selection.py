@@ -184,7 +184,7 @@ def test_grid_search_tunes_a_label_using_aligner():
 
 
 def test_labels_missing_is_a_clear_error_and_pairs_need_none():
-    X, Y, labels = data(seed=3)
+    X, Y, _ = data(seed=3)
     with pytest.raises(InputError, match="enable_metadata_routing"):
         GridSearchCV(
             RegularizedCCA(), {"reg": [0.1]}, scoring=retrieval_map_scorer(), cv=3, error_score="raise"

@@ -17,10 +17,22 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError, ShapeMismatchError
-from ..search import ExactSearcher
-from ..utils.validation import check_array, check_choice, check_labels, check_paired, check_positive_int
+from ..search import SIMILARITY_METRICS, ExactSearcher
+from ..utils.validation import (
+    check_array,
+    check_choice,
+    check_labels,
+    check_paired,
+    check_positive_int,
+)
 from .ndcg import ndcg
-from .ranking import average_precision, chance_average_precision, map_at_r, precision_at_k, recall_at_k
+from .ranking import (
+    average_precision,
+    chance_average_precision,
+    map_at_r,
+    precision_at_k,
+    recall_at_k,
+)
 from .relevance import relevance_from_labels
 
 __all__ = ["EXTRA_METRICS", "RetrievalReport", "evaluate_retrieval"]
@@ -194,6 +206,7 @@ def evaluate_retrieval(
     MAP@R           1.0000      1.0000
     (4 queries each way; relevant = same label)
     """
+    check_choice(metric, SIMILARITY_METRICS, "metric")
     check_choice(dtype, ("float64", "float32"), "dtype")
     k = check_positive_int(k, "k")
     image_vectors = check_array(image_vectors, name="image_vectors")

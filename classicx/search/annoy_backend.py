@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from numbers import Integral
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, Options
@@ -93,7 +93,7 @@ class AnnoySearcher(ApproximateSearcher):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         **ApproximateSearcher._parameter_constraints,
         "n_trees": [Interval(Integral, 1, None, closed="left")],
         "search_k": [Options(Integral, {-1}), Interval(Integral, 1, None, closed="left")],

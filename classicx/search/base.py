@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
@@ -48,7 +48,7 @@ class BaseSearcher(ClassicxEstimator):
     ``_check_params``.
     """
 
-    _parameter_constraints: dict = {"metric": [StrOptions(set(SIMILARITY_METRICS))]}
+    _parameter_constraints: ClassVar[dict[str, list]] = {"metric": [StrOptions(set(SIMILARITY_METRICS))]}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -112,7 +113,7 @@ class ExactSearcher(BaseSearcher):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         **BaseSearcher._parameter_constraints,
         "chunk_size": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -93,7 +93,7 @@ class FaissSearcher(ApproximateSearcher):
         self.search_params = search_params
         self.verbose = verbose
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         **ApproximateSearcher._parameter_constraints,
         "index": [str],
         "search_params": [dict, None],

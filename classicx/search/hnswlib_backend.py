@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from numbers import Integral
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
@@ -85,7 +85,7 @@ class HnswlibSearcher(ApproximateSearcher):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         **ApproximateSearcher._parameter_constraints,
         "M": [Interval(Integral, 1, None, closed="left")],
         "ef_construction": [Interval(Integral, 1, None, closed="left")],
