@@ -152,8 +152,21 @@ def retrieval_map_scorer(
 ) -> RetrievalMAPScorer:
     """Make a retrieval-MAP scorer for ``GridSearchCV(scoring=...)``.
 
-    See :class:`RetrievalMAPScorer` for the parameters and the module
-    docstring for how labels reach it.
+    See the module docstring for how labels reach it.
+
+    Parameters
+    ----------
+    direction, relevance, metric, k
+        As for :class:`RetrievalMAPScorer`.
+
+    Returns
+    -------
+    RetrievalMAPScorer
+
+    See Also
+    --------
+    RetrievalMAPScorer : the scorer itself.
+    classicx.metrics.evaluate_retrieval : the evaluation behind the score.
 
     Examples
     --------

@@ -86,6 +86,10 @@ def interpolated_precision_recall(
     recall_levels : ndarray of shape (n_points,)
     precision : ndarray of shape (n_points,) or (n_queries, n_points)
 
+    See Also
+    --------
+    precision_recall_curve : the raw curve.
+
     Examples
     --------
     >>> import numpy as np

@@ -35,6 +35,10 @@ def ndcg(ranking: Any, relevance: Any, k: int | None = None, average: bool = Tru
     -------
     float or ndarray of shape (n_queries,)
 
+    See Also
+    --------
+    relevance_from_labels : ``graded=True`` gives shared-label counts as gains.
+
     Examples
     --------
     >>> import numpy as np

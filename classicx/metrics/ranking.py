@@ -236,6 +236,12 @@ def mean_average_precision(
     -------
     float
 
+    See Also
+    --------
+    average_precision : the same, with ``average=False`` for one AP per query.
+    map_at_r : AP truncated at each query's own ``R``.
+    evaluate_retrieval : MAP of both directions of a cross-modal pair set.
+
     Examples
     --------
     >>> import numpy as np
@@ -268,6 +274,10 @@ def map_at_r(ranking: Any, relevance: Any, average: bool = True) -> float | np.n
     Returns
     -------
     float or ndarray of shape (n_queries,)
+
+    See Also
+    --------
+    mean_average_precision : MAP, or MAP@k with a fixed cutoff.
 
     Examples
     --------
@@ -305,6 +315,10 @@ def precision_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -
     -------
     float or ndarray of shape (n_queries,)
 
+    See Also
+    --------
+    recall_at_k : the fraction of the relevant items found in the top ``k``.
+
     Examples
     --------
     >>> import numpy as np
@@ -335,6 +349,11 @@ def recall_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> f
     Returns
     -------
     float or ndarray of shape (n_queries,)
+
+    See Also
+    --------
+    precision_at_k : the fraction of the top ``k`` that is relevant.
+    caption_recall : the caption-retrieval R@K (any relevant item in the top K).
 
     Examples
     --------
@@ -370,6 +389,11 @@ def chance_average_precision(relevance: Any, average: bool = True) -> float | np
     -------
     float or ndarray of shape (n_queries,)
         Queries without relevant items get 0 (as in :func:`average_precision`).
+
+    See Also
+    --------
+    average_precision : the AP of an actual ranking.
+    evaluate_retrieval : reports it next to MAP in both directions.
 
     Examples
     --------

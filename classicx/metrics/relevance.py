@@ -92,6 +92,10 @@ def relevance_from_pairs(query_ids: Any, gallery_ids: Any) -> np.ndarray:
     -------
     ndarray of shape (n_queries, n_gallery), bool
 
+    See Also
+    --------
+    relevance_from_labels : relevance from category labels.
+
     Examples
     --------
     >>> from classicx.metrics import relevance_from_pairs

@@ -76,10 +76,30 @@ def package_version(package: str) -> str:
 class ApproximateSearcher(BaseSearcher):
     """Base of the ANN backends; subclasses wrap one library's index.
 
-    Subclasses set ``backend`` (a name) and implement ``_new_index(gallery)``,
-    ``_add_to_index(index, vectors, start)``, ``_query(index, queries, k)``
-    returning native ``(distances, ids)``, ``_to_scores(distances)``,
-    ``_serialize(index)``, ``_deserialize(data)`` and ``_backend_version()``.
+    Subclasses set ``backend`` (a name) and implement ``_import_backend()``
+    (called by ``fit``, so a missing library is reported before any work),
+    ``_new_index(gallery)``, ``_add_to_index(index, vectors, start)``,
+    ``_query(index, queries, k)`` returning native ``(distances, ids)``,
+    ``_to_scores(distances)``, ``_serialize(index)``, ``_deserialize(data)``
+    and ``_backend_version()``.
+
+    Parameters
+    ----------
+    metric : str
+        One of ``"inner_product"``, ``"cosine"``, ``"correlation"``,
+        ``"euclidean"``, ``"cosine_distance"``; ``kl`` and ``jensenshannon``
+        need :class:`~classicx.search.ExactSearcher`.
+
+    See Also
+    --------
+    FaissSearcher, HnswlibSearcher, AnnoySearcher : the backends.
+    ExactSearcher : the exact reference they are measured against.
+
+    Examples
+    --------
+    >>> from classicx.search import ApproximateSearcher, HnswlibSearcher
+    >>> issubclass(HnswlibSearcher, ApproximateSearcher)
+    True
     """
 
     backend = ""

@@ -46,6 +46,25 @@ class BaseSearcher(ClassicxEstimator):
     Constructor parameters are checked by ``_parameter_constraints`` at the
     start of ``fit``; subclasses add checks that need several parameters in
     ``_check_params``.
+
+    Parameters
+    ----------
+    metric : str
+        Every searcher takes one of :data:`~classicx.search.SIMILARITY_METRICS`.
+
+    See Also
+    --------
+    ExactSearcher : the exact reference implementation.
+    ApproximateSearcher : the base of the ANN backends.
+    make_searcher : build a searcher from a spec string.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.search import BaseSearcher, ExactSearcher
+    >>> searcher = ExactSearcher().fit(np.eye(3), labels=[0, 1, 1])
+    >>> isinstance(searcher, BaseSearcher), searcher.search(np.ones((1, 3)), k=3, allow_labels=1)[1]
+    (True, array([[1, 2]]))
     """
 
     _parameter_constraints: ClassVar[dict[str, list]] = {"metric": [StrOptions(set(SIMILARITY_METRICS))]}

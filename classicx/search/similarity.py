@@ -190,6 +190,11 @@ def pairwise_scores(queries: np.ndarray, gallery: np.ndarray, metric: str = "cos
     -------
     ndarray of shape (n_queries, n_gallery), float64
 
+    See Also
+    --------
+    ExactSearcher : the same scores, chunked, with top-k selection.
+    SIMILARITY_METRICS : the metric names.
+
     Examples
     --------
     >>> import numpy as np
