@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ClassicxWarning, InputError, InputTypeError, ShapeMismatchError
+from ..utils.validation import check_positive_int
 
 __all__ = [
     "average_precision",
@@ -136,8 +137,7 @@ def _hits_and_n_relevant(ranking: Any, relevance: Any) -> tuple[np.ndarray, np.n
 
 
 def _check_k(k: Any, width: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"k must be a positive integer; got {k!r}")
+    k = check_positive_int(k, "k")
     if k > width:
         raise InputError(f"k={k} but the ranking holds only {width} items per query")
     return int(k)
