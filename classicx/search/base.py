@@ -80,7 +80,8 @@ class BaseSearcher(ClassicxEstimator):
         return tags
 
     def _check_fitted(self) -> None:
-        check_is_fitted(self, "n_features_in_")
+        # metric_ is set last by fit: a fit that failed while building counts as not fitted.
+        check_is_fitted(self, ["n_features_in_", "metric_"])
         if self.metric != self.metric_:
             raise InputError(
                 f"this {type(self).__name__} was fitted with metric={self.metric_!r} but its "

@@ -13,6 +13,7 @@ from classicx.exceptions import (
     BackendUnavailableError,
     InputError,
     ModelFormatError,
+    NotFittedError,
     ParameterError,
     ShapeMismatchError,
 )
@@ -186,8 +187,11 @@ def test_errors():
         FaissSearcher("NoSuchIndex").fit(G)
     with pytest.raises(InputError, match="nprobe"):
         FaissSearcher("HNSW16", search_params={"nprobe": 4}).fit(G)
+    failed = FaissSearcher("IVF1024,Flat")
     with pytest.raises(InputError, match="could not train"):
-        FaissSearcher("IVF1024,Flat").fit(G)
+        failed.fit(G)
+    with pytest.raises(NotFittedError):  # a fit that failed while building leaves it unfitted
+        failed.search(Q)
     searcher = HnswlibSearcher().fit(G)
     with pytest.raises(ShapeMismatchError, match="features"):
         searcher.search(Q[:, :5])
