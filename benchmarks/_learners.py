@@ -23,6 +23,7 @@ import sklearn
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
+from classicx.metrics import chance_average_precision, evaluate_retrieval, relevance_from_labels
 from classicx.model_selection import RetrievalMAPScorer
 from classicx.subspace import (
     PLSSVD,
@@ -322,9 +323,8 @@ def evaluate(
     estimator: Any, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, metric: str = PAPER_METRIC
 ) -> tuple[float, float]:
     """Test MAP image->text and text->image over the full ranking of the other modality."""
-    i2t = RetrievalMAPScorer(direction="image_to_text", metric=metric)(estimator, X, Y, labels=labels)
-    t2i = RetrievalMAPScorer(direction="text_to_image", metric=metric)(estimator, X, Y, labels=labels)
-    return float(i2t), float(t2i)
+    report = evaluate_retrieval(estimator.transform(X), estimator.transform_y(Y), labels, metric=metric)
+    return report.map_image_to_text, report.map_text_to_image
 
 
 def _format_params(params: dict) -> str:
@@ -377,10 +377,8 @@ def run_learners(
 
 
 def chance_map(labels_query: np.ndarray, labels_gallery: np.ndarray) -> float:
-    """Expected MAP of a random ranking, approximated by the fraction of relevant gallery items."""
-    from classicx.metrics import chance_average_precision, relevance_from_labels
-
-    return float(chance_average_precision(relevance_from_labels(labels_query, labels_gallery), average=True))
+    """Expected MAP of a uniformly random ranking of the gallery for these queries (category relevance)."""
+    return float(chance_average_precision(relevance_from_labels(labels_query, labels_gallery)))
 
 
 def best_row(records: list[dict]) -> dict:

@@ -336,9 +336,8 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
     import sklearn
     from sklearn.model_selection import GridSearchCV, KFold
 
-    from classicx.metrics import mean_average_precision, relevance_from_labels
+    from classicx.metrics import evaluate_retrieval, relevance_from_labels
     from classicx.model_selection import retrieval_map_scorer
-    from classicx.search import ExactSearcher
     from classicx.subspace import RegularizedCCA
     from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
@@ -365,11 +364,9 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
                                   cv=KFold(3, shuffle=True, random_state=0), n_jobs=1)
             search.fit(I_train, T_train, labels=train.labels)
         cca = search.best_estimator_
-        A, B = cca.transform(I_test, T_test)
-        row = {"encoding": name, "dim": I_train.shape[1]}
-        for key, (q, g, rel) in {"image_to_text": (A, B, relevance), "text_to_image": (B, A, relevance.T)}.items():
-            _, ranking = ExactSearcher(metric="cosine", verbose=False).fit(g).search(q, k=None)
-            row[key] = float(mean_average_precision(ranking, rel))
+        report = evaluate_retrieval(*cca.transform(I_test, T_test), test.labels, metric="cosine")
+        row = {"encoding": name, "dim": I_train.shape[1],
+               "image_to_text": report.map_image_to_text, "text_to_image": report.map_text_to_image}
         row["cv_map"] = float(search.best_score_)
         row["cca"] = ", ".join(f"{k}={v}" for k, v in sorted(search.best_params_.items()))
         row["feature_s"] = t_feat

@@ -297,16 +297,10 @@ def cca_search(Xtr, Ytr, labels, quick: bool, jobs: int):
 
 
 def evaluate(aligner, Xte, Yte, labels) -> tuple[float, float]:
-    from classicx.metrics import mean_average_precision, relevance_from_labels
-    from classicx.search import ExactSearcher
+    from classicx.metrics import evaluate_retrieval
 
-    Xp, Yp = aligner.transform(Xte, Yte)
-    relevance = relevance_from_labels(labels, labels)
-    _, r_it = ExactSearcher(metric="cosine").fit(Yp).search(Xp, k=None)
-    _, r_ti = ExactSearcher(metric="cosine").fit(Xp).search(Yp, k=None)
-    return mean_average_precision(r_it, relevance), mean_average_precision(
-        r_ti, relevance.T
-    )
+    report = evaluate_retrieval(*aligner.transform(Xte, Yte), labels, metric="cosine")
+    return report.map_image_to_text, report.map_text_to_image
 
 
 def run_retrieval(
@@ -369,11 +363,7 @@ def run_retrieval(
             }
         )
         print(rows[-1], flush=True)
-    chance = float(
-        chance_average_precision(
-            relevance_from_labels(test.labels, test.labels), average=True
-        )
-    )
+    chance = float(chance_average_precision(relevance_from_labels(test.labels, test.labels)))
     body = (
         f"Data: `{data_dir.name}` ({len(train.texts)} train / {len(test.texts)} test pairs"
         + ("; " + "; ".join(notes) if notes else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -17,12 +17,7 @@ from sklearn.utils.metadata_routing import get_routing_for_object
 from .base import ClassicxEstimator
 from .exceptions import ShapeMismatchError
 from .image import BagOfVisualWords
-from .metrics import (
-    chance_average_precision,
-    mean_average_precision,
-    precision_at_k,
-    relevance_from_labels,
-)
+from .metrics import RetrievalReport, evaluate_retrieval
 from .search import ExactSearcher, make_searcher
 from .subspace import RegularizedCCA
 from .text import TfidfLSA
@@ -35,7 +30,7 @@ from .utils.validation import (
     validate_params,
 )
 
-__all__ = ["CrossModalRetriever", "Hit", "RetrievalReport", "default_stages"]
+__all__ = ["CrossModalRetriever", "Hit", "default_stages"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,47 +104,6 @@ class Hit:
     id: str
     score: float
     content: str
-
-
-@dataclass
-class RetrievalReport:
-    """Retrieval quality in both directions, as returned by :meth:`CrossModalRetriever.evaluate`.
-
-    ``map_*`` is mean average precision over the full ranking of the other
-    modality; ``precision_*`` is precision at ``k``; ``chance_*`` is the MAP
-    a uniformly random ranking would have on the same relevance.
-    """
-
-    map_image_to_text: float
-    map_text_to_image: float
-    precision_image_to_text: float
-    precision_text_to_image: float
-    chance_image_to_text: float
-    chance_text_to_image: float
-    k: int
-    n_queries: int
-    relevance: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as a plain dict (JSON-serialisable)."""
-        return asdict(self)
-
-    def to_table(self) -> str:
-        """The report as a small fixed-width table."""
-        rows = [
-            ("", "image→text", "text→image"),
-            ("MAP", f"{self.map_image_to_text:.4f}", f"{self.map_text_to_image:.4f}"),
-            (f"P@{self.k}", f"{self.precision_image_to_text:.4f}", f"{self.precision_text_to_image:.4f}"),
-            ("chance MAP", f"{self.chance_image_to_text:.4f}", f"{self.chance_text_to_image:.4f}"),
-        ]
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
-        lines.append(f"({self.n_queries} queries each way; relevant = {self.relevance})")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_table()
 
 
 def _default_descriptions(images: Sequence[Any]) -> list[str]:
@@ -546,36 +500,27 @@ class CrossModalRetriever(ClassicxEstimator):
         multi-label rows, when they share a label); without, only the paired
         item is relevant.
 
+        Parameters
+        ----------
+        images : sequence of paths, arrays or bytes
+        texts : sequence of str
+            Paired with ``images`` row by row.
+        labels : array-like of shape (n,) or (n, n_labels), default=None
+        k : int, default=10
+            Cutoff of precision@k.
+
         Returns
         -------
         RetrievalReport
-            See :func:`classicx.metrics.evaluate_retrieval`.
+            From :func:`classicx.metrics.evaluate_retrieval`.
         """
         images, texts = check_images(images), check_texts(texts)
         check_paired(len(images), len(texts))
         labels = None if labels is None else check_labels(labels, len(texts))
-        image_vectors = self.transform_images(images)
-        text_vectors = self.transform_texts(texts)
-        if labels is None:
-            relevance = np.eye(len(texts), dtype=bool)
-            kind = "the paired item"
-        else:
-            relevance = relevance_from_labels(labels, labels)
-            kind = "same label"
+        check_is_fitted(self, "aligner_")
         metric = getattr(self.text_gallery_, "metric", "cosine")
-        _, i2t = ExactSearcher(metric=metric).fit(text_vectors).search(image_vectors, k=None)
-        _, t2i = ExactSearcher(metric=metric).fit(image_vectors).search(text_vectors, k=None)
-        k = min(k, len(texts))
-        return RetrievalReport(
-            map_image_to_text=float(mean_average_precision(i2t, relevance)),
-            map_text_to_image=float(mean_average_precision(t2i, relevance.T)),
-            precision_image_to_text=float(np.mean(precision_at_k(i2t, relevance, k))),
-            precision_text_to_image=float(np.mean(precision_at_k(t2i, relevance.T, k))),
-            chance_image_to_text=float(np.mean(chance_average_precision(relevance))),
-            chance_text_to_image=float(np.mean(chance_average_precision(relevance.T))),
-            k=k,
-            n_queries=len(texts),
-            relevance=kind,
+        return evaluate_retrieval(
+            self.transform_images(images), self.transform_texts(texts), labels, metric=metric, k=k
         )
 
     def score(self, images: Sequence[Any], texts: Sequence[str], labels: Any = None) -> float:
