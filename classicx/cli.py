@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("dataset", type=Path, help="dataset directory or CSV/TSV file")
     fit.add_argument("-o", "--output", type=Path, required=True, help="model directory to write")
     fit.add_argument("--skip-missing", action="store_true",
-                     help="skip rows whose files are missing or unreadable (with a warning) instead of failing")
+                     help="skip rows whose files are missing or whose image, text or label is empty "
+                     "(with a warning) instead of failing")
     _add_model_options(fit)
     _add_common(fit)
 
@@ -144,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=["train", "test"], default="test", help="split to score (default: %(default)s)")
     evaluate.add_argument("-k", type=_positive_int, default=10, help="cutoff of precision@k (default: %(default)s)")
     evaluate.add_argument("--skip-missing", action="store_true",
-                          help="skip rows whose files are missing or unreadable (with a warning)")
+                          help="skip rows whose files are missing or whose image, text or label is empty")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("-j", "--jobs", type=_jobs, default=-1,
                           help="parallel jobs, -1 = all cores (default: %(default)s)")
