@@ -15,7 +15,7 @@ from .gram import GramAlignment, centered_alignment
 from .kcca import KernelCCA
 from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel
 from ._lowrank import KernelFeatureMap
-from .mmd import MMDAlignment, rbf_mmd2
+from .mmd import MMDAlignment, MMDKernel, rbf_mmd2
 from .multiview import MultiviewCCA, ThreeViewCCA
 from .pls import PLSSVD
 from .semantic import SemanticCorrelationMatching, SemanticMatching
@@ -28,6 +28,7 @@ __all__ = [
     "KernelCCA",
     "KernelFeatureMap",
     "MMDAlignment",
+    "MMDKernel",
     "GramAlignment",
     "SemanticMatching",
     "SemanticCorrelationMatching",

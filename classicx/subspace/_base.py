@@ -47,7 +47,6 @@ __all__ = [
     "labels_to_indicator",
     "check_n_components",
     "check_reg",
-    "flip_signs",
     "resolve_dtype",
 ]
 
@@ -265,19 +264,6 @@ def check_reg(value: Any, name: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise InputError(f"{name} must be in [0, 1] (a shrinkage weight); got {value}")
     return value
-
-
-def flip_signs(first: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Fix the signs of paired components, so that repeated fits give identical results.
-
-    Every column of ``first`` whose largest-magnitude entry is negative is
-    negated (the convention of scikit-learn's ``svd_flip``), and the same
-    columns of each array in ``others`` with it, so that paired components
-    keep their (positive) correlation. Returns the arrays in the order given.
-    """
-    signs = np.sign(first[np.argmax(np.abs(first), axis=0), np.arange(first.shape[1])])
-    signs[signs == 0] = 1.0
-    return tuple(V * signs for V in (first, *others))
 
 
 class BaseAligner(TransformerMixin, ClassicxEstimator):

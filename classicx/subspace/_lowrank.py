@@ -20,6 +20,8 @@ This module builds such maps without ever forming an ``n x n`` matrix
     :class:`sklearn.kernel_approximation.RBFSampler`) and the explicit
     sampled map of :class:`sklearn.kernel_approximation.AdditiveChi2Sampler`
     for ``"additive_chi2"`` (Vedaldi & Zisserman 2012).
+``"auto"``
+    ``"exact"`` up to 2,000 training rows and ``"nystrom"`` above.
 ``"exact"``
     Every training row is a landmark and :math:`\\phi(x) = S^{-1/2} U^\\top k(x, X)`
     with :math:`U S U^\\top` the eigendecomposition of the centred kernel
@@ -41,7 +43,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from sklearn.base import TransformerMixin
+from sklearn.base import TransformerMixin, clone
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.kernel_approximation import AdditiveChi2Sampler, RBFSampler
 from sklearn.utils import check_random_state
@@ -59,11 +61,14 @@ from .kernels import (
     resolve_kernel_params,
 )
 
-__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "centred_features", "feature_moments"]
+__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "centred_features", "feature_moments", "fitted_map"]
 
 logger = logging.getLogger(__name__)
 
 LOWRANK_METHODS = ("exact", "nystrom", "icd", "rff")
+# method="auto" is exact up to this many rows (an n x n eigenproblem takes a
+# few seconds there) and the Nystroem approximation above it.
+_AUTO_EXACT_MAX = 2000
 # Eigenvalues (or residual diagonals) below this fraction of the largest are
 # numerical noise; inverting them would amplify rounding errors.
 _RANK_TOL = 1e-10
@@ -76,9 +81,10 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
     ----------
     kernel : str, default="rbf"
         One of :data:`classicx.subspace.kernels.KERNELS`.
-    method : {"nystrom", "icd", "rff", "exact"}, default="nystrom"
+    method : {"nystrom", "icd", "rff", "exact", "auto"}, default="nystrom"
         How the map is built (see the module docstring). ``"rff"`` supports
-        ``"rbf"`` and ``"additive_chi2"`` only.
+        ``"rbf"`` and ``"additive_chi2"`` only; ``"auto"`` is ``"exact"`` up
+        to 2,000 training rows and ``"nystrom"`` above.
     n_components : int, default=500
         Rank of the approximation: landmarks for ``"nystrom"``, pivots for
         ``"icd"``, random features for ``"rff"`` with ``"rbf"``; for
@@ -99,6 +105,8 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
 
     Attributes
     ----------
+    method_ : str
+        The method used (``"auto"`` resolved).
     kernel_params_ : dict
         The kernel and its resolved parameters (``gamma`` filled in).
     landmarks_ : ndarray or sparse matrix of shape (n_landmarks, n_features_in_), or None
@@ -157,9 +165,12 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
 
     def _fit(self, X: Any) -> tuple | None:
         X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
-        if self.method not in LOWRANK_METHODS:
-            raise InputError(f"method must be one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
-        if self.method != "exact" and (
+        if self.method != "auto" and self.method not in LOWRANK_METHODS:
+            raise InputError(
+                f"method must be 'auto' or one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}"
+            )
+        method = resolve_method(self.method, X.shape[0])
+        if method != "exact" and (
             isinstance(self.n_components, bool)
             or not isinstance(self.n_components, (int, np.integer))
             or self.n_components < 1
@@ -176,12 +187,13 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         self.random_offset_ = None
         self.sample_steps_ = None
         self.sample_interval_ = None
+        self.method_ = method
         exact = None
-        if self.method == "rff":
+        if method == "rff":
             self._fit_random_features(X, params, rng)
-        elif self.method == "icd":
+        elif method == "icd":
             self._fit_icd(X, params)
-        elif self.method == "exact":
+        elif method == "exact":
             exact = self._fit_exact(X, params)
         else:
             rows = np.sort(rng.choice(X.shape[0], min(int(self.n_components), X.shape[0]), replace=False))
@@ -191,7 +203,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         return exact
 
     def fit_exact(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Fit with ``method="exact"`` and also return what the fit computed anyway.
+        """Fit with ``method="exact"`` (or ``"auto"`` resolving to it) and also return what the fit computed anyway.
 
         Returns
         -------
@@ -202,8 +214,10 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         mean : ndarray of shape (n_components_,)
             The training mean of :meth:`transform`'s output.
         """
-        if self.method != "exact":
-            raise InputError(f"fit_exact needs method='exact'; this map has method={self.method!r}")
+        if resolve_method(self.method, X.shape[0]) != "exact":
+            raise InputError(
+                f"fit_exact needs method='exact'; this map has method={self.method!r} for {X.shape[0]} rows"
+            )
         return self._fit(X)
 
     def _fit_exact(self, X: Any, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -345,6 +359,33 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         out.normalization_ = weights if self.normalization_ is None else self.normalization_ @ weights
         out.n_components_ = int(weights.shape[1])
         return out
+
+
+def resolve_method(method: str, n_samples: int) -> str:
+    """The method ``"auto"`` stands for with ``n_samples`` training rows (other methods unchanged)."""
+    if method == "auto":
+        return "exact" if n_samples <= _AUTO_EXACT_MAX else "nystrom"
+    return method
+
+
+def fitted_map(spec: Any, method: str, seed: int, linear_is_raw: bool = False) -> KernelFeatureMap | None:
+    """The unfitted feature map an aligner uses for one view, never the user's object.
+
+    ``spec`` is a kernel name (a map with that kernel, ``method`` and
+    default settings) or a :class:`KernelFeatureMap` (cloned). ``seed``
+    becomes the map's ``random_state`` unless the map has one of its own, so
+    that the aligner's ``random_state`` makes the fit repeatable. With
+    ``linear_is_raw``, the name ``"linear"`` means the raw columns
+    (``None``): no map is needed for them.
+    """
+    if isinstance(spec, KernelFeatureMap):
+        fmap = clone(spec)
+        if fmap.random_state is None:
+            fmap.set_params(random_state=seed)
+        return fmap
+    if linear_is_raw and spec == "linear":
+        return None
+    return KernelFeatureMap(spec, method=method, random_state=seed)
 
 
 def _inverse_sqrt(K: np.ndarray) -> np.ndarray:

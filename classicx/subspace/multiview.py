@@ -18,10 +18,9 @@ from ._base import (
     check_reg,
     check_view,
     check_views,
-    flip_signs,
     labels_to_indicator,
 )
-from .cca import _eig_basis, _lapack_threads, _svd_basis
+from ._linalg import eig_basis, flip_signs, lapack_threads, svd_basis
 
 __all__ = ["MultiviewCCA", "ThreeViewCCA"]
 
@@ -45,10 +44,10 @@ def _fit_multiview(
         mean = V.mean(axis=0)
         Vc = V - mean
         if Vc.shape[1] <= n:
-            Q, evals, mean_var = _eig_basis(Vc.T @ Vc / (n - 1), Vc.shape[1], eps)
+            Q, evals, mean_var = eig_basis(Vc.T @ Vc / (n - 1), Vc.shape[1], eps)
             P = Vc @ Q
         else:
-            Q, evals, P, mean_var = _svd_basis(Vc, eps)
+            Q, evals, P, mean_var = svd_basis(Vc, eps)
         means.append(mean)
         bases.append((Q, evals, mean_var))
         projected.append(P)
@@ -63,7 +62,7 @@ def _fit_multiview(
     whitened = np.hstack([P / s for P, s in zip(projected, scales)])
     M = whitened.T @ whitened / (n - 1)
     size = M.shape[0]
-    with _lapack_threads(size):
+    with lapack_threads(size):
         values, vectors = scipy.linalg.eigh(M, subset_by_index=[size - k, size - 1])
     values, vectors = values[::-1], vectors[:, ::-1]
     weights, start = [], 0

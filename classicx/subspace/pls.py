@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .cca import _lapack_threads
-from ._base import BaseAligner, check_labels, check_n_components, check_views, flip_signs
+from ._base import BaseAligner, check_labels, check_n_components, check_views
+from ._linalg import flip_signs, lapack_threads
 
 __all__ = ["PLSSVD"]
 
@@ -79,7 +79,7 @@ class PLSSVD(BaseAligner):
         X /= self.x_std_
         Y /= self.y_std_
         cross = X.T @ Y
-        with _lapack_threads(max(cross.shape)):
+        with lapack_threads(max(cross.shape)):
             U, s, Vt = scipy.linalg.svd(cross, full_matrices=False, lapack_driver="gesdd")
         eps = np.finfo(X.dtype).eps
         rank = int(np.sum(s > s[0] * max(X.shape[1], Y.shape[1], n) * eps)) if s[0] > 0 else 0
