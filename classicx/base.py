@@ -18,7 +18,8 @@ _T = TypeVar("_T", bound="ClassicxEstimator")
 class ClassicxEstimator(BaseEstimator):
     """scikit-learn ``BaseEstimator`` that can be saved without pickle.
 
-    Subclasses are registered by class name for :mod:`classicx.persistence`.
+    Subclasses are registered for :mod:`classicx.persistence` under their
+    qualified name (:func:`classicx.persistence.class_key`).
     Their fitted attributes (names ending in ``_``) must be arrays, sparse
     matrices, JSON values or nested classicx estimators.
     """

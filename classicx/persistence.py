@@ -4,8 +4,9 @@ A saved model is a directory with two files:
 
 ``classicx.json``
     The format name and version, the classicx version that wrote it, and a
-    tree describing the estimator: its class name (looked up in a registry of
-    classicx classes, never imported from an arbitrary module path), its
+    tree describing the estimator: its qualified class name (looked up in a
+    registry of classes defined as classicx estimators, never imported from an
+    arbitrary module path), its
     constructor parameters and its fitted attributes (names ending in ``_``).
 ``arrays.npz``
     Every numpy array of that tree, loaded with ``allow_pickle=False``.
@@ -32,19 +33,47 @@ import scipy.sparse as sp
 
 from .exceptions import InputTypeError, ModelFormatError
 
-__all__ = ["save", "load", "register", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "register", "class_key", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "classicx-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 keyed classes by bare name; its constructors predate classicx 0.2.
+_OLDEST_READABLE = 2
 _META = "classicx.json"
 _ARRAYS = "arrays.npz"
 
 _REGISTRY: dict[str, type] = {}
 
 
+def class_key(cls: type) -> str:
+    """The name under which ``cls`` is saved and looked up.
+
+    classicx's own classes are keyed by their public spelling
+    (``"classicx.subspace.RegularizedCCA"``, whatever private module defines
+    them); other classes by module and qualified name
+    (``"mypackage.features.MyEncoder"``), so that a user class can never take
+    the place of a library class with the same name.
+
+    Examples
+    --------
+    >>> from classicx.subspace import RegularizedCCA
+    >>> class_key(RegularizedCCA)
+    'classicx.subspace.RegularizedCCA'
+    """
+    parts = cls.__module__.split(".")
+    if parts[0] == "classicx" and len(parts) >= 3:
+        return f"classicx.{parts[1]}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def register(cls: type) -> type:
-    """Make ``cls`` loadable by name (done automatically for classicx estimators)."""
-    _REGISTRY[cls.__name__] = cls
+    """Make ``cls`` loadable under :func:`class_key` (done automatically for classicx estimators).
+
+    A class defined outside classicx is loadable once its module has been
+    imported by the program that loads the model: loading never imports
+    anything itself.
+    """
+    _REGISTRY[class_key(cls)] = cls
     return cls
 
 
@@ -103,7 +132,7 @@ class _Encoder:
         )
 
     def node(self, estimator: Any, where: str) -> dict:
-        name = type(estimator).__name__
+        name = class_key(type(estimator))
         if _REGISTRY.get(name) is not type(estimator):
             raise InputTypeError(f"cannot save {where}: {name} is not a registered classicx class")
         params = {
@@ -165,9 +194,13 @@ class _Decoder:
     def node(self, node: Any) -> Any:
         if not isinstance(node, dict) or not {"class", "params", "state"} <= set(node):
             raise self._fail("an estimator entry lacks 'class', 'params' or 'state'")
-        cls = _REGISTRY.get(node["class"])
+        name = node["class"]
+        cls = _REGISTRY.get(name) if isinstance(name, str) else None
         if cls is None:
-            raise self._fail(f"unknown class {node['class']!r} (not a classicx estimator)")
+            raise self._fail(
+                f"unknown class {name!r} (not a classicx estimator; a class of your own must be "
+                "imported before loading)"
+            )
         params = {k: self.decode(v) for k, v in node["params"].items()}
         try:
             estimator = cls(**params)
@@ -200,7 +233,8 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     Examples
     --------
     >>> import numpy as np, tempfile
-    >>> from classicx import RegularizedCCA, persistence
+    >>> from classicx import persistence
+    >>> from classicx.subspace import RegularizedCCA
     >>> rng = np.random.default_rng(0)
     >>> X, Y = rng.normal(size=(50, 4)), rng.normal(size=(50, 3))
     >>> cca = RegularizedCCA(n_components=2).fit(X, Y)
@@ -258,10 +292,15 @@ def load(path: str | os.PathLike, expected: type | None = None) -> Any:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise ModelFormatError(f"{meta_path}: not a classicx model (format is {meta.get('format') if isinstance(meta, dict) else None!r})")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise ModelFormatError(
             f"{meta_path}: format version {version!r} is not supported "
-            f"(this classicx reads versions 1 to {FORMAT_VERSION}; upgrade classicx)"
+            f"(this classicx reads versions {_OLDEST_READABLE} to {FORMAT_VERSION}; upgrade classicx)"
+        )
+    if version < _OLDEST_READABLE:
+        raise ModelFormatError(
+            f"{meta_path}: format version {version} was written by classicx 0.1, whose estimators "
+            "took other parameters; fit the model again with this version"
         )
     arrays_path = path / _ARRAYS
     if not arrays_path.is_file():

@@ -132,3 +132,43 @@ def test_load_checks_expected_class(tmp_path):
     persistence.save(_Inner(), tmp_path)
     with pytest.raises(ModelFormatError, match="holds a _Inner, expected a _Outer"):
         _Outer.load(tmp_path)
+
+
+def test_classes_are_keyed_by_qualified_name(tmp_path):
+    from classicx.subspace import RegularizedCCA
+
+    assert persistence.class_key(RegularizedCCA) == "classicx.subspace.RegularizedCCA"
+    assert persistence.class_key(_Inner) == f"{__name__}._Inner"
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    library = RegularizedCCA(n_components=1).fit(X, X[:, :2])
+    library.save(tmp_path / "lib")
+
+    # A user class with the same bare name no longer replaces the library class when loading.
+    class RegularizedCCA(ClassicxEstimator):  # noqa: F811 - the point of the test
+        def __init__(self, n_components=1):
+            self.n_components = n_components
+
+    loaded = persistence.load(tmp_path / "lib")
+    assert type(loaded).__module__.startswith("classicx.subspace")
+    assert np.allclose(loaded.transform(X), library.transform(X))
+    meta = json.loads((tmp_path / "lib" / "classicx.json").read_text())
+    assert meta["root"]["class"] == "classicx.subspace.RegularizedCCA"
+    assert meta["format_version"] == persistence.FORMAT_VERSION
+
+
+def test_models_of_format_version_1_are_refused_with_advice(tmp_path):
+    _fitted().save(tmp_path)
+    meta = json.loads((tmp_path / "classicx.json").read_text())
+    meta["format_version"] = 1
+    (tmp_path / "classicx.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFormatError, match="classicx 0.1.*fit the model again"):
+        persistence.load(tmp_path)
+
+
+def test_a_list_as_class_name_is_a_format_error(tmp_path):
+    _fitted().save(tmp_path)
+    meta = json.loads((tmp_path / "classicx.json").read_text())
+    meta["root"]["class"] = ["not", "a", "name"]
+    (tmp_path / "classicx.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFormatError, match="unknown class"):
+        persistence.load(tmp_path)
