@@ -38,23 +38,24 @@ centred kernel for new rows.
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 from sklearn.base import TransformerMixin, clone
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.kernel_approximation import AdditiveChi2Sampler, RBFSampler
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._utils import progress
 from ..base import ClassicxEstimator
-from ..exceptions import InputError, NotFittedError, ShapeMismatchError
-from ._base import check_view
+from ..exceptions import InputError
+from ..utils.parallel import progress
+from ..utils.validation import check_is_fitted, validate_data, validate_params
 from .kernels import (
     HISTOGRAM_KERNELS,
+    KERNELS,
     check_nonnegative,
     kernel_diagonal,
     pairwise_kernel,
@@ -158,24 +159,45 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         self.batch_size = batch_size
         self.random_state = random_state
 
+    _parameter_constraints: dict = {
+        "kernel": [StrOptions(set(KERNELS))],
+        "method": [StrOptions({"auto", *LOWRANK_METHODS})],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "degree": [Interval(Real, 1, None, closed="left")],
+        "coef0": [Real],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "kernel_params_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = self.kernel in HISTOGRAM_KERNELS
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> KernelFeatureMap:
-        """Choose landmarks / random features from the training rows ``X``."""
+        """Choose landmarks / random features from the training rows ``X``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         self._fit(X)
         return self
 
     def _fit(self, X: Any) -> tuple | None:
-        X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
-        if self.method != "auto" and self.method not in LOWRANK_METHODS:
-            raise InputError(
-                f"method must be 'auto' or one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}"
-            )
+        validate_params(self)
+        X = validate_data(self, X, dtype=np.float64, accept_sparse="csr")
         method = resolve_method(self.method, X.shape[0])
-        if method != "exact" and (
-            isinstance(self.n_components, bool)
-            or not isinstance(self.n_components, (int, np.integer))
-            or self.n_components < 1
-        ):
-            raise InputError(f"n_components must be a positive integer; got {self.n_components!r}")
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         params = resolve_kernel_params(X, self.kernel, self.gamma, self.degree, self.coef0, random_state=seed)
@@ -307,12 +329,6 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
             return self.random_weights_.shape[1]
         return self.n_features_in_ * (2 * self.sample_steps_ - 1)
 
-    def _check_fitted(self) -> None:
-        try:
-            check_is_fitted(self, "kernel_params_")
-        except _SklearnNotFittedError:
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X) first") from None
-
     def _raw(self, X: Any) -> np.ndarray:
         if self.landmarks_ is not None:
             return pairwise_kernel(X, self.landmarks_, self.kernel_params_)
@@ -326,12 +342,8 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
 
     def iter_batches(self, X: Any, verbose: bool = False, desc: str = "kernel features"):
         """Yield ``(start, features)`` for consecutive row batches of ``X``."""
-        self._check_fitted()
-        X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
-        if X.shape[1] != self.n_features_in_:
-            raise ShapeMismatchError(
-                f"X has {X.shape[1]} features, but the kernel map was fitted with {self.n_features_in_}"
-            )
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
         if self.kernel_params_["kernel"] in HISTOGRAM_KERNELS:
             check_nonnegative(X, self.kernel_params_["kernel"])
         step = max(int(self.batch_size), 1)
@@ -341,7 +353,16 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
             yield start, raw if self.normalization_ is None else raw @ self.normalization_
 
     def transform(self, X: Any) -> np.ndarray:
-        """Map ``X`` to its features, shape (n_samples, n_components_)."""
+        """Map ``X`` to its features.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components_)
+        """
         parts = [F for _, F in self.iter_batches(X)]
         return np.vstack(parts)
 
@@ -351,7 +372,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         Aligners fold their projection into the map this way, so that the
         fitted state keeps a (landmarks x k) matrix instead of (landmarks x rank).
         """
-        self._check_fitted()
+        check_is_fitted(self)
         out = KernelFeatureMap(**self.get_params())
         for name, value in vars(self).items():
             if name.endswith("_") and not name.startswith("_"):

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..exceptions import InputError
-from ._base import (
-    BaseAligner,
-    check_labels,
-    check_n_components,
-    check_reg,
-    check_views,
-    resolve_dtype,
-)
+from ..utils.validation import check_n_components, validate_params
+from ._base import BaseAligner, optional_labels, resolve_dtype
 
 from ._linalg import eig_basis, flip_signs, lapack_threads, std_from_covariance, svd_basis
 
@@ -156,13 +152,22 @@ class RegularizedCCA(BaseAligner):
         self.copy = copy
         self.dtype = dtype
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "reg_y": [Interval(Real, 0, 1, closed="both"), None],
+        "scale": ["boolean"],
+        "weight_power": [Interval(Real, 0, None, closed="left")],
+        "copy": ["boolean"],
+        "dtype": [StrOptions({"float32", "float64"}), None],
+    }
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
     def _regs(self) -> tuple[float, float]:
-        reg_x = check_reg(self.reg, "reg")
-        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
-        return reg_x, reg_y
+        reg_x = float(self.reg)
+        return reg_x, reg_x if self.reg_y is None else float(self.reg_y)
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> "RegularizedCCA":
         """Fit on paired rows of ``X`` and ``Y``.
@@ -171,8 +176,9 @@ class RegularizedCCA(BaseAligner):
         ----------
         X : array-like of shape (n_samples, n_features)
             First view (e.g. image features). Sparse input is densified.
-        Y : array-like of shape (n_samples, n_features_y)
-            Second view (e.g. text features), paired row by row with ``X``.
+        Y : array-like of shape (n_samples, n_features_y) or (n_samples,)
+            Second view (e.g. text features), paired row by row with ``X``;
+            1-D means one feature.
         labels : array-like, optional
             Ignored (CCA is unsupervised); accepted and checked for length so
             that every aligner has the same ``fit`` signature.
@@ -181,11 +187,12 @@ class RegularizedCCA(BaseAligner):
         -------
         self
         """
+        X, Y = self._validate_pair(X, Y, copy=self.copy)
         regs = self._regs()
         dtype = resolve_dtype(self.dtype, X, Y)
-        X, Y = check_views(X, Y, dtype=dtype, copy=self.copy)
+        X, Y = X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
         n = X.shape[0]
-        check_labels(labels, n)
+        optional_labels(labels, n)
         self.dtype_ = np.dtype(dtype).name
         x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
         X -= x_mean
@@ -239,23 +246,22 @@ class RegularizedCCA(BaseAligner):
             If the model was last fitted with ``fit`` in the dual form (more
             features than samples), which keeps no covariance statistics.
         """
-        regs = self._regs()
         started = hasattr(self, "n_samples_seen_")
+        if started:
+            # The first call validates the parameters in _validate_pair.
+            validate_params(self)
+        regs = self._regs()
         if started and getattr(self, "x_scatter_", None) is None:
             raise InputError(
                 "cannot continue streaming: this model was fitted with fit() in the dual form "
                 "(more features than samples), which keeps no covariance statistics; "
                 "use partial_fit from the start"
             )
+        X, Y = self._validate_pair(X, Y, copy=True, min_samples=1, reset=not started)
         dtype = resolve_dtype(self.dtype_) if started else resolve_dtype(self.dtype, X, Y)
-        X, Y = check_views(X, Y, dtype=dtype, copy=True, min_samples=1)
+        X, Y = X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
         nb = X.shape[0]
-        check_labels(labels, nb)
-        if started and (X.shape[1] != self.n_features_in_ or Y.shape[1] != self.n_features_y_in_):
-            raise InputError(
-                f"batch has {X.shape[1]} + {Y.shape[1]} features, but earlier batches had "
-                f"{self.n_features_in_} + {self.n_features_y_in_}"
-            )
+        optional_labels(labels, nb)
         mx, my = X.mean(axis=0), Y.mean(axis=0)
         X -= mx
         Y -= my

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_views, labels_to_indicator
+from ..utils.validation import check_n_components
+from ._base import BaseAligner, labels_to_indicator, optional_labels
 from ._linalg import flip_signs, std_from_covariance, top_eigenvectors
 from ._lowrank import KernelFeatureMap, centred_features, feature_moments, fitted_map
+from .kernels import KERNELS
 
 __all__ = ["GramAlignment", "centered_alignment"]
 
@@ -154,11 +158,23 @@ class GramAlignment(BaseAligner):
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions(set(KERNELS)), KernelFeatureMap],
+        "kernel_y": [StrOptions(set(KERNELS)), KernelFeatureMap, None],
+        "scale": ["boolean"],
+        "label_weight": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _keeps_sparse = True
+    # Labels add the label-alignment terms: requested by default from a Pipeline or a search.
+    __metadata_request__fit = {"labels": True}
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
-
-    def _accept_sparse(self) -> bool:
-        return True
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> GramAlignment:
         """Fit on the pairs ``(X[i], Y[i])``; ``labels`` add the label-alignment terms.
@@ -173,12 +189,10 @@ class GramAlignment(BaseAligner):
         -------
         self
         """
+        X, Y = self._validate_pair(X, Y, dtype=np.float64)
         weight = self.label_weight
-        if isinstance(weight, bool) or not np.isscalar(weight) or not np.isfinite(weight) or weight < 0:
-            raise InputError(f"label_weight must be a non-negative number; got {weight!r}")
-        X, Y = check_views(X, Y, dtype=np.float64, accept_sparse=True)
         n = X.shape[0]
-        labels = check_labels(labels, n)
+        labels = optional_labels(labels, n)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
         map_x = fitted_map(self.kernel, "nystrom", int(seeds[0]), linear_is_raw=True)

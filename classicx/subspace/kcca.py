@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_reg, check_views
+from ..utils.validation import check_n_components
+from ._base import BaseAligner, optional_labels
 from ._linalg import cca_from_covariances, flip_signs, whitener
 from ._lowrank import KernelFeatureMap, centred_features, feature_moments, fitted_map, resolve_method
+from .kernels import KERNELS
 
 __all__ = ["KernelCCA"]
 
@@ -152,11 +156,19 @@ class KernelCCA(BaseAligner):
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions(set(KERNELS)), KernelFeatureMap],
+        "kernel_y": [StrOptions(set(KERNELS)), KernelFeatureMap, None],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "reg_y": [Interval(Real, 0, 1, closed="both"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _keeps_sparse = True
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_map_")
-
-    def _accept_sparse(self) -> bool:
-        return True
 
     def _maps(self) -> tuple[KernelFeatureMap, KernelFeatureMap]:
         rng = check_random_state(self.random_state)
@@ -181,10 +193,10 @@ class KernelCCA(BaseAligner):
         -------
         self
         """
-        X, Y = check_views(X, Y, dtype=np.float64, accept_sparse=True)
-        check_labels(labels, X.shape[0])
-        reg_x = check_reg(self.reg, "reg")
-        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
+        X, Y = self._validate_pair(X, Y, dtype=np.float64)
+        optional_labels(labels, X.shape[0])
+        reg_x = float(self.reg)
+        reg_y = reg_x if self.reg_y is None else float(self.reg_y)
         n = X.shape[0]
         for name, view in (("X", X), ("Y", Y)):
             if _all_rows_equal(view):

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
-from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.base import TransformerMixin, clone
+from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 
-from .._utils import progress
 from ..base import ClassicxEstimator
-from ..exceptions import InputError, NotFittedError, ShapeMismatchError
-from ._base import (
-    BaseAligner,
-    check_labels,
+from ..exceptions import InputError, ShapeMismatchError
+from ..utils.parallel import progress
+from ..utils.validation import (
+    check_array,
+    check_is_fitted,
     check_n_components,
-    check_reg,
-    check_view,
-    check_views,
-    labels_to_indicator,
+    validate_data,
+    validate_params,
 )
+from ._base import BaseAligner, labels_to_indicator, optional_labels
 from ._linalg import flip_signs, whitener
 from .kernels import median_heuristic_gamma
 
@@ -185,6 +186,15 @@ class MMDKernel(TransformerMixin, ClassicxEstimator):
         self.n_random_features = n_random_features
         self.random_state = random_state
 
+    _parameter_constraints: dict = {
+        "bandwidth_scales": ["array-like"],
+        "n_random_features": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "random_weights_")
+
     def fit(self, X: Any, y: Any = None) -> MMDKernel:
         """Choose the bandwidths from the rows ``X`` and draw the random features.
 
@@ -192,13 +202,12 @@ class MMDKernel(TransformerMixin, ClassicxEstimator):
         -------
         self
         """
-        X = check_view(X, "X", dtype=np.float64)
+        validate_params(self)
         scales = np.atleast_1d(np.asarray(self.bandwidth_scales, dtype=float))
         if scales.ndim != 1 or scales.size == 0 or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
             raise InputError(f"bandwidth_scales must be positive numbers; got {self.bandwidth_scales!r}")
+        X = validate_data(self, X, dtype=np.float64)
         D = self.n_random_features
-        if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
-            raise InputError(f"n_random_features must be a positive integer; got {D!r}")
         rng = check_random_state(self.random_state)
         gamma0 = median_heuristic_gamma(X, "rbf", random_state=rng)
         self.gammas_ = [float(gamma0 * s) for s in scales]
@@ -212,13 +221,8 @@ class MMDKernel(TransformerMixin, ClassicxEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """The random features of ``X``, shape (n_samples, n_random_features * len(bandwidth_scales))."""
-        if not hasattr(self, "random_weights_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X) first")
-        X = check_view(X, "X", dtype=np.float64)
-        if X.shape[1] != self.n_features_in_:
-            raise ShapeMismatchError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.n_features_in_}"
-            )
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
         scale = np.sqrt(2.0 / self.random_weights_.shape[1])
         return scale * np.cos(X @ self.random_weights_ + self.random_offset_)
 
@@ -356,20 +360,23 @@ class MMDAlignment(BaseAligner):
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "mmd_weight": [Interval(Real, 0, None, closed="left")],
+        "label_weight": [Interval(Real, 0, None, closed="left")],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "reg_y": [Interval(Real, 0, 1, closed="both"), None],
+        "kernel": [MMDKernel, None],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    # Labels add the class-conditional MMD terms: requested by default from a Pipeline or a search.
+    __metadata_request__fit = {"labels": True}
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
-
-    def _check_params(self) -> tuple:
-        for name in ("mmd_weight", "label_weight"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
-                raise InputError(f"{name} must be a non-negative number; got {value!r}")
-        value = self.max_iter
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise InputError(f"max_iter must be a positive integer; got {value!r}")
-        reg_x = check_reg(self.reg, "reg")
-        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
-        return reg_x, reg_y
 
     def fit(
         self, X: Any, Y: Any, labels: Any = None, X_unpaired: Any = None, Y_unpaired: Any = None
@@ -393,10 +400,11 @@ class MMDAlignment(BaseAligner):
         -------
         self
         """
-        reg_x, reg_y = self._check_params()
-        X, Y = check_views(X, Y, dtype=np.float64)
+        X, Y = self._validate_pair(X, Y, dtype=np.float64)
+        reg_x = float(self.reg)
+        reg_y = reg_x if self.reg_y is None else float(self.reg_y)
         n = X.shape[0]
-        labels = check_labels(labels, n)
+        labels = optional_labels(labels, n)
         Xu = self._check_unpaired(X_unpaired, "X_unpaired", X.shape[1])
         Yu = self._check_unpaired(Y_unpaired, "Y_unpaired", Y.shape[1])
         rng = check_random_state(self.random_state)
@@ -453,13 +461,12 @@ class MMDAlignment(BaseAligner):
         self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
         return self
 
-    @staticmethod
-    def _check_unpaired(V: Any, name: str, width: int) -> np.ndarray | None:
+    def _check_unpaired(self, V: Any, name: str, width: int) -> np.ndarray | None:
         if V is None:
             return None
-        V = check_view(V, name, dtype=np.float64)
+        V = check_array(V, name=name, estimator=self, dtype=np.float64)
         if V.shape[1] != width:
-            raise InputError(f"{name} has {V.shape[1]} features, but the paired view has {width}")
+            raise ShapeMismatchError(f"{name} has {V.shape[1]} features, but the paired view has {width}")
         return V
 
     def _descend(self, problem: _Problem, A: np.ndarray, B: np.ndarray) -> tuple:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import scipy.linalg
+from sklearn.utils._param_validation import Interval
 
-from ._base import BaseAligner, check_labels, check_n_components, check_views
+from ..utils.validation import check_n_components
+from ._base import BaseAligner, optional_labels
 from ._linalg import flip_signs, lapack_threads
 
 __all__ = ["PLSSVD"]
@@ -62,6 +65,14 @@ class PLSSVD(BaseAligner):
         self.n_components = n_components
         self.scale = scale
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "scale": ["boolean"],
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "x_weights_")
+
     def fit(self, X: Any, Y: Any, labels: Any = None) -> "PLSSVD":
         """Fit on paired rows of ``X`` and ``Y``; ``labels`` is checked for length and otherwise ignored.
 
@@ -69,9 +80,9 @@ class PLSSVD(BaseAligner):
         -------
         self
         """
-        X, Y = check_views(X, Y, copy=True)
+        X, Y = self._validate_pair(X, Y, copy=True)
         n = X.shape[0]
-        check_labels(labels, n)
+        optional_labels(labels, n)
         self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
         X -= self.x_mean_
         Y -= self.y_mean_

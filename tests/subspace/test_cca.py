@@ -16,6 +16,7 @@ from classicx.exceptions import (
     InputTypeError,
     NonFiniteError,
     NotFittedError,
+    ParameterError,
     ShapeMismatchError,
 )
 from classicx.subspace import RegularizedCCA
@@ -154,8 +155,10 @@ def test_partial_fit_waits_for_enough_rank_and_rejects_changed_width():
         cca.transform(X)
     cca.partial_fit(X[2:], Y[2:])
     assert cca.transform(X).shape == (300, 3)
-    with pytest.raises(InputError, match="earlier batches"):
+    with pytest.raises(ShapeMismatchError, match="X has 5 features, but RegularizedCCA is expecting 8"):
         cca.partial_fit(X[:, :5], Y)
+    with pytest.raises(ShapeMismatchError, match="Y has 5 features, but RegularizedCCA is expecting 6"):
+        cca.partial_fit(X, Y[:, :5])
     with pytest.raises(InputError, match="n_components=7"):
         RegularizedCCA(n_components=7).partial_fit(X[:3], Y[:3])
 
@@ -233,7 +236,7 @@ def test_too_many_components_names_the_rank():
     Y = np.hstack([Y[:, :2], Y[:, :2] * 2.0])
     with pytest.raises(InputError, match="Y has rank 2"):
         RegularizedCCA(n_components=3).fit(X, Y)
-    with pytest.raises(InputError, match="positive integer"):
+    with pytest.raises(ParameterError, match="'n_components' parameter of RegularizedCCA must be an int"):
         RegularizedCCA(n_components=1.5).fit(X, Y)
 
 
@@ -248,7 +251,7 @@ def test_bad_inputs_raise_clear_errors():
     bad[17, 2] = np.inf
     with pytest.raises(NonFiniteError, match="row 17"):
         RegularizedCCA().fit(X, bad[:, :6])
-    with pytest.raises(InputError, match="2-D"):
+    with pytest.raises(ShapeMismatchError, match="Expected 2D array, got 1D array"):
         RegularizedCCA().fit(X[:, 0], Y)
     with pytest.raises(InputError, match="Y is required"):
         RegularizedCCA().fit(X, None)
@@ -256,7 +259,7 @@ def test_bad_inputs_raise_clear_errors():
         RegularizedCCA().fit(np.array([["a", "b"]] * 3), Y[:3])
     with pytest.raises(EmptyInputError):
         RegularizedCCA().fit(X[:0], Y[:0])
-    with pytest.raises(InputError, match=r"\[0, 1\]"):
+    with pytest.raises(ParameterError, match=r"reg.* must be a float in the range \[0.0, 1.0\]"):
         RegularizedCCA(reg=2.0).fit(X, Y)
     with pytest.raises(InputError, match="reg_y"):
         RegularizedCCA(reg_y=-1.0).fit(X, Y)
@@ -271,9 +274,9 @@ def test_unfitted_and_wrong_width_transform():
     with pytest.raises(NotFittedError, match="not fitted"):
         RegularizedCCA().transform(X)
     cca = RegularizedCCA().fit(X, Y)
-    with pytest.raises(ShapeMismatchError, match="fitted with 8"):
+    with pytest.raises(ShapeMismatchError, match="expecting 8 features"):
         cca.transform(X[:, :4])
-    with pytest.raises(ShapeMismatchError, match="fitted with 6"):
+    with pytest.raises(ShapeMismatchError, match="expecting 6 features"):
         cca.transform_y(X)
     bad = X.copy()
     bad[4, 0] = np.nan

@@ -116,7 +116,7 @@ def test_bad_inputs():
     with pytest.raises(NotFittedError):
         MultiviewCCA().transform([X, Y])
     model = MultiviewCCA().fit([X, Y])
-    with pytest.raises(ShapeMismatchError, match="fitted with 3"):
+    with pytest.raises(ShapeMismatchError, match="expecting 3 features"):
         model.transform_view(Y, 0)
     with pytest.raises(InputError, match="out of range"):
         model.transform_view(X, 2)
