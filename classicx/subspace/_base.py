@@ -13,7 +13,10 @@ space. They share the contract implemented here:
   ``(X_projected, Y_projected)`` when ``Y`` is given (as scikit-learn's
   ``CCA``);
 * ``transform_y(Y)`` returns ``Y`` projected;
-* ``fit_transform(X, Y, labels=None)`` returns the projected pair.
+* ``fit_transform(X, Y, labels=...)`` is ``fit(X, Y, labels=...).transform(X)``,
+  as for every scikit-learn transformer (so that an aligner can be an
+  intermediate step of a ``Pipeline``); ``fit(X, Y).transform(X, Y)`` gives
+  the projected pair.
 
 A subclass declares ``_parameter_constraints``, implements ``fit`` (calling
 :meth:`BaseAligner._validate_pair`, which checks the parameters and both
@@ -176,10 +179,6 @@ class BaseAligner(TransformerMixin, ClassicxEstimator):
         """
         check_is_fitted(self)
         return self._transform_y(self._check_view(Y, "Y"))
-
-    def fit_transform(self, X: Any, Y: Any = None, labels: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Fit on the pairs ``(X, Y)`` and return both views projected."""
-        return self.fit(X, Y, labels=labels).transform(X, Y)
 
     def _transform_x(self, X: Any) -> np.ndarray:
         raise NotImplementedError

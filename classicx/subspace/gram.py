@@ -109,6 +109,8 @@ class GramAlignment(BaseAligner):
         Projected training feature means (the centring).
     objective_ : list of float
         Objective (divided by ``(n-1)^2``) after each alternation; non-decreasing.
+    n_iter_ : int
+        Number of solves: the closed-form start, plus the alternations with labels.
     alignment_ : float
         Centred kernel alignment (normalised, in [0, 1]) between the
         projected Gram matrices of the training views.
@@ -237,6 +239,7 @@ class GramAlignment(BaseAligner):
             history = [self._objective(A, B, cov_xy, None, None, 0.0)]
         A, B = flip_signs(A, B)
         self.objective_ = history
+        self.n_iter_ = len(history)
         self.alignment_ = float(
             np.sum((A.T @ cov_xy @ B) ** 2)
             / (np.linalg.norm(A.T @ cov_xx @ A) * np.linalg.norm(B.T @ cov_yy @ B))

@@ -110,6 +110,10 @@ def median_heuristic_gamma(X: Any, kernel: str = "rbf", random_state: Any = 0) -
     0.125
     """
     n = X.shape[0]
+    if n < 2:
+        raise InputError(
+            f"cannot choose a kernel bandwidth from n_samples = {n}: the median heuristic needs two rows"
+        )
     if n > _MEDIAN_SAMPLE:
         rows = np.sort(check_random_state(random_state).choice(n, _MEDIAN_SAMPLE, replace=False))
         X = X[rows]

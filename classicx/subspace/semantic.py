@@ -23,8 +23,8 @@ __all__ = ["SemanticMatching", "SemanticCorrelationMatching"]
 
 def _fit_logistic(
     V: np.ndarray, labels: np.ndarray, C: float, max_iter: int, class_weight: str | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fit logistic regression and return (coef, intercept) with one row per class.
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Fit logistic regression and return (coef, intercept, n_iter) with one row per class.
 
     Multi-class labels use one multinomial model; a 2-D indicator matrix
     uses one binary model per category. A binary multinomial model is
@@ -36,7 +36,7 @@ def _fit_logistic(
         # parameter is exposed for users who want tighter convergence.
         warnings.simplefilter("ignore", ConvergenceWarning)
         if labels.ndim == 2:
-            coefs, intercepts = [], []
+            coefs, intercepts, n_iter = [], [], 0
             for j in range(labels.shape[1]):
                 column = labels[:, j]
                 if column.min() == column.max():
@@ -47,14 +47,17 @@ def _fit_logistic(
                 model = LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight).fit(V, column)
                 coefs.append(model.coef_[0])
                 intercepts.append(model.intercept_[0])
-            return np.array(coefs), np.array(intercepts)
+                n_iter = max(n_iter, int(np.max(model.n_iter_)))
+            return np.array(coefs), np.array(intercepts), n_iter
         model = LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight).fit(V, labels)
+    n_iter = int(np.max(model.n_iter_))
     if model.coef_.shape[0] == 1:
         return (
             np.vstack([np.zeros_like(model.coef_[0]), model.coef_[0]]),
             np.array([0.0, model.intercept_[0]]),
+            n_iter,
         )
-    return model.coef_, model.intercept_
+    return model.coef_, model.intercept_, n_iter
 
 
 class SemanticMatching(BaseAligner):
@@ -118,6 +121,8 @@ class SemanticMatching(BaseAligner):
     x_mean_, x_std_, y_mean_, y_std_ : ndarray
         Standardisation of each view (constant columns are left unscaled;
         zeros and ones with ``standardize=False``).
+    n_iter_ : int
+        The largest number of lbfgs iterations among the classifiers.
     multilabel_ : bool
         Whether labels were a 2-D indicator matrix.
     n_components_ : int
@@ -220,8 +225,11 @@ class SemanticMatching(BaseAligner):
         C_y = self.C if self.C_y is None else self.C_y
         self.x_mean_, self.x_std_ = self._standardise(X)
         self.y_mean_, self.y_std_ = self._standardise(Y)
-        self.x_coef_, self.x_intercept_ = _fit_logistic(X, labels, self.C, self.max_iter, class_weight)
-        self.y_coef_, self.y_intercept_ = _fit_logistic(Y, labels, C_y, self.max_iter, class_weight)
+        self.x_coef_, self.x_intercept_, n_iter_x = _fit_logistic(
+            X, labels, self.C, self.max_iter, class_weight
+        )
+        self.y_coef_, self.y_intercept_, n_iter_y = _fit_logistic(Y, labels, C_y, self.max_iter, class_weight)
+        self.n_iter_ = max(n_iter_x, n_iter_y)
         self.n_components_ = len(self.classes_)
         self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
         return self

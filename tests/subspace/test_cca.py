@@ -323,5 +323,11 @@ def test_sklearn_compatibility_clone_and_pipeline():
     np.testing.assert_allclose(
         pipe.transform(X), direct.transform(StandardScaler().fit_transform(X)), atol=1e-9
     )
-    Xp, Yp = RegularizedCCA(n_components=2).fit_transform(X, Y)
-    assert Xp.shape == Yp.shape == (300, 2)
+    # fit_transform is fit(X, Y).transform(X), as for every transformer, so that the aligner
+    # can be an intermediate step of a pipeline
+    fitted = RegularizedCCA(n_components=2).fit(X, Y)
+    np.testing.assert_array_equal(RegularizedCCA(n_components=2).fit_transform(X, Y), fitted.transform(X))
+    chained = make_pipeline(RegularizedCCA(n_components=2), StandardScaler()).fit(X, Y)
+    np.testing.assert_allclose(
+        chained.transform(X), StandardScaler().fit_transform(fitted.transform(X)), atol=1e-12
+    )
