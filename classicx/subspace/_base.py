@@ -91,6 +91,12 @@ class BaseAligner(TransformerMixin, ClassicxEstimator):
     # Dense-only aligners densify sparse input (documented per class);
     # kernel aligners keep it sparse.
     _keeps_sparse = False
+    # Labels reach an aligner one way: as fit metadata. Aligners that use them
+    # request them by default ({"labels": True}); the others declare them not
+    # requested, so that a Pipeline or a search routing labels to its other
+    # consumers (supervised steps, a scorer) neither sends them here nor asks
+    # for a set_fit_request call.
+    __metadata_request__fit = {"labels": False}
 
     def _validate_pair(
         self,

@@ -162,6 +162,8 @@ class RegularizedCCA(BaseAligner):
         "dtype": [StrOptions({"float32", "float64"}), None],
     }
 
+    __metadata_request__partial_fit = {"labels": False}
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
