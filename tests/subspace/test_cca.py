@@ -58,6 +58,61 @@ def textbook(X, Y, k, reg=0.0):
     return np.sqrt(vals[::-1]), vecs[:, ::-1]
 
 
+def block_eigh_oracle(X, Y, k, reg, reg_y):
+    """Top-k of [0 C_xy; C_yx 0] v = rho blockdiag(Cr_xx, Cr_yy) v, solved by scipy.linalg.eigh.
+
+    Each view has its own shrinkage (``reg`` for X, ``reg_y`` for Y). Returns the
+    correlations and the weights normalised to a' Cr_xx a = b' Cr_yy b = 1.
+    """
+    n, dx = X.shape
+    C = np.cov(np.hstack([X, Y]).T)
+    Cxx, Cyy, Cxy = C[:dx, :dx], C[dx:, dx:], C[:dx, dx:]
+
+    def shrunk(S, r):
+        return (1 - r) * S + r * np.trace(S) / len(S) * np.eye(len(S))
+
+    lhs = np.block([[np.zeros_like(Cxx), Cxy], [Cxy.T, np.zeros_like(Cyy)]])
+    Rxx, Ryy = shrunk(Cxx, reg), shrunk(Cyy, reg_y)
+    rhs = scipy.linalg.block_diag(Rxx, Ryy)
+    m = len(lhs)
+    rho, V = scipy.linalg.eigh(lhs, rhs, subset_by_index=[m - k, m - 1])
+    rho, V = rho[::-1], V[:, ::-1]
+    A, B = V[:dx], V[dx:]
+    A, B = A / np.sqrt(np.einsum("ij,ij->j", A, Rxx @ A)), B / np.sqrt(np.einsum("ij,ij->j", B, Ryy @ B))
+    return rho, A, B
+
+
+@pytest.mark.parametrize(("reg", "reg_y"), [(0.0, 0.5), (0.5, 0.0), (0.1, 0.9)])
+def test_each_view_is_shrunk_by_its_own_reg(reg, reg_y):
+    # Regression oracle for a planted bug that survived: the second view shrunk with reg
+    # instead of reg_y. The closed form comes from the generalised eigenproblem, not from
+    # the estimator's whitening + SVD.
+    X, Y = planted(seed=0)
+    rho, A, B = block_eigh_oracle(X, Y, 2, reg, reg_y)
+    cca = RegularizedCCA(n_components=2, reg=reg, reg_y=reg_y).fit(X, Y)
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-10)
+    signs = np.sign(np.sum(cca.x_weights_ * A, axis=0))
+    np.testing.assert_allclose(cca.x_weights_, A * signs, atol=1e-10)
+    np.testing.assert_allclose(cca.y_weights_, B * signs, atol=1e-10)
+    P, Q = cca.transform(X, Y)
+    np.testing.assert_allclose(P, (X - X.mean(0)) @ A * signs, atol=1e-10)
+    np.testing.assert_allclose(Q, (Y - Y.mean(0)) @ B * signs, atol=1e-10)
+    # the two shrinkages are not interchangeable: swapping them changes the solution
+    swapped = block_eigh_oracle(X, Y, 2, reg_y, reg)[0]
+    assert np.abs(swapped - rho).max() > 0.05
+
+
+def test_reg_y_in_the_dual_form():
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(40, 90)), rng.normal(size=(40, 70))
+    Y[:, :3] += X[:, :3]
+    rho, A, _ = block_eigh_oracle(X, Y, 3, 0.2, 0.7)
+    cca = RegularizedCCA(n_components=3, reg=0.2, reg_y=0.7).fit(X, Y)
+    assert cca.x_scatter_ is None  # the dual form
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-8)
+    np.testing.assert_allclose(abs_cos(cca.x_weights_, A), 1.0, atol=1e-8)
+
+
 def abs_cos(a, b):
     return np.abs(np.sum(a * b, axis=0)) / np.linalg.norm(a, axis=0) / np.linalg.norm(b, axis=0)
 
@@ -154,7 +209,9 @@ def test_partial_fit_waits_for_enough_rank_and_rejects_changed_width():
     with pytest.raises(NotFittedError):
         cca.transform(X)
     cca.partial_fit(X[2:], Y[2:])
-    assert cca.transform(X).shape == (300, 3)
+    np.testing.assert_allclose(
+        cca.transform(X), RegularizedCCA(n_components=3, reg=0.0).fit(X, Y).transform(X), atol=1e-8
+    )
     with pytest.raises(ShapeMismatchError, match="X has 5 features, but RegularizedCCA is expecting 8"):
         cca.partial_fit(X[:, :5], Y)
     with pytest.raises(ShapeMismatchError, match="Y has 5 features, but RegularizedCCA is expecting 6"):

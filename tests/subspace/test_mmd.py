@@ -192,7 +192,9 @@ def test_save_load_clone_pipeline(tmp_path):
     assert loaded.objective_ == mmd.objective_
     assert comparable_params(clone(mmd)) == comparable_params(mmd)
     pipe = make_pipeline(StandardScaler(), MMDAlignment(2, max_iter=3, **FAST)).fit(X, Y)
-    assert pipe.transform(X).shape == (150, 2)
+    scaled = StandardScaler().fit_transform(X)
+    direct = MMDAlignment(2, max_iter=3, **FAST).fit(scaled, Y)
+    np.testing.assert_allclose(pipe.transform(X), direct.transform(scaled), atol=1e-12)
 
 
 def test_bad_input():
@@ -230,4 +232,7 @@ def test_rbf_mmd2_matches_the_definition():
     assert rbf_mmd2(P, Q, 0.3) == pytest.approx(expected)
     assert rbf_mmd2(P, Q, [0.3, 0.3]) == pytest.approx(expected)
     assert rbf_mmd2(P, P, 0.3) == pytest.approx(0.0, abs=1e-12)
-    assert rbf_kernel(P, gamma=0.3).shape == (7, 7)
+    # a list of bandwidths is the mean kernel
+    mean_kernel = (rbf_mmd2(P, Q, 0.3) + rbf_mmd2(P, Q, 1.2)) / 2
+    assert rbf_mmd2(P, Q, [0.3, 1.2]) == pytest.approx(mean_kernel, rel=1e-12)
+    assert rbf_kernel(P, Q, gamma=1.2)[2, 3] == pytest.approx(np.exp(-1.2 * np.sum((P[2] - Q[3]) ** 2)))
