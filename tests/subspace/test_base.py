@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.base import clone as sklearn_clone
 
 import classicx.subspace as subspace
 from classicx.exceptions import (
@@ -165,3 +166,45 @@ def test_resolve_dtype():
     assert resolve_dtype("float32") is np.float32
     with pytest.raises(InputError):
         resolve_dtype(np.float32)
+
+
+def _composed():
+    """(whole set by a nested parameter, the same whole built directly with that part setting)."""
+    gram = dict(n_components=1, random_state=0, verbose=False)
+    mmd = dict(n_components=1, max_iter=3, random_state=0, verbose=False)
+    return [
+        (
+            GramAlignment(kernel=KernelFeatureMap(n_components=20), **gram),
+            {"kernel__gamma": 0.7},
+            GramAlignment(kernel=KernelFeatureMap(n_components=20, gamma=0.7), **gram),
+        ),
+        (
+            GramAlignment(kernel_y=KernelFeatureMap(n_components=20), **gram),
+            {"kernel_y__method": "icd"},
+            GramAlignment(kernel_y=KernelFeatureMap(n_components=20, method="icd"), **gram),
+        ),
+        (
+            MMDAlignment(kernel=MMDKernel(), **mmd),
+            {"kernel__n_random_features": 8},
+            MMDAlignment(kernel=MMDKernel(n_random_features=8), **mmd),
+        ),
+        (
+            SemanticCorrelationMatching(RegularizedCCA(1), SemanticMatching()),
+            {"semantic__C": 0.25, "aligner__reg": 0.5},
+            SemanticCorrelationMatching(RegularizedCCA(1, reg=0.5), SemanticMatching(C=0.25)),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("whole", "nested", "direct"), _composed(), ids=lambda v: type(v).__name__)
+def test_parts_settings_are_nested_parameters_that_reach_the_fitted_parts(whole, nested, direct):
+    X, y, labels = _views()
+    Y = np.column_stack([y, y**2])
+    assert set(nested) <= set(whole.get_params())
+    untouched = sklearn_clone(whole).fit(X, Y, labels=labels)
+    tuned = whole.set_params(**nested).fit(X, Y, labels=labels)
+    expected = direct.fit(X, Y, labels=labels)
+    np.testing.assert_array_equal(tuned.transform(X), expected.transform(X))
+    np.testing.assert_array_equal(tuned.transform_y(Y), expected.transform_y(Y))
+    # the nested setting did something: the default part gives another model
+    assert not np.allclose(untouched.transform_y(Y), tuned.transform_y(Y))

@@ -10,7 +10,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.metrics.pairwise import rbf_kernel
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -250,8 +250,64 @@ def test_sklearn_compatibility():
     def held_out_correlation(estimator, X_val, Y_val):
         return float(np.mean(_correlations(*estimator.transform(X_val, Y_val))))
 
-    search = GridSearchCV(kcca, {"reg": [0.01, 0.1]}, scoring=held_out_correlation, cv=2).fit(X, Y)
-    assert search.best_params_["reg"] in (0.01, 0.1)
+    cv = KFold(2)
+    search = GridSearchCV(kcca, {"reg": [0.01, 0.1]}, scoring=held_out_correlation, cv=cv).fit(X, Y)
+    for i, reg in enumerate((0.01, 0.1)):
+        manual = [
+            held_out_correlation(clone(kcca).set_params(reg=reg).fit(X[tr], Y[tr]), X[te], Y[te])
+            for tr, te in cv.split(X)
+        ]
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(np.mean(manual), rel=1e-12)
+
+
+def test_feature_map_settings_are_nested_parameters_tuned_by_grid_search():
+    X, Y = _views(120, seed=11)
+    kcca = KernelCCA(
+        1, kernel=KernelFeatureMap(n_components=40), kernel_y="rbf", random_state=0, verbose=False
+    )
+    params = kcca.get_params()
+    assert params["kernel__gamma"] is None and params["kernel__n_components"] == 40
+    gammas = [0.05, 0.5, 5.0]
+    cv = KFold(3)
+
+    def score(estimator, X_val, Y_val):
+        return float(np.mean(_correlations(*estimator.transform(X_val, Y_val))))
+
+    search = GridSearchCV(kcca, {"kernel__gamma": gammas}, scoring=score, cv=cv).fit(X, Y)
+    manual = []
+    for gamma in gammas:
+        model = KernelCCA(
+            1,
+            kernel=KernelFeatureMap(n_components=40, gamma=gamma),
+            kernel_y="rbf",
+            random_state=0,
+            verbose=False,
+        )
+        manual.append(
+            np.mean([score(clone(model).fit(X[tr], Y[tr]), X[te], Y[te]) for tr, te in cv.split(X)])
+        )
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], manual, rtol=1e-12)
+    assert search.best_params_ == {"kernel__gamma": gammas[int(np.argmax(manual))]}
+    # the bandwidth reached the X map only (kernel_y is its own specification)
+    best = search.best_estimator_
+    assert best.x_map_.kernel_params_["gamma"] == search.best_params_["kernel__gamma"]
+    assert best.y_map_.kernel_params_["gamma"] != search.best_params_["kernel__gamma"]
+
+
+def test_maps_are_resolved_and_cloned_at_fit_never_mutated():
+    X, Y = _views(80, seed=12)
+    user_map = KernelFeatureMap("rbf", method="nystrom", n_components=30)
+    kcca = KernelCCA(2, kernel=user_map, random_state=0, verbose=False).fit(X, Y)
+    assert kcca.kernel is user_map and not hasattr(user_map, "kernel_params_")
+    assert user_map.random_state is None  # the aligner's seed went to its clones only
+    assert kcca.x_map_ is not user_map and kcca.y_map_ is not user_map
+    # a kernel name is resolved in fit, to the documented default map
+    named = KernelCCA(2, kernel="rbf", random_state=0, verbose=False).fit(X, Y)
+    assert named.kernel == "rbf" and named.method_ == "exact"  # "auto": exact up to 2,000 pairs
+    explicit = KernelCCA(2, kernel=KernelFeatureMap("rbf", method="auto"), random_state=0, verbose=False)
+    np.testing.assert_array_equal(explicit.fit(X, Y).transform(X), named.transform(X))
+    # kernel_y=None: the same specification, fitted separately on Y
+    assert kcca.y_map_.kernel_params_["gamma"] != kcca.x_map_.kernel_params_["gamma"]
 
 
 def test_bad_input():

@@ -27,7 +27,9 @@ SUPERVISED = [
     SemanticMatching(),
     SemanticCorrelationMatching(RegularizedCCA(n_components=2)),
     GramAlignment(n_components=2, label_weight=2.0),
-    MMDAlignment(n_components=2, kernel=MMDKernel(n_random_features=16), max_iter=5, random_state=0, verbose=False),
+    MMDAlignment(
+        n_components=2, kernel=MMDKernel(n_random_features=16), max_iter=5, random_state=0, verbose=False
+    ),
 ]
 UNSUPERVISED = [
     RegularizedCCA(n_components=2),
@@ -60,7 +62,9 @@ def test_pipeline_routes_labels_to_a_supervised_aligner(aligner):
     direct = sklearn.clone(aligner).fit(StandardScaler().fit_transform(X), Y, labels=labels)
     with sklearn.config_context(enable_metadata_routing=True):
         pipe = make_pipeline(StandardScaler(), sklearn.clone(aligner)).fit(X, Y, labels=labels)
-    np.testing.assert_allclose(pipe.transform(X), direct.transform(StandardScaler().fit_transform(X)), atol=1e-10)
+    np.testing.assert_allclose(
+        pipe.transform(X), direct.transform(StandardScaler().fit_transform(X)), atol=1e-10
+    )
     # without the labels the supervised aligner would have fitted another model (or refused)
     if isinstance(aligner, (GramAlignment, MMDAlignment)):
         unsupervised = sklearn.clone(aligner).fit(StandardScaler().fit_transform(X), Y)
