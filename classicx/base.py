@@ -28,9 +28,9 @@ class ClassicxEstimator(BaseEstimator):
         super().__init_subclass__(**kwargs)
         persistence.register(cls)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save this estimator to the directory ``path`` (see :func:`classicx.persistence.save`)."""
-        return persistence.save(self, path)
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Save this estimator to the directory ``path``, atomically (see :func:`classicx.persistence.save`)."""
+        return persistence.save(self, path, overwrite=overwrite)
 
     @classmethod
     def load(cls: type[_T], path: str | os.PathLike) -> _T:

@@ -25,6 +25,7 @@ __all__ = [
     "DatasetError",
     "NotFittedError",
     "ModelFormatError",
+    "ModelWriteError",
     "BackendUnavailableError",
     "ClassicxWarning",
     "SkippedItemsWarning",
@@ -91,6 +92,10 @@ class NotFittedError(ClassicxError, _SklearnNotFittedError):
 
 class ModelFormatError(ClassicxError, ValueError):
     """A saved model directory is damaged, foreign or of an unknown version."""
+
+
+class ModelWriteError(ClassicxError, OSError):
+    """A model cannot be saved where asked (a file, a foreign directory, no write permission)."""
 
 
 class BackendUnavailableError(ClassicxError, ImportError):
