@@ -13,7 +13,7 @@ Semantic: :class:`SemanticMatching`, :class:`SemanticCorrelationMatching`.
 from .cca import RegularizedCCA
 from .gram import GramAlignment, centered_alignment
 from .kcca import KernelCCA
-from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel
+from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel, resolve_kernel_params
 from ._lowrank import KernelFeatureMap
 from .mmd import MMDAlignment, MMDKernel, rbf_mmd2
 from .multiview import MultiviewCCA, ThreeViewCCA
@@ -34,6 +34,7 @@ __all__ = [
     "SemanticCorrelationMatching",
     "KERNELS",
     "pairwise_kernel",
+    "resolve_kernel_params",
     "median_heuristic_gamma",
     "rbf_mmd2",
     "centered_alignment",

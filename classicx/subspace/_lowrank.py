@@ -81,7 +81,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
     Parameters
     ----------
     kernel : str, default="rbf"
-        One of :data:`classicx.subspace.kernels.KERNELS`.
+        One of :data:`classicx.subspace.KERNELS` (see :mod:`classicx.subspace.kernels`).
     method : {"nystrom", "icd", "rff", "exact", "auto"}, default="nystrom"
         How the map is built (see the module docstring). ``"rff"`` supports
         ``"rbf"`` and ``"additive_chi2"`` only; ``"auto"`` is ``"exact"`` up
@@ -131,7 +131,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from classicx.subspace.kernels import pairwise_kernel
+    >>> from classicx.subspace import KernelFeatureMap, pairwise_kernel
     >>> X = np.random.default_rng(0).normal(size=(60, 3))
     >>> fmap = KernelFeatureMap("rbf", method="nystrom", n_components=60).fit(X)
     >>> F = fmap.transform(X)  # 60 landmarks for 60 rows: exact

@@ -32,9 +32,23 @@ def centered_alignment(K: np.ndarray, L: np.ndarray) -> float:
     ``<HKH, HLH>_F / (||HKH||_F ||HLH||_F)`` with ``H = I - 11'/n``. Forms
     ``n x n`` matrices: a reference for small samples.
 
+    Parameters
+    ----------
+    K, L : ndarray of shape (n, n)
+        Gram matrices of the same ``n`` items.
+
+    Returns
+    -------
+    float
+
+    See Also
+    --------
+    GramAlignment : projections that maximise this alignment, without forming ``n x n`` matrices.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.subspace import centered_alignment
     >>> X = np.random.default_rng(0).normal(size=(20, 3))
     >>> round(centered_alignment(X @ X.T, 2.0 * X @ X.T + 5.0), 6)
     1.0

@@ -44,9 +44,25 @@ def rbf_mmd2(P: np.ndarray, Q: np.ndarray, gamma: float | list[float]) -> float:
     Costs O((n_P + n_Q)^2): a reference for tests and small samples, not
     for fitting (which uses random features).
 
+    Parameters
+    ----------
+    P : ndarray of shape (n_P, d)
+    Q : ndarray of shape (n_Q, d)
+    gamma : float or list of float
+        RBF bandwidth(s).
+
+    Returns
+    -------
+    float
+
+    See Also
+    --------
+    MMDKernel : the random-feature approximation :class:`MMDAlignment` optimises.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.subspace import rbf_mmd2
     >>> P = np.zeros((3, 2))
     >>> round(rbf_mmd2(P, P + 1.0, gamma=0.5), 4)  # 2 - 2 exp(-1)
     1.2642
