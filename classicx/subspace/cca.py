@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..exceptions import InputError
 from ..utils.validation import check_n_components, validate_params
 from ._base import BaseAligner, optional_labels, resolve_dtype
-
 from ._linalg import eig_basis, flip_signs, lapack_threads, std_from_covariance, svd_basis
 
 __all__ = ["RegularizedCCA"]
@@ -171,7 +170,7 @@ class RegularizedCCA(BaseAligner):
         reg_x = float(self.reg)
         return reg_x, reg_x if self.reg_y is None else float(self.reg_y)
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "RegularizedCCA":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> RegularizedCCA:
         """Fit on paired rows of ``X`` and ``Y``.
 
         Parameters
@@ -219,7 +218,7 @@ class RegularizedCCA(BaseAligner):
         self._solve((Qx, lx, mux), (Qy, ly, muy), cross, regs, dtype, strict=True)
         return self
 
-    def partial_fit(self, X: Any, Y: Any, labels: Any = None) -> "RegularizedCCA":
+    def partial_fit(self, X: Any, Y: Any, labels: Any = None) -> RegularizedCCA:
         """Update the model with one more batch of pairs (streaming fit).
 
         Accumulates the means and the centred sums of products of both views

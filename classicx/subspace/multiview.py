@@ -168,7 +168,7 @@ class MultiviewCCA(TransformerMixin, ClassicxEstimator):
         tags.input_tags.two_d_array = False
         return tags
 
-    def fit(self, views: Sequence[Any], y: None = None) -> "MultiviewCCA":
+    def fit(self, views: Sequence[Any], y: None = None) -> MultiviewCCA:
         """Fit on a list of at least two views with the same number of rows.
 
         Parameters
@@ -315,7 +315,7 @@ class ThreeViewCCA(BaseAligner):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "ThreeViewCCA":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> ThreeViewCCA:
         """Fit on paired ``X``, ``Y`` and their ``labels`` (required).
 
         Returns

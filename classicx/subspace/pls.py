@@ -73,7 +73,7 @@ class PLSSVD(BaseAligner):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "PLSSVD":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> PLSSVD:
         """Fit on paired rows of ``X`` and ``Y``; ``labels`` is checked for length and otherwise ignored.
 
         Returns

@@ -18,7 +18,7 @@ from ..utils.validation import check_labels, validate_params
 from ._base import BaseAligner
 from .cca import RegularizedCCA
 
-__all__ = ["SemanticMatching", "SemanticCorrelationMatching"]
+__all__ = ["SemanticCorrelationMatching", "SemanticMatching"]
 
 
 def _fit_logistic(
@@ -188,7 +188,7 @@ class SemanticMatching(BaseAligner):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_coef_")
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "SemanticMatching":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> SemanticMatching:
         """Fit one classifier per view on the pairs' labels.
 
         Parameters
@@ -324,7 +324,7 @@ class SemanticCorrelationMatching(BaseAligner):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "semantic_")
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "SemanticCorrelationMatching":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> SemanticCorrelationMatching:
         """Fit the aligner on the pairs, then semantic matching on the projected pairs.
 
         Parameters

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.base import clone as sklearn_clone
 
-import classicx.subspace as subspace
+from classicx import subspace
 from classicx.exceptions import (
     EmptyInputError,
     InputError,
@@ -78,6 +78,7 @@ def test_a_1d_second_view_is_one_feature(aligner):
     np.testing.assert_array_equal(one_d.transform(X), two_d.transform(X))
     np.testing.assert_array_equal(one_d.transform_y(y), two_d.transform_y(y[:, None]))
     P, Q = one_d.transform(X, y)
+    np.testing.assert_array_equal(P, two_d.transform(X))
     np.testing.assert_array_equal(Q, two_d.transform_y(y[:, None]))
 
 

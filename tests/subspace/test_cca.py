@@ -64,7 +64,7 @@ def block_eigh_oracle(X, Y, k, reg, reg_y):
     Each view has its own shrinkage (``reg`` for X, ``reg_y`` for Y). Returns the
     correlations and the weights normalised to a' Cr_xx a = b' Cr_yy b = 1.
     """
-    n, dx = X.shape
+    dx = X.shape[1]
     C = np.cov(np.hstack([X, Y]).T)
     Cxx, Cyy, Cxy = C[:dx, :dx], C[dx:, dx:], C[:dx, dx:]
 

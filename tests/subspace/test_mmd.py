@@ -6,14 +6,13 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.linalg
 from sklearn.base import clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classicx.exceptions import InputError, NonFiniteError, NotFittedError, ShapeMismatchError
-import scipy.linalg
-
 from classicx.subspace import MMDAlignment, MMDKernel, rbf_mmd2
 from classicx.subspace.mmd import _Problem, _retract
 
@@ -236,3 +235,29 @@ def test_rbf_mmd2_matches_the_definition():
     mean_kernel = (rbf_mmd2(P, Q, 0.3) + rbf_mmd2(P, Q, 1.2)) / 2
     assert rbf_mmd2(P, Q, [0.3, 1.2]) == pytest.approx(mean_kernel, rel=1e-12)
     assert rbf_kernel(P, Q, gamma=1.2)[2, 3] == pytest.approx(np.exp(-1.2 * np.sum((P[2] - Q[3]) ** 2)))
+
+
+def test_mmd_kernel_features_approximate_the_mean_rbf_kernel():
+    rng = np.random.default_rng(12)
+    P = rng.normal(size=(200, 2))
+    kernel = MMDKernel(bandwidth_scales=(0.5, 2.0), n_random_features=4000, random_state=0).fit(P)
+    d2 = np.sum((P[:, None] - P[None]) ** 2, axis=-1)[np.triu_indices(200, k=1)]
+    gamma0 = 1 / (2 * np.median(d2))  # the median heuristic, on every pair (fewer than 1,000 rows)
+    np.testing.assert_allclose(kernel.gammas_, [0.5 * gamma0, 2.0 * gamma0], rtol=1e-12)
+    F = kernel.transform(P[:40])
+    mean_kernel = (
+        rbf_kernel(P[:40], gamma=kernel.gammas_[0]) + rbf_kernel(P[:40], gamma=kernel.gammas_[1])
+    ) / 2
+    assert np.abs(F @ F.T - mean_kernel).max() < 0.08
+    assert F.shape[1] == 8000
+
+
+def test_the_aligner_seeds_a_kernel_without_a_random_state_of_its_own():
+    X, Y, _ = _views(120, seed=13)
+    params = dict(n_components=2, mmd_weight=5.0, max_iter=10, verbose=False)
+    seeded = MMDAlignment(kernel=MMDKernel(n_random_features=32), random_state=4, **params).fit(X, Y)
+    again = MMDAlignment(kernel=MMDKernel(n_random_features=32), random_state=4, **params).fit(X, Y)
+    np.testing.assert_array_equal(seeded.transform(X), again.transform(X))
+    own = MMDAlignment(kernel=MMDKernel(n_random_features=32, random_state=9), random_state=4, **params)
+    assert not np.allclose(own.fit(X, Y).transform(X), seeded.transform(X))
+    assert own.kernel.random_state == 9 and not hasattr(own.kernel, "gammas_")  # never fitted itself

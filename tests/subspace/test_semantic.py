@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from classicx.exceptions import ParameterError, InputError, NotFittedError, ShapeMismatchError
+from classicx.exceptions import InputError, NotFittedError, ParameterError, ShapeMismatchError
 from classicx.subspace import PLSSVD, RegularizedCCA, SemanticCorrelationMatching, SemanticMatching
 
 
