@@ -62,7 +62,7 @@ from .kernels import (
     resolve_kernel_params,
 )
 
-__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "centred_features", "feature_moments", "fitted_map"]
+__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "centred_features", "feature_moments", "resolve_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -382,6 +382,11 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         return out
 
 
+def kernel_name(spec: Any) -> str:
+    """The kernel of a ``kernel=`` specification: a kernel name or a :class:`KernelFeatureMap`."""
+    return spec.kernel if isinstance(spec, KernelFeatureMap) else spec
+
+
 def resolve_method(method: str, n_samples: int) -> str:
     """The method ``"auto"`` stands for with ``n_samples`` training rows (other methods unchanged)."""
     if method == "auto":
@@ -389,7 +394,7 @@ def resolve_method(method: str, n_samples: int) -> str:
     return method
 
 
-def fitted_map(spec: Any, method: str, seed: int, linear_is_raw: bool = False) -> KernelFeatureMap | None:
+def resolve_map(spec: Any, method: str, seed: int, linear_is_raw: bool = False) -> KernelFeatureMap | None:
     """The unfitted feature map an aligner uses for one view, never the user's object.
 
     ``spec`` is a kernel name (a map with that kernel, ``method`` and

@@ -15,8 +15,8 @@ from ..exceptions import InputError
 from ..utils.validation import check_n_components
 from ._base import BaseAligner, labels_to_indicator, optional_labels
 from ._linalg import flip_signs, std_from_covariance, top_eigenvectors
-from ._lowrank import KernelFeatureMap, centred_features, feature_moments, fitted_map
-from .kernels import KERNELS
+from ._lowrank import KernelFeatureMap, centred_features, feature_moments, kernel_name, resolve_map
+from .kernels import HISTOGRAM_KERNELS, KERNELS
 
 __all__ = ["GramAlignment", "centered_alignment"]
 
@@ -192,6 +192,13 @@ class GramAlignment(BaseAligner):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The histogram kernels (chi2, additive_chi2, hellinger) need non-negative features.
+        specs = (self.kernel, self.kernel if self.kernel_y is None else self.kernel_y)
+        tags.input_tags.positive_only = any(kernel_name(spec) in HISTOGRAM_KERNELS for spec in specs)
+        return tags
+
     def fit(self, X: Any, Y: Any, labels: Any = None) -> GramAlignment:
         """Fit on the pairs ``(X[i], Y[i])``; ``labels`` add the label-alignment terms.
 
@@ -211,9 +218,9 @@ class GramAlignment(BaseAligner):
         labels = optional_labels(labels, n)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        map_x = fitted_map(self.kernel, "nystrom", int(seeds[0]), linear_is_raw=True)
+        map_x = resolve_map(self.kernel, "nystrom", int(seeds[0]), linear_is_raw=True)
         kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
-        map_y = fitted_map(kernel_y, "nystrom", int(seeds[1]), linear_is_raw=True)
+        map_y = resolve_map(kernel_y, "nystrom", int(seeds[1]), linear_is_raw=True)
         if map_x is not None:
             map_x.fit(X)
         if map_y is not None:

@@ -16,8 +16,15 @@ from ..exceptions import InputError
 from ..utils.validation import check_n_components
 from ._base import BaseAligner, optional_labels
 from ._linalg import cca_from_covariances, flip_signs, whitener
-from ._lowrank import KernelFeatureMap, centred_features, feature_moments, fitted_map, resolve_method
-from .kernels import KERNELS
+from ._lowrank import (
+    KernelFeatureMap,
+    centred_features,
+    feature_moments,
+    kernel_name,
+    resolve_map,
+    resolve_method,
+)
+from .kernels import HISTOGRAM_KERNELS, KERNELS
 
 __all__ = ["KernelCCA"]
 
@@ -170,13 +177,20 @@ class KernelCCA(BaseAligner):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_map_")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The histogram kernels (chi2, additive_chi2, hellinger) need non-negative features.
+        specs = (self.kernel, self.kernel if self.kernel_y is None else self.kernel_y)
+        tags.input_tags.positive_only = any(kernel_name(spec) in HISTOGRAM_KERNELS for spec in specs)
+        return tags
+
     def _maps(self) -> tuple[KernelFeatureMap, KernelFeatureMap]:
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
         kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
         return (
-            fitted_map(self.kernel, "auto", int(seeds[0])),
-            fitted_map(kernel_y, "auto", int(seeds[1])),
+            resolve_map(self.kernel, "auto", int(seeds[0])),
+            resolve_map(kernel_y, "auto", int(seeds[1])),
         )
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> KernelCCA:

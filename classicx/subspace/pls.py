@@ -73,6 +73,11 @@ class PLSSVD(BaseAligner):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
     def fit(self, X: Any, Y: Any, labels: Any = None) -> PLSSVD:
         """Fit on paired rows of ``X`` and ``Y``; ``labels`` is checked for length and otherwise ignored.
 

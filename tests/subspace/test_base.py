@@ -209,3 +209,17 @@ def test_parts_settings_are_nested_parameters_that_reach_the_fitted_parts(whole,
     np.testing.assert_array_equal(tuned.transform_y(Y), expected.transform_y(Y))
     # the nested setting did something: the default part gives another model
     assert not np.allclose(untouched.transform_y(Y), tuned.transform_y(Y))
+
+
+def test_tags_say_which_input_each_aligner_takes():
+    from sklearn.utils import get_tags
+
+    for aligner in _two_view_aligners():
+        tags = get_tags(aligner)
+        assert tags.target_tags.required and tags.input_tags.sparse and tags.input_tags.two_d_array
+    assert not get_tags(KernelCCA()).input_tags.positive_only
+    assert get_tags(KernelCCA(kernel_y="chi2")).input_tags.positive_only
+    assert get_tags(GramAlignment(kernel=KernelFeatureMap("hellinger"))).input_tags.positive_only
+    assert get_tags(KernelFeatureMap("additive_chi2")).input_tags.positive_only
+    assert get_tags(PLSSVD()).transformer_tags.preserves_dtype == ["float64", "float32"]
+    assert not get_tags(subspace.MultiviewCCA()).input_tags.two_d_array  # a list of views

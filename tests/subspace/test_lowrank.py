@@ -7,7 +7,8 @@ import pytest
 from sklearn.kernel_approximation import AdditiveChi2Sampler
 
 from classicx.exceptions import InputError, NotFittedError, ShapeMismatchError
-from classicx.subspace._lowrank import KernelFeatureMap, feature_moments
+from classicx.subspace import KernelFeatureMap
+from classicx.subspace._lowrank import feature_moments
 from classicx.subspace.kernels import pairwise_kernel
 
 
