@@ -85,8 +85,15 @@ def test_labels_routed_to_a_later_step_skip_an_unsupervised_aligner(aligner):
 
 @pytest.mark.parametrize("aligner", SUPERVISED + UNSUPERVISED, ids=_name)
 def test_every_aligner_takes_labels_in_fit(aligner):
+    # so that the retriever can call aligner.fit(X, Y, labels=labels) whatever the aligner
     X, Y, labels = _data()
-    assert sklearn.clone(aligner).fit(X, Y, labels=labels).transform(X).shape[0] == len(X)
+    with_labels = sklearn.clone(aligner).fit(X, Y, labels=labels).transform(X)
+    if aligner in UNSUPERVISED:  # accepted, checked for length and ignored
+        np.testing.assert_array_equal(with_labels, sklearn.clone(aligner).fit(X, Y).transform(X))
+        with pytest.raises(ValueError, match="labels"):
+            sklearn.clone(aligner).fit(X, Y, labels=labels[:-1])
+    else:
+        assert with_labels.shape[0] == len(X) and np.isfinite(with_labels).all()
 
 
 def _held_out_correlation(estimator, X, Y):
