@@ -178,12 +178,10 @@ def learner_specs(
     kx, ky = histogram_kernel(image_histograms), histogram_kernel(text_histograms)
     kernels = f"{kx}/{ky}"
     views = "Hellinger" if image_histograms else "L2-normalised"
-    kcca = KernelCCA(
-        kernel=kx, kernel_y=ky, method="nystrom", rank=kernel_rank, random_state=random_state, verbose=False
-    )
-    gram = GramAlignment(
-        kernel=kx, kernel_y=ky, method="nystrom", rank=kernel_rank, random_state=random_state, verbose=False
-    )
+    maps = dict(kernel=KernelFeatureMap(kx, method="nystrom", n_components=kernel_rank),
+                kernel_y=KernelFeatureMap(ky, method="nystrom", n_components=kernel_rank))
+    kcca = KernelCCA(**maps, random_state=random_state, verbose=False)
+    gram = GramAlignment(**maps, random_state=random_state, verbose=False)
     mmd = MMDAlignment(max_iter=grid(3, 50), random_state=random_state, verbose=False)
     return [
         LearnerSpec("CCA", "raw", RegularizedCCA(), {"n_components": cca_k, "reg": regs}, PAPER["CCA"]),
@@ -191,11 +189,11 @@ def learner_specs(
         LearnerSpec(
             "SCM",
             "raw",
-            SemanticCorrelationMatching(RegularizedCCA()),
+            SemanticCorrelationMatching(RegularizedCCA(), SemanticMatching()),
             {
                 "aligner__n_components": top_k,
                 "aligner__reg": grid([0.3], [0.1, 0.3], [0.3]),
-                "C": grid([1.0], [0.1, 1.0]),
+                "semantic__C": grid([1.0], [0.1, 1.0]),
             },
             PAPER["SCM"],
         ),
@@ -219,12 +217,12 @@ def learner_specs(
         LearnerSpec(
             f"KCCA-SCM ({kernels})",
             "raw",
-            SemanticCorrelationMatching(clone(kcca)),
+            SemanticCorrelationMatching(clone(kcca), SemanticMatching()),
             {
                 "aligner__n_components": grid([8], [32]),
                 "aligner__reg": grid([0.1], [0.1, 0.3], [0.3]),
-                "C": grid([1.0], [0.1, 1.0]),
-                "class_weight": grid(["balanced"], [None, "balanced"], ["balanced"]),
+                "semantic__C": grid([1.0], [0.1, 1.0]),
+                "semantic__class_weight": grid(["balanced"], [None, "balanced"], ["balanced"]),
             },
         ),
         LearnerSpec(f"kernel SM ({kernels} maps)", "kmap", SemanticMatching(), {"C": Cs}),
@@ -237,11 +235,11 @@ def learner_specs(
         LearnerSpec(
             f"three-view CCA-SCM ({views} features)",
             "hellinger",
-            SemanticCorrelationMatching(ThreeViewCCA(n_components=n_classes - 1)),
+            SemanticCorrelationMatching(ThreeViewCCA(n_components=n_classes - 1), SemanticMatching()),
             {
                 "aligner__reg": grid([0.1], [0.3, 0.6], [0.6]),
-                "C": grid([1.0], [0.1, 1.0]),
-                "class_weight": grid(["balanced"], [None, "balanced"], ["balanced"]),
+                "semantic__C": grid([1.0], [0.1, 1.0]),
+                "semantic__class_weight": grid(["balanced"], [None, "balanced"], ["balanced"]),
             },
         ),
         # Semantic matching with the classifier tuned for ranking: on normalised features as given
@@ -331,6 +329,8 @@ def _format_params(params: dict) -> str:
     def fmt(v: Any) -> str:
         return f"{v:g}" if isinstance(v, float) else str(v)
 
+    # SCM's classifier settings print as the classifier's own (C, class_weight), in the order of old tables.
+    params = {k.replace("semantic__", ""): v for k, v in params.items()}
     return ", ".join(f"{k.replace('aligner__', '')}={fmt(v)}" for k, v in sorted(params.items())) or "-"
 
 

@@ -56,16 +56,14 @@ def run_job(job: dict) -> dict:
     lib, method = job["lib"], job.get("method")
     start, cpu_start = time.perf_counter(), time.process_time()
     if lib == "classicx":
-        from classicx.subspace.kcca import KernelCCA
+        from classicx.subspace import KernelCCA, KernelFeatureMap
 
+        rank = job.get("rank", 500)
         model = KernelCCA(
             N_COMPONENTS,
-            kernel="rbf",
-            gamma=gx,
-            gamma_y=gy,
+            kernel=KernelFeatureMap("rbf", method=method, n_components=rank, gamma=gx),
+            kernel_y=KernelFeatureMap("rbf", method=method, n_components=rank, gamma=gy),
             reg=REG,
-            method=method,
-            rank=job.get("rank", 500),
             random_state=0,
             verbose=False,
         ).fit(X, Y)
