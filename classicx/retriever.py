@@ -34,8 +34,8 @@ __all__ = ["CrossModalRetriever", "Hit", "default_stages"]
 
 logger = logging.getLogger(__name__)
 
-#: Settings of the retriever that it shares with its stages (see :class:`CrossModalRetriever`).
-SHARED_SETTINGS = ("n_jobs", "verbose", "random_state")
+# Settings of the retriever that it shares with its stages (see CrossModalRetriever).
+_SHARED_SETTINGS = ("n_jobs", "verbose", "random_state")
 
 
 def default_stages() -> dict[str, Any]:
@@ -241,7 +241,7 @@ class CrossModalRetriever(ClassicxEstimator):
             return make_searcher(given, metric="cosine")
         return given
 
-    def _shared(self, stage: Any, names: Sequence[str] = SHARED_SETTINGS, deep: bool = True) -> dict[str, Any]:
+    def _shared(self, stage: Any, names: Sequence[str] = _SHARED_SETTINGS, deep: bool = True) -> dict[str, Any]:
         """The settings ``stage`` receives from the retriever, keyed as ``stage.set_params`` takes them.
 
         ``n_jobs`` and ``random_state`` where ``stage`` or a part of it leaves
