@@ -23,7 +23,11 @@ import sklearn
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
-from classicx.metrics import chance_average_precision, evaluate_retrieval, relevance_from_labels
+from classicx.metrics import (
+    chance_average_precision,
+    evaluate_retrieval,
+    relevance_from_labels,
+)
 from classicx.model_selection import RetrievalMAPScorer
 from classicx.subspace import (
     PLSSVD,

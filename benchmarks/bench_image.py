@@ -217,7 +217,11 @@ def _memory_job(job: dict) -> dict:
     ds = load_splits(Path(job["data"]))
     base = ds.train.images + ds.test.images
     paths = [base[i % len(base)] for i in range(n)]
-    from classicx.image import BagOfVisualWords, BinaryKMeansVocabulary, LocalDescriptors
+    from classicx.image import (
+        BagOfVisualWords,
+        BinaryKMeansVocabulary,
+        LocalDescriptors,
+    )
 
     t = time.perf_counter()
     with warnings.catch_warnings():
@@ -292,7 +296,14 @@ def part_cache(paths: list[str]) -> tuple[str, list[dict]]:
 def encodings(cache: str, quick: bool) -> dict:
     from sklearn.pipeline import FeatureUnion
 
-    from classicx.image import BagOfVisualWords, ColorHistogram, FisherVector, LocalDescriptors, SpatialPyramid, VLAD
+    from classicx.image import (
+        VLAD,
+        BagOfVisualWords,
+        ColorHistogram,
+        FisherVector,
+        LocalDescriptors,
+        SpatialPyramid,
+    )
 
     words = 128 if quick else N_WORDS
     gaussians = 16 if quick else 64

@@ -72,7 +72,13 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import FeatureUnion
 
 from classicx.datasets import load_wikipedia_layout
-from classicx.image import VLAD, BagOfVisualWords, ColorHistogram, FisherVector, LocalDescriptors
+from classicx.image import (
+    VLAD,
+    BagOfVisualWords,
+    ColorHistogram,
+    FisherVector,
+    LocalDescriptors,
+)
 from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
 if __package__:

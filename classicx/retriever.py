@@ -277,7 +277,7 @@ class CrossModalRetriever(ClassicxEstimator):
     def _fit_gallery(self, vectors: np.ndarray) -> Any:
         return self._stage("searcher").fit(vectors)
 
-    def set_params(self, **params: Any) -> "CrossModalRetriever":
+    def set_params(self, **params: Any) -> CrossModalRetriever:
         """Set parameters; on a fitted retriever, ``n_jobs`` and ``verbose`` also reach the fitted stages.
 
         Their fitted stages and gallery searchers get the value the rule of
@@ -312,7 +312,7 @@ class CrossModalRetriever(ClassicxEstimator):
         *,
         ids: Sequence[str] | None = None,
         descriptions: Sequence[str] | None = None,
-    ) -> "CrossModalRetriever":
+    ) -> CrossModalRetriever:
         """Learn features and the shared space from paired images and texts.
 
         Parameters
@@ -381,7 +381,7 @@ class CrossModalRetriever(ClassicxEstimator):
         image_labels: Any = None,
         text_labels: Any = None,
         descriptions: Sequence[str] | None = None,
-    ) -> "CrossModalRetriever":
+    ) -> CrossModalRetriever:
         """Replace the search gallery of one or both modalities.
 
         Images given here are what :meth:`search_text` returns; texts are what

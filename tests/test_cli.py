@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import cv2
-import numpy as np
 import pytest
 
 from classicx.cli import main

@@ -6,11 +6,15 @@ import copy
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from classicx import CrossModalRetriever, datasets
-from classicx.exceptions import EmptyInputError, ModelFormatError, NotFittedError, ShapeMismatchError
+from classicx.exceptions import (
+    EmptyInputError,
+    ModelFormatError,
+    NotFittedError,
+    ShapeMismatchError,
+)
 from classicx.image import BagOfVisualWords, KMeansVocabulary
 from classicx.subspace import RegularizedCCA
 from classicx.text import TfidfLSA
