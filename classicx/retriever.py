@@ -493,9 +493,10 @@ class CrossModalRetriever(ClassicxEstimator):
         """Rank one modality of an evaluation set by the other and score it.
 
         Every image queries all ``texts`` and every text queries all
-        ``images``; the ranking is exact, with the metric of the gallery
-        searchers, since MAP over the full ranking needs every item ranked,
-        which approximate indexes do not promise. With ``labels``, an item is
+        ``images``; the ranking is exact, with the metric (and, for exact
+        searchers, the precision) of the gallery searchers, since MAP over the
+        full ranking needs every item ranked, which approximate indexes do not
+        promise. With ``labels``, an item is
         relevant when its category equals the query's (or, for 0/1
         multi-label rows, when they share a label); without, only the paired
         item is relevant.
@@ -518,9 +519,13 @@ class CrossModalRetriever(ClassicxEstimator):
         check_paired(len(images), len(texts))
         labels = None if labels is None else check_labels(labels, len(texts))
         check_is_fitted(self, "aligner_")
+        # The ranking uses the similarity and precision of the gallery searchers (an exact searcher's
+        # defaults: cosine, float32), so evaluating ranks as searching does.
         metric = getattr(self.text_gallery_, "metric", "cosine")
+        dtype = getattr(self.text_gallery_, "dtype", "float32")
         return evaluate_retrieval(
-            self.transform_images(images), self.transform_texts(texts), labels, metric=metric, k=k
+            self.transform_images(images), self.transform_texts(texts), labels, metric=metric, k=k,
+            dtype=dtype if dtype in ("float32", "float64") else "float32",
         )
 
     def score(self, images: Sequence[Any], texts: Sequence[str], labels: Any = None) -> float:
