@@ -255,3 +255,13 @@ def test_parameters_are_validated_in_fit_not_in_init(data):
         model.fit(data.train.images[:10], data.train.texts[:10])
     with pytest.raises(Exception, match="single"):
         CrossModalRetriever(verbose=False).fit(data.train.images[:10], "a text")
+
+
+def test_evaluate_is_evaluate_retrieval_in_the_gallery_precision(fitted, data):
+    from classicx.metrics import evaluate_retrieval
+
+    images, texts, labels = data.test.images[:40], data.test.texts[:40], data.test.labels[:40]
+    expected = evaluate_retrieval(fitted.transform_images(images), fitted.transform_texts(texts), labels,
+                                  metric="cosine", k=5, dtype=fitted.text_gallery_.dtype)
+    assert fitted.text_gallery_.dtype == "float32"
+    assert fitted.evaluate(images, texts, labels, k=5) == expected
