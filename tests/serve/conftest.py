@@ -1,0 +1,70 @@
+"""Fixtures of the service tests: one small synthetic model, fitted once per session."""
+
+from __future__ import annotations
+
+import copy
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi", reason="the service tests need the 'serve' extra (pip install 'classicx[serve]')")
+pytest.importorskip("PIL", reason="the service tests need the 'serve' extra (Pillow)")
+
+
+@pytest.fixture(scope="session")
+def data():
+    from classicx import datasets
+
+    return datasets.load_synthetic(n_train=120, n_test=40, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def model(data):
+    from classicx import CrossModalRetriever
+
+    return CrossModalRetriever(verbose=False, random_state=0).fit(
+        data.train.images, data.train.texts, labels=data.train.labels,
+        ids=data.train.ids, descriptions=data.train.descriptions,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(model, data):
+    from classicx.serve import create_app
+
+    return create_app(model, images=data.train.images, label_names=data.categories)
+
+
+@pytest.fixture()
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def encode(image: np.ndarray, ext: str = ".png") -> bytes:
+    ok, buffer = cv2.imencode(ext, image)
+    assert ok
+    return buffer.tobytes()
+
+
+@pytest.fixture(scope="session")
+def gallery_dir(tmp_path_factory, data):
+    """The training images written as PNG files named ``<id>.png``."""
+    root = tmp_path_factory.mktemp("gallery")
+    for item_id, image in zip(data.train.ids, data.train.images):
+        (root / f"{item_id}.png").write_bytes(encode(image))
+    return root
+
+
+@pytest.fixture(scope="session")
+def file_model(model, data):
+    """A shallow copy of the model whose image descriptions are the file names in ``gallery_dir``.
+
+    Only the copy's own list is replaced; the session model is not touched.
+    """
+    other = copy.copy(model)
+    other.image_descriptions_ = [f"{item_id}.png" for item_id in data.train.ids]
+    return other
