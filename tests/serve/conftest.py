@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import socket
+import threading
+import time
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
 import pytest
 
-pytest.importorskip("fastapi", reason="the service tests need the 'serve' extra (pip install 'classicx[serve]')")
-pytest.importorskip("PIL", reason="the service tests need the 'serve' extra (Pillow)")
+SERVE_EXTRA = "needs the 'serve' extra (pip install 'classicx[serve]')"
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +71,27 @@ def file_model(model, data):
     other = copy.copy(model)
     other.image_descriptions_ = [f"{item_id}.png" for item_id in data.train.ids]
     return other
+
+
+@contextmanager
+def running(app):
+    """``app`` served by uvicorn on a free loopback port, in a thread of this process."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
