@@ -33,8 +33,8 @@ from ._fusion import TARGETS, fuse_vectors, fused_search, rank_gallery
 from ._limits import Limits
 
 __all__ = [
-    "Limits",
     "TARGETS",
+    "Limits",
     "add_serve_command",
     "create_app",
     "fuse_vectors",

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -298,8 +298,8 @@ def create_app(
 
     @app.post("/api/search/image", response_model=SearchResults, responses=_ERRORS, tags=["search"])
     def search_image(
-        file: UploadFile = File(description="a JPEG, PNG, WebP or BMP image (its content is checked)"),
-        k: int = Form(10),
+        file: Annotated[UploadFile, File(description="a JPEG, PNG, WebP or BMP image (its content is checked)")],
+        k: Annotated[int, Form()] = 10,
     ) -> dict:
         """Image → texts: the gallery texts best matching an uploaded image."""
         return {"target": "texts", "k": k, "hits": served.search_upload(_read_upload(file, limits), k)}
@@ -311,12 +311,14 @@ def create_app(
 
     @app.post("/api/search/fused", response_model=SearchResults, responses=_ERRORS, tags=["search"])
     def search_fused(
-        text: str | None = Form(None, description="the text part of the query"),
-        file: UploadFile | None = File(None, description="the image part: an uploaded image ..."),
-        image_id: str | None = Form(None, description="... or the id of a gallery image"),
-        weight: float = Form(0.5, ge=0.0, le=1.0, description="the image's share: 0 = text only, 1 = image only"),
-        target: Literal["images", "texts"] = Form("images", description="which gallery to rank"),
-        k: int = Form(10),
+        text: Annotated[str | None, Form(description="the text part of the query")] = None,
+        file: Annotated[UploadFile | None, File(description="the image part: an uploaded image ...")] = None,
+        image_id: Annotated[str | None, Form(description="... or the id of a gallery image")] = None,
+        weight: Annotated[
+            float, Form(ge=0.0, le=1.0, description="the image's share: 0 = text only, 1 = image only")
+        ] = 0.5,
+        target: Annotated[Literal["images", "texts"], Form(description="which gallery to rank")] = "images",
+        k: Annotated[int, Form()] = 10,
     ) -> dict:
         """Text + image → images or texts: one query fused in the shared space."""
         upload = None if file is None else _read_upload(file, limits)

@@ -22,7 +22,7 @@ from typing import Any
 from ..exceptions import BackendUnavailableError, InputError
 from ._limits import Limits
 
-__all__ = ["add_serve_command", "run_serve_command", "is_loopback", "check_host"]
+__all__ = ["add_serve_command", "check_host", "is_loopback", "run_serve_command"]
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..exceptions import InputError, InputTypeError
 
-__all__ = ["fuse_vectors", "rank_gallery", "fused_search", "TARGETS"]
+__all__ = ["TARGETS", "fuse_vectors", "fused_search", "rank_gallery"]
 
 #: The galleries a query can rank: the gallery images or the gallery texts.
 TARGETS = ("images", "texts")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..exceptions import ClassicxError, InputError
 
-__all__ = ["ImageRefused", "ImageTooLarge", "UnsupportedImage", "ImageHeader", "inspect_image"]
+__all__ = ["ImageHeader", "ImageRefused", "ImageTooLarge", "UnsupportedImage", "inspect_image"]
 
 #: Formats accepted, as Pillow names them after reading the first bytes (MPO is
 #: the multi-picture JPEG many phone cameras write; OpenCV decodes its first picture).

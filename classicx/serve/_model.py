@@ -18,7 +18,7 @@ from ._fusion import fuse_vectors, rank_gallery
 from ._images import ImageRefused, ImageTooLarge, inspect_image
 from ._limits import Limits
 
-__all__ = ["ServedModel", "UnknownItem", "NoImageSource"]
+__all__ = ["NoImageSource", "ServedModel", "UnknownItem"]
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class ServedModel:
         label = labels[index]
         if self.label_names is None:
             return label, None
-        name = lambda j: self.label_names[j] if 0 <= j < len(self.label_names) else str(j)  # noqa: E731
+        name = lambda j: self.label_names[j] if 0 <= j < len(self.label_names) else str(j)
         return label, ([name(j) for j in label] if isinstance(label, list) else name(label))
 
     def has_image_source(self, index: int) -> bool:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 SERVE_EXTRA = "needs the 'serve' extra (pip install 'classicx[serve]')"
 
 
@@ -73,6 +79,17 @@ def file_model(model, data):
     return other
 
 
+@pytest.fixture(scope="session")
+def saved(tmp_path_factory, file_model, data):
+    """The file-backed model saved, with a report and a label file beside it."""
+    root = tmp_path_factory.mktemp("served")
+    file_model.save(root / "model")
+    report = file_model.evaluate(data.test.images, data.test.texts, labels=data.test.labels).to_dict()
+    (root / "report.json").write_text(json.dumps(report))
+    (root / "labels.txt").write_text("\n".join(data.categories) + "\n")
+    return root, report
+
+
 @contextmanager
 def running(app):
     """``app`` served by uvicorn on a free loopback port, in a thread of this process."""
@@ -95,3 +112,43 @@ def running(app):
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(model_dir, *extra):
+    """``python -m classicx.serve`` in a child process; returns (process, base url) once it answers."""
+    httpx = pytest.importorskip("httpx", reason=SERVE_EXTRA)
+    pytest.importorskip("uvicorn", reason=SERVE_EXTRA)
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "classicx.serve", str(model_dir), "--port", str(port), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped: {process.stderr.read()}")
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the server did not answer within 120 s")
+
+
+def stop_server(process) -> tuple[str, str]:
+    process.terminate()
+    try:
+        out, err = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return out, err

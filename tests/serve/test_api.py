@@ -22,10 +22,10 @@ fastapi = pytest.importorskip("fastapi", reason=SERVE_EXTRA)
 pytest.importorskip("PIL", reason=SERVE_EXTRA)
 httpx = pytest.importorskip("httpx", reason=SERVE_EXTRA)
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from classicx.metrics import chance_average_precision, relevance_from_labels  # noqa: E402
-from classicx.serve import Limits, create_app  # noqa: E402
+from classicx.metrics import chance_average_precision, relevance_from_labels
+from classicx.serve import Limits, create_app
 
 
 def same_hits(api_hits, model_hits):

@@ -67,7 +67,6 @@ function renderImages(hits) {
       const img = document.createElement("img");
       img.src = hit.thumbnail_url;
       img.alt = hit.description || "gallery image " + hit.id;
-      img.loading = "lazy";
       button.append(img);
     } else {
       const none = document.createElement("span");
