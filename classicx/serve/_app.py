@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Sequence
@@ -292,9 +293,11 @@ def create_app(
         return served.info()
 
     @app.post("/api/search/text", response_model=SearchResults, responses=_ERRORS, tags=["search"])
-    def search_text(query: TextQuery) -> dict:
+    async def search_text(query: TextQuery) -> dict:
         """Text → images: the gallery images best matching a sentence."""
-        return {"target": "images", "k": query.k, "hits": served.search_text(query.text, query.k)}
+        # Waits without holding a thread; concurrent text queries are answered in one batch.
+        hits = await asyncio.wrap_future(served.submit_text(query.text, query.k))
+        return {"target": "images", "k": query.k, "hits": hits}
 
     @app.post("/api/search/image", response_model=SearchResults, responses=_ERRORS, tags=["search"])
     def search_image(

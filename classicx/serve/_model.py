@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ._batch import TextBatcher
 from ._fusion import fuse_vectors, rank_gallery
 from ._images import ImageRefused, ImageTooLarge, inspect_image
 from ._limits import Limits
@@ -180,6 +181,7 @@ class ServedModel:
         self._global_state_lock = threading.Lock()
         self._thumbnails = _LRU(2048)
         self._gallery_vectors = _LRU(4096)
+        self._text_batcher = TextBatcher(self._rank_texts)
 
     # ------------------------------------------------------------- lookups
     def image_index(self, item_id: str) -> int:
@@ -338,9 +340,34 @@ class ServedModel:
         self._gallery_vectors.put(index, vector)
         return vector
 
+    def _rank_texts(self, texts: list[str], k: int) -> list[list[dict]]:
+        """Text queries -> their best ``k`` gallery images, in one projection and one search."""
+        from ..retriever import Hit
+
+        vectors = self.retriever.transform_texts(texts)
+        searcher = self.retriever.image_gallery_
+        k = min(k, self.n_images)
+        if self._searcher_sets_limits(searcher):
+            with self._global_state_lock:
+                scores, indices = searcher.search(vectors, k=k)
+        else:
+            scores, indices = searcher.search(vectors, k=k)
+        ids, descriptions = self.retriever.image_ids_, self.retriever.image_descriptions_
+        return [
+            self._hits(
+                [Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=descriptions[int(i)])
+                 for r, (s, i) in enumerate(zip(row_s, row_i))],
+                "images",
+            )
+            for row_s, row_i in zip(scores, indices)
+        ]
+
+    def submit_text(self, text: str, k: int) -> Any:
+        """A future of the text query's hits, answered together with concurrent text queries."""
+        return self._text_batcher.submit(self._check_text(text), self._check_k(k))
+
     def search_text(self, text: str, k: int) -> list[dict]:
-        k = self._check_k(k)
-        return self._rank(self.text_vector(text), "images", k)
+        return self.submit_text(text, k).result()
 
     def search_upload(self, data: bytes, k: int) -> list[dict]:
         k = self._check_k(k)

@@ -498,3 +498,20 @@ def test_concurrent_requests_agree_with_serial_ones_and_leave_thread_limits(mode
         assert ids == (expected_text if kind == "text" else expected_image)[i]
     assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == threads_before
     assert cv2.getNumThreads() == cv2_before
+
+
+def test_concurrent_text_queries_are_batched_and_answered_alike(model):
+    """Many text queries at once: fewer batches than queries, each answer equal to the model's own."""
+    from classicx.serve._model import ServedModel
+
+    served = ServedModel(model)
+    texts = [f"a {colour} {shape}" for colour in ("red", "blue", "green", "pink")
+             for shape in ("circle", "star", "square", "ring", "cross")]
+    ks = [1 + i % 7 for i in range(len(texts))]
+    futures = [served.submit_text(text, k) for text, k in zip(texts, ks)]
+    answers = [future.result(timeout=60) for future in futures]
+    assert served._text_batcher.batches < len(texts)
+    for text, k, hits in zip(texts, ks, answers):
+        expected = model.search_text(text, k=k)
+        assert [h["id"] for h in hits] == [h.id for h in expected]
+        np.testing.assert_allclose([h["score"] for h in hits], [h.score for h in expected], rtol=1e-5, atol=1e-6)
