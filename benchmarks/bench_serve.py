@@ -117,8 +117,15 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 async def phase(url: str, kind: str, clients: int, duration: float, max_requests: int,
-                texts: list[str], photo: bytes) -> dict:
+                texts: list[str], photo: bytes, server_pid: int) -> dict:
     import httpx
 
     latencies: list[float] = []
@@ -145,9 +152,10 @@ async def phase(url: str, kind: str, clients: int, duration: float, max_requests
                     errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                 i += clients
 
-        began = time.perf_counter()
+        began, server_cpu, client_cpu = time.perf_counter(), cpu_seconds(server_pid), time.process_time()
         await asyncio.gather(*(client(n) for n in range(clients)))
         elapsed = time.perf_counter() - began
+        server_cpu, client_cpu = cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu
     ms = sorted(1000 * x for x in latencies)
     pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))] if ms else float("nan")
     return {
@@ -155,16 +163,21 @@ async def phase(url: str, kind: str, clients: int, duration: float, max_requests
         "errors": sum(errors.values()), "error_kinds": errors,
         "throughput": len(ms) / elapsed if elapsed else 0.0,
         "p50_ms": pick(0.50), "p99_ms": pick(0.99), "mean_ms": statistics.fmean(ms) if ms else float("nan"),
+        # CPU time per answered request: what the work costs, whatever else the machine is doing.
+        "server_cpu_ms": 1000 * server_cpu / max(1, len(ms)), "client_cpu_ms": 1000 * client_cpu / max(1, len(ms)),
+        "server_rss_mb": rss_mb(server_pid),
     }
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| query | clients | requests/s | p50 ms | p99 ms | errors | requests |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| query | clients | requests/s | p50 ms | p99 ms | errors | requests | server CPU ms/req "
+             "| client CPU ms/req | server RSS after, MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         name = "text → images" if r["kind"] == "text" else "image upload → texts"
         lines.append(f"| {name} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
-                     f"| {r['errors']} | {r['ok'] + r['errors']} |")
+                     f"| {r['errors']} | {r['ok'] + r['errors']} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} "
+                     f"| {r['server_rss_mb']:.0f} |")
     return "\n".join(lines)
 
 
@@ -200,10 +213,12 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for kind in ("text", "image"):
                 for clients in args.clients:
-                    row = asyncio.run(phase(url, kind, clients, args.duration, args.max_requests, texts, photo))
+                    row = asyncio.run(phase(url, kind, clients, args.duration, args.max_requests, texts, photo,
+                                            process.pid))
                     rows.append(row)
                     print(f"  {kind:5s} {clients:3d} clients: {row['throughput']:7.1f}/s  p50 {row['p50_ms']:7.1f} ms"
-                          f"  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}", flush=True)
+                          f"  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  server CPU "
+                          f"{row['server_cpu_ms']:.1f} ms/req  RSS {row['server_rss_mb']:.0f} MiB", flush=True)
             memory_end = rss_mb(process.pid)
         finally:
             process.terminate()

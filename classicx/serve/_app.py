@@ -183,8 +183,8 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
-def _read_upload(upload: UploadFile, limits: Limits) -> bytes:
-    data = upload.file.read(limits.max_upload_bytes + 1)
+async def _read_upload(upload: UploadFile, limits: Limits) -> bytes:
+    data = await upload.read(limits.max_upload_bytes + 1)
     if len(data) > limits.max_upload_bytes:
         raise ImageTooLarge(f"the uploaded file is larger than {limits.max_upload_bytes:,} bytes")
     return data
@@ -300,20 +300,23 @@ def create_app(
         return {"target": "images", "k": query.k, "hits": hits}
 
     @app.post("/api/search/image", response_model=SearchResults, responses=_ERRORS, tags=["search"])
-    def search_image(
+    async def search_image(
         file: Annotated[UploadFile, File(description="a JPEG, PNG, WebP or BMP image (its content is checked)")],
         k: Annotated[int, Form()] = 10,
     ) -> dict:
         """Image → texts: the gallery texts best matching an uploaded image."""
-        return {"target": "texts", "k": k, "hits": served.search_upload(_read_upload(file, limits), k)}
+        data = await _read_upload(file, limits)
+        hits = await asyncio.wrap_future(served.submit_image_work(served.search_upload, data, k))
+        return {"target": "texts", "k": k, "hits": hits}
 
     @app.post("/api/search/gallery-image", response_model=SearchResults, responses=_ERRORS, tags=["search"])
-    def search_gallery_image(query: GalleryImageQuery) -> dict:
+    async def search_gallery_image(query: GalleryImageQuery) -> dict:
         """Gallery image → texts: the gallery texts best matching one of the gallery's images."""
-        return {"target": "texts", "k": query.k, "hits": served.search_gallery_image(query.id, query.k)}
+        work = served.submit_image_work(served.search_gallery_image, query.id, query.k)
+        return {"target": "texts", "k": query.k, "hits": await asyncio.wrap_future(work)}
 
     @app.post("/api/search/fused", response_model=SearchResults, responses=_ERRORS, tags=["search"])
-    def search_fused(
+    async def search_fused(
         text: Annotated[str | None, Form(description="the text part of the query")] = None,
         file: Annotated[UploadFile | None, File(description="the image part: an uploaded image ...")] = None,
         image_id: Annotated[str | None, Form(description="... or the id of a gallery image")] = None,
@@ -324,11 +327,12 @@ def create_app(
         k: Annotated[int, Form()] = 10,
     ) -> dict:
         """Text + image → images or texts: one query fused in the shared space."""
-        upload = None if file is None else _read_upload(file, limits)
-        hits = served.search_fused(
-            text=text or None, upload=upload, image_id=image_id or None, weight=weight, target=target, k=k
+        upload = None if file is None else await _read_upload(file, limits)
+        work = served.submit_image_work(
+            served.search_fused,
+            text=text or None, upload=upload, image_id=image_id or None, weight=weight, target=target, k=k,
         )
-        return {"target": target, "k": k, "hits": hits}
+        return {"target": target, "k": k, "hits": await asyncio.wrap_future(work)}
 
     @app.get("/api/items/{item_id}", response_model=Item, responses=_ERRORS, tags=["gallery"])
     def item(item_id: str) -> dict:
@@ -341,10 +345,10 @@ def create_app(
         response_class=Response,
         tags=["gallery"],
     )
-    def thumbnail(item_id: str) -> Response:
+    async def thumbnail(item_id: str) -> Response:
         """A JPEG thumbnail of a gallery image, by its id (never by a path)."""
         return Response(
-            served.thumbnail(item_id),
+            await asyncio.wrap_future(served.submit_image_work(served.thumbnail, item_id)),
             media_type="image/jpeg",
             headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
