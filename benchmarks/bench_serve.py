@@ -16,6 +16,10 @@ dimension, not on where its vectors came from.
 
 Every request goes to 127.0.0.1; the number of requests and the time are bounded.
 
+The load comes from Debian's ``wrk`` when it is installed (``apt-get install wrk``: C, a few
+microseconds of CPU per request), else from asyncio + httpx in this process, which spends more CPU
+per request than the server at 50 clients and so measures itself as much as the server.
+
 Run: ``python benchmarks/bench_serve.py`` (about 5 minutes), ``--quick`` for a smoke run,
 ``--results`` to write its section of ``benchmarks/RESULTS.md``, ``--json PATH`` for the numbers.
 """
@@ -26,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -169,10 +174,70 @@ async def phase(url: str, kind: str, clients: int, duration: float, max_requests
     }
 
 
+_WRK_DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format("WRK %d %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.timeout))
+end
+"""
+
+
+def wrk_script(kind: str, texts: list[str], photo: bytes, folder: Path) -> Path:
+    """A wrk Lua script sending text queries (in turn) or the photo as a multipart upload."""
+    if kind == "text":
+        bodies = ",\n".join(f"[==[{json.dumps({'text': t, 'k': 10})}]==]" for t in texts)
+        body = (f"local bodies = {{{bodies}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n"
+                '  return wrk.format("POST", "/api/search/text", {["Content-Type"] = "application/json"}, '
+                "bodies[(i % #bodies) + 1])\nend\n")
+    else:
+        boundary = "classicxbenchboundary"
+        upload = folder / "upload.bin"
+        upload.write_bytes(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="k"\r\n\r\n10\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n".encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+        )
+        body = (f'local f = io.open([==[{upload}]==], "rb")\nwrk.body = f:read("*all")\nf:close()\n'
+                'wrk.method = "POST"\nwrk.path = "/api/search/image"\n'
+                f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={boundary}"\n')
+    script = folder / f"{kind}.lua"
+    script.write_text(body + _WRK_DONE)
+    return script
+
+
+def phase_wrk(url: str, kind: str, clients: int, duration: float, texts: list[str], photo: bytes,
+              server_pid: int) -> dict:
+    """One row with wrk as the load generator (C, a few microseconds of CPU per request)."""
+    import resource
+
+    with tempfile.TemporaryDirectory(prefix="bench-serve-wrk-") as tmp:
+        script = wrk_script(kind, texts, photo, Path(tmp))
+        server_cpu = cpu_seconds(server_pid)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = subprocess.run(
+            ["wrk", "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{duration:g}s", "--timeout", "60s",
+             "-s", str(script), url], capture_output=True, text=True, check=True, timeout=duration + 120,
+        ).stdout
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = cpu_seconds(server_pid) - server_cpu
+    line = next(x for x in out.splitlines() if x.startswith("WRK "))
+    requests, micros, p50, p99, *errors = (int(v) for v in line.split()[1:])
+    ok = requests - errors[0]
+    client_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {
+        "kind": kind, "clients": clients, "seconds": round(micros / 1e6, 1), "ok": ok, "errors": sum(errors),
+        "error_kinds": dict(zip(("status", "connect", "read", "write", "timeout"), errors)),
+        "throughput": ok / (micros / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "mean_ms": float("nan"),
+        "server_cpu_ms": 1000 * server_cpu / max(1, ok), "client_cpu_ms": 1000 * client_cpu / max(1, ok),
+        "server_rss_mb": rss_mb(server_pid),
+    }
+
+
 def table(rows: list[dict]) -> str:
-    lines = ["| query | clients | requests/s | p50 ms | p99 ms | errors | requests | server CPU ms/req "
-             "| client CPU ms/req | server RSS after, MiB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    head = ("| query | clients | requests/s | p50 ms | p99 ms | errors | requests | server CPU ms/req "
+            "| client CPU ms/req | server RSS after, MiB |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         name = "text → images" if r["kind"] == "text" else "image upload → texts"
         lines.append(f"| {name} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
@@ -188,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase (default: %(default)s)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="bound per phase (default: %(default)s)")
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
+                        help="load generator: wrk (Debian's wrk, default when installed) or asyncio+httpx here")
     parser.add_argument("--quick", action="store_true", help="10,000 items, 1 and 10 clients, 3 s each")
     parser.add_argument("--json", type=Path, help="write the numbers here")
     parser.add_argument("--results", action="store_true", help="write the section of benchmarks/RESULTS.md")
@@ -213,8 +280,11 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for kind in ("text", "image"):
                 for clients in args.clients:
-                    row = asyncio.run(phase(url, kind, clients, args.duration, args.max_requests, texts, photo,
-                                            process.pid))
+                    if args.client == "wrk":
+                        row = phase_wrk(url, kind, clients, args.duration, texts, photo, process.pid)
+                    else:
+                        row = asyncio.run(phase(url, kind, clients, args.duration, args.max_requests, texts, photo,
+                                                process.pid))
                     rows.append(row)
                     print(f"  {kind:5s} {clients:3d} clients: {row['throughput']:7.1f}/s  p50 {row['p50_ms']:7.1f} ms"
                           f"  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  server CPU "
@@ -225,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
             process.wait(timeout=30)
     body = (
         f"Gallery: {args.gallery:,} images and {args.gallery:,} texts (32-dimensional shared space, exact cosine "
-        f"search); image query: {photo_name} ({len(photo):,} bytes); {args.duration:g} s per row; server and "
-        f"clients on the same {os.cpu_count()} cores, loopback only.\n\n{table(rows)}\n\n"
+        f"search); image query: {photo_name} ({len(photo):,} bytes); {args.duration:g} s per row; load from "
+        f"{'wrk' if args.client == 'wrk' else 'asyncio + httpx'}; server and clients on the same "
+        f"{os.cpu_count()} cores, loopback only.\n\n{table(rows)}\n\n"
         f"Server memory (RSS): {memory_start:.0f} MiB after warm-up, {memory_end:.0f} MiB at the end.\n"
     )
     print("\n" + body)
