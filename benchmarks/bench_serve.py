@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-WEBNEWS = ROOT.parent / "shared" / "data" / "webnews"
+WEBNEWS = Path(os.environ.get("CLASSICX_WEBNEWS", ROOT.parent / "shared" / "data" / "webnews"))
 HOST = "127.0.0.1"  # loopback only, never configurable
 
 
