@@ -32,15 +32,55 @@ SNIPPET_CHARS = 600
 MAX_GALLERY_FILE_BYTES = 64 * 2**20
 
 
-_CONTROLLER: ThreadpoolController | None = None
+class _SingleThreaded:
+    """While any model call of the service runs, OpenCV and every thread pool on one thread.
+
+    OpenCV's thread count and BLAS's/OpenMP's are process-wide. The image
+    encoders set them to 1 while they run and restore what they found, and
+    a search with ``n_jobs > 1`` does the same for BLAS; two such calls
+    overlapping in two threads restore each other's values in the wrong
+    order and leave the process at 1 thread. So the service sets them to 1
+    itself when the first call starts and restores them when the last one
+    ends: the calls inside find 1 and restore 1, whatever their overlap.
+    One thread each is also what the service wants: its calls are small
+    (one image, one batch of queries), a small matrix product over OpenBLAS
+    threads was far slower on the busy 2-core machine than on one (a batch
+    of 10 queries x 100,000 items: 509 ms on 2 threads, 19 ms on 1), and its
+    parallelism comes from running several calls at once.
+
+    One instance serves the whole process (every app in it).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._controller: ThreadpoolController | None = None
+        self._limiter: Any = None
+        self._cv2_threads = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        import cv2
+
+        with self._lock:
+            if self._active == 0:
+                if self._controller is None:  # made once: making one scans the loaded libraries
+                    self._controller = ThreadpoolController()
+                self._cv2_threads = cv2.getNumThreads()
+                cv2.setNumThreads(1)
+                self._limiter = self._controller.limit(limits=1)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0:
+                    self._limiter.restore_original_limits()
+                    cv2.setNumThreads(self._cv2_threads)
 
 
-def _one_blas_thread():
-    """A context with BLAS on one thread (a controller made once: building one scans the loaded libraries)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+_single_threaded = _SingleThreaded()
 
 
 class UnknownItem(InputError):
@@ -188,19 +228,16 @@ class ServedModel:
             getattr(retriever, "image_labels_", None), getattr(retriever, "text_labels_", None), self.n_texts
         )
         self.chance = {"text_to_image": t2i, "image_to_text": i2t, "relevance": relevance}
-        # OpenCV's and BLAS's thread counts are process-wide, and the image encoders and
-        # searches set them while they run and restore them after; two overlapping ones
-        # would restore each other's values in the wrong order. So image encoding and
-        # searching take turns (text queries waiting meanwhile are then answered as a batch).
-        self._global_state_lock = threading.Lock()
         self._thumbnails = _LRU(2048)
         self._gallery_vectors = _LRU(4096)
         self._text_batcher = TextBatcher(self._rank_texts)
-        # Work on images (decoding, encoding, thumbnails) runs on one thread of its own: it
-        # takes turns under the lock anyway, and each extra thread doing large allocations
-        # costs glibc a memory arena (the server grew from 218 to 429 MiB under 10 upload
-        # clients in the request threads; flat with MALLOC_ARENA_MAX=2, and on one thread).
-        self._image_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="classicx-image")
+        # Work on images (decoding, encoding, thumbnails) runs on a few threads of its own,
+        # one per core up to 2, not in the request threads: each thread doing large
+        # allocations costs glibc a memory arena (the server grew from 218 to 429 MiB under
+        # 10 upload clients in the request threads; flat with MALLOC_ARENA_MAX=2, and here).
+        self._image_worker = ThreadPoolExecutor(
+            max_workers=max(1, min(2, os.cpu_count() or 1)), thread_name_prefix="classicx-image"
+        )
 
     # ------------------------------------------------------------- lookups
     def image_index(self, item_id: str) -> int:
@@ -297,21 +334,8 @@ class ServedModel:
             )
         return text
 
-    @contextmanager
-    def _searching(self) -> Iterator[None]:
-        """One search at a time, on one BLAS thread, with the thread settings restored after.
-
-        The queries of a search are few (one, or one batch), and a small matrix
-        product split over OpenBLAS threads was far slower on a busy 2-core
-        machine than on one thread (10 queries x 100,000 items: 509 ms on 2
-        threads, 19 ms on 1). BLAS's thread count is process-wide, so the
-        change holds the same lock as image encoding, which sets it too.
-        """
-        with self._global_state_lock, _one_blas_thread():
-            yield
-
     def _rank(self, query: np.ndarray, target: str, k: int) -> list[dict]:
-        with self._searching():
+        with _single_threaded():
             hits = rank_gallery(self.retriever, query, target=target, k=k)
         return self._hits(hits, target)
 
@@ -322,7 +346,7 @@ class ServedModel:
         """Shared-space vector of uploaded image bytes, after the header checks."""
         inspect_image(data, max_bytes=self.limits.max_upload_bytes, max_pixels=self.limits.max_pixels)
         # bytes, never str: the retriever would take a str for a file path.
-        with self._global_state_lock:
+        with _single_threaded():
             return self.retriever.transform_images([bytes(data)])
 
     def _gallery_source(self, index: int) -> Any:
@@ -348,7 +372,7 @@ class ServedModel:
             return cached
         if self.has_image_source(index):
             source = self._gallery_source(index)
-            with self._global_state_lock:
+            with _single_threaded():
                 vector = self.retriever.transform_images([source])
         else:
             gallery = self.retriever.image_gallery_
@@ -369,7 +393,7 @@ class ServedModel:
         from ..retriever import Hit
 
         k = min(k, self.n_images)
-        with self._searching():
+        with _single_threaded():
             vectors = self.retriever.transform_texts(texts)
             scores, indices = self.retriever.image_gallery_.search(vectors, k=k)
         ids, descriptions = self.retriever.image_ids_, self.retriever.image_descriptions_
@@ -390,7 +414,7 @@ class ServedModel:
         return self.submit_text(text, k).result()
 
     def submit_image_work(self, function: Any, *args: Any, **kwargs: Any) -> Future:
-        """A future of ``function(*args, **kwargs)`` run on the image thread."""
+        """A future of ``function(*args, **kwargs)`` run on the image threads."""
         return self._image_worker.submit(function, *args, **kwargs)
 
     def search_upload(self, data: bytes, k: int) -> list[dict]:
