@@ -71,6 +71,16 @@ def artifacts(tmp_path_factory):
     return path
 
 
+def save_screenshot(driver, path: Path) -> None:
+    """A screenshot as a 256-colour PNG (about a third of the size, for the README)."""
+    from PIL import Image
+
+    driver.save_screenshot(str(path))
+    with Image.open(path) as shot:
+        small = shot.convert("RGB").quantize(colors=256)
+    small.save(path, optimize=True)
+
+
 def wait(driver, condition, timeout=60):
     return WebDriverWait(driver, timeout).until(condition)
 
@@ -105,7 +115,7 @@ def test_search_click_upload_and_fuse_in_a_browser(server, browser, artifacts, d
     first_card = browser.find_element(By.CSS_SELECTOR, "#image-results li").text
     assert expected[0]["label_name"] in first_card and f"{expected[0]['score']:.3f}" in first_card
     browser.set_window_size(1280, 1300)  # the whole page with two rows of results, for the README
-    browser.save_screenshot(str(artifacts / "serve_page.png"))
+    save_screenshot(browser, artifacts / "serve_page.png")
     browser.set_window_size(1280, 1000)
 
     # Clicking a result image searches the texts with it.
@@ -167,6 +177,6 @@ def test_readable_on_a_narrow_window(server, browser, artifacts):
         wait(browser, loaded_thumbnails)
         width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"the page scrolls sideways on a narrow window: {width}"
-        browser.save_screenshot(str(artifacts / "serve_page_narrow.png"))
+        save_screenshot(browser, artifacts / "serve_page_narrow.png")
     finally:
         browser.set_window_size(1280, 1000)
