@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("-j", "--jobs", type=_jobs, default=-1,
                           help="parallel jobs, -1 = all cores (default: %(default)s)")
     evaluate.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    from .serve import add_serve_command
+
+    add_serve_command(sub)
     return parser
 
 
@@ -256,7 +259,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     print(f"classicx: warning: {message}", file=sys.stderr if file is None else file)
 
 
-_COMMANDS = {"demo": _cmd_demo, "fit": _cmd_fit, "search": _cmd_search, "evaluate": _cmd_evaluate}
+def _cmd_serve(args: argparse.Namespace, out) -> int:
+    from .serve import run_serve_command
+
+    return run_serve_command(args, out)
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "fit": _cmd_fit,
+    "search": _cmd_search,
+    "evaluate": _cmd_evaluate,
+    "serve": _cmd_serve,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

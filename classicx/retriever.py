@@ -482,6 +482,57 @@ class CrossModalRetriever(ClassicxEstimator):
         return hits[0] if single else hits
 
     # --------------------------------------------------------------- evaluate
+    def search(
+        self,
+        text: str | None = None,
+        image: Any = None,
+        *,
+        weight: float = 0.5,
+        target: str = "images",
+        k: int = 10,
+    ) -> list[Hit]:
+        """Rank a gallery for a query made of a text and an image together (a fused query).
+
+        Both are projected into the shared space, scaled to unit length and
+        mixed as ``(1 - weight) * text + weight * image``. ``weight=0`` ranks
+        exactly as :meth:`search_text` and ``weight=1`` exactly as
+        :meth:`search_image`; with only ``text`` or only ``image`` the query is
+        that one.
+
+        Parameters
+        ----------
+        text : str, default=None
+        image : path, array or encoded bytes, default=None
+            One image.
+        weight : float, default=0.5
+            The image's share, from 0 (text only) to 1 (image only).
+        target : {"images", "texts"}, default="images"
+            Rank the gallery images or the gallery texts.
+        k : int, default=10
+
+        Returns
+        -------
+        list of Hit
+            Best first.
+
+        Examples
+        --------
+        >>> from classicx import CrossModalRetriever, datasets
+        >>> data = datasets.load_synthetic(n_train=120, n_test=40, random_state=0)
+        >>> model = CrossModalRetriever(verbose=False, random_state=0)
+        >>> model = model.fit(data.train.images, data.train.texts, labels=data.train.labels)
+        >>> hits = model.search(text="a red circle", image=data.test.images[0], weight=0.3, k=3)
+        >>> [hit.rank for hit in hits]
+        [1, 2, 3]
+        >>> model.search(text="a red circle", image=data.test.images[0], weight=0.0, k=3) == model.search_text(
+        ...     "a red circle", k=3)
+        True
+        """
+        from ._fusion import fused_search
+
+        check_is_fitted(self, "aligner_")
+        return fused_search(self, text, image, weight=weight, target=target, k=k)
+
     def evaluate(
         self,
         images: Sequence[Any],

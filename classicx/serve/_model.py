@@ -18,7 +18,7 @@ from threadpoolctl import ThreadpoolController
 
 from ..exceptions import InputError
 from ._batch import TextBatcher
-from ._fusion import fuse_vectors, rank_gallery
+from .._fusion import fuse_vectors, rank_gallery
 from ._images import ImageRefused, ImageTooLarge, inspect_image
 from ._limits import Limits
 

@@ -99,3 +99,13 @@ def test_bad_queries_are_refused(model, data):
         fused_search(model, image=[data.test.images[0]])
     with pytest.raises(InputError, match="same length"):
         fuse_vectors(np.ones(3), np.ones(4), 0.5)
+
+
+@pytest.mark.parametrize("text", QUERIES[:2])
+def test_retriever_search_method_is_the_fused_query(model, data, text):
+    image = data.test.images[5]
+    assert model.search(text=text, image=image, weight=0.0, k=10) == model.search_text(text, k=10)
+    assert model.search(text=text, image=image, weight=1.0, target="texts", k=10) == model.search_image(image, k=10)
+    assert model.search(text=text, image=image, weight=0.4, target="texts", k=7) == fused_search(
+        model, text, image, weight=0.4, target="texts", k=7
+    )

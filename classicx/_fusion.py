@@ -1,9 +1,9 @@
 """Fused queries: a text and an image combined into one query in the shared space.
 
-This module uses only the public, fitted API of
-:class:`~classicx.CrossModalRetriever` (``transform_texts``,
-``transform_images``, the gallery searchers and their ids and contents), so it
-can become ``CrossModalRetriever.search`` without change.
+:meth:`classicx.CrossModalRetriever.search` is :func:`fused_search`; the
+search service (:mod:`classicx.serve`) uses the same functions. They use only
+the retriever's fitted public state (``transform_texts``,
+``transform_images``, the gallery searchers and their ids and contents).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputError, InputTypeError
+from .exceptions import InputError, InputTypeError
 
 __all__ = ["TARGETS", "fuse_vectors", "fused_search", "rank_gallery"]
 
@@ -120,7 +120,7 @@ def rank_gallery(retriever: Any, query_vector: Any, *, target: str = "images", k
     --------
     fused_search : builds the query vector from a text and an image.
     """
-    from ..retriever import Hit
+    from .retriever import Hit
 
     target = _check_target(target)
     k = _check_k(k)
