@@ -65,6 +65,21 @@ def random_case(rng, n_queries=7, n_gallery=12, width=None, empty_slots=False, m
     return ranking, rel
 
 
+def per_query_ap(ranking, rel, **kwargs):
+    """Per-query AP through mean_average_precision on one-row slices.
+
+    ``average_precision``'s default is moving from per-query to averaged (issue #10); a MAP of a
+    single query is its AP under either default.
+    """
+    ranking, rel = np.asarray(ranking), np.asarray(rel)
+    return np.array([mean_average_precision(ranking[q : q + 1], rel[q : q + 1], **kwargs) for q in range(len(rel))])
+
+
+def single_ap(ranking, rel, **kwargs):
+    """AP of a one-query problem (a float under either default of ``average_precision``)."""
+    return float(np.mean(average_precision(ranking, rel, **kwargs)))
+
+
 def relevant_sets(rel):
     return [set(np.flatnonzero(row)) for row in rel]
 
@@ -76,7 +91,7 @@ def relevant_sets(rel):
 def test_full_ranking_ap_equals_sklearn_average_precision_score(seed):
     rng = np.random.default_rng(seed)
     ranking, rel = random_case(rng)
-    ours = average_precision(ranking, rel)
+    ours = per_query_ap(ranking, rel)
     for q in range(len(rel)):
         scores = np.empty(rel.shape[1])
         scores[ranking[q]] = -np.arange(rel.shape[1])  # best first = highest score, no ties
@@ -90,7 +105,7 @@ def test_full_ranking_ap_equals_sklearn_average_precision_score(seed):
 def test_truncated_ap_equals_loop_for_every_denominator(denominator, k, empty_slots):
     rng = np.random.default_rng(11)
     ranking, rel = random_case(rng, n_queries=9, n_gallery=15, width=9, empty_slots=empty_slots)
-    ours = average_precision(ranking, rel, k=k, denominator=denominator)
+    ours = per_query_ap(ranking, rel, k=k, denominator=denominator)
     sets = relevant_sets(rel)
     expected = [ap_loop(ranking[q], sets[q], k, denominator) for q in range(len(rel))]
     np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-12)
@@ -103,16 +118,16 @@ def test_min_denominator_uses_the_cutoff_not_the_width():
     # R = 3, ranking width 5, k = 2: D = min(3, 2) = 2; hits at ranks 1 and 2 -> AP = 1.
     rel = np.array([[True, True, True, False, False]])
     ranking = np.array([[0, 1, 3, 4, 2]])
-    assert average_precision(ranking, rel, k=2, denominator="min")[0] == pytest.approx(1.0)
+    assert single_ap(ranking, rel, k=2, denominator="min") == pytest.approx(1.0)
     # Without k the cut is the width (5): D = 3.
-    assert average_precision(ranking, rel, denominator="min")[0] == pytest.approx((1 + 1 + 3 / 5) / 3)
+    assert single_ap(ranking, rel, denominator="min") == pytest.approx((1 + 1 + 3 / 5) / 3)
 
 
 def test_empty_slot_is_not_read_as_gallery_item_zero():
     # Item 0 is the only relevant one; -1 slots must not count as hits on item 0.
     rel = np.array([[True, False, False, False]])
     ranking = np.array([[-1, -1, 2, 0]])
-    assert average_precision(ranking, rel)[0] == pytest.approx(1 / 4)
+    assert single_ap(ranking, rel) == pytest.approx(1 / 4)
     assert precision_at_k(ranking, rel, 2) == 0.0
     assert recall_at_k(ranking, rel, 3) == 0.0
 
@@ -121,7 +136,7 @@ def test_query_without_relevant_items_scores_zero_and_warns():
     rel = np.array([[False, False, False], [True, False, False]])
     ranking = np.array([[0, 1, 2], [1, 0, 2]])
     with pytest.warns(ClassicxWarning, match=r"1 query has no relevant gallery item \(first: row 0\)"):
-        ap = average_precision(ranking, rel)
+        ap = per_query_ap(ranking, rel)
     np.testing.assert_allclose(ap, [0.0, 0.5])
     with pytest.warns(ClassicxWarning, match="2 queries have"):
         average_precision(ranking, np.zeros((2, 3), bool))
@@ -205,7 +220,7 @@ def test_k_outside_one_to_width_is_refused(bad_k):
 def test_k_equal_to_the_width_is_accepted():
     rel = np.array([[True, False, True]])
     assert precision_at_k([[0, 1, 2]], rel, 3) == pytest.approx(2 / 3)
-    assert average_precision([[0, 1, 2]], rel, k=3)[0] == pytest.approx((1 + 2 / 3) / 2)
+    assert single_ap([[0, 1, 2]], rel, k=3) == pytest.approx((1 + 2 / 3) / 2)
 
 
 # --------------------------------------------------------------------------- chance level
@@ -254,12 +269,12 @@ def test_repeated_empty_slots_are_not_duplicates():
     rel = np.zeros((1, 10), bool)
     rel[0, 3] = True
     for ranking in ([[3, -1, -1]], [[3] + [-1] * 9]):
-        assert average_precision(ranking, rel)[0] == 1.0
+        assert single_ap(ranking, rel) == 1.0
 
 
 def test_out_of_range_indices_are_refused_but_the_last_item_and_minus_one_are_not():
     rel = np.array([[False, False, True]])
-    assert average_precision([[2, -1]], rel)[0] == 1.0
+    assert single_ap([[2, -1]], rel) == 1.0
     with pytest.raises(ValueError, match=r"ranking\[0, 1\] = 3 is not a gallery index \(0 to 2"):
         average_precision([[2, 3]], rel)
     with pytest.raises(ValueError, match=r"ranking\[0, 0\] = -2"):
@@ -268,8 +283,8 @@ def test_out_of_range_indices_are_refused_but_the_last_item_and_minus_one_are_no
 
 def test_integer_zero_one_relevance_is_read_as_bool_and_other_values_refused():
     ranking = [[1, 0, 2]]
-    assert average_precision(ranking, np.array([[0, 1, 1]]))[0] == pytest.approx(
-        average_precision(ranking, np.array([[False, True, True]]))[0]
+    assert single_ap(ranking, np.array([[0, 1, 1]])) == pytest.approx(
+        single_ap(ranking, np.array([[False, True, True]]))
     )
     with pytest.raises(TypeError):
         average_precision(ranking, np.array([[0, 2, 1]]))
