@@ -291,3 +291,161 @@ def test_plssvd_equals_svd_of_the_cross_covariance(scale):
     np.testing.assert_allclose(pls.transform(X[:5]), expected, rtol=1e-10, atol=1e-12)
     ey = (Y[:5] - Y.mean(0)) / (Y.std(0, ddof=1) if scale else 1) @ pls.y_weights_
     np.testing.assert_allclose(pls.transform(X[:5], Y[:5])[1], ey, rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- precision, rank, routes
+
+
+@pytest.mark.parametrize("n_features", [6, 40])  # primal and dual form
+def test_float32_views_keep_float64_statistics_and_float32_weights(n_features):
+    rng = np.random.default_rng(14)
+    n = 30
+    X = (rng.normal(size=(n, n_features)) + 100.0).astype(np.float32)
+    Y = (X[:, :3] @ rng.normal(size=(3, 5)) + rng.normal(size=(n, 5))).astype(np.float32)
+    cca = RegularizedCCA(n_components=2, reg=0.3).fit(X, Y)
+    assert cca.dtype_ == "float32"
+    assert cca.x_weights_.dtype == cca.y_weights_.dtype == np.float32
+    assert cca.x_mean_.dtype == cca.y_mean_.dtype == np.float64
+    assert cca.canonical_correlations_.dtype == np.float64
+    assert cca.transform(X[:3]).dtype == np.float32
+    if cca.x_scatter_ is not None:
+        assert cca.x_scatter_.dtype == cca.y_scatter_.dtype == cca.xy_scatter_.dtype == np.float64
+
+
+@pytest.mark.parametrize("first, second", [(np.float32, np.float64), (np.float64, np.float32)])
+@pytest.mark.parametrize("n_features", [6, 40])
+def test_one_float64_view_makes_the_whole_fit_float64(first, second, n_features):
+    rng = np.random.default_rng(15)
+    X = rng.normal(size=(30, n_features)).astype(first)
+    Y = (X[:, :4] @ rng.normal(size=(4, 5))).astype(second) + rng.normal(size=(30, 5)).astype(second)
+    cca = RegularizedCCA(n_components=2, reg=0.3).fit(X, Y)
+    assert cca.dtype_ == "float64"
+    assert cca.x_weights_.dtype == cca.y_weights_.dtype == np.float64
+    streamed = RegularizedCCA(n_components=2, reg=0.3).partial_fit(X, Y)
+    assert streamed.dtype_ == "float64"
+    assert streamed.x_weights_.dtype == np.float64
+
+
+def test_streaming_keeps_the_first_batch_precision_and_float64_statistics():
+    X, Y = data(n=120, seed=16)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    cca = RegularizedCCA(n_components=2, reg=0.2).partial_fit(X32[:60], Y32[:60])
+    assert cca.dtype_ == "float32"
+    cca.partial_fit(X[60:], Y[60:])  # float64 rows are taken in the model's precision
+    assert cca.dtype_ == "float32" and cca.x_weights_.dtype == np.float32
+    for stat in (cca.x_mean_, cca.y_mean_, cca.x_scatter_, cca.y_scatter_, cca.xy_scatter_):
+        assert stat.dtype == np.float64
+    # Means and scatters accumulate in float64: centring offsets of 3 and -1 leave no float32 error
+    # beyond the float32 rounding of the input rows.
+    Xr = np.vstack([X32[:60], X[60:].astype(np.float32)]).astype(np.float64)
+    np.testing.assert_allclose(cca.x_mean_, Xr.mean(0), rtol=1e-6)
+    rho, _, _ = block_oracle(Xr, np.vstack([Y32[:60], Y[60:].astype(np.float32)]), 2, 0.2, 0.2)
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_features", [8, 40])  # primal and dual form
+def test_exactly_dependent_columns_are_dropped_at_the_working_precision(dtype, n_features):
+    # Rank 5 data whose first direction dominates (by 1e4 in float64, 1e2 in float32): round-off
+    # leaves values of about eps * s_max on the null directions; the rank threshold is relative
+    # to the largest one and uses the working precision's eps.
+    rng = np.random.default_rng(17)
+    n = 30
+    dominance = 1e4 if dtype == np.float64 else 1e2
+    Z = rng.normal(size=(n, 5)) * np.array([dominance, 1, 1, 1, 1])
+    X = (Z @ rng.normal(size=(5, n_features))).astype(dtype)
+    Y = (Z[:, 1:4] @ rng.normal(size=(3, 4)) + rng.normal(size=(n, 4))).astype(dtype)
+    cca = RegularizedCCA(n_components=2, reg=0.1).fit(X, Y)
+    assert cca.x_rank_ == 5
+    assert cca.y_rank_ == 4
+
+
+def test_small_scale_rank_one_view_in_the_dual_form_keeps_its_one_direction():
+    rng = np.random.default_rng(18)
+    n = 12
+    u = rng.normal(size=(n, 1))
+    X = 1e-4 * u @ rng.normal(size=(1, 30))  # rank 1, singular value far below 1
+    Y = np.hstack([u, rng.normal(size=(n, 20))])
+    cca = RegularizedCCA(n_components=1, reg=0.0, reg_y=0.5).fit(X, Y)
+    assert cca.x_scatter_ is None and cca.x_rank_ == 1
+    assert cca.canonical_correlations_[0] > 0.5
+
+
+def test_constant_view_has_rank_zero_in_both_forms():
+    rng = np.random.default_rng(19)
+    for n_features in (5, 30):
+        X = np.full((10, n_features), 2.5)
+        with pytest.raises(ValueError, match="rank 0"):
+            RegularizedCCA(n_components=1).fit(X, rng.normal(size=(10, 3)))
+
+
+def test_features_equal_to_samples_take_the_primal_form():
+    rng = np.random.default_rng(20)
+    n = 12
+    X, Y = rng.normal(size=(n, n)), rng.normal(size=(n, 5))
+    assert RegularizedCCA(n_components=2).fit(X, Y).x_scatter_ is not None
+    assert RegularizedCCA(n_components=2).fit(Y, X).x_scatter_ is not None
+    assert RegularizedCCA(n_components=2).fit(np.hstack([X, X[:, :1]]), Y).x_scatter_ is None
+
+
+def test_dual_fit_refuses_more_components_than_the_rank_allows():
+    rng = np.random.default_rng(21)
+    X, Y = rng.normal(size=(10, 20)), rng.normal(size=(10, 25))
+    with pytest.raises(ValueError, match="rank 9"):
+        RegularizedCCA(n_components=12).fit(X, Y)  # 12 <= 20 features but > rank 9
+
+
+def test_partial_fit_solves_as_soon_as_two_rows_are_seen():
+    rng = np.random.default_rng(22)
+    X, Y = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    cca = RegularizedCCA(n_components=1, reg=0.5).partial_fit(X, Y)
+    assert cca.x_rank_ == cca.y_rank_ == 1
+    rho, _, _ = block_oracle(X, Y, 1, 0.5, 0.5)
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-9)
+
+
+def test_partial_fit_checks_the_labels_length_and_refuses_after_a_dual_fit():
+    X, Y = data(n=20, seed=23)
+    with pytest.raises(ValueError):
+        RegularizedCCA(n_components=1).partial_fit(X, Y, labels=np.zeros(19, int))
+    RegularizedCCA(n_components=1).partial_fit(X, Y, labels=np.zeros(20, int))
+    rng = np.random.default_rng(0)
+    dual = RegularizedCCA(n_components=1).fit(rng.normal(size=(5, 9)), rng.normal(size=(5, 9)))
+    with pytest.raises(ValueError, match="dual form"):
+        dual.partial_fit(rng.normal(size=(5, 9)), rng.normal(size=(5, 9)))
+
+
+def test_svd_falls_back_to_gesvd_when_gesdd_does_not_converge(monkeypatch):
+    rng = np.random.default_rng(24)
+    X, Y = rng.normal(size=(15, 40)), rng.normal(size=(15, 30))
+    Y[:, :2] += X[:, :2]
+    expected = RegularizedCCA(n_components=2, reg=0.3).fit(X, Y)
+    original = scipy.linalg.svd
+    calls = []
+
+    def flaky_svd(a, *args, **kwargs):
+        calls.append(kwargs.get("lapack_driver", "gesdd"))
+        if len(calls) == 1:  # the first SVD (of the centred X) fails as gesdd sometimes does
+            raise np.linalg.LinAlgError("SVD did not converge")
+        return original(a, *args, **kwargs)
+
+    monkeypatch.setattr(scipy.linalg, "svd", flaky_svd)
+    got = RegularizedCCA(n_components=2, reg=0.3).fit(X, Y)
+    assert calls[:2] == ["gesdd", "gesvd"]
+    np.testing.assert_allclose(got.canonical_correlations_, expected.canonical_correlations_, rtol=1e-10)
+    np.testing.assert_allclose(np.abs(got.x_weights_), np.abs(expected.x_weights_), rtol=1e-8, atol=1e-12)
+
+
+def test_defaults_are_two_components_and_reg_one_thousandth():
+    X, Y = data(seed=25)
+    cca = RegularizedCCA().fit(X, Y)
+    rho, _, _ = block_oracle(X, Y, 2, 1e-3, 1e-3)
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-9)
+    assert cca.transform(X[:2]).shape == (2, 2)
+
+
+@pytest.mark.parametrize("name, value", [("reg", 1.5), ("reg", -0.1), ("reg_y", 2.0), ("reg_y", "0.5")])
+def test_out_of_range_shrinkage_is_refused_naming_the_parameter(name, value):
+    X, Y = data(n=30, seed=26)
+    with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
+        RegularizedCCA(n_components=1, **{name: value}).fit(X, Y)
