@@ -449,3 +449,35 @@ def test_out_of_range_shrinkage_is_refused_naming_the_parameter(name, value):
     X, Y = data(n=30, seed=26)
     with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
         RegularizedCCA(n_components=1, **{name: value}).fit(X, Y)
+
+
+def test_partial_fit_waits_when_the_components_equal_the_features_of_a_view():
+    # n_components = 4 = the features of Y: more rows can still lift the rank to 4.
+    X, Y = data(n=40, seed=27)
+    cca = RegularizedCCA(n_components=4, reg=0.1).partial_fit(X[:3], Y[:3])
+    assert not hasattr(cca, "x_weights_")
+    cca.partial_fit(X[3:], Y[3:])
+    rho, _, _ = block_oracle(X, Y, 4, 0.1, 0.1)
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-8)
+
+
+def test_mixed_forms_keep_exactly_the_features_equal_to_samples_view_in_the_primal_basis():
+    # X: d = n (eigen basis of its covariance), Y: d > n (SVD basis): same answer as the oracle.
+    rng = np.random.default_rng(28)
+    n = 14
+    X = rng.normal(size=(n, n)) * np.linspace(1, 2, n)
+    Y = np.hstack([X[:, :3] + 0.5 * rng.normal(size=(n, 3)), rng.normal(size=(n, 30))])
+    cca = RegularizedCCA(n_components=2, reg=0.4, reg_y=0.6).fit(X, Y)
+    assert cca.x_scatter_ is None and cca.x_rank_ == n - 1
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    Ux, sx, Vx = np.linalg.svd(Xc, full_matrices=False)
+    Uy, sy, Vy = np.linalg.svd(Yc, full_matrices=False)
+    Px, Py = Xc @ Vx[: n - 1].T, Yc @ Vy[: n - 1].T
+    mux, muy = np.sum(sx**2) / (n - 1) / X.shape[1], np.sum(sy**2) / (n - 1) / Y.shape[1]
+    Cxx, Cyy, Cxy = Px.T @ Px / (n - 1), Py.T @ Py / (n - 1), Px.T @ Py / (n - 1)
+    r = n - 1
+    lhs = np.zeros((2 * r, 2 * r))
+    lhs[:r, r:], lhs[r:, :r] = Cxy, Cxy.T
+    rhs = scipy.linalg.block_diag(0.6 * Cxx + 0.4 * mux * np.eye(r), 0.4 * Cyy + 0.6 * muy * np.eye(r))
+    vals = np.sort(scipy.linalg.eigh(lhs, rhs, eigvals_only=True))[::-1][:2]
+    np.testing.assert_allclose(cca.canonical_correlations_, vals, rtol=1e-8)
