@@ -8,6 +8,7 @@
 # files untouched, the run happens in a scratch copy (default /tmp/classicx-mutation/NAME) whose
 # setup.cfg gets a [mutmut] section appended. One worker (--max-children 1): the machine is shared.
 # Results stay in the scratch copy: `cd /tmp/classicx-mutation/NAME && mutmut results`.
+# MUTANTS=FILE (one mutant name a line, e.g. the survivors of an earlier run) re-runs only those.
 set -euo pipefail
 name=$1; shift
 modules=(); tests=()
@@ -29,5 +30,10 @@ find "$work" -name __pycache__ -prune -exec rm -rf {} +
 } >> "$work/setup.cfg"
 cd "$work"
 unset PYTHONPATH
-mutmut run --max-children 1
+if [[ -n ${MUTANTS:-} ]]; then
+    mapfile -t names < "$MUTANTS"
+    mutmut run --max-children 1 "${names[@]}"
+else
+    mutmut run --max-children 1
+fi
 mutmut results --all true > results.txt || true
