@@ -481,3 +481,44 @@ def test_mixed_forms_keep_exactly_the_features_equal_to_samples_view_in_the_prim
     rhs = scipy.linalg.block_diag(0.6 * Cxx + 0.4 * mux * np.eye(r), 0.4 * Cyy + 0.6 * muy * np.eye(r))
     vals = np.sort(scipy.linalg.eigh(lhs, rhs, eigvals_only=True))[::-1][:2]
     np.testing.assert_allclose(cca.canonical_correlations_, vals, rtol=1e-8)
+
+
+# --------------------------------------------------------------------------- third round (survivors)
+
+
+@pytest.mark.parametrize("factor", [1e-9, 1e9])
+def test_classical_cca_is_invariant_to_the_scale_of_a_view(factor):
+    # Relative rank thresholds: a view of tiny (or huge) variance loses no direction.
+    X, Y = data(seed=29)
+    ref = RegularizedCCA(n_components=3, reg=0.0).fit(X, Y)
+    got = RegularizedCCA(n_components=3, reg=0.0).fit(X * factor, Y)
+    assert got.x_rank_ == 5
+    np.testing.assert_allclose(got.canonical_correlations_, ref.canonical_correlations_, rtol=1e-8)
+    np.testing.assert_allclose(got.x_weights_ * factor, ref.x_weights_, rtol=1e-6, atol=1e-9)
+
+
+def test_dual_fit_records_the_number_of_pairs():
+    rng = np.random.default_rng(30)
+    cca = RegularizedCCA(n_components=1).fit(rng.normal(size=(9, 20)), rng.normal(size=(9, 3)))
+    assert cca.x_scatter_ is None and cca.n_samples_seen_ == 9
+
+
+@pytest.mark.parametrize("n_features", [6, 40])
+def test_scales_have_the_working_precision(n_features):
+    rng = np.random.default_rng(31)
+    X = (rng.normal(size=(30, n_features)) * 3).astype(np.float32)
+    Y = (rng.normal(size=(30, 4)) * 2).astype(np.float32)
+    cca = RegularizedCCA(n_components=2, reg=0.5, scale=True).fit(X, Y)
+    assert cca.x_std_.dtype == cca.y_std_.dtype == np.float32
+    np.testing.assert_allclose(cca.x_std_, X.astype(np.float64).std(0, ddof=1), rtol=1e-5)
+    np.testing.assert_allclose(cca.y_std_, Y.astype(np.float64).std(0, ddof=1), rtol=1e-5)
+
+
+def test_partial_fit_logs_why_it_is_waiting(caplog):
+    import logging
+
+    X, Y = data(n=10, seed=32)
+    with caplog.at_level(logging.DEBUG, logger="classicx"):
+        RegularizedCCA(n_components=3).partial_fit(X[:3], Y[:3])
+    messages = [r.getMessage() for r in caplog.records]
+    assert "partial_fit: rank 2 so far, waiting for more data" in messages
