@@ -247,3 +247,63 @@ def test_euclidean_score_of_a_query_equal_to_a_gallery_item_is_exactly_zero_not_
     assert np.all(np.abs(scores[:, 0]) <= 1e-3 * np.linalg.norm(G, axis=1))
     cos_scores, _ = ExactSearcher(metric="cosine_distance").fit(G).search(G, k=1)
     assert np.all(np.isfinite(cos_scores)) and np.all(cos_scores <= 0)
+
+
+# --------------------------------------------------------------------------- second round (survivors)
+
+
+@pytest.mark.parametrize("metric", ["kl", "jensenshannon"])
+def test_probability_errors_name_the_array_at_fault(metric):
+    good = np.array([[1.0, 2.0], [2.0, 1.0]])
+    bad = np.array([[1.0, 2.0], [0.0, 0.0]])
+    with pytest.raises(ValueError, match=r"^gallery must hold probability vectors"):
+        ExactSearcher(metric=metric).fit(bad)
+    searcher = ExactSearcher(metric=metric).fit(good)
+    with pytest.raises(ValueError, match=r"^queries must hold probability vectors"):
+        searcher.search(bad, k=1)
+    with pytest.raises(ValueError, match=r"^vectors must hold probability vectors"):
+        searcher.add(bad)
+    with pytest.raises(ValueError, match=r"^queries must hold"):
+        pairwise_scores(bad, good, metric)
+    with pytest.raises(ValueError, match=r"^gallery must hold"):
+        pairwise_scores(good, bad, metric)
+
+
+def test_small_euclidean_distances_are_exact():
+    Q = np.array([[0.0, 0.0]])
+    G = np.array([[0.3, 0.4], [0.0, 0.1], [3.0, 4.0]])
+    np.testing.assert_allclose(pairwise_scores(Q, G, "euclidean"), [[-0.5, -0.1, -5.0]], rtol=1e-12)
+    scores, idx = ExactSearcher(metric="euclidean", dtype="float64").fit(G).search(Q, k=3)
+    np.testing.assert_array_equal(idx, [[1, 0, 2]])
+    np.testing.assert_allclose(scores, [[-0.1, -0.5, -5.0]], rtol=1e-12)
+
+
+def test_default_metric_is_cosine():
+    rng = np.random.default_rng(11)
+    Q, G = rng.normal(size=(3, 4)) * 5, rng.normal(size=(6, 4))
+    np.testing.assert_allclose(pairwise_scores(Q, G), oracle_scores(Q, G, "cosine"), rtol=1e-12)
+    scores, idx = ExactSearcher().fit(G).search(Q, k=6)
+    ref_scores, ref_idx = brute_force(oracle_scores(Q, G, "cosine"), 6)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(scores, ref_scores, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("dtype", [np.int64, np.float32])
+def test_pairwise_scores_are_float64_whatever_the_input(metric, dtype):
+    rng = np.random.default_rng(12)
+    Q = (vectors(metric, 3, 5, rng) * 10).astype(dtype) + 1
+    G = (vectors(metric, 4, 5, rng) * 10).astype(dtype) + 1
+    scores = pairwise_scores(Q, G, metric)
+    assert scores.dtype == np.float64
+    np.testing.assert_allclose(scores, oracle_scores(Q, G, metric), rtol=1e-10, atol=1e-12)
+
+
+def test_added_vectors_keep_the_searchers_precision():
+    rng = np.random.default_rng(13)
+    for metric in ("cosine", "kl"):
+        G = np.abs(rng.normal(size=(10, 3))) + 0.1
+        searcher = ExactSearcher(metric=metric).fit(G[:5]).add(G[5:])
+        assert searcher.gallery_.dtype == np.float32
+        wide = ExactSearcher(metric=metric, dtype="float64").fit(G[:5]).add(G[5:])
+        assert wide.gallery_.dtype == np.float64
