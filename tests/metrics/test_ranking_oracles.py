@@ -559,3 +559,12 @@ def test_bad_pair_ids_are_refused_naming_the_argument(query, gallery, name):
 def test_single_pair_ids_are_fine():
     np.testing.assert_array_equal(relevance_from_pairs(["a"], ["a"]), [[True]])
     np.testing.assert_array_equal(relevance_from_labels([3], [3]), [[True]])
+
+
+def test_precision_and_recall_at_k_average_by_default():
+    rel = np.array([[True, False, True], [False, True, False]])
+    ranking = [[0, 1, 2], [0, 1, 2]]
+    assert precision_at_k(ranking, rel, 2) == pytest.approx(0.5)
+    assert recall_at_k(ranking, rel, 2) == pytest.approx((1 / 2 + 1) / 2)
+    assert isinstance(precision_at_k(ranking, rel, 2), float)
+    assert isinstance(recall_at_k(ranking, rel, 2), float)
