@@ -82,8 +82,10 @@ def test_no_warning_when_every_text_has_a_known_term():
 
 
 def test_fit_transform_warns_about_empty_training_rows():
+    # 3 texts but 5 terms: the count is of texts (rows), not of terms.
     with pytest.warns(EmptyFeatureWarning, match="1 of 3 texts"):
-        X = TfidfFeatures().fit_transform(["red circle", "   ", "blue"])
+        X = TfidfFeatures().fit_transform(["red circle square", "   ", "blue green"])
+    assert X.shape == (3, 5)
     np.testing.assert_array_equal(X.toarray()[1], 0.0)
 
 
