@@ -5,43 +5,67 @@ The data flows one way through the subpackages::
     datasets  →  image, text  →  subspace  →  search, metrics  →  retriever  →  cli
     (pairs)      (features)      (shared space) (ranking, scores)  (composition)
 
-Every public name of the subpackages is re-exported here, so
-``from classicx import BagOfVisualWords, TfidfLSA, RegularizedCCA`` works.
+The top level holds the subpackages and :class:`CrossModalRetriever`; every
+other public name has one spelling, in its subpackage
+(``from classicx.subspace import RegularizedCCA``). Subpackages are imported
+on first use (PEP 562), so ``import classicx`` loads neither OpenCV nor
+gensim, faiss or torch.
+
+Examples
+--------
+>>> import classicx
+>>> classicx.subspace.RegularizedCCA(n_components=2)
+RegularizedCCA()
 """
 
-from ._version import __version__
-from . import exceptions, persistence
-from .base import ClassicxEstimator
-from . import datasets, image, text, subspace, search, metrics
-from .image import *  # noqa: F401,F403
-from .text import *  # noqa: F401,F403
-from .subspace import *  # noqa: F401,F403
-from .search import *  # noqa: F401,F403
-from .metrics import *  # noqa: F401,F403
-from . import model_selection
-from .model_selection import RetrievalMAPScorer, retrieval_map_scorer
-from .retriever import CrossModalRetriever, Hit, RetrievalReport
+from __future__ import annotations
 
-__all__ = [
-    "__version__",
-    "exceptions",
-    "persistence",
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import (  # noqa: F401
+        base,
+        datasets,
+        exceptions,
+        image,
+        metrics,
+        model_selection,
+        persistence,
+        search,
+        subspace,
+        text,
+        utils,
+    )
+    from .retriever import CrossModalRetriever, Hit  # noqa: F401
+
+_SUBMODULES = (
+    "base",
     "datasets",
+    "exceptions",
     "image",
-    "text",
-    "subspace",
-    "search",
     "metrics",
     "model_selection",
-    "ClassicxEstimator",
-    "RetrievalMAPScorer",
-    "retrieval_map_scorer",
-    "CrossModalRetriever",
-    "Hit",
-    "RetrievalReport",
-    *image.__all__,
-    *text.__all__,
-    *subspace.__all__,
-    *search.__all__,
-    *metrics.__all__,
-]
+    "persistence",
+    "search",
+    "subspace",
+    "text",
+    "utils",
+)
+_FROM_RETRIEVER = ("CrossModalRetriever", "Hit")
+
+__all__ = ["__version__", *_SUBMODULES, *_FROM_RETRIEVER]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _FROM_RETRIEVER:
+        return getattr(importlib.import_module(".retriever", __name__), name)
+    raise AttributeError(f"module 'classicx' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

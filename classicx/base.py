@@ -18,7 +18,8 @@ _T = TypeVar("_T", bound="ClassicxEstimator")
 class ClassicxEstimator(BaseEstimator):
     """scikit-learn ``BaseEstimator`` that can be saved without pickle.
 
-    Subclasses are registered by class name for :mod:`classicx.persistence`.
+    Subclasses are registered for :mod:`classicx.persistence` under their
+    qualified name (:func:`classicx.persistence.class_key`).
     Their fitted attributes (names ending in ``_``) must be arrays, sparse
     matrices, JSON values or nested classicx estimators.
     """
@@ -27,9 +28,9 @@ class ClassicxEstimator(BaseEstimator):
         super().__init_subclass__(**kwargs)
         persistence.register(cls)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save this estimator to the directory ``path`` (see :func:`classicx.persistence.save`)."""
-        return persistence.save(self, path)
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Save this estimator to the directory ``path``, atomically (see :func:`classicx.persistence.save`)."""
+        return persistence.save(self, path, overwrite=overwrite)
 
     @classmethod
     def load(cls: type[_T], path: str | os.PathLike) -> _T:

@@ -9,10 +9,12 @@ what was found and which item (file path, row index) is at fault.
 from __future__ import annotations
 
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils._param_validation import InvalidParameterError as _SklearnInvalidParameterError
 
 __all__ = [
     "ClassicxError",
     "InputError",
+    "ParameterError",
     "InputTypeError",
     "ShapeMismatchError",
     "EmptyInputError",
@@ -23,6 +25,7 @@ __all__ = [
     "DatasetError",
     "NotFittedError",
     "ModelFormatError",
+    "ModelWriteError",
     "BackendUnavailableError",
     "ClassicxWarning",
     "SkippedItemsWarning",
@@ -36,6 +39,15 @@ class ClassicxError(Exception):
 
 class InputError(ClassicxError, ValueError):
     """An argument has the right type but an invalid value."""
+
+
+class ParameterError(InputError, _SklearnInvalidParameterError):
+    """A constructor parameter has a value outside its documented range or choices.
+
+    Raised by ``fit`` (parameters are stored unchecked by ``__init__``, as in
+    scikit-learn). Also a scikit-learn ``InvalidParameterError``, hence both a
+    ``ValueError`` and a ``TypeError``.
+    """
 
 
 class InputTypeError(ClassicxError, TypeError):
@@ -80,6 +92,10 @@ class NotFittedError(ClassicxError, _SklearnNotFittedError):
 
 class ModelFormatError(ClassicxError, ValueError):
     """A saved model directory is damaged, foreign or of an unknown version."""
+
+
+class ModelWriteError(ClassicxError, OSError):
+    """A model cannot be saved where asked (a file, a foreign directory, no write permission)."""
 
 
 class BackendUnavailableError(ClassicxError, ImportError):

@@ -4,8 +4,9 @@ A saved model is a directory with two files:
 
 ``classicx.json``
     The format name and version, the classicx version that wrote it, and a
-    tree describing the estimator: its class name (looked up in a registry of
-    classicx classes, never imported from an arbitrary module path), its
+    tree describing the estimator: its qualified class name (looked up in a
+    registry of classes defined as classicx estimators, never imported from an
+    arbitrary module path), its
     constructor parameters and its fitted attributes (names ending in ``_``).
 ``arrays.npz``
     Every numpy array of that tree, loaded with ``allow_pickle=False``.
@@ -21,30 +22,63 @@ with an error naming the attribute, so a bad model is never written.
 
 from __future__ import annotations
 
+import ctypes
+import io
 import json
 import math
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .exceptions import InputTypeError, ModelFormatError
+from .exceptions import InputTypeError, ModelFormatError, ModelWriteError
 
-__all__ = ["save", "load", "register", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["save", "load", "check_writable", "register", "class_key", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "classicx-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 keyed classes by bare name; its constructors predate classicx 0.2.
+_OLDEST_READABLE = 2
 _META = "classicx.json"
 _ARRAYS = "arrays.npz"
 
 _REGISTRY: dict[str, type] = {}
 
 
+def class_key(cls: type) -> str:
+    """The name under which ``cls`` is saved and looked up.
+
+    classicx's own classes are keyed by their public spelling
+    (``"classicx.subspace.RegularizedCCA"``, whatever private module defines
+    them); other classes by module and qualified name
+    (``"mypackage.features.MyEncoder"``), so that a user class can never take
+    the place of a library class with the same name.
+
+    Examples
+    --------
+    >>> from classicx.subspace import RegularizedCCA
+    >>> class_key(RegularizedCCA)
+    'classicx.subspace.RegularizedCCA'
+    """
+    parts = cls.__module__.split(".")
+    if parts[0] == "classicx" and len(parts) >= 3:
+        return f"classicx.{parts[1]}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def register(cls: type) -> type:
-    """Make ``cls`` loadable by name (done automatically for classicx estimators)."""
-    _REGISTRY[cls.__name__] = cls
+    """Make ``cls`` loadable under :func:`class_key` (done automatically for classicx estimators).
+
+    A class defined outside classicx is loadable once its module has been
+    imported by the program that loads the model: loading never imports
+    anything itself.
+    """
+    _REGISTRY[class_key(cls)] = cls
     return cls
 
 
@@ -103,7 +137,7 @@ class _Encoder:
         )
 
     def node(self, estimator: Any, where: str) -> dict:
-        name = type(estimator).__name__
+        name = class_key(type(estimator))
         if _REGISTRY.get(name) is not type(estimator):
             raise InputTypeError(f"cannot save {where}: {name} is not a registered classicx class")
         params = {
@@ -117,71 +151,261 @@ class _Encoder:
         return {"class": name, "params": params, "state": state}
 
 
+# Deeper trees than this are not written by classicx; refusing them keeps a
+# hand-made file from exhausting the interpreter's stack.
+_MAX_DEPTH = 64
+# Bytes an .npy member may hold beyond its data (its header).
+_NPY_HEADER_SLACK = 4096
+
+
+def _json_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class _Decoder:
-    def __init__(self, arrays: Any, path: Path) -> None:
-        self.arrays = arrays
+    """Turns the JSON tree back into objects, reading only the arrays it references.
+
+    Every marker is checked for its exact keys and types before use, so a
+    hand-edited file gives a :class:`ModelFormatError` naming what is wrong,
+    and every array member's uncompressed size is compared with the shape and
+    dtype the metadata declares *before* it is inflated.
+    """
+
+    def __init__(self, npz: Any, path: Path) -> None:
+        self.npz = npz
         self.path = path
+        self.members = {name.removesuffix(".npy"): info for name, info in
+                        ((i.filename, i) for i in npz.zip.infolist())}
 
     def _fail(self, message: str) -> ModelFormatError:
         return ModelFormatError(f"{self.path}: {message}")
 
-    def _load_array(self, marker: dict) -> np.ndarray:
-        key = marker.get("__array__")
-        if key not in self.arrays:
+    def _marker(self, value: Any, keys: set[str], what: str) -> dict:
+        if not isinstance(value, dict) or set(value) != keys:
+            found = sorted(value) if isinstance(value, dict) else type(value).__name__
+            raise self._fail(f"malformed {what} entry: expected keys {sorted(keys)}, found {found}")
+        return value
+
+    def _load_array(self, marker: Any) -> np.ndarray:
+        marker = self._marker(marker, {"__array__", "dtype", "shape"}, "array")
+        key, dtype_str, shape = marker["__array__"], marker["dtype"], marker["shape"]
+        if not isinstance(key, str) or not isinstance(dtype_str, str) or not isinstance(shape, list):
+            raise self._fail(f"malformed array entry {marker!r}")
+        if not all(_json_int(n) and n >= 0 for n in shape):
+            raise self._fail(f"array {key!r}: shape {shape!r} is not a list of sizes")
+        try:
+            dtype = np.dtype(dtype_str)
+        except TypeError:
+            raise self._fail(f"array {key!r}: unknown dtype {dtype_str!r}") from None
+        if dtype.hasobject or dtype.kind not in "biufcUS":
+            raise self._fail(f"array {key!r}: dtype {dtype_str!r} is not allowed")
+        info = self.members.get(key)
+        if info is None:
             raise self._fail(f"array {key!r} is listed in {_META} but missing from {_ARRAYS}")
-        array = self.arrays[key]
-        if list(array.shape) != marker.get("shape") or array.dtype.str != marker.get("dtype"):
+        declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if info.file_size > declared + _NPY_HEADER_SLACK:
+            raise self._fail(
+                f"array {key!r} would inflate to {info.file_size} bytes, but {_META} declares "
+                f"shape {shape} of {dtype_str} ({declared} bytes): refusing to read it"
+            )
+        try:
+            array = self.npz[key]
+        except ValueError as exc:  # pickled (object) arrays, refused by allow_pickle=False
+            raise self._fail(f"array {key!r} cannot be read without pickle ({exc})") from None
+        except Exception as exc:  # zipfile/zlib errors of a damaged member
+            raise self._fail(f"array {key!r} is damaged ({exc})") from None
+        if list(array.shape) != shape or array.dtype.str != dtype_str:
             raise self._fail(
                 f"array {key!r} has shape {list(array.shape)} and dtype {array.dtype.str}, "
-                f"but {_META} says {marker.get('shape')} and {marker.get('dtype')}"
+                f"but {_META} says {shape} and {dtype_str}"
             )
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            raise self._fail(f"array {key!r} holds NaN or infinity: a fitted model never does")
         return array
 
-    def decode(self, value: Any) -> Any:
-        if value is None or isinstance(value, (bool, int, float, str)):
+    def decode(self, value: Any, depth: int = 0) -> Any:
+        if depth > _MAX_DEPTH:
+            raise self._fail(f"entries are nested more than {_MAX_DEPTH} deep")
+        if value is None or isinstance(value, (bool, int, str)):
+            return value
+        if isinstance(value, float):
+            if not np.isfinite(value):
+                raise self._fail(f"non-finite number {value!r} outside a __float__ marker")
             return value
         if isinstance(value, list):
-            return [self.decode(v) for v in value]
+            return [self.decode(v, depth + 1) for v in value]
         if not isinstance(value, dict) or len(value) == 0:
             raise self._fail(f"unexpected entry {value!r}")
         if "__array__" in value:
             return self._load_array(value)
         if "__float__" in value:
-            return float(value["__float__"])
+            text = self._marker(value, {"__float__"}, "float")["__float__"]
+            if text not in ("nan", "inf", "-inf"):
+                raise self._fail(f"malformed float entry {value!r}")
+            return float(text)
         if "__tuple__" in value:
-            return tuple(self.decode(v) for v in value["__tuple__"])
+            items = self._marker(value, {"__tuple__"}, "tuple")["__tuple__"]
+            if not isinstance(items, list):
+                raise self._fail(f"malformed tuple entry {value!r}")
+            return tuple(self.decode(v, depth + 1) for v in items)
         if "__dict__" in value:
-            return {k: self.decode(v) for k, v in value["__dict__"].items()}
+            items = self._marker(value, {"__dict__"}, "dict")["__dict__"]
+            if not isinstance(items, dict):
+                raise self._fail(f"malformed dict entry {value!r}")
+            return {k: self.decode(v, depth + 1) for k, v in items.items()}
         if "__sparse__" in value:
-            s = value["__sparse__"]
-            return sp.csr_array(
-                (self._load_array(s["data"]), self._load_array(s["indices"]), self._load_array(s["indptr"])),
-                shape=tuple(s["shape"]),
-            )
+            s = self._marker(self._marker(value, {"__sparse__"}, "sparse")["__sparse__"],
+                             {"shape", "data", "indices", "indptr"}, "sparse")
+            shape = s["shape"]
+            if not (isinstance(shape, list) and len(shape) == 2 and all(_json_int(n) and n >= 0 for n in shape)):
+                raise self._fail(f"malformed sparse shape {shape!r}")
+            data, indices, indptr = (self._load_array(s[k]) for k in ("data", "indices", "indptr"))
+            try:
+                matrix = sp.csr_array((data, indices, indptr), shape=tuple(shape))
+                matrix.check_format(full_check=True)
+            except (ValueError, TypeError) as exc:
+                raise self._fail(f"malformed sparse matrix ({exc})") from None
+            return matrix
         if "__estimator__" in value:
-            return self.node(value["__estimator__"])
+            return self.node(self._marker(value, {"__estimator__"}, "estimator")["__estimator__"], depth + 1)
         raise self._fail(f"unknown entry with keys {sorted(value)}")
 
-    def node(self, node: Any) -> Any:
+    def node(self, node: Any, depth: int = 0) -> Any:
+        if depth > _MAX_DEPTH:
+            raise self._fail(f"estimators are nested more than {_MAX_DEPTH} deep")
         if not isinstance(node, dict) or not {"class", "params", "state"} <= set(node):
             raise self._fail("an estimator entry lacks 'class', 'params' or 'state'")
-        cls = _REGISTRY.get(node["class"])
+        name = node["class"]
+        cls = _REGISTRY.get(name) if isinstance(name, str) else None
         if cls is None:
-            raise self._fail(f"unknown class {node['class']!r} (not a classicx estimator)")
-        params = {k: self.decode(v) for k, v in node["params"].items()}
+            raise self._fail(
+                f"unknown class {name!r} (not a classicx estimator; a class of your own must be "
+                "imported before loading)"
+            )
+        if not isinstance(node["params"], dict) or not isinstance(node["state"], dict):
+            raise self._fail(f"{name}: 'params' and 'state' must be objects")
+        params = {k: self.decode(v, depth + 1) for k, v in node["params"].items()}
         try:
             estimator = cls(**params)
         except TypeError as exc:
-            raise self._fail(f"parameters do not fit {node['class']}: {exc}") from exc
+            raise self._fail(f"parameters do not fit {name}: {exc}") from None
         for k, v in node["state"].items():
             if not (k.endswith("_") and not k.startswith("_")):
                 raise self._fail(f"{k!r} is not a fitted attribute name")
-            setattr(estimator, k, self.decode(v))
+            setattr(estimator, k, self.decode(v, depth + 1))
+        check = getattr(estimator, "_check_loaded_state", None)
+        if check is not None:
+            try:
+                check()
+            except ModelFormatError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+                raise self._fail(f"{name}: fitted state is inconsistent ({exc})") from None
         return estimator
 
 
-def save(estimator: Any, path: str | os.PathLike) -> Path:
+def _is_model_dir(path: Path) -> bool:
+    # A link named classicx.json still marks a model directory: it is replaced, never written through.
+    return os.path.lexists(path / _META)
+
+
+def check_writable(path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Check, before any work, that a model can be saved to ``path``.
+
+    The target must be absent, an empty directory, or a classicx model
+    directory (which :func:`save` replaces); a file, a link, or a non-empty
+    directory that is not a classicx model is refused unless ``overwrite``.
+    The parent must be a writable directory (it is created if missing).
+
+    Returns
+    -------
+    pathlib.Path
+        The target path.
+
+    Raises
+    ------
+    ModelWriteError
+        Naming the path and why it cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "model"
+    >>> check_writable(target) == target
+    True
+    """
+    path = Path(path)
+    if path.is_symlink():
+        raise ModelWriteError(f"{path}: is a symbolic link; save to the real directory instead")
+    if path.exists():
+        if not path.is_dir():
+            if not overwrite:
+                raise ModelWriteError(f"{path}: is a file, not a model directory (pass overwrite=True to replace it)")
+        elif any(path.iterdir()) and not _is_model_dir(path) and not overwrite:
+            raise ModelWriteError(
+                f"{path}: is a non-empty directory that is not a classicx model; refusing to replace it "
+                "(pass overwrite=True, or choose another directory)"
+            )
+    parent = path.absolute().parent
+    for ancestor in [parent, *parent.parents]:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise ModelWriteError(f"{path}: {ancestor} is a file, not a directory")
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                raise ModelWriteError(f"{path}: directory {ancestor} is not writable")
+            break
+    return path
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    # O_EXCL | O_NOFOLLOW: the file is new in a directory of our own, never a link to elsewhere.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # platforms without directory file descriptors
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _exchange(new: Path, target: Path) -> bool:
+    """Atomically swap two directory entries (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Hand-written with ctypes because Python exposes no atomic exchange; where
+    it is unavailable the caller falls back to two renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(new), at_fdcwd, os.fsencode(target), rename_exchange)
+    return result == 0
+
+
+def save(estimator: Any, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Save a classicx estimator (fitted or not) to the directory ``path``.
+
+    The model is written into a new temporary directory beside ``path``,
+    flushed to disk, then swapped in with an atomic rename, so that ``path``
+    holds either the previous complete model or the new complete one at every
+    moment, even if the process is killed while saving. Files are created
+    afresh (never opened through links found in the target), and the old
+    directory is removed only after the swap.
 
     Parameters
     ----------
@@ -189,18 +413,29 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
         Any estimator defined by classicx, including composites such as
         :class:`classicx.CrossModalRetriever`.
     path : str or path-like
-        Directory to write; created if needed. Existing model files in it are
-        replaced.
+        Directory to write: absent, empty, or an earlier classicx model (which
+        is replaced). A file or a non-empty directory that is not a classicx
+        model is refused unless ``overwrite=True``.
+    overwrite : bool, default=False
+        Replace whatever is at ``path``.
 
     Returns
     -------
     pathlib.Path
         The directory written.
 
+    Raises
+    ------
+    ModelWriteError
+        If ``path`` cannot be written (see :func:`check_writable`).
+    InputTypeError
+        If the estimator holds state that cannot be saved without pickle.
+
     Examples
     --------
     >>> import numpy as np, tempfile
-    >>> from classicx import RegularizedCCA, persistence
+    >>> from classicx import persistence
+    >>> from classicx.subspace import RegularizedCCA
     >>> rng = np.random.default_rng(0)
     >>> X, Y = rng.normal(size=(50, 4)), rng.normal(size=(50, 3))
     >>> cca = RegularizedCCA(n_components=2).fit(X, Y)
@@ -210,7 +445,7 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     """
     from . import __version__
 
-    path = Path(path)
+    path = check_writable(path, overwrite=overwrite)
     encoder = _Encoder()
     tree = encoder.node(estimator, type(estimator).__name__)
     meta = {
@@ -219,15 +454,55 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
         "classicx_version": __version__,
         "root": tree,
     }
-    path.mkdir(parents=True, exist_ok=True)
     text = json.dumps(meta, indent=1, ensure_ascii=False, allow_nan=False)
-    np.savez_compressed(path / _ARRAYS, **encoder.arrays)
-    (path / _META).write_text(text, encoding="utf-8")
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **encoder.arrays)
+    parent = path.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=parent))
+    except OSError as exc:
+        raise ModelWriteError(f"{path}: cannot create a directory beside it ({exc.strerror or exc})") from None
+    try:
+        _write_file(staging / _ARRAYS, buffer.getvalue())
+        _write_file(staging / _META, text.encode("utf-8"))
+        os.chmod(staging, 0o755)
+        _fsync_dir(staging)
+        _swap_in(staging, path)
+        _fsync_dir(parent)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ModelWriteError(f"{path}: cannot write the model ({exc.strerror or exc})") from None
     return path
+
+
+def _swap_in(staging: Path, path: Path) -> None:
+    """Put the complete ``staging`` directory at ``path``; remove what was there after."""
+    if not os.path.lexists(path):
+        os.rename(staging, path)
+        return
+    if path.is_dir() and not path.is_symlink() and _exchange(staging, path):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the previous model
+        return
+    # No atomic exchange here: move the old entry aside, then the new one in. The old
+    # model stays complete on disk (as .<name>.old-*) until the new one is in place.
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.absolute().parent))
+    aside = old / "previous"
+    os.rename(path, aside)
+    os.rename(staging, path)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def load(path: str | os.PathLike, expected: type | None = None) -> Any:
     """Load an estimator written by :func:`save`.
+
+    Loading a model from someone else cannot run code: classes come only from
+    the registry of classicx estimators, arrays are read without pickle, only
+    the arrays the metadata references are read, and each one's size is
+    checked against its declared shape before it is inflated. Every fitted
+    array is checked for shape, dtype and finiteness, and estimators check
+    the consistency of their fitted state, at load time rather than at first
+    use.
 
     Parameters
     ----------
@@ -244,8 +519,8 @@ def load(path: str | os.PathLike, expected: type | None = None) -> Any:
     ------
     ModelFormatError
         If the directory is missing files, is not a classicx model, was
-        written by a newer format version, or its arrays do not match the
-        shapes recorded in the metadata.
+        written by another format version, or its content does not match
+        its metadata.
     """
     path = Path(path)
     meta_path = path / _META
@@ -253,27 +528,34 @@ def load(path: str | os.PathLike, expected: type | None = None) -> Any:
         raise ModelFormatError(f"{path}: not a classicx model directory ({_META} not found)")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"{meta_path}: damaged metadata ({exc})") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFormatError(f"{meta_path}: damaged metadata ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        raise ModelFormatError(f"{meta_path}: not a classicx model (format is {meta.get('format') if isinstance(meta, dict) else None!r})")
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise ModelFormatError(f"{meta_path}: not a classicx model (format is {found!r})")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+    if not _json_int(version) or version > FORMAT_VERSION:
         raise ModelFormatError(
             f"{meta_path}: format version {version!r} is not supported "
-            f"(this classicx reads versions 1 to {FORMAT_VERSION}; upgrade classicx)"
+            f"(this classicx reads versions {_OLDEST_READABLE} to {FORMAT_VERSION}; upgrade classicx)"
+        )
+    if version < _OLDEST_READABLE:
+        raise ModelFormatError(
+            f"{meta_path}: format version {version} was written by classicx 0.1, whose estimators "
+            "took other parameters; fit the model again with this version"
         )
     arrays_path = path / _ARRAYS
     if not arrays_path.is_file():
         raise ModelFormatError(f"{path}: {_ARRAYS} not found")
     try:
-        with np.load(arrays_path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError) as exc:
-        raise ModelFormatError(f"{arrays_path}: damaged array file ({exc})") from exc
-    except Exception as exc:  # zipfile.BadZipFile and friends
-        raise ModelFormatError(f"{arrays_path}: damaged array file ({exc})") from exc
-    estimator = _Decoder(arrays, path).node(meta.get("root"))
+        npz = np.load(arrays_path, allow_pickle=False)
+    except Exception as exc:  # zipfile.BadZipFile, OSError, ValueError and friends
+        raise ModelFormatError(f"{arrays_path}: damaged array file ({exc})") from None
+    if not hasattr(npz, "zip"):
+        npz.close() if hasattr(npz, "close") else None
+        raise ModelFormatError(f"{arrays_path}: damaged array file (not an .npz archive)")
+    with npz:
+        estimator = _Decoder(npz, path).node(meta.get("root"))
     if expected is not None and not isinstance(estimator, expected):
         raise ModelFormatError(
             f"{path}: holds a {type(estimator).__name__}, expected a {expected.__name__}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,20 +14,63 @@ import classicx
 PACKAGE = Path(classicx.__file__).resolve().parent
 # datasets → image, text → subspace → search, metrics → model_selection, retriever → cli
 LAYER = {
+    "utils": -1, "exceptions": -1, "persistence": -1, "base": -1,
     "datasets": 0, "image": 1, "text": 1, "subspace": 2, "search": 3, "metrics": 3,
     "model_selection": 4, "retriever": 4, "cli": 5,
 }
 
 
-def test_every_public_name_is_exported():
+SUBPACKAGES = ("datasets", "image", "text", "subspace", "search", "metrics", "utils")
+
+
+def test_top_level_holds_subpackages_and_the_retriever():
+    assert set(classicx.__all__) == {
+        "__version__", "base", "datasets", "exceptions", "image", "metrics", "model_selection",
+        "persistence", "search", "subspace", "text", "utils", "CrossModalRetriever", "Hit",
+    }
     for name in classicx.__all__:
         assert hasattr(classicx, name), name
-    for sub in ("datasets", "image", "text", "subspace", "search", "metrics"):
+    with pytest.raises(AttributeError, match="no attribute 'RegularizedCCA'"):
+        classicx.RegularizedCCA  # noqa: B018 - one spelling: classicx.subspace.RegularizedCCA
+
+
+@pytest.mark.parametrize("sub", SUBPACKAGES)
+def test_every_subpackage_name_is_exported(sub):
+    module = getattr(classicx, sub)
+    for name in module.__all__:
+        assert hasattr(module, name), f"classicx.{sub}.{name}"
+
+
+def test_one_spelling_per_public_class():
+    """A public class is exported by one subpackage only (no second path to the same object)."""
+    owners: dict[int, list[str]] = {}
+    for sub in SUBPACKAGES:
         module = getattr(classicx, sub)
         for name in module.__all__:
-            assert hasattr(module, name), f"classicx.{sub}.{name}"
-            if sub != "datasets":
-                assert getattr(classicx, name) is getattr(module, name), name
+            value = getattr(module, name)
+            if isinstance(value, type):
+                owners.setdefault(id(value), []).append(f"classicx.{sub}.{name}")
+    shared = [names for names in owners.values() if len(names) > 1]
+    assert not shared, shared
+
+
+def test_import_classicx_loads_no_heavy_library():
+    """``import classicx`` imports neither OpenCV, gensim, faiss nor torch (PEP 562 lazy subpackages)."""
+    code = (
+        "import sys, classicx; "
+        "heavy = [m for m in ('cv2', 'gensim', 'faiss', 'torch', 'hnswlib', 'annoy') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent)
+    assert out.stdout.strip() == ""
+
+
+def test_subspace_and_search_load_no_opencv():
+    code = "import sys, classicx.subspace, classicx.search, classicx.metrics; print('cv2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent)
+    assert out.stdout.strip() == "False"
 
 
 def _imported_layers(path: Path) -> set[str]:

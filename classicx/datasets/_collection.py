@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ..exceptions import DatasetError, EmptyInputError, InputError, MissingFileError, TextReadError
+from ..exceptions import DatasetError, EmptyInputError, InputError, MissingFileError, ParameterError, TextReadError
 from ._containers import Dataset, Split, empty_split
-from ._files import IMAGE_EXTENSIONS, Problem, check_choice, handle_problems, read_text_file
+from ..utils.documents import read_text
+from ..utils.validation import check_choice
+from ._files import IMAGE_EXTENSIONS, Problem, handle_problems
 from ._wikipedia import load_wikipedia_layout
 
 __all__ = ["load_csv", "load_folder", "load_dataset"]
@@ -79,7 +81,7 @@ def _build(
     random_state: Any,
     name: str,
     description: str,
-    dropped: list[str],
+    skipped: list[str],
 ) -> Dataset:
     if has_labels:
         labels, categories = _encode_labels([r["labels"] for r in records])
@@ -105,7 +107,7 @@ def _build(
         test = empty_split(len(categories) if has_labels else None, multilabel=split.is_multilabel)
     return Dataset(train=train, test=test, categories=categories, name=name,
                    description=f"{description}: {len(train)} train / {len(test)} test pairs, "
-                               f"{len(categories)} categories", dropped_ids=dropped)
+                               f"{len(categories)} categories", skipped_ids=skipped)
 
 
 def _sniff_delimiter(path: Path, header: str) -> str:
@@ -127,7 +129,7 @@ def load_csv(
     delimiter: str | None = None,
     label_separator: str = "|",
     text_is_path: bool | str = "auto",
-    on_missing: str = "raise",
+    on_error: str = "raise",
     test_size: float | int = 0.25,
     random_state: Any = 0,
     encoding: str = "utf-8",
@@ -161,11 +163,12 @@ def load_csv(
     text_is_path : {"auto", True, False}
         ``"auto"`` reads a text cell as a file path when it is one line ending
         in ``.txt`` or ``.xml``; ``True`` always; ``False`` never.
-    on_missing : {"raise", "drop"}
+    on_error : {"raise", "skip"}
         What to do with rows whose image or text file is missing, or whose
         image, text or label is empty: raise one error listing them all
-        (default), or drop them with a
-        :class:`~classicx.exceptions.SkippedItemsWarning`.
+        (default), or skip them with a
+        :class:`~classicx.exceptions.SkippedItemsWarning` and record their ids
+        in ``Dataset.skipped_ids``.
     test_size : float or int
         Without a split column, the fraction (or number) of pairs put in the
         test split, chosen deterministically from ``random_state`` and
@@ -186,9 +189,9 @@ def load_csv(
     ------
     DatasetError
         Missing columns, unknown split values, a file without rows, or (with
-        ``on_missing="raise"``) unusable rows — each named by its line number.
+        ``on_error="raise"``) unusable rows — each named by its line number.
     MissingFileError
-        The CSV file, or (with ``on_missing="raise"``) files it names, do not exist.
+        The CSV file, or (with ``on_error="raise"``) files it names, do not exist.
     TextReadError
         A text file cannot be decoded.
 
@@ -214,11 +217,13 @@ def load_csv(
     (['animal', 'vehicle'], [[0, 1], [1, 1]], ['a dog'])
     >>> tmp.cleanup()
     """
-    check_choice("on_missing", on_missing, ("raise", "drop"))
-    if text_is_path not in ("auto", True, False):
-        raise InputError(f"text_is_path must be 'auto', True or False; got {text_is_path!r}")
+    check_choice(on_error, ("raise", "skip"), "on_error")
+    if not (text_is_path == "auto" or isinstance(text_is_path, bool)):
+        raise ParameterError(
+            f"The 'text_is_path' parameter must be 'auto', True or False. Got {text_is_path!r} instead."
+        )
     if not label_separator:
-        raise InputError("label_separator must be a non-empty string")
+        raise ParameterError("The 'label_separator' parameter must be a non-empty string.")
     _check_test_size(test_size)
     path = Path(path).expanduser().resolve()
     if not path.is_file():
@@ -278,7 +283,7 @@ def load_csv(
             if not text_path.is_file():
                 problems.append(Problem(where, pair_id, text_file, "missing text file"))
                 continue
-            text = read_text_file(text_path, encoding=encoding, errors=errors)
+            text = read_text(text_path, encoding=encoding, errors=errors)
         else:
             text = text_cell
         if not text.strip():
@@ -295,12 +300,12 @@ def load_csv(
         split_names.append(split_name)
     if not records and not problems:
         raise EmptyInputError(f"CSV file {path} has a header but no rows")
-    dropped = handle_problems(problems, on_missing, path)
+    skipped = handle_problems(problems, on_error, path)
     if not records:
         raise DatasetError(f"no row of {path} could be loaded")
     return _build(records, split_names if split_column else None, label_column is not None,
                   test_size=test_size, random_state=random_state, name=path.stem,
-                  description=f"collection {path}", dropped=dropped)
+                  description=f"collection {path}", skipped=skipped)
 
 
 def load_folder(
@@ -308,7 +313,7 @@ def load_folder(
     *,
     test_size: float | int = 0.25,
     random_state: Any = 0,
-    on_missing: str = "raise",
+    on_error: str = "raise",
     encoding: str = "utf-8",
     errors: str = "strict",
 ) -> Dataset:
@@ -332,11 +337,12 @@ def load_folder(
         Fraction (or number) of pairs in the test split; ``0`` keeps all in train.
     random_state : int, RandomState or None
         Seed of the split.
-    on_missing : {"raise", "drop"}
+    on_error : {"raise", "skip"}
         What to do with an image without a text file, a text file without an
         image, two images sharing a name, an empty text, or a pair lying
         outside the category folders: raise one error listing them all
-        (default), or drop them with a :class:`~classicx.exceptions.SkippedItemsWarning`.
+        (default), or skip them with a :class:`~classicx.exceptions.SkippedItemsWarning`
+        and record their ids in ``Dataset.skipped_ids``.
     encoding, errors : str
         Decoding of the text files.
 
@@ -367,7 +373,7 @@ def load_folder(
     (['cats', 'dogs'], 2, [0, 1])
     >>> tmp.cleanup()
     """
-    check_choice("on_missing", on_missing, ("raise", "drop"))
+    check_choice(on_error, ("raise", "skip"), "on_error")
     _check_test_size(test_size)
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
@@ -409,7 +415,7 @@ def load_folder(
                 problems.append(Problem("folder", item_id, ", ".join(map(str, texts[stem])),
                                         "several text files share this name"))
                 continue
-            text = read_text_file(texts[stem][0], encoding=encoding, errors=errors)
+            text = read_text(texts[stem][0], encoding=encoding, errors=errors)
             if not text.strip():
                 problems.append(Problem("folder", item_id, str(texts[stem][0]), "empty text file"))
                 continue
@@ -418,13 +424,13 @@ def load_folder(
                                 image_id=item_id, description=image.relative_to(root).as_posix()))
     if not records and not problems:
         raise EmptyInputError(f"collection folder {root} holds no image-text pairs")
-    dropped = handle_problems(problems, on_missing, root)
+    skipped = handle_problems(problems, on_error, root)
     if not records:
         raise DatasetError(f"no pair of {root} could be loaded")
     dataset = _build(records, None, labelled, test_size=test_size, random_state=random_state,
-                     name=root.name, description=f"folder collection {root}", dropped=dropped)
+                     name=root.name, description=f"folder collection {root}", skipped=skipped)
     if labelled:
-        # Categories come from the folders, including any whose pairs were all dropped.
+        # Categories come from the folders, including any whose pairs were all skipped.
         position = {name: k for k, name in enumerate(categories)}
         for split in (dataset.train, dataset.test):
             split.labels = np.array([position[dataset.categories[k]] for k in split.labels], dtype=np.int64)

@@ -125,9 +125,9 @@ class Dataset:
         Short name of the collection.
     description : str
         One-line description (origin, sizes).
-    dropped_ids : list of str
+    skipped_ids : list of str
         Ids of the pairs left out because of missing or unusable files
-        (``on_missing="drop"``); empty when nothing was dropped.
+        (``on_error="skip"``); empty when nothing was skipped.
 
     Examples
     --------
@@ -142,12 +142,12 @@ class Dataset:
     categories: list[str]
     name: str = ""
     description: str = ""
-    dropped_ids: list[str] = field(default_factory=list)
+    skipped_ids: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (
             f"Dataset(name={self.name!r}, train={len(self.train)} pairs, test={len(self.test)} pairs, "
-            f"categories={len(self.categories)}, dropped={len(self.dropped_ids)})"
+            f"categories={len(self.categories)}, skipped={len(self.skipped_ids)})"
         )
 
 

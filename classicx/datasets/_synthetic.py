@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
+# OpenCV is imported inside the three drawing functions, on first use: it is heavy, and
+# `import classicx.datasets` must not pay for it when only files are loaded.
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -28,6 +29,7 @@ from sklearn.utils import check_random_state
 _A_BEFORE_VOWEL = re.compile(r"(^|\s)a ([aeiou])")
 
 from ..exceptions import InputError
+from ..utils.validation import check_choice
 from ._containers import Dataset, Split
 
 __all__ = ["SHAPES", "Scene", "make_scene", "render_scene", "describe_scene", "load_synthetic"]
@@ -241,8 +243,8 @@ def make_scene(
     rng = check_random_state(random_state)
     if shape is None:
         shape = SHAPES[rng.randint(len(SHAPES))]
-    elif shape not in SHAPES:
-        raise InputError(f"shape must be one of {SHAPES}; got {shape!r}")
+    else:
+        check_choice(shape, SHAPES, "shape")
     colour_names = list(_COLOURS)
     main_colour = colour_names[rng.randint(len(colour_names))]
     main = _random_object(rng, shape, main_colour, (0.2, 0.42))
@@ -281,6 +283,8 @@ def make_scene(
 
 
 def _background(scene: Scene, size: int, rng: np.random.Generator) -> np.ndarray:
+    import cv2
+
     c0 = np.array(_COLOURS[scene.background_colours[0]], dtype=np.float32)
     # Patterns are faded towards the first colour: full-contrast textures would
     # dominate the local descriptors and make the background, not the shape, the
@@ -328,6 +332,8 @@ def _regular_polygon(n: int, radius: float, inner: float | None = None) -> np.nd
 
 def _shape_mask(obj: Object, size: int) -> np.ndarray:
     """Anti-aliased coverage mask (float32 in [0, 1]) of one object."""
+    import cv2
+
     # Drawn at 4x resolution with integer vertices, then area-downsampled: cheap anti-aliasing.
     ss = 4
     big = size * ss
@@ -397,6 +403,8 @@ def render_scene(scene: Scene, image_size: int = 128) -> np.ndarray:
     >>> image.shape, image.dtype
     ((64, 64, 3), dtype('uint8'))
     """
+    import cv2
+
     if image_size < 16:
         raise InputError(f"image_size must be at least 16 pixels; got {image_size}")
     rng = np.random.default_rng(scene.seed)

@@ -11,7 +11,9 @@ import numpy as np
 
 from ..exceptions import DatasetError, MissingFileError
 from ._containers import Dataset, Split
-from ._files import IMAGE_EXTENSIONS, Problem, check_choice, handle_problems, read_text_file
+from ..utils.documents import DOCUMENT_FORMATS, read_text
+from ..utils.validation import check_choice
+from ._files import IMAGE_EXTENSIONS, Problem, handle_problems
 
 __all__ = ["load_wikipedia_layout"]
 
@@ -94,7 +96,7 @@ def _find_text(texts_dir: Path, text_id: str, text_format: str) -> Path:
 def load_wikipedia_layout(
     path: str | os.PathLike,
     *,
-    on_missing: str = "raise",
+    on_error: str = "raise",
     text_format: str = "auto",
     encoding: str = "utf-8",
     errors: str = "strict",
@@ -119,12 +121,12 @@ def load_wikipedia_layout(
     ----------
     path : str or path-like
         The collection directory.
-    on_missing : {"raise", "drop"}
+    on_error : {"raise", "skip"}
         What to do with pairs whose image or text file is missing or whose
         text is empty. ``"raise"`` (default) raises one error listing every
-        such pair by split, id and path; ``"drop"`` leaves them out with a
+        such pair by split, id and path; ``"skip"`` leaves them out with a
         :class:`~classicx.exceptions.SkippedItemsWarning` that counts and lists
-        them, and records their ids in ``Dataset.dropped_ids``.
+        them, and records their ids in ``Dataset.skipped_ids``.
     text_format : {"auto", "txt", "xml"}
         ``"auto"`` looks for ``texts/<id>.txt``, then ``texts/<id>.xml``.
     encoding, errors : str
@@ -141,7 +143,7 @@ def load_wikipedia_layout(
     Raises
     ------
     MissingFileError
-        A list file, ``images/`` or (with ``on_missing="raise"``) a pair's file is missing.
+        A list file, ``images/`` or (with ``on_error="raise"``) a pair's file is missing.
     DatasetError
         A list row is malformed or its label is out of range.
     TextReadError
@@ -171,8 +173,8 @@ def load_wikipedia_layout(
     ([0, 1], ['text t3'], ['images/sport/i3 .jpg'])
     >>> tmp.cleanup()
     """
-    check_choice("on_missing", on_missing, ("raise", "drop"))
-    check_choice("text_format", text_format, ("auto", "txt", "xml"))
+    check_choice(on_error, ("raise", "skip"), "on_error")
+    check_choice(text_format, DOCUMENT_FORMATS, "text_format")
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise MissingFileError(f"dataset directory not found: {root}")
@@ -198,14 +200,14 @@ def load_wikipedia_layout(
             if not text_path.is_file():
                 problems.append(Problem(split, text_id, str(text_path), "missing text file"))
                 continue
-            text = read_text_file(text_path, text_format=text_format, encoding=encoding, errors=errors)
+            text = read_text(text_path, format=text_format, encoding=encoding, errors=errors)
             if not text.strip():
                 problems.append(Problem(split, text_id, str(text_path), "empty text file"))
                 continue
             image_path = _pick_image(candidates, categories[label])
             used_images.add(image_id)
             found[split].append((text_id, image_id, label, image_path, text))
-    dropped = handle_problems(problems, on_missing, root)
+    skipped = handle_problems(problems, on_error, root)
     unused = len(image_index.keys() - used_images)
     if unused:
         logger.info("%d image id(s) under %s are named by no list row and were ignored", unused, root / "images")
@@ -230,5 +232,5 @@ def load_wikipedia_layout(
         name=root.name,
         description=(f"Wikipedia-layout collection {root}: {len(train)} train / {len(test)} test pairs, "
                      f"{len(categories)} categories"),
-        dropped_ids=dropped,
+        skipped_ids=skipped,
     )

@@ -3,6 +3,15 @@
 Every transformer takes a sequence of images — file paths, encoded bytes or
 numpy arrays (see :func:`read_image`) — and returns a float32 array with one
 row per image.
+
+The local-feature encoders (:class:`BagOfVisualWords`, :class:`SpatialPyramid`,
+:class:`VLAD`, :class:`FisherVector`) are composed of two parts given as
+estimators: ``descriptor=`` (a :class:`LocalDescriptors`, or its kind as a
+string) and ``vocabulary=`` (a :class:`KMeansVocabulary`,
+:class:`BinaryKMeansVocabulary` or :class:`GaussianMixtureVocabulary`, or its
+number of words as an int)::
+
+    BagOfVisualWords(LocalDescriptors("rootsift", max_side=640), KMeansVocabulary(512))
 """
 
 from .io import read_image
@@ -10,7 +19,7 @@ from .descriptors import ImageFeatures, LocalDescriptors, rootsift
 from .normalization import normalize_rows
 from .vocabulary import BinaryKMeansVocabulary, GaussianMixtureVocabulary, KMeansVocabulary
 from .color import ColorHistogram, opponent_channels
-from .bovw import BagOfVisualWords
+from .bovw import BagOfVisualWords, SoftAssignment
 from .spatial import SpatialPyramid
 from .vlad import VLAD
 from .fisher import FisherVector
@@ -28,6 +37,7 @@ __all__ = [
     "ColorHistogram",
     "opponent_channels",
     "BagOfVisualWords",
+    "SoftAssignment",
     "SpatialPyramid",
     "VLAD",
     "FisherVector",

@@ -17,20 +17,19 @@ uses ``n_jobs`` BLAS/OpenMP threads.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from numbers import Integral
 from typing import Any
 
 import cv2
 import numpy as np
-from joblib import Memory
-from sklearn.base import TransformerMixin
+from sklearn.base import TransformerMixin, clone
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
-from .._utils import progress, thread_imap
 from ..base import ClassicxEstimator
 from ..exceptions import (
     EmptyFeatureWarning,
@@ -38,17 +37,18 @@ from ..exceptions import (
     ImageReadError,
     InputError,
     InputTypeError,
-    NotFittedError,
+    ShapeMismatchError,
     SkippedItemsWarning,
 )
-from .descriptors import ImageFeatures, LocalDescriptors, file_signature
+from ..utils.parallel import progress, thread_imap
+from ..utils.validation import check_array, check_images, check_is_fitted, validate_params
+from .descriptors import DESCRIPTOR_KINDS, ImageFeatures, LocalDescriptors
 from .io import describe_item
 from .normalization import normalize_rows
 from .vocabulary import BinaryKMeansVocabulary, KMeansVocabulary
 
 __all__ = ["LocalFeatureEncoder"]
 
-_ON_ERROR = ("raise", "skip")
 # How many skipped items a warning spells out before summarising.
 _LIST_LIMIT = 20
 # Descriptors seen per descriptor kept when sampling for the vocabulary.
@@ -57,12 +57,7 @@ _OVERSAMPLE = 3
 # sample, hence the vocabulary, does not depend on n_jobs.
 _SAMPLE_CHUNK = 32
 # Final normalisations of the residual encodings (VLAD, Fisher vectors).
-_POWER_NORMALIZE = (None, "l2", "power")
-
-
-def _check_power_normalize(normalize: Any) -> None:
-    if normalize not in _POWER_NORMALIZE:
-        raise InputError(f"normalize must be one of {_POWER_NORMALIZE}, got {normalize!r}")
+POWER_NORMALIZE = [StrOptions({"l2", "power"}), None]
 
 
 def _power_normalize(X: np.ndarray, normalize: str | None, alpha: float) -> np.ndarray:
@@ -70,19 +65,6 @@ def _power_normalize(X: np.ndarray, normalize: str | None, alpha: float) -> np.n
     if normalize is None:
         return X.astype(np.float32, copy=False)
     return normalize_rows(X, normalize, alpha=float(alpha))
-
-
-def _fit_word_vocabulary(
-    sample: np.ndarray, rng: np.random.RandomState, n_words: int, algorithm: str, n_jobs: int | None
-) -> KMeansVocabulary | BinaryKMeansVocabulary:
-    """Visual words of ``sample``: k-majority for binary (uint8) descriptors, k-means otherwise."""
-    # An int seed (not the RandomState) keeps the nested vocabulary's params saveable.
-    seed = int(rng.randint(2**31 - 1))
-    if sample.dtype == np.uint8:
-        vocabulary: Any = BinaryKMeansVocabulary(n_words=n_words, n_jobs=n_jobs, random_state=seed)
-    else:
-        vocabulary = KMeansVocabulary(n_words=n_words, algorithm=algorithm, n_jobs=n_jobs, random_state=seed)
-    return vocabulary.fit(sample)
 
 
 @contextmanager
@@ -102,11 +84,6 @@ def _single_threaded_libraries() -> Iterator[None]:
             yield
     finally:
         cv2.setNumThreads(previous)
-
-
-def _extract(params: dict, signature: Any, item: Any, name: str) -> ImageFeatures:
-    """Descriptors of one image; ``signature`` is what the disk cache keys on."""
-    return LocalDescriptors(**params).extract(item, name=name)
 
 
 class _Reservoir:
@@ -146,19 +123,37 @@ class _Reservoir:
         return self.rows[: self.filled]
 
 
-class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
+class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
     """Base class of encoders that turn each image's local descriptors into one vector.
 
-    Subclasses define ``__init__`` (with the common parameters documented in
-    :class:`~classicx.image.BagOfVisualWords`) and implement:
+    An encoder is composed of two parts, given as estimators (or as the
+    shorthands below), which ``fit`` clones into ``descriptor_`` and
+    ``vocabulary_`` (the objects passed in are never modified):
 
-    ``_fit_vocabulary(sample, rng)``
-        learn ``self.vocabulary_`` (and any other state) from the sample;
+    ``descriptor``
+        a :class:`~classicx.image.LocalDescriptors`, or its ``kind`` as a
+        string (``"rootsift"`` means ``LocalDescriptors("rootsift")``). The
+        descriptor also holds the disk ``cache`` of descriptors.
+    ``vocabulary``
+        a vocabulary estimator, or its number of words as an int, in which
+        case ``fit`` picks the vocabulary that suits the descriptor (the
+        binary k-majority one for ORB). The vocabulary holds
+        ``sample_size``, the number of descriptors it learns from: ``fit``
+        draws that many from the images. Its ``random_state`` and
+        ``n_jobs``, when left at ``None``, are taken from the encoder (a
+        seed drawn from the encoder's ``random_state``, the encoder's
+        ``n_jobs``), so ``random_state`` of the encoder alone makes a fit
+        reproducible.
+
+    Subclasses define ``__init__`` and ``_parameter_constraints`` and implement:
+
+    ``_new_vocabulary(n_words, descriptor)``
+        the vocabulary an int ``vocabulary`` stands for;
+    ``_fit_encoding(sample)``
+        learn what the encoding needs besides ``vocabulary_`` from the
+        sample, and set ``n_features_out_``;
     ``_encode(features)``
         the raw (unnormalised) vector of one image's :class:`ImageFeatures`;
-    ``_n_dims()``
-        the length of that vector (by default ``self.n_features_out_``, set
-        by ``_fit_vocabulary``);
     ``_finalize(raw)``
         weighting and normalisation of the stacked raw vectors;
     and may set ``_needs_fit_encoding = True`` with ``_fit_weights(raw)`` to
@@ -167,50 +162,64 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
 
     _needs_fit_encoding = False
     _float_only = False
+    _vocabularies: tuple[type, ...] = (KMeansVocabulary, BinaryKMeansVocabulary)
 
-    # ----------------------------------------------------------------- params
-    def _extractor(self) -> LocalDescriptors:
-        return LocalDescriptors(
-            kind=self.descriptor,
-            max_keypoints=self.max_keypoints,
-            max_side=self.max_side,
-            color=self.color,
-            dense_step=self.dense_step,
-            dense_sizes=tuple(self.dense_sizes),
-        )
+    _parameter_constraints: dict = {
+        "descriptor": [StrOptions(set(DESCRIPTOR_KINDS)), LocalDescriptors],
+        "vocabulary": [Interval(Integral, 1, None, closed="left"), KMeansVocabulary, BinaryKMeansVocabulary],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "on_error": [StrOptions({"raise", "skip"})],
+    }
 
-    def _check_common(self) -> LocalDescriptors:
-        if self.on_error not in _ON_ERROR:
-            raise InputError(f"on_error must be one of {_ON_ERROR}, got {self.on_error!r}")
-        if int(self.sample_size) < 1:
-            raise InputError(f"sample_size must be positive, got {self.sample_size!r}")
-        if self.cache is not None and not isinstance(self.cache, (str, os.PathLike)):
-            raise InputTypeError(f"cache must be None or a directory path, got {type(self.cache).__name__}")
-        extractor = self._extractor()
-        extractor.fit()
-        if self._float_only and extractor.binary:
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # Images (paths, bytes, pixel arrays), not a 2-D array of numbers.
+        tags.input_tags.two_d_array = False
+        # float32 whatever the pixels' type.
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    # ------------------------------------------------------------------ parts
+    def _resolve_descriptor(self) -> LocalDescriptors:
+        descriptor = self.descriptor
+        resolved = LocalDescriptors(descriptor) if isinstance(descriptor, str) else clone(descriptor)
+        resolved.fit()
+        if self._float_only and resolved.binary:
             raise InputError(
-                f"{type(self).__name__} needs float descriptors; descriptor={self.descriptor!r} is binary "
+                f"{type(self).__name__} needs float descriptors; descriptor {resolved.kind!r} is binary "
                 "(use 'sift', 'rootsift' or 'dense_sift')"
             )
-        return extractor
+        return resolved
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "vocabulary_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit first")
+    def _new_vocabulary(self, n_words: int, descriptor: LocalDescriptors) -> Any:
+        return (BinaryKMeansVocabulary if descriptor.binary else KMeansVocabulary)(n_words)
+
+    def _resolve_vocabulary(self, descriptor: LocalDescriptors) -> Any:
+        """An unfitted vocabulary for ``descriptor``: a clone of ``vocabulary``, or the one its size stands for."""
+        if isinstance(self.vocabulary, Integral):
+            vocabulary = self._new_vocabulary(int(self.vocabulary), descriptor)
+        else:
+            vocabulary = clone(self.vocabulary)
+            if vocabulary.binary != descriptor.binary:
+                have, need = ("binary", "float") if vocabulary.binary else ("float", "binary")
+                suggestion = "BinaryKMeansVocabulary" if descriptor.binary else "KMeansVocabulary"
+                raise InputError(
+                    f"{type(self).__name__}: {type(vocabulary).__name__} clusters {have} descriptors, but "
+                    f"descriptor {descriptor.kind!r} gives {need} ones: use a {suggestion}, or give "
+                    "vocabulary as a number of words to have the right one chosen"
+                )
+        validate_params(vocabulary)
+        if vocabulary.n_jobs is None:
+            vocabulary.set_params(n_jobs=self.n_jobs)
+        return vocabulary
 
     # -------------------------------------------------------------- extraction
-    def _extract_fn(self) -> Any:
-        if self.cache is None:
-            return _extract
-        memory = Memory(location=os.fspath(self.cache), verbose=0)
-        return memory.cache(_extract, ignore=["item", "name"])
-
-    def _features(self, extract: Any, params: dict, index: int, item: Any) -> ImageFeatures | str:
+    def _features(self, index: int, item: Any) -> ImageFeatures | str:
         """Features of one image, or the error message when it is unreadable and skipped."""
-        name = describe_item(item, index)
         try:
-            return extract(params, file_signature(item), item, name)
+            return self.descriptor_._extract(item, describe_item(item, index))
         except (ImageReadError, InputTypeError) as exc:
             if self.on_error == "raise":
                 raise
@@ -231,29 +240,25 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
 
     # ---------------------------------------------------------------- sampling
     def _sample(
-        self, images: list, rng: np.random.RandomState, keep: bool = False
+        self, images: list, rng: np.random.RandomState, size: int, keep: bool = False
     ) -> tuple[np.ndarray, dict[int, ImageFeatures]]:
-        """A uniform random sample of at most ``sample_size`` descriptors, streamed over the images.
+        """A uniform random sample of at most ``size`` descriptors, streamed over the images.
 
         Images are visited in random order until, at the end of a chunk of
-        ``_SAMPLE_CHUNK`` images,
-        ``_OVERSAMPLE x sample_size`` descriptors have been seen (or every
-        image has): k-means needs a representative sample, not every image,
-        and this keeps fitting from costing a second full extraction pass.
-        With ``keep``, the features of the visited images are returned too
-        (at most ``_OVERSAMPLE x sample_size`` descriptors, whatever the
-        collection's size) so that ``fit_transform`` does not extract them again.
+        ``_SAMPLE_CHUNK`` images, ``_OVERSAMPLE x size`` descriptors have
+        been seen (or every image has): k-means needs a representative
+        sample, not every image, and this keeps fitting from costing a
+        second full extraction pass. With ``keep``, the features of the
+        visited images are returned too (at most ``_OVERSAMPLE x size``
+        descriptors, whatever the collection's size) so that
+        ``fit_transform`` does not extract them again.
         """
-        extractor = self._check_common()
-        params = extractor.get_params()
-        extract = self._extract_fn()
-        size = int(self.sample_size)
         order = rng.permutation(len(images))
         chunk = _SAMPLE_CHUNK
 
         # Items carry the image itself, so that a cluster backend ships one image per task.
         def one(item: tuple[int, Any]) -> ImageFeatures | str:
-            return self._features(extract, params, *item)
+            return self._features(*item)
 
         reservoir = _Reservoir(size, rng)
         skipped: dict[int, str] = {}
@@ -283,10 +288,7 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
     def _encode_all(self, images: list, known: dict[int, ImageFeatures] | None = None) -> np.ndarray:
         """Raw encodings of all images; ``known`` holds features already extracted (it is emptied)."""
         known = {} if known is None else known
-        extractor = self._check_common()
-        params = extractor.get_params()
-        extract = self._extract_fn()
-        n_dims = self._n_dims()
+        n_dims = self.n_features_out_
 
         def encode(feats: ImageFeatures | str) -> tuple[np.ndarray | None, str | None]:
             if isinstance(feats, str):
@@ -298,7 +300,7 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         def one(item: tuple[int, Any, ImageFeatures | None]) -> tuple[np.ndarray | None, str | None]:
             index, image, feats = item
             if feats is None:
-                feats = self._features(extract, params, index, image)
+                feats = self._features(index, image)
             return encode(feats)
 
         raw = np.zeros((len(images), n_dims), dtype=np.float32)
@@ -331,29 +333,26 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         return raw
 
     # ------------------------------------------------------------- public API
-    @staticmethod
-    def _as_list(images: Iterable[Any]) -> list:
-        if isinstance(images, (str, bytes, np.ndarray)) and not (
-            isinstance(images, np.ndarray) and images.ndim == 4
-        ):
-            raise InputTypeError(
-                "images must be a sequence of images (paths, arrays or bytes), not a single "
-                f"{type(images).__name__}; wrap one image in a list"
-            )
-        return list(images)
-
     def _fit(self, images: Iterable[Any], keep: bool = False) -> tuple[list, dict[int, ImageFeatures]]:
-        images = self._as_list(images)
+        validate_params(self)
+        self._check_params()
+        images = check_images(images, allow_empty=True)
         if not images:
             raise EmptyInputError(f"{type(self).__name__}.fit: no images given")
+        self.descriptor_ = self._resolve_descriptor()
+        vocabulary = self._resolve_vocabulary(self.descriptor_)
         rng = check_random_state(self.random_state)
-        sample, known = self._sample(images, rng, keep=keep)
+        sample, known = self._sample(images, rng, int(vocabulary.sample_size), keep=keep)
         if len(sample) == 0:
             raise InputError(
                 f"{type(self).__name__}.fit: none of the {len(images)} images gave any descriptor "
                 "(images too small or uniform?)"
             )
-        self._fit_vocabulary(sample, rng)
+        if vocabulary.random_state is None:
+            # An int seed (not the RandomState) keeps the fitted vocabulary's params saveable.
+            vocabulary.set_params(random_state=int(rng.randint(2**31 - 1)))
+        self.vocabulary_ = vocabulary.fit(sample)
+        self._fit_encoding(sample)
         self.n_sampled_ = len(sample)
         return images, known
 
@@ -377,7 +376,17 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         return self
 
     def fit_transform(self, images: Iterable[Any], y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Fit, then encode the same images; images read for the vocabulary sample are read only once."""
+        """Fit, then encode the same images; images read for the vocabulary sample are read only once.
+
+        Parameters
+        ----------
+        images : sequence of paths, bytes or arrays
+        y : ignored
+
+        Returns
+        -------
+        ndarray of float32, shape (n_images, n_features_out_)
+        """
         images, known = self._fit(images, keep=True)
         raw = self._encode_all(images, known)
         if self._needs_fit_encoding:
@@ -393,13 +402,13 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
 
         Returns
         -------
-        ndarray of float32, shape (n_images, n_features_out)
+        ndarray of float32, shape (n_images, n_features_out_)
             Images without keypoints, and images skipped with
             ``on_error="skip"``, are all-zero rows.
         """
-        self._check_fitted()
-        images = self._as_list(images)
-        return self._finalize(self._encode_all(images))
+        check_is_fitted(self)
+        # No images give an empty (0, n_features_out_) array, as before the validation layer.
+        return self._finalize(self._encode_all(check_images(images, allow_empty=True)))
 
     def encode(self, features: Iterable[ImageFeatures]) -> np.ndarray:
         """Encode precomputed local features (one :class:`ImageFeatures` per image).
@@ -408,30 +417,65 @@ class LocalFeatureEncoder(ClassicxEstimator, TransformerMixin):
         descriptors computed elsewhere (they must match the vocabulary's type
         and length). Features with no descriptors give all-zero rows.
 
+        Parameters
+        ----------
+        features : iterable of ImageFeatures
+
         Returns
         -------
-        ndarray of float32, shape (n_images, n_features_out)
+        ndarray of float32, shape (n_images, n_features_out_)
         """
-        self._check_fitted()
-        rows = [
-            np.zeros(self._n_dims(), np.float32) if len(f.descriptors) == 0 else self._encode(f)
-            for f in features
-        ]
-        raw = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, self._n_dims()), np.float32)
+        check_is_fitted(self)
+        n_dims = self.n_features_out_
+        expected = getattr(self.vocabulary_, "n_features_in_", None)
+        rows = []
+        for row, feats in enumerate(features):
+            descriptors = check_array(
+                feats.descriptors, name=f"features[{row}].descriptors", estimator=self, dtype=None,
+                ensure_min_samples=0,
+            )
+            if len(descriptors) == 0:
+                rows.append(np.zeros(n_dims, np.float32))
+                continue
+            if expected is not None and descriptors.shape[1] != expected:
+                raise ShapeMismatchError(
+                    f"{type(self).__name__}.encode: features[{row}] has descriptors of length "
+                    f"{descriptors.shape[1]}, but the vocabulary was learned on length {expected}"
+                )
+            rows.append(self._encode(feats._replace(descriptors=descriptors)))
+        raw = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, n_dims), np.float32)
         return self._finalize(raw)
 
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the encoding's dimensions.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Images have no input feature names.
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_features_out_,)
+        """
+        check_is_fitted(self)
+        return np.asarray(self._feature_names(), dtype=object)
+
     # Subclass hooks ----------------------------------------------------------
-    def _fit_vocabulary(self, sample: np.ndarray, rng: np.random.RandomState) -> None:
+    def _check_params(self) -> None:
+        """Checks of the parameters that ``_parameter_constraints`` cannot express."""
+
+    def _fit_encoding(self, sample: np.ndarray) -> None:
         raise NotImplementedError
 
     def _encode(self, features: ImageFeatures) -> np.ndarray:
         raise NotImplementedError
 
-    def _n_dims(self) -> int:
-        return self.n_features_out_
-
     def _finalize(self, raw: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def _fit_weights(self, raw: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _feature_names(self) -> list[str]:
         raise NotImplementedError

@@ -8,15 +8,18 @@ local encodings, so it can be concatenated with them in a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import cv2
 import numpy as np
 from sklearn.base import TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._utils import parallel_map
 from ..base import ClassicxEstimator
-from ..exceptions import InputError, NotFittedError
+from ..exceptions import InputError
+from ..utils.parallel import parallel_map
+from ..utils.validation import check_images, check_is_fitted, validate_params
 from .io import describe_item, read_image
 
 __all__ = ["ColorHistogram", "opponent_channels"]
@@ -32,6 +35,7 @@ def opponent_channels(bgr: np.ndarray) -> list[np.ndarray]:
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import opponent_channels
     >>> o1, o2, o3 = opponent_channels(np.array([[[0, 0, 255]]], np.uint8))  # pure red
     >>> int(o1[0, 0]), int(o2[0, 0]), int(o3[0, 0])
     (255, 191, 85)
@@ -45,7 +49,7 @@ def opponent_channels(bgr: np.ndarray) -> list[np.ndarray]:
     return [np.round(c * 255.0).astype(np.uint8) for c in (o1, o2, o3)]
 
 
-class ColorHistogram(ClassicxEstimator, TransformerMixin):
+class ColorHistogram(TransformerMixin, ClassicxEstimator):
     """Global HSV colour histogram of each image.
 
     The joint histogram over (hue, saturation, value) with ``bins`` cells per
@@ -66,6 +70,8 @@ class ColorHistogram(ClassicxEstimator, TransformerMixin):
 
     Attributes
     ----------
+    bins_ : tuple of 3 int
+        The validated ``bins``.
     n_features_out_ : int
         ``bins[0] * bins[1] * bins[2]``.
 
@@ -76,11 +82,20 @@ class ColorHistogram(ClassicxEstimator, TransformerMixin):
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import ColorHistogram
     >>> red = np.zeros((10, 10, 3), np.uint8); red[..., 2] = 255
     >>> h = ColorHistogram(bins=(4, 2, 2), normalize="l1", verbose=False).fit_transform([red])
     >>> h.shape, float(h.max())
     ((1, 16), 1.0)
     """
+
+    _parameter_constraints: dict = {
+        "bins": [tuple, list],
+        "normalize": [StrOptions({"l1", "hellinger"})],
+        "max_side": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
@@ -97,30 +112,89 @@ class ColorHistogram(ClassicxEstimator, TransformerMixin):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
     def fit(self, images: Sequence[Any], y: Any = None) -> "ColorHistogram":
-        """Check the parameters (nothing is learned from the images); return self."""
-        bins = tuple(int(b) for b in self.bins)
-        if len(bins) != 3 or min(bins) < 1:
-            raise InputError(f"bins must be three positive integers, got {self.bins!r}")
-        if self.normalize not in ("l1", "hellinger"):
-            raise InputError(f"normalize must be 'l1' or 'hellinger', got {self.normalize!r}")
+        """Check the parameters (nothing is learned from the images); return self.
+
+        Parameters
+        ----------
+        images : sequence of paths, bytes or arrays
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self)
+        bins = tuple(self.bins)
+        if len(bins) != 3 or not all(isinstance(b, Integral) and b >= 1 for b in bins):
+            raise InputError(f"ColorHistogram: bins must be three positive integers, got {self.bins!r}")
+        if images is not None:
+            check_images(images, allow_empty=True)
+        self.bins_ = tuple(int(b) for b in bins)
         self.n_features_out_ = bins[0] * bins[1] * bins[2]
         return self
+
+    def fit_transform(self, images: Sequence[Any], y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit, then return the histogram of each image (the images are read once).
+
+        Parameters
+        ----------
+        images : sequence of paths, bytes or arrays
+        y : ignored
+
+        Returns
+        -------
+        ndarray of float32, shape (n_images, n_features_out_)
+        """
+        images = check_images(images, allow_empty=True)
+        return self.fit(images).transform(images)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the histogram cells, ``hsv_h{i}_s{j}_v{k}``.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        ndarray of str objects, shape (n_features_out_,)
+        """
+        check_is_fitted(self)
+        h, s, v = self.bins_
+        return np.asarray(
+            [f"hsv_h{i}_s{j}_v{k}" for i in range(h) for j in range(s) for k in range(v)], dtype=object
+        )
 
     def _one(self, indexed: tuple[int, Any]) -> np.ndarray:
         index, item = indexed
         bgr = read_image(item, max_side=self.max_side, color=True, name=describe_item(item, index))
         hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
         # OpenCV stores 8-bit hue in [0, 180).
-        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(self.bins), [0, 180, 0, 256, 0, 256])
+        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(self.bins_), [0, 180, 0, 256, 0, 256])
         hist = hist.ravel().astype(np.float32)
         hist /= max(float(hist.sum()), 1.0)
         return np.sqrt(hist) if self.normalize == "hellinger" else hist
 
     def transform(self, images: Sequence[Any]) -> np.ndarray:
-        """Histogram of each image, shape (n_images, n_features_out_), float32."""
-        if not hasattr(self, "n_features_out_"):
-            raise NotFittedError("ColorHistogram is not fitted yet: call fit first")
+        """Histogram of each image.
+
+        Parameters
+        ----------
+        images : sequence of paths, bytes or arrays
+
+        Returns
+        -------
+        ndarray of float32, shape (n_images, n_features_out_)
+        """
+        check_is_fitted(self)
+        images = check_images(images, allow_empty=True)
         rows = parallel_map(
             self._one, list(enumerate(images)), n_jobs=self.n_jobs, desc="colour histograms", verbose=self.verbose
         )

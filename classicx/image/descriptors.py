@@ -13,15 +13,20 @@ BGR image (``color="rgb"``) or of the opponent colour space
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+from numbers import Integral
 from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
+from joblib import Memory
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import ClassicxEstimator
 from ..exceptions import InputError
+from ..utils.validation import validate_params
 from .color import opponent_channels
 from .io import read_image
 
@@ -80,6 +85,25 @@ class LocalDescriptors(ClassicxEstimator):
         Keypoint diameters (scales) in pixels for ``"dense_sift"``.
     dense_root : bool, default=True
         Apply the RootSIFT mapping to dense SIFT descriptors.
+    cache : str, path or None, default=None
+        Directory of a ``joblib.Memory`` cache of per-image descriptors,
+        keyed on the other parameters above and on the image (path, size and
+        modification time of a file; the content of bytes or an array).
+        The cache lives here, on the part that computes descriptors, rather
+        than on every encoder: encoders (and the
+        :class:`~classicx.image.GeometricVerifier`) built with descriptors
+        of the same settings and the same ``cache`` share the entries, so
+        fitting several vocabularies on the same images extracts the
+        descriptors only once.
+
+    Attributes
+    ----------
+    binary : bool
+        Whether the descriptors are packed bits (ORB), compared with the
+        Hamming distance; they need a
+        :class:`~classicx.image.BinaryKMeansVocabulary`.
+    n_features : int
+        Length of one descriptor (bytes for ORB).
 
     See Also
     --------
@@ -92,7 +116,7 @@ class LocalDescriptors(ClassicxEstimator):
     >>> from classicx.image import LocalDescriptors
     >>> img = np.zeros((120, 160), np.uint8)
     >>> _ = cv2.rectangle(img, (30, 30), (90, 80), 255, -1)
-    >>> feats = LocalDescriptors(kind="dense_sift", dense_sizes=(16,)).extract(img)
+    >>> feats = LocalDescriptors("dense_sift", dense_sizes=(16,)).extract(img)
     >>> feats.descriptors.shape[1], feats.descriptors.dtype
     (128, dtype('float32'))
     >>> bool((feats.positions >= 0).all() and (feats.positions <= 1).all())
@@ -109,6 +133,7 @@ class LocalDescriptors(ClassicxEstimator):
         dense_step: int = 8,
         dense_sizes: tuple[int, ...] = (16, 24, 32),
         dense_root: bool = True,
+        cache: str | os.PathLike | None = None,
     ) -> None:
         self.kind = kind
         self.max_keypoints = max_keypoints
@@ -117,12 +142,44 @@ class LocalDescriptors(ClassicxEstimator):
         self.dense_step = dense_step
         self.dense_sizes = dense_sizes
         self.dense_root = dense_root
+        self.cache = cache
+
+    _parameter_constraints: dict = {
+        "kind": [StrOptions(set(DESCRIPTOR_KINDS))],
+        "max_keypoints": [Interval(Integral, 1, None, closed="left"), None],
+        "max_side": [Interval(Integral, 16, None, closed="left"), None],
+        "color": [StrOptions(set(_COLORS))],
+        "dense_step": [Interval(Integral, 1, None, closed="left")],
+        "dense_sizes": [tuple, list],
+        "dense_root": ["boolean"],
+        "cache": [str, os.PathLike, None],
+    }
 
     # A descriptor extractor learns nothing; fit exists for Pipeline use.
     def fit(self, images: Any = None, y: Any = None) -> "LocalDescriptors":
-        """Validate the parameters (nothing is learned); return self."""
+        """Validate the parameters (nothing is learned from ``images``); return self.
+
+        Parameters
+        ----------
+        images : ignored
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         self._check_params()
         return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # Stateless: usable without fit, as scikit-learn's stateless transformers.
+        return True
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
 
     @property
     def binary(self) -> bool:
@@ -136,20 +193,12 @@ class LocalDescriptors(ClassicxEstimator):
         return base * (1 if self.color == "gray" else 3)
 
     def _check_params(self) -> None:
-        if self.kind not in DESCRIPTOR_KINDS:
-            raise InputError(f"kind must be one of {DESCRIPTOR_KINDS}, got {self.kind!r}")
-        if self.color not in _COLORS:
-            raise InputError(f"color must be one of {_COLORS}, got {self.color!r}")
-        if self.max_keypoints is not None and int(self.max_keypoints) < 1:
-            raise InputError(f"max_keypoints must be positive or None, got {self.max_keypoints!r}")
-        if self.max_side is not None and int(self.max_side) < 16:
-            raise InputError(f"max_side must be at least 16 or None, got {self.max_side!r}")
-        if self.kind == "dense_sift":
-            if int(self.dense_step) < 1:
-                raise InputError(f"dense_step must be positive, got {self.dense_step!r}")
-            sizes = tuple(self.dense_sizes)
-            if not sizes or min(sizes) <= 0:
-                raise InputError(f"dense_sizes must be positive sizes, got {self.dense_sizes!r}")
+        validate_params(self)
+        sizes = tuple(self.dense_sizes)
+        if not sizes or min(sizes) <= 0:
+            raise InputError(
+                f"LocalDescriptors: dense_sizes must be positive keypoint sizes, got {self.dense_sizes!r}"
+            )
 
     def _detector(self) -> Any:
         if self.kind == "orb":
@@ -173,7 +222,7 @@ class LocalDescriptors(ClassicxEstimator):
         return keypoints
 
     def extract(self, image: Any, *, name: str | None = None) -> ImageFeatures:
-        """Compute the local features of one image.
+        """Compute the local features of one image (or read them from ``cache``).
 
         Parameters
         ----------
@@ -187,6 +236,18 @@ class LocalDescriptors(ClassicxEstimator):
         ImageFeatures
         """
         self._check_params()
+        return self._extract(image, name)
+
+    def _extract(self, image: Any, name: str | None) -> ImageFeatures:
+        """:meth:`extract` for already validated parameters (the encoders' per-image call)."""
+        if self.cache is None:
+            return self._compute(image, name)
+        params = self.get_params()
+        # Where the cache lives is not what the descriptors depend on.
+        del params["cache"]
+        return _cached(os.fspath(self.cache))(params, file_signature(image), image, name)
+
+    def _compute(self, image: Any, name: str | None) -> ImageFeatures:
         pixels = read_image(image, max_side=self.max_side, color=self.color != "gray", name=name)
         gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         height, width = gray.shape
@@ -239,6 +300,17 @@ class LocalDescriptors(ClassicxEstimator):
         return ImageFeatures(positions, descriptors, (height, width))
 
 
+def _describe(params: dict, signature: Any, item: Any, name: str | None) -> ImageFeatures:
+    """Descriptors of one image; ``signature`` identifies the image for the disk cache."""
+    return LocalDescriptors(**params)._compute(item, name)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(location: str) -> Any:
+    """``_describe`` cached in ``location``; the item itself is represented by its signature."""
+    return Memory(location=location, verbose=0).cache(_describe, ignore=["item", "name"])
+
+
 def _sift_octave(size: float) -> int:
     """OpenCV's packed (octave, layer) field for a SIFT keypoint of diameter ``size``.
 
@@ -270,6 +342,7 @@ def rootsift(descriptors: np.ndarray, n_blocks: int = 1) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import rootsift
     >>> rootsift(np.array([[1.0, 3.0] + [0.0] * 126]))[0, :2]
     array([0.5      , 0.8660254], dtype=float32)
     """

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
-from ._base import LocalFeatureEncoder, _check_power_normalize, _power_normalize
-from .descriptors import ImageFeatures
+from ._base import POWER_NORMALIZE, LocalFeatureEncoder, _power_normalize
+from .descriptors import ImageFeatures, LocalDescriptors
 from .vocabulary import GaussianMixtureVocabulary
 
 __all__ = ["FisherVector"]
@@ -29,22 +31,26 @@ class FisherVector(LocalFeatureEncoder):
 
     Parameters
     ----------
-    descriptor : {"sift", "rootsift", "dense_sift"}, default="rootsift"
-        Float descriptors only (a Gaussian model of bits is meaningless).
-    n_components : int, default=64
-        Gaussians in the mixture.
-    pca_components : int or None, default=64
-        Descriptors are PCA-reduced to this many dimensions before the GMM.
+    descriptor : LocalDescriptors or {"sift", "rootsift", "dense_sift"}, default="rootsift"
+        Float descriptors only (a Gaussian model of bits is meaningless);
+        otherwise as in :class:`~classicx.image.BagOfVisualWords`.
+    vocabulary : int or GaussianMixtureVocabulary, default=64
+        The Gaussian mixture, or its number of Gaussians (an int ``n``
+        stands for ``GaussianMixtureVocabulary(n)``, which PCA-reduces the
+        descriptors to 64 dimensions first: set ``pca_components`` on the
+        vocabulary). Its ``sample_size``, ``random_state`` and ``n_jobs``
+        play the same part as in :class:`~classicx.image.BagOfVisualWords`.
     normalize : {"power", "l2", None}, default="power"
     power_alpha : float, default=0.5
-    max_keypoints, max_side, color, dense_step, dense_sizes, sample_size, n_jobs, \
-verbose, random_state, on_error, cache
+    n_jobs, verbose, random_state, on_error
         As in :class:`~classicx.image.BagOfVisualWords`.
 
     Attributes
     ----------
+    descriptor_ : LocalDescriptors
     vocabulary_ : GaussianMixtureVocabulary
     n_features_out_ : int
+        ``2 * n_words * d`` (``d``: the PCA dimensions, or the descriptor length without PCA).
     n_sampled_ : int
     skipped_rows_ : list of int
 
@@ -55,63 +61,52 @@ verbose, random_state, on_error, cache
     Examples
     --------
     >>> import numpy as np, cv2
-    >>> from classicx.image import FisherVector
+    >>> from classicx.image import FisherVector, GaussianMixtureVocabulary, LocalDescriptors
     >>> images = [np.full((64, 64), 30, np.uint8) for _ in range(3)]
     >>> for i, img in enumerate(images):
     ...     _ = cv2.circle(img, (20 + 10 * i, 32), 12, 220, -1)
-    >>> fv = FisherVector("dense_sift", n_components=2, pca_components=8, dense_sizes=(16,),
-    ...                   verbose=False, random_state=0)
+    >>> fv = FisherVector(LocalDescriptors("dense_sift", dense_sizes=(16,)),
+    ...                   GaussianMixtureVocabulary(2, pca_components=8), verbose=False, random_state=0)
     >>> fv.fit_transform(images).shape
     (3, 32)
     """
 
     _float_only = True
 
+    _parameter_constraints: dict = {
+        **LocalFeatureEncoder._parameter_constraints,
+        "vocabulary": [Interval(Integral, 1, None, closed="left"), GaussianMixtureVocabulary],
+        "normalize": POWER_NORMALIZE,
+        "power_alpha": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(
         self,
-        descriptor: str = "rootsift",
+        descriptor: LocalDescriptors | str = "rootsift",
+        vocabulary: Any = 64,
         *,
-        n_components: int = 64,
-        pca_components: int | None = 64,
         normalize: str | None = "power",
         power_alpha: float = 0.5,
-        max_keypoints: int | None = 1000,
-        max_side: int | None = 1024,
-        color: str = "gray",
-        dense_step: int = 8,
-        dense_sizes: tuple[int, ...] = (16, 24, 32),
-        sample_size: int = 100_000,
         n_jobs: int | None = None,
         verbose: bool = True,
         random_state: Any = None,
         on_error: str = "raise",
-        cache: Any = None,
     ) -> None:
         self.descriptor = descriptor
-        self.n_components = n_components
-        self.pca_components = pca_components
+        self.vocabulary = vocabulary
         self.normalize = normalize
         self.power_alpha = power_alpha
-        self.max_keypoints = max_keypoints
-        self.max_side = max_side
-        self.color = color
-        self.dense_step = dense_step
-        self.dense_sizes = dense_sizes
-        self.sample_size = sample_size
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
         self.on_error = on_error
-        self.cache = cache
 
-    def _fit_vocabulary(self, sample: np.ndarray, rng: np.random.RandomState) -> None:
-        _check_power_normalize(self.normalize)
-        gmm = GaussianMixtureVocabulary(
-            n_components=self.n_components, pca_components=self.pca_components, n_jobs=self.n_jobs,
-            random_state=int(rng.randint(2**31 - 1)),
-        )
-        self.vocabulary_ = gmm.fit(sample)
-        self.n_features_out_ = 2 * gmm.means_.shape[0] * gmm.means_.shape[1]
+    def _new_vocabulary(self, n_words: int, descriptor: LocalDescriptors) -> GaussianMixtureVocabulary:
+        return GaussianMixtureVocabulary(n_words)
+
+    def _fit_encoding(self, sample: np.ndarray) -> None:
+        means = self.vocabulary_.means_
+        self.n_features_out_ = 2 * means.shape[0] * means.shape[1]
 
     def _encode(self, features: ImageFeatures) -> np.ndarray:
         gmm = self.vocabulary_
@@ -129,5 +124,10 @@ verbose, random_state, on_error, cache
         return np.concatenate([g_mu.ravel(), g_sigma.ravel()])
 
     def _finalize(self, raw: np.ndarray) -> np.ndarray:
-        _check_power_normalize(self.normalize)
         return _power_normalize(raw, self.normalize, self.power_alpha)
+
+    def _feature_names(self) -> list[str]:
+        n_words, dims = self.vocabulary_.means_.shape
+        return [
+            f"word{k}_{moment}{j}" for moment in ("mean", "var") for k in range(n_words) for j in range(dims)
+        ]

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from ..exceptions import ImageReadError, InputTypeError
+from ..utils.validation import check_positive_int
 
 __all__ = ["read_image", "describe_item"]
 
@@ -205,8 +206,8 @@ def read_image(
     >>> read_image(np.ones((5, 5)), color=True)[0, 0]
     array([255, 255, 255], dtype=uint8)
     """
-    if max_side is not None and int(max_side) < 1:
-        raise ImageReadError(f"max_side must be a positive integer, got {max_side!r}")
+    if max_side is not None:
+        check_positive_int(max_side, "max_side")
     if isinstance(item, (str, os.PathLike)):
         path = Path(item)
         label = name or repr(os.fspath(item))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InputError
+from ..utils.validation import check_choice
 
 __all__ = ["normalize_rows", "NORMALIZATIONS"]
 
@@ -33,12 +33,12 @@ def normalize_rows(X: np.ndarray, method: str | None, *, alpha: float = 0.5) -> 
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import normalize_rows
     >>> normalize_rows(np.array([[3.0, 1.0], [0.0, 0.0]]), "hellinger")
     array([[0.8660254, 0.5      ],
            [0.       , 0.       ]], dtype=float32)
     """
-    if method not in NORMALIZATIONS:
-        raise InputError(f"normalize must be one of {NORMALIZATIONS}, got {method!r}")
+    check_choice(method, NORMALIZATIONS, "normalize")
     X = np.array(X, dtype=np.float32)
     if method is None:
         return X

@@ -10,21 +10,25 @@ number of RANSAC inliers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import cv2
 import numpy as np
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._utils import parallel_map, progress
 from ..base import ClassicxEstimator
 from ..exceptions import InputError, ShapeMismatchError
-from ._base import _extract
-from .descriptors import ImageFeatures, LocalDescriptors, file_signature
+from ..utils.parallel import parallel_map, progress
+from ..utils.validation import check_images, validate_params
+from .descriptors import ImageFeatures, LocalDescriptors
 from .io import describe_item
 
 __all__ = ["GeometricVerifier"]
 
-_MATCHERS = ("flann", "bf")
+# Dense SIFT has no keypoint geometry worth verifying (a fixed grid, upright).
+_KINDS = ("sift", "rootsift", "orb")
 # A homography has 8 degrees of freedom: 4 point pairs determine it.
 _MIN_MATCHES = 4
 
@@ -38,11 +42,16 @@ class GeometricVerifier(ClassicxEstimator):
     homography is fitted to the rest with RANSAC, and the inliers are
     counted.
 
+    Verification learns nothing: ``fit`` only checks the parameters, and the
+    other methods work on an unfitted verifier too.
+
     Parameters
     ----------
-    descriptor : {"sift", "rootsift", "orb"}, default="rootsift"
-    max_keypoints : int, default=1000
-    max_side : int, default=1024
+    descriptor : LocalDescriptors or {"sift", "rootsift", "orb"}, default="rootsift"
+        The local descriptor (keypoints, resizing, descriptor ``cache``:
+        entries are shared with encoders whose descriptor has the same
+        settings and cache), or its kind. Dense SIFT is refused: a fixed
+        grid has no keypoint geometry to verify.
     matcher : {"flann", "bf"}, default="flann"
         Approximate (FLANN: randomised kd-trees for float descriptors, LSH for
         ORB) or exact brute-force nearest neighbours.
@@ -55,9 +64,11 @@ class GeometricVerifier(ClassicxEstimator):
     n_jobs : int or None
         Parallel verification of the candidates of a query.
     verbose : bool, default=True
-    cache : str, path or None
-        Descriptor cache directory (shared with the encoders' caches when the
-        descriptor parameters agree).
+
+    Attributes
+    ----------
+    None
+        Verification is stateless: the descriptor is resolved on each call.
 
     See Also
     --------
@@ -66,63 +77,81 @@ class GeometricVerifier(ClassicxEstimator):
     Examples
     --------
     >>> import numpy as np, cv2
-    >>> from classicx.image import GeometricVerifier
+    >>> from classicx.image import GeometricVerifier, LocalDescriptors
     >>> rng = np.random.default_rng(0)
     >>> img = cv2.GaussianBlur(rng.integers(0, 255, (160, 160), dtype=np.uint8), (0, 0), 1.5)
     >>> shifted = np.roll(img, 10, axis=1)
     >>> other = cv2.GaussianBlur(rng.integers(0, 255, (160, 160), dtype=np.uint8), (0, 0), 1.5)
-    >>> gv = GeometricVerifier("sift", verbose=False)
+    >>> gv = GeometricVerifier(LocalDescriptors("sift", max_side=640), verbose=False)
     >>> gv.count_inliers(img, shifted) > 10 * max(gv.count_inliers(img, other), 1)
     True
     """
 
+    _parameter_constraints: dict = {
+        "descriptor": [StrOptions(set(_KINDS)), LocalDescriptors],
+        "matcher": [StrOptions({"flann", "bf"})],
+        "ratio": [Interval(Real, 0, 1, closed="right")],
+        "ransac_threshold": [Interval(Real, 0, None, closed="neither")],
+        "min_inliers": [Interval(Integral, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
-        descriptor: str = "rootsift",
+        descriptor: LocalDescriptors | str = "rootsift",
         *,
-        max_keypoints: int | None = 1000,
-        max_side: int | None = 1024,
         matcher: str = "flann",
         ratio: float = 0.75,
         ransac_threshold: float = 5.0,
         min_inliers: int = 6,
         n_jobs: int | None = None,
         verbose: bool = True,
-        cache: Any = None,
     ) -> None:
         self.descriptor = descriptor
-        self.max_keypoints = max_keypoints
-        self.max_side = max_side
         self.matcher = matcher
         self.ratio = ratio
         self.ransac_threshold = ransac_threshold
         self.min_inliers = min_inliers
         self.n_jobs = n_jobs
         self.verbose = verbose
-        self.cache = cache
 
-    def _extractor(self) -> LocalDescriptors:
-        if self.descriptor not in ("sift", "rootsift", "orb"):
-            raise InputError(f"descriptor must be 'sift', 'rootsift' or 'orb', got {self.descriptor!r}")
-        if self.matcher not in _MATCHERS:
-            raise InputError(f"matcher must be one of {_MATCHERS}, got {self.matcher!r}")
-        if not 0.0 < float(self.ratio) <= 1.0:
-            raise InputError(f"ratio must be in (0, 1], got {self.ratio!r}")
-        return LocalDescriptors(self.descriptor, max_keypoints=self.max_keypoints, max_side=self.max_side).fit()
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
+
+    def _descriptor(self) -> LocalDescriptors:
+        """The validated descriptor (a copy of ``descriptor``, or the one its kind names)."""
+        validate_params(self)
+        descriptor = self.descriptor
+        resolved = LocalDescriptors(descriptor) if isinstance(descriptor, str) else clone(descriptor)
+        resolved.fit()
+        if resolved.kind not in _KINDS:
+            raise InputError(
+                f"GeometricVerifier: descriptor kind must be one of {_KINDS}, got {resolved.kind!r} "
+                "(a dense grid has no keypoint geometry to verify)"
+            )
+        return resolved
 
     def fit(self, images: Any = None, y: Any = None) -> "GeometricVerifier":
-        """Check the parameters (verification learns nothing); return self."""
-        self._extractor()
+        """Check the parameters (verification learns nothing); return self.
+
+        Parameters
+        ----------
+        images : ignored
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._descriptor()
         return self
-
-    def _features(self, item: Any, name: str) -> ImageFeatures:
-        params = self._extractor().get_params()
-        if self.cache is None:
-            return _extract(params, None, item, name)
-        from joblib import Memory
-
-        memory = Memory(location=str(self.cache), verbose=0)
-        return memory.cache(_extract, ignore=["item", "name"])(params, file_signature(item), item, name)
 
     def _match(self, query: np.ndarray, candidate: np.ndarray) -> list:
         binary = query.dtype == np.uint8
@@ -155,7 +184,10 @@ class GeometricVerifier(ClassicxEstimator):
 
     def count_inliers(self, query: Any, candidate: Any) -> int:
         """Inliers between two images (paths, bytes or arrays)."""
-        return self.inliers(self._features(query, describe_item(query)), self._features(candidate, describe_item(candidate)))
+        descriptor = self._descriptor()
+        return self.inliers(
+            descriptor._extract(query, describe_item(query)), descriptor._extract(candidate, describe_item(candidate))
+        )
 
     def rerank(
         self,
@@ -180,6 +212,8 @@ class GeometricVerifier(ClassicxEstimator):
         indices : int array (nq, k)
             The candidates re-ordered by inliers; ties keep the original order.
         """
+        queries = check_images(queries, name="queries", allow_empty=True)
+        gallery = check_images(gallery, name="gallery", allow_empty=True)
         indices = np.asarray(indices)
         if indices.ndim != 2 or len(indices) != len(queries):
             raise ShapeMismatchError(
@@ -187,14 +221,14 @@ class GeometricVerifier(ClassicxEstimator):
             )
         if indices.size and (indices.min() < 0 or indices.max() >= len(gallery)):
             raise InputError(f"indices must lie in [0, {len(gallery)}), got [{indices.min()}, {indices.max()}]")
-        self._extractor()
+        descriptor = self._descriptor()
         scores = np.zeros(indices.shape, np.float32)
         order = np.empty_like(indices)
         for q in progress(range(len(queries)), total=len(queries), desc="geometric verification", verbose=self.verbose):
-            qf = self._features(queries[q], describe_item(queries[q], q))
+            qf = descriptor._extract(queries[q], describe_item(queries[q], q))
 
             def verify(j: int, qf: ImageFeatures = qf) -> int:
-                return self.inliers(qf, self._features(gallery[j], describe_item(gallery[j], j)))
+                return self.inliers(qf, descriptor._extract(gallery[j], describe_item(gallery[j], j)))
 
             counts = np.array(parallel_map(verify, [int(j) for j in indices[q]], n_jobs=self.n_jobs, verbose=False))
             new = np.argsort(-counts, kind="stable")

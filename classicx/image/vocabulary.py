@@ -10,14 +10,17 @@
 * :class:`GaussianMixtureVocabulary` — a diagonal-covariance Gaussian mixture,
   optionally after PCA, for Fisher vectors.
 
-Each is fitted on an in-memory descriptor sample (the encoders draw that
-sample while streaming over the images) and keeps only arrays, so it can be
-saved without pickle. Nearest-word assignment uses BLAS matrix products in
+Each is fitted on an in-memory descriptor sample of at most ``sample_size``
+rows (the encoders draw that sample while streaming over the images, and
+read its size from the vocabulary: how many descriptors a vocabulary learns
+from is the vocabulary's setting) and keeps only arrays, so it can be saved
+without pickle. Nearest-word assignment uses BLAS matrix products in
 chunks, so memory stays bounded for any number of descriptors.
 """
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -27,11 +30,13 @@ from sklearn.cluster import KMeans, MiniBatchKMeans, kmeans_plusplus
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
 
 from ..base import ClassicxEstimator
-from ..exceptions import InputError, InputTypeError, NotFittedError
+from ..exceptions import InputError, InputTypeError
+from ..utils.validation import check_array, check_is_fitted, validate_data, validate_params
 
 __all__ = [
     "KMeansVocabulary",
@@ -61,27 +66,42 @@ def _thread_limit(n_jobs: int | None) -> threadpool_limits:
     return threadpool_limits(limits=effective_n_jobs(n_jobs))
 
 
-def _check_fitted(est: Any, attr: str) -> None:
-    if not hasattr(est, attr):
-        raise NotFittedError(f"{type(est).__name__} is not fitted yet: call fit first")
+# Shared by the three vocabularies' ``_parameter_constraints``.
+_POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
-def _check_sample(X: Any, n_words: int, binary: bool) -> np.ndarray:
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise InputError(f"descriptors must be a 2-D array, got shape {X.shape}")
-    if binary and X.dtype != np.uint8:
-        raise InputTypeError(f"binary descriptors must be packed uint8 bits, got dtype {X.dtype}")
-    if int(n_words) < 1:
-        raise InputError(f"the number of words must be positive, got {n_words!r}")
+def _check_binary(X: np.ndarray, estimator: Any) -> np.ndarray:
+    if X.dtype != np.uint8:
+        raise InputTypeError(
+            f"{type(estimator).__name__}: binary descriptors must be packed uint8 bits, got dtype {X.dtype}"
+        )
+    return X
+
+
+def _fit_sample(estimator: Any, X: Any, dtype: Any) -> np.ndarray:
+    """Validated descriptor sample (sets ``n_features_in_``), subsampled to ``sample_size`` rows."""
+    validate_params(estimator)
+    X = validate_data(estimator, X, dtype=dtype)
+    if dtype is None:
+        X = _check_binary(X, estimator)
+    n_words = int(estimator.n_words)
     if len(X) < n_words:
         raise InputError(
-            f"cannot learn {n_words} visual words from {len(X)} descriptors: use fewer words "
-            "or more/larger images"
+            f"{type(estimator).__name__}: cannot learn {n_words} visual words from n_samples={len(X)} "
+            "descriptors: use fewer words or more/larger images"
         )
-    if not binary and not np.isfinite(X).all():
-        raise InputError("the descriptor sample holds NaN or infinity")
+    size = int(estimator.sample_size)
+    if len(X) > size:
+        rng = check_random_state(estimator.random_state)
+        X = X[np.sort(rng.choice(len(X), size, replace=False))]
     return X
+
+
+def _check_descriptors(estimator: Any, X: Any, dtype: Any) -> np.ndarray:
+    """Descriptors to assign: as many features as the sample the vocabulary was fitted on."""
+    check_is_fitted(estimator)
+    X = validate_data(estimator, X, dtype=dtype, reset=False)
+    return X if dtype is not None else _check_binary(X, estimator)
 
 
 def unpack_bits(X: np.ndarray) -> np.ndarray:
@@ -180,9 +200,18 @@ class KMeansVocabulary(ClassicxEstimator):
     batch_size : int, default=4096
         Mini-batch size for ``"minibatch"``.
     n_init : int, default=1
+    sample_size : int, default=100000
+        Descriptors the vocabulary learns from: ``fit`` clusters a uniform
+        random subset of this many rows when given more, and the encoders
+        draw a sample of this size from the images' descriptors (see
+        :class:`~classicx.image.BagOfVisualWords`).
     n_jobs : int or None, default=None
         BLAS/OpenMP threads while clustering (``None``: 1, ``-1``: all cores).
+        An encoder fits its copy with its own ``n_jobs`` when this is ``None``.
     random_state : int, RandomState or None
+        Seeds the clustering (and the subset when ``X`` has more than
+        ``sample_size`` rows). An encoder fits its copy with a seed drawn
+        from its own ``random_state`` when this is ``None``.
 
     Attributes
     ----------
@@ -197,6 +226,7 @@ class KMeansVocabulary(ClassicxEstimator):
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import KMeansVocabulary
     >>> X = np.array([[0, 0], [0, 1], [10, 10], [10, 11]], float)
     >>> voc = KMeansVocabulary(n_words=2, algorithm="full", random_state=0).fit(X)
     >>> idx, _ = voc.nearest(np.array([[9.0, 9.0], [1.0, 0.0]]))
@@ -215,6 +245,7 @@ class KMeansVocabulary(ClassicxEstimator):
         max_iter: int = 100,
         batch_size: int = 4096,
         n_init: int = 1,
+        sample_size: int = 100_000,
         n_jobs: int | None = None,
         random_state: Any = None,
     ) -> None:
@@ -224,14 +255,36 @@ class KMeansVocabulary(ClassicxEstimator):
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.n_init = n_init
+        self.sample_size = sample_size
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    _parameter_constraints: dict = {
+        "n_words": [_POSITIVE],
+        "algorithm": [StrOptions({"minibatch", "full"})],
+        "init": [StrOptions({"k-means++", "random"})],
+        "max_iter": [_POSITIVE],
+        "batch_size": [_POSITIVE],
+        "n_init": [_POSITIVE],
+        "sample_size": [_POSITIVE],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
     def fit(self, X: Any, y: Any = None) -> "KMeansVocabulary":
-        """Cluster the descriptor sample ``X`` (n_samples, n_features)."""
-        X = _check_sample(X, self.n_words, binary=False).astype(np.float32, copy=False)
-        if self.init not in ("random", "k-means++"):
-            raise InputError(f"init must be 'random' or 'k-means++', got {self.init!r}")
+        """Cluster the descriptor sample ``X`` (n_samples, n_features).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Float descriptors.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = _fit_sample(self, X, np.float32)
         if self.algorithm == "minibatch":
             km = MiniBatchKMeans(
                 n_clusters=int(self.n_words), init=self.init, max_iter=self.max_iter,
@@ -243,18 +296,15 @@ class KMeansVocabulary(ClassicxEstimator):
                 n_clusters=int(self.n_words), init=self.init, max_iter=self.max_iter,
                 n_init=self.n_init, random_state=self.random_state,
             )
-        else:
-            raise InputError(f"algorithm must be 'minibatch' or 'full', got {self.algorithm!r}")
         with _thread_limit(self.n_jobs):
             km.fit(X)
         self.centers_ = np.ascontiguousarray(km.cluster_centers_, dtype=np.float32)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def nearest(self, X: Any, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Indices (n, k) of the ``k`` nearest words, nearest first, and their Euclidean distances."""
-        _check_fitted(self, "centers_")
-        idx, sq = _nearest_euclidean(np.asarray(X, np.float32), self.centers_, min(int(k), len(self.centers_)))
+        X = _check_descriptors(self, X, np.float32)
+        idx, sq = _nearest_euclidean(X, self.centers_, min(int(k), len(self.centers_)))
         return idx, np.sqrt(sq)
 
     def predict(self, X: Any) -> np.ndarray:
@@ -263,12 +313,12 @@ class KMeansVocabulary(ClassicxEstimator):
 
     def centers_float(self) -> np.ndarray:
         """Centres as float32 vectors in the space residuals are taken in."""
-        _check_fitted(self, "centers_")
+        check_is_fitted(self)
         return self.centers_
 
     def descriptors_float(self, X: Any) -> np.ndarray:
         """Descriptors in the same space as :meth:`centers_float`."""
-        return np.asarray(X, dtype=np.float32)
+        return _check_descriptors(self, X, np.float32)
 
 
 class BinaryKMeansVocabulary(ClassicxEstimator):
@@ -287,9 +337,14 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
     ----------
     n_words : int, default=512
     max_iter : int, default=30
+    sample_size : int, default=100000
+        Descriptors the vocabulary learns from (as in :class:`KMeansVocabulary`).
     n_jobs : int or None, default=None
         BLAS threads while clustering (``None``: 1, ``-1``: all cores).
+        An encoder fits its copy with its own ``n_jobs`` when this is ``None``.
     random_state : int, RandomState or None
+        Seeds the k-means++ seeding. An encoder fits its copy with a seed
+        drawn from its own ``random_state`` when this is ``None``.
 
     Attributes
     ----------
@@ -299,9 +354,15 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
     n_features_in_ : int
         Bytes per descriptor.
 
+    See Also
+    --------
+    KMeansVocabulary : for float descriptors.
+    classicx.image.BagOfVisualWords : picks this vocabulary for ORB when given a number of words.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import BinaryKMeansVocabulary
     >>> X = np.array([[0b11110000], [0b11110001], [0b00001111], [0b00011111]], np.uint8)
     >>> voc = BinaryKMeansVocabulary(n_words=2, random_state=0).fit(X)
     >>> sorted(voc.centers_[:, 0].tolist())
@@ -311,16 +372,42 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
     binary = True
 
     def __init__(
-        self, n_words: int = 512, *, max_iter: int = 30, n_jobs: int | None = None, random_state: Any = None
+        self,
+        n_words: int = 512,
+        *,
+        max_iter: int = 30,
+        sample_size: int = 100_000,
+        n_jobs: int | None = None,
+        random_state: Any = None,
     ) -> None:
         self.n_words = n_words
         self.max_iter = max_iter
+        self.sample_size = sample_size
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    _parameter_constraints: dict = {
+        "n_words": [_POSITIVE],
+        "max_iter": [_POSITIVE],
+        "sample_size": [_POSITIVE],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
     def fit(self, X: Any, y: Any = None) -> "BinaryKMeansVocabulary":
-        """Cluster the packed binary descriptor sample ``X`` (n_samples, n_bytes)."""
-        X = _check_sample(X, self.n_words, binary=True)
+        """Cluster the packed binary descriptor sample ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of uint8, shape (n_samples, n_bytes)
+            Packed bits, as ORB gives them.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = _fit_sample(self, X, None)
         with _thread_limit(self.n_jobs):
             return self._fit(X)
 
@@ -352,7 +439,6 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
             centers_pm = (majority * 2.0 - 1.0).astype(np.float32)
         self.centers_ = np.packbits(centers_pm > 0, axis=1)
         self.n_iter_ = n_iter
-        self.n_features_in_ = X.shape[1]
         return self
 
     def _centers_pm(self) -> np.ndarray:
@@ -360,10 +446,7 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
 
     def nearest(self, X: Any, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Indices (n, k) of the ``k`` nearest words, nearest first, and their Hamming distances."""
-        _check_fitted(self, "centers_")
-        X = np.asarray(X)
-        if X.dtype != np.uint8:
-            raise InputTypeError(f"binary descriptors must be packed uint8 bits, got dtype {X.dtype}")
+        X = _check_descriptors(self, X, None)
         return _nearest_hamming(X, self._centers_pm(), min(int(k), len(self.centers_)))
 
     def predict(self, X: Any) -> np.ndarray:
@@ -372,12 +455,12 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
 
     def centers_float(self) -> np.ndarray:
         """Centre bits as 0/1 float32 vectors (the space VLAD residuals are taken in)."""
-        _check_fitted(self, "centers_")
+        check_is_fitted(self)
         return unpack_bits(self.centers_)
 
     def descriptors_float(self, X: Any) -> np.ndarray:
         """Descriptor bits as 0/1 float32 vectors."""
-        return unpack_bits(X)
+        return unpack_bits(_check_descriptors(self, X, None))
 
 
 class GaussianMixtureVocabulary(ClassicxEstimator):
@@ -385,8 +468,9 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
 
     Parameters
     ----------
-    n_components : int, default=64
-        Number of Gaussians.
+    n_words : int, default=64
+        Number of Gaussians (the vocabulary's size, as ``n_words`` of the
+        other vocabularies).
     pca_components : int or None, default=64
         Reduce descriptors with PCA to this many dimensions first (decorrelating
         them suits the diagonal model; Perronnin et al. 2010). ``None``, or a
@@ -394,25 +478,36 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
     max_iter : int, default=100
     reg_covar : float, default=1e-4
         Added to the variances (scikit-learn ``GaussianMixture``), keeps them positive.
+    sample_size : int, default=100000
+        Descriptors the vocabulary learns from (as in :class:`KMeansVocabulary`).
     n_jobs : int or None, default=None
         BLAS/OpenMP threads while fitting (``None``: 1, ``-1``: all cores).
+        An encoder fits its copy with its own ``n_jobs`` when this is ``None``.
     random_state : int, RandomState or None
+        Seeds PCA and the mixture. An encoder fits its copy with a seed drawn
+        from its own ``random_state`` when this is ``None``.
 
     Attributes
     ----------
-    weights_ : ndarray (n_components,)
-    means_ : ndarray (n_components, d)
-    variances_ : ndarray (n_components, d)
+    weights_ : ndarray (n_words,)
+    means_ : ndarray (n_words, d)
+    variances_ : ndarray (n_words, d)
     pca_mean_, pca_components_ : ndarray or None
         The PCA projection (``None`` without PCA).
     n_features_in_ : int
 
+    See Also
+    --------
+    classicx.image.FisherVector : encodes descriptors with this mixture.
+    KMeansVocabulary : hard visual words.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.image import GaussianMixtureVocabulary
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(-5, 1, (200, 2)), rng.normal(5, 1, (200, 2))])
-    >>> gmm = GaussianMixtureVocabulary(n_components=2, pca_components=None, random_state=0).fit(X)
+    >>> gmm = GaussianMixtureVocabulary(n_words=2, pca_components=None, random_state=0).fit(X)
     >>> np.round(np.sort(gmm.means_[:, 0]))
     array([-5.,  5.])
     >>> gmm.posteriors(np.array([[-5.0, -5.0]])).max().round(3)
@@ -423,24 +518,47 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
 
     def __init__(
         self,
-        n_components: int = 64,
+        n_words: int = 64,
         *,
         pca_components: int | None = 64,
         max_iter: int = 100,
         reg_covar: float = 1e-4,
+        sample_size: int = 100_000,
         n_jobs: int | None = None,
         random_state: Any = None,
     ) -> None:
-        self.n_components = n_components
+        self.n_words = n_words
         self.pca_components = pca_components
         self.max_iter = max_iter
         self.reg_covar = reg_covar
+        self.sample_size = sample_size
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    _parameter_constraints: dict = {
+        "n_words": [_POSITIVE],
+        "pca_components": [_POSITIVE, None],
+        "max_iter": [_POSITIVE],
+        "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "sample_size": [_POSITIVE],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
     def fit(self, X: Any, y: Any = None) -> "GaussianMixtureVocabulary":
-        """Fit PCA (optional) and the mixture on the descriptor sample ``X``."""
-        X = _check_sample(X, self.n_components, binary=False).astype(np.float64)
+        """Fit PCA (optional) and the mixture on the descriptor sample ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Float descriptors.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = _fit_sample(self, X, np.float64)
         rng = check_random_state(self.random_state)
         if self.pca_components is not None and int(self.pca_components) < X.shape[1]:
             pca = PCA(n_components=int(self.pca_components), random_state=rng).fit(X)
@@ -449,9 +567,9 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
         else:
             self.pca_mean_ = None
             self.pca_components_ = None
-        Z = self.project(X).astype(np.float64)
+        Z = self._project(X).astype(np.float64)
         gmm = GaussianMixture(
-            n_components=int(self.n_components), covariance_type="diag", max_iter=self.max_iter,
+            n_components=int(self.n_words), covariance_type="diag", max_iter=self.max_iter,
             reg_covar=self.reg_covar, random_state=rng,
         )
         with _thread_limit(self.n_jobs):
@@ -459,21 +577,27 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
         self.weights_ = gmm.weights_.astype(np.float64)
         self.means_ = gmm.means_.astype(np.float64)
         self.variances_ = gmm.covariances_.astype(np.float64)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def project(self, X: Any) -> np.ndarray:
         """Descriptors in the mixture's space (after PCA when PCA is used)."""
-        _check_fitted(self, "pca_mean_")
+        return self._project(_check_descriptors(self, X, np.float32))
+
+    def _project(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         if self.pca_components_ is None:
             return X
         return (X - self.pca_mean_) @ self.pca_components_.T
 
     def posteriors(self, Z: Any) -> np.ndarray:
-        """Soft assignments gamma (n, n_components) of already projected descriptors ``Z``."""
-        _check_fitted(self, "weights_")
-        Z = np.asarray(Z, dtype=np.float64)
+        """Soft assignments gamma (n, n_words) of already projected descriptors ``Z``."""
+        check_is_fitted(self)
+        Z = check_array(Z, name="Z", estimator=self, dtype=np.float64)
+        if Z.shape[1] != self.means_.shape[1]:
+            raise InputError(
+                f"{type(self).__name__}.posteriors: Z has {Z.shape[1]} features, but the mixture has "
+                f"{self.means_.shape[1]} dimensions (pass descriptors through project first)"
+            )
         inv = 1.0 / self.variances_
         # log N(z | mu, diag(var)) expanded so that the (n, K) part is one BLAS product.
         log_det = np.sum(np.log(self.variances_), axis=1)

@@ -1,9 +1,11 @@
 """classicx.text: text features (TF-IDF, LSA, LDA topics, word-embedding document vectors).
 
 Texts are sequences of ``str``; files (plain UTF-8 or the Wikipedia dataset's
-XML documents) are read with :func:`read_text`. Every transformer tokenises
-with :class:`Tokenizer` (English, Chinese and mixed text) chosen by string
-parameters, and saves without pickle.
+XML documents) are read with :func:`read_text` (the reader of
+:mod:`classicx.utils.documents`, shared with :mod:`classicx.datasets`). Every
+transformer takes its tokenisation as a part, ``tokenizer=Tokenizer(...)``
+(English, Chinese and mixed text), fits a copy of it (``tokenizer_``) and saves
+without pickle; :class:`TfidfLSA` takes its TF-IDF step as ``tfidf=TfidfFeatures(...)``.
 """
 
 from .embeddings import (
@@ -12,7 +14,7 @@ from .embeddings import (
     load_word_vectors,
     pool_word_vectors,
 )
-from .io import check_texts, read_text, read_texts
+from ..utils.documents import read_text, read_texts
 from .tfidf import TfidfFeatures, TfidfLSA
 from .tokenize import (
     CHINESE_STOP_WORDS,
@@ -32,7 +34,6 @@ __all__ = [
     "TfidfLSA",
     "Tokenizer",
     "Word2VecEmbedding",
-    "check_texts",
     "detect_language",
     "load_word_vectors",
     "pool_word_vectors",

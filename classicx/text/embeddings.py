@@ -39,17 +39,25 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from .._utils import progress
 from ..base import ClassicxEstimator
 from ..exceptions import EmptyInputError, InputError, InputTypeError, MissingFileError
-from .io import _check_fit_texts, check_texts
-from .tfidf import _check_fitted, _n_empty_rows, _warn_empty_rows
-from .tokenize import Tokenizer, _check_choice, detect_language
+from ..utils.parallel import progress
+from ..utils.validation import check_choice, check_is_fitted, check_texts, validate_params
+from ._common import (
+    DefaultParts,
+    n_empty_rows,
+    text_tags,
+    warn_empty_rows,
+)
+from .tokenize import Tokenizer
 
 __all__ = [
     "POOLINGS",
@@ -63,6 +71,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 POOLINGS = ("mean", "tfidf", "sif")
+#: The SIF constant ``a`` of the estimators (Arora et al. recommend 1e-4 to 1e-3);
+#: :func:`pool_word_vectors` takes any other value.
+SIF_ALPHA = 1e-3
 VECTOR_FORMATS = ("auto", "word2vec-binary", "word2vec-text", "glove")
 ARCHITECTURES = ("skip-gram", "cbow")
 
@@ -140,7 +151,7 @@ def load_word_vectors(
     """
     from gensim.models import KeyedVectors
 
-    _check_choice("format", format, VECTOR_FORMATS)
+    check_choice(format, VECTOR_FORMATS, "format")
     path = Path(path)
     if not path.is_file():
         raise MissingFileError(f"{path}: word-vector file not found")
@@ -208,7 +219,7 @@ def pool_word_vectors(
     array([[0.75, 0.25],
            [0.  , 0.  ]])
     """
-    _check_choice("pooling", pooling, POOLINGS)
+    check_choice(pooling, POOLINGS, "pooling")
     vectors = np.asarray(vectors)
     dtype = np.result_type(vectors.dtype, np.float32)
     # A private copy whose values are rescaled in place: per-word weights by
@@ -258,19 +269,24 @@ def _first_singular_vector(D: np.ndarray) -> np.ndarray:
 # Estimators
 
 
-class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
+class _WordVectorPooling(DefaultParts, TransformerMixin, ClassicxEstimator):
     """Shared tokenising, counting and pooling of the embedding estimators."""
 
-    def _tokenizer(self) -> Tokenizer:
-        return Tokenizer(
-            self.language_, self.segmenter, self.lowercase, self.stop_words
-        )
+    _default_parts = {"tokenizer": Tokenizer}
+    _common_constraints: dict = {
+        "pooling": [StrOptions(set(POOLINGS))],
+        "tokenizer": [HasMethods(["fit", "__call__"]), None],
+        "verbose": ["verbose"],
+    }
 
-    def _resolve_language(self, texts: list[str]) -> str:
-        return detect_language(texts) if self.language == "auto" else self.language
+    def __sklearn_tags__(self):
+        return text_tags(super().__sklearn_tags__())
+
+    def _fit_tokenizer(self, texts: list[str]) -> None:
+        self.tokenizer_ = self._part("tokenizer").fit(texts)
 
     def _tokenize(self, texts: list[str], desc: str) -> list[list[str]]:
-        tokenizer = self._tokenizer()
+        tokenizer = self.tokenizer_
         return [
             tokenizer(t)
             for t in progress(texts, total=len(texts), desc=desc, verbose=self.verbose)
@@ -344,7 +360,7 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
             pooling=pooling or self.pooling,
             idf=self.idf_,
             word_probability=self.word_probability_,
-            sif_alpha=self.sif_alpha,
+            sif_alpha=SIF_ALPHA,
             sif_component=self.sif_component_ if remove_component else None,
         )
 
@@ -357,7 +373,7 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
                 100.0 * n_oov / n_tokens,
             )
         D = self._pool(counts)
-        _warn_empty_rows(_n_empty_rows(counts), counts.shape[0], stacklevel=5)
+        warn_empty_rows(n_empty_rows(counts), counts.shape[0], stacklevel=5)
         return D
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
@@ -371,8 +387,8 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
         text with no known word is the zero vector, counted in an
         :class:`~classicx.exceptions.EmptyFeatureWarning`.
         """
-        _check_fitted(self, "vectors_")
-        texts = check_texts(texts)
+        check_is_fitted(self, "vectors_")
+        texts = check_texts(texts, allow_empty=True)
         return self._finish(*self._count(self._tokenize(texts, "document vectors")))
 
     def transform_tokens(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
@@ -380,7 +396,7 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
 
         Tokens are matched verbatim (no lowercasing or stop-word removal).
         """
-        _check_fitted(self, "vectors_")
+        check_is_fitted(self, "vectors_")
         docs = list(docs)
         if not set(map(type, docs)) <= {list, tuple}:  # one C-level pass; find the row only on failure
             for row, doc in enumerate(docs):
@@ -399,31 +415,24 @@ class _WordVectorPooling(ClassicxEstimator, TransformerMixin):
             ``n_tokens``, ``n_oov``, ``oov_rate`` and ``n_empty`` (texts without
             any known word).
         """
-        _check_fitted(self, "vectors_")
+        check_is_fitted(self, "vectors_")
         counts, n_tokens, n_oov = self._count(
-            self._tokenize(check_texts(texts), "tokenising")
+            self._tokenize(check_texts(texts, allow_empty=True), "tokenising")
         )
         return {
             "n_tokens": n_tokens,
             "n_oov": n_oov,
             "oov_rate": n_oov / n_tokens if n_tokens else 0.0,
-            "n_empty": _n_empty_rows(counts),
+            "n_empty": n_empty_rows(counts),
         }
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Output column names ``<classname>0``, ``<classname>1``, ..."""
-        _check_fitted(self, "vectors_")
+        check_is_fitted(self, "vectors_")
         prefix = type(self).__name__.lower()
         return np.array(
             [f"{prefix}{i}" for i in range(self.vectors_.shape[1])], dtype=object
         )
-
-    def _check_common_params(self) -> None:
-        _check_choice("pooling", self.pooling, POOLINGS)
-        if not (isinstance(self.sif_alpha, (int, float)) and self.sif_alpha > 0):
-            raise InputError(
-                f"sif_alpha must be a positive number, got {self.sif_alpha!r}"
-            )
 
 
 class Word2VecEmbedding(_WordVectorPooling):
@@ -439,16 +448,11 @@ class Word2VecEmbedding(_WordVectorPooling):
     min_count : int, default=2
         Words seen fewer times are not in the vocabulary (treated as OOV).
     epochs : int, default=10
-    negative : int, default=5
-        Negative samples.
-    sample : float, default=1e-3
-        Down-sampling threshold of frequent words.
     pooling : {"mean", "tfidf", "sif"}, default="mean"
-        See :mod:`classicx.text.embeddings`.
-    sif_alpha : float, default=1e-3
-        SIF constant ``a``.
-    language, segmenter, lowercase, stop_words
-        Tokenisation (see :class:`~classicx.text.Tokenizer`).
+        See :mod:`classicx.text.embeddings` (SIF with ``a = 1e-3``).
+    tokenizer : Tokenizer or None, default=None
+        How texts are split into words; ``None`` means ``Tokenizer()``. A
+        fitted copy is kept as ``tokenizer_``.
     n_jobs : int, default=1
         gensim worker threads. Results are bit-reproducible only with
         ``n_jobs=1`` (thread scheduling changes the updates' order).
@@ -471,19 +475,38 @@ class Word2VecEmbedding(_WordVectorPooling):
         ``None`` if no fitting text had a known word).
     oov_rate_ : float
         Share of the fitting tokens not in the vocabulary (below ``min_count``).
-    language_ : str
+    tokenizer_ : Tokenizer
+        The fitted copy of ``tokenizer`` (``tokenizer_.language_`` is the
+        language used).
 
     See Also
     --------
     PretrainedEmbedding : the same pooling over vectors read from a file.
 
+    Notes
+    -----
+    Word2Vec's negative sampling (5 noise words) and down-sampling of frequent
+    words (threshold 1e-3) keep gensim's defaults.
+
     Examples
     --------
+    >>> from classicx.text import Word2VecEmbedding
     >>> texts = ["red circle", "blue circle", "red square", "blue square"] * 5
     >>> w2v = Word2VecEmbedding(vector_size=8, min_count=1, epochs=2, random_state=0)
     >>> w2v.fit(texts).transform(["red circle", "blue square"]).shape
     (2, 8)
     """
+
+    _parameter_constraints: dict = {
+        **_WordVectorPooling._common_constraints,
+        "vector_size": [Interval(Integral, 1, None, closed="left")],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "min_count": [Interval(Integral, 0, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,
@@ -492,15 +515,9 @@ class Word2VecEmbedding(_WordVectorPooling):
         window: int = 5,
         min_count: int = 2,
         epochs: int = 10,
-        negative: int = 5,
-        sample: float = 1e-3,
         pooling: str = "mean",
-        sif_alpha: float = 1e-3,
-        language: str = "auto",
-        segmenter: str = "char",
-        lowercase: bool = True,
-        stop_words: str | Sequence[str] | None = "auto",
-        n_jobs: int = 1,
+        tokenizer: Tokenizer | None = None,
+        n_jobs: int | None = 1,
         random_state: int | np.random.RandomState | None = None,
         verbose: bool = True,
     ) -> None:
@@ -509,14 +526,8 @@ class Word2VecEmbedding(_WordVectorPooling):
         self.window = window
         self.min_count = min_count
         self.epochs = epochs
-        self.negative = negative
-        self.sample = sample
         self.pooling = pooling
-        self.sif_alpha = sif_alpha
-        self.language = language
-        self.segmenter = segmenter
-        self.lowercase = lowercase
-        self.stop_words = stop_words
+        self.tokenizer = tokenizer
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -551,8 +562,8 @@ class Word2VecEmbedding(_WordVectorPooling):
                 sg=int(self.architecture == "skip-gram"),
                 window=self.window,
                 min_count=self.min_count,
-                negative=self.negative,
-                sample=self.sample,
+                negative=5,
+                sample=1e-3,
                 seed=seed,
                 workers=workers,
             )
@@ -571,10 +582,9 @@ class Word2VecEmbedding(_WordVectorPooling):
         return model.wv
 
     def _fit(self, texts: object) -> tuple[sp.csr_matrix, int, int]:
-        _check_choice("architecture", self.architecture, ARCHITECTURES)
-        self._check_common_params()
-        texts = _check_fit_texts(texts)
-        self.language_ = self._resolve_language(texts)
+        validate_params(self)
+        texts = check_texts(texts)
+        self._fit_tokenizer(texts)
         sentences = self._tokenize(texts, "tokenising")
         wv = self._train(sentences)
         return self._learn(
@@ -606,16 +616,17 @@ class PretrainedEmbedding(_WordVectorPooling):
         Keep only the first ``limit`` vectors of the file.
     encoding : str, default="utf-8"
     pooling : {"mean", "tfidf", "sif"}, default="mean"
-    sif_alpha : float, default=1e-3
-    language, segmenter, lowercase, stop_words
-        Tokenisation; it must match how the vectors' words were written (most
-        GloVe files are lowercase; use ``lowercase=False`` for cased vectors).
+        See :mod:`classicx.text.embeddings` (SIF with ``a = 1e-3``).
+    tokenizer : Tokenizer or None, default=None
+        How texts are split into words; ``None`` means ``Tokenizer()``. It
+        must match how the vectors' words were written (most GloVe files are
+        lowercase; use ``Tokenizer(lowercase=False)`` for cased vectors).
     verbose : bool, default=True
         Progress bar (tqdm) while tokenising.
 
     Attributes
     ----------
-    vocabulary_, vectors_, idf_, word_probability_, sif_component_, oov_rate_, language_
+    vocabulary_, vectors_, idf_, word_probability_, sif_component_, oov_rate_, tokenizer_
         As in :class:`Word2VecEmbedding`; words of the file that never occur in
         the fitting texts get ``p(w) = 0`` (SIF weight 1) and the largest idf.
 
@@ -626,6 +637,7 @@ class PretrainedEmbedding(_WordVectorPooling):
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> from classicx.text import PretrainedEmbedding
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "vectors.txt"
     >>> _ = p.write_text("red 1 0\\nblue 0 1\\n", encoding="utf-8")
     >>> emb = PretrainedEmbedding(str(p)).fit(["red blue", "blue"])
@@ -633,18 +645,22 @@ class PretrainedEmbedding(_WordVectorPooling):
     [[0.667, 0.333]]
     """
 
+    _parameter_constraints: dict = {
+        **_WordVectorPooling._common_constraints,
+        "path": [str, os.PathLike],
+        "format": [StrOptions(set(VECTOR_FORMATS))],
+        "limit": [Interval(Integral, 1, None, closed="left"), None],
+        "encoding": [str],
+    }
+
     def __init__(
         self,
-        path: str,
+        path: str | os.PathLike,
         format: str = "auto",
         limit: int | None = None,
         encoding: str = "utf-8",
         pooling: str = "mean",
-        sif_alpha: float = 1e-3,
-        language: str = "auto",
-        segmenter: str = "char",
-        lowercase: bool = True,
-        stop_words: str | Sequence[str] | None = "auto",
+        tokenizer: Tokenizer | None = None,
         verbose: bool = True,
     ) -> None:
         self.path = path
@@ -652,20 +668,16 @@ class PretrainedEmbedding(_WordVectorPooling):
         self.limit = limit
         self.encoding = encoding
         self.pooling = pooling
-        self.sif_alpha = sif_alpha
-        self.language = language
-        self.segmenter = segmenter
-        self.lowercase = lowercase
-        self.stop_words = stop_words
+        self.tokenizer = tokenizer
         self.verbose = verbose
 
     def _fit(self, texts: object) -> tuple[sp.csr_matrix, int, int]:
-        self._check_common_params()
-        texts = _check_fit_texts(texts)
+        validate_params(self)
+        texts = check_texts(texts)
         words, vectors = load_word_vectors(
             self.path, self.format, self.limit, self.encoding
         )
-        self.language_ = self._resolve_language(texts)
+        self._fit_tokenizer(texts)
         return self._learn(words, vectors, self._tokenize(texts, "tokenising"))
 
     def fit(self, texts: Sequence[str], y: object = None) -> PretrainedEmbedding:

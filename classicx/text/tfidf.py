@@ -4,134 +4,104 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import TransformerMixin
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import ClassicxEstimator
-from ..exceptions import (
-    ClassicxWarning,
-    EmptyFeatureWarning,
-    EmptyInputError,
-    InputError,
-    NotFittedError,
+from ..exceptions import ClassicxWarning, EmptyFeatureWarning
+from ..utils.parallel import progress
+from ..utils.validation import check_is_fitted, check_texts, validate_params
+from ._common import (
+    DefaultParts,
+    n_empty_rows,
+    terms,
+    text_tags,
+    warn_empty_rows,
+    wrap_vocabulary_error,
 )
-from .io import _check_fit_texts, check_texts
-from .tokenize import Tokenizer, detect_language
+from .tokenize import Tokenizer
 
 __all__ = ["TfidfFeatures", "TfidfLSA"]
 
 
-def _check_fitted(estimator: object, attribute: str) -> None:
-    if not hasattr(estimator, attribute):
-        raise NotFittedError(
-            f"this {type(estimator).__name__} is not fitted yet: call fit(texts) before using it"
-        )
-
-
-def _check_n_components(n_components: object) -> None:
-    if not isinstance(n_components, (int, np.integer)) or n_components < 1:
-        raise InputError(
-            f"n_components must be a positive integer, got {n_components!r}"
-        )
-
-
-def _n_empty_rows(X: sp.csr_matrix) -> int:
-    """Number of rows of the CSR matrix ``X`` without any stored entry."""
-    return int(np.sum(np.diff(X.indptr) == 0))
-
-
-def _terms(vocabulary: dict[str, int]) -> np.ndarray:
-    """The terms of ``vocabulary`` (term -> column) in column order, as an object array."""
-    terms = np.empty(len(vocabulary), dtype=object)
-    for term, i in vocabulary.items():
-        terms[i] = term
-    return terms
-
-
-def _warn_empty_rows(n_empty: int, n_rows: int, stacklevel: int = 4) -> None:
-    if n_empty:
-        warnings.warn(
-            f"{n_empty} of {n_rows} texts have no term of the fitted vocabulary (empty, "
-            "whitespace-only, only stop words or only unseen words): their vectors are all zero",
-            EmptyFeatureWarning,
-            stacklevel=stacklevel,
-        )
-
-
-def _wrap_vocabulary_error(exc: ValueError) -> Exception:
-    message = str(exc)
-    if "empty vocabulary" in message:
-        return EmptyInputError(
-            "no tokens found in any text (all texts are empty, whitespace or stop words): "
-            "nothing to build a vocabulary from"
-        )
-    return InputError(f"cannot build the vocabulary: {message}")
-
-
-class TfidfFeatures(ClassicxEstimator, TransformerMixin):
+class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
     """Sparse TF-IDF vectors of texts, with Unicode/Chinese-aware tokenisation.
 
     scikit-learn's :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
-    does the counting and weighting; the fitted state is kept as plain arrays
-    (vocabulary and idf) and the vectorizer is rebuilt from them in
-    :meth:`transform`, so the model saves without pickle.
+    does the counting and weighting, with the fitted tokenizer as its
+    analyzer; the fitted state is kept as plain arrays (vocabulary and idf)
+    and the vectorizer is rebuilt from them in :meth:`transform`, so the model
+    saves without pickle.
 
     Parameters
     ----------
-    language : {"auto", "english", "chinese"}, default="auto"
-        Tokenizer language (see :mod:`classicx.text.tokenize`); ``"auto"`` is
-        resolved once at ``fit`` from the training texts (``language_``).
-    segmenter : {"char", "jieba"}, default="char"
-        Chinese segmentation: characters plus character bigrams (no
-        dependency) or jieba words (extra ``chinese``).
-    lowercase : bool, default=True
-    stop_words : {"auto", "english", "chinese"}, list of str or None, default="auto"
-        See :class:`~classicx.text.Tokenizer`.
-    ngram_range : tuple (min_n, max_n), default=(1, 1)
-        Word n-grams.
+    tokenizer : Tokenizer or None, default=None
+        How texts are split into terms; ``None`` means ``Tokenizer()``
+        (language detected from the fitting texts, characters plus character
+        bigrams for Chinese, stop words removed). A fitted copy is kept as
+        ``tokenizer_``: every text given to :meth:`transform` is tokenised in
+        the language resolved at ``fit``.
     min_df, max_df : int or float, default=1 and 1.0
         Document-frequency limits as in scikit-learn (int = count, float = share).
     max_features : int or None, default=None
         Keep only the most frequent terms.
     sublinear_tf : bool, default=True
         Use ``1 + log(tf)`` instead of raw counts.
-    norm : {"l2", "l1", None}, default="l2"
+    norm : {"l2", "l1"} or None, default="l2"
         Row normalisation.
     smooth_idf : bool, default=True
+        Add one to document frequencies, as if one extra text held every term.
     verbose : bool, default=True
         Show a progress bar while tokenising.
 
     Attributes
     ----------
+    tokenizer_ : Tokenizer
+        The fitted copy of ``tokenizer`` (``tokenizer_.language_`` is the
+        language used).
     vocabulary_ : dict of str to int
-        Term → column index.
+        Term -> column index.
     idf_ : ndarray of shape (n_terms,)
-    language_ : str
-        The language used (``"auto"`` resolved).
+        Inverse document frequencies.
 
     See Also
     --------
     TfidfLSA : dense low-rank version.
+    Tokenizer : the tokenisation settings.
 
     Examples
     --------
+    >>> from classicx.text import TfidfFeatures, Tokenizer
     >>> tf = TfidfFeatures().fit(["red circle", "blue square", "red square"])
     >>> X = tf.transform(["a red square"])
     >>> X.shape, round(float(X.sum()), 3)
     ((1, 4), 1.414)
+    >>> bigrams = TfidfFeatures(tokenizer=Tokenizer(ngram_range=(1, 2))).fit(["red circle"])
+    >>> list(bigrams.get_feature_names_out())
+    ['circle', 'red', 'red circle']
     """
+
+    _default_parts = {"tokenizer": Tokenizer}
+    _parameter_constraints: dict = {
+        "tokenizer": [HasMethods(["fit", "__call__"]), None],
+        "min_df": [Interval(Integral, 0, None, closed="left"), Interval(Real, 0, 1, closed="both")],
+        "max_df": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="both")],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "sublinear_tf": ["boolean"],
+        "norm": [StrOptions({"l1", "l2"}), None],
+        "smooth_idf": ["boolean"],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
-        language: str = "auto",
-        segmenter: str = "char",
-        lowercase: bool = True,
-        stop_words: str | Sequence[str] | None = "auto",
-        ngram_range: tuple[int, int] = (1, 1),
+        tokenizer: Tokenizer | None = None,
         min_df: float = 1,
         max_df: float = 1.0,
         max_features: int | None = None,
@@ -140,11 +110,7 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         smooth_idf: bool = True,
         verbose: bool = True,
     ) -> None:
-        self.language = language
-        self.segmenter = segmenter
-        self.lowercase = lowercase
-        self.stop_words = stop_words
-        self.ngram_range = ngram_range
+        self.tokenizer = tokenizer
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
@@ -153,20 +119,12 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         self.smooth_idf = smooth_idf
         self.verbose = verbose
 
-    def _tokenizer(self, language: str) -> Tokenizer:
-        return Tokenizer(
-            language,
-            self.segmenter,
-            self.lowercase,
-            self.stop_words,
-            tuple(self.ngram_range),
-        )
+    def __sklearn_tags__(self):
+        return text_tags(super().__sklearn_tags__())
 
-    def _vectorizer(
-        self, language: str, vocabulary: dict | None = None
-    ) -> TfidfVectorizer:
+    def _vectorizer(self, vocabulary: dict | None = None) -> TfidfVectorizer:
         return TfidfVectorizer(
-            analyzer=self._tokenizer(language),
+            analyzer=self.tokenizer_,
             vocabulary=vocabulary,
             min_df=self.min_df,
             max_df=self.max_df,
@@ -178,14 +136,14 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         )
 
     def _fit(self, texts: object) -> tuple[list[str], sp.csr_matrix]:
-        texts = _check_fit_texts(texts)
-        language = detect_language(texts) if self.language == "auto" else self.language
-        vectorizer = self._vectorizer(language)
+        validate_params(self)
+        texts = check_texts(texts)
+        self.tokenizer_ = self._part("tokenizer").fit(texts)
+        vectorizer = self._vectorizer()
         try:
             X = vectorizer.fit_transform(self._progress(texts, "TF-IDF fit"))
         except ValueError as exc:
-            raise _wrap_vocabulary_error(exc) from exc
-        self.language_ = language
+            raise wrap_vocabulary_error(exc) from exc
         self.vocabulary_ = {
             str(term): int(i) for term, i in vectorizer.vocabulary_.items()
         }
@@ -193,8 +151,6 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
         return texts, X.tocsr()
 
     def _progress(self, texts: list[str], desc: str):
-        from .._utils import progress
-
         return progress(texts, total=len(texts), desc=desc, verbose=self.verbose)
 
     def fit(self, texts: Sequence[str], y: object = None) -> TfidfFeatures:
@@ -205,30 +161,31 @@ class TfidfFeatures(ClassicxEstimator, TransformerMixin):
     def fit_transform(self, texts: Sequence[str], y: object = None) -> sp.csr_matrix:
         """Fit and return the TF-IDF matrix of ``texts`` (CSR, float64)."""
         texts, X = self._fit(texts)
-        _warn_empty_rows(_n_empty_rows(X), X.shape[0])
+        warn_empty_rows(n_empty_rows(X), X.shape[0])
         return X
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF matrix of ``texts``: CSR of shape (n_texts, n_terms), float64.
 
-        Texts without any known term get an all-zero row and are counted in
-        one :class:`~classicx.exceptions.EmptyFeatureWarning`.
+        Texts are tokenised by the fitted ``tokenizer_`` (in the language
+        resolved at ``fit``). Texts without any known term get an all-zero row
+        and are counted in one :class:`~classicx.exceptions.EmptyFeatureWarning`.
         """
-        _check_fitted(self, "idf_")
-        texts = check_texts(texts)
-        vectorizer = self._vectorizer(self.language_, self.vocabulary_)
+        check_is_fitted(self, "idf_")
+        texts = check_texts(texts, allow_empty=True)
+        vectorizer = self._vectorizer(self.vocabulary_)
         vectorizer.idf_ = self.idf_
         X = vectorizer.transform(self._progress(texts, "TF-IDF")).tocsr()
-        _warn_empty_rows(_n_empty_rows(X), X.shape[0])
+        warn_empty_rows(n_empty_rows(X), X.shape[0])
         return X
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Terms in column order."""
-        _check_fitted(self, "vocabulary_")
-        return _terms(self.vocabulary_)
+        check_is_fitted(self, "vocabulary_")
+        return terms(self.vocabulary_)
 
 
-class TfidfLSA(ClassicxEstimator, TransformerMixin):
+class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
     """Dense LSA vectors: TF-IDF (:class:`TfidfFeatures`) reduced by truncated SVD.
 
     Parameters
@@ -238,81 +195,80 @@ class TfidfLSA(ClassicxEstimator, TransformerMixin):
         (``min(n_texts, n_terms)``), it is clipped to that value with a
         :class:`~classicx.exceptions.ClassicxWarning`; the dimension used is
         ``n_components_``.
-    language, segmenter, lowercase, stop_words, ngram_range, min_df, max_df, \
-max_features, sublinear_tf
-        Passed to :class:`TfidfFeatures`.
+    tfidf : TfidfFeatures or None, default=None
+        The TF-IDF step (tokenizer, document-frequency limits, weighting);
+        ``None`` means ``TfidfFeatures()``. Its settings are tuned as nested
+        parameters, e.g. ``tfidf__sublinear_tf`` or
+        ``tfidf__tokenizer__ngram_range``.
     n_iter : int, default=5
         Power iterations of the randomized SVD.
     random_state : int, RandomState or None, default=None
+        Seed of the randomized SVD.
     verbose : bool, default=True
-        Progress bar (tqdm) while tokenising.
+        Progress bar (tqdm) while tokenising; ``False`` also silences the
+        TF-IDF step.
 
     Attributes
     ----------
     tfidf_ : TfidfFeatures
-        The fitted TF-IDF step.
+        The fitted copy of ``tfidf``.
     components_ : ndarray of shape (n_components_, n_terms)
         Right singular vectors (scikit-learn's ``TruncatedSVD.components_``).
     singular_values_ : ndarray of shape (n_components_,)
+        Singular values of the training TF-IDF matrix.
     explained_variance_ratio_ : ndarray of shape (n_components_,)
+        Share of the training variance along each component.
     n_components_ : int
+        The output dimension actually used.
 
     See Also
     --------
-    TfidfFeatures, classicx.text.LdaTopics
+    TfidfFeatures : the sparse vectors this reduces.
+    classicx.text.LdaTopics : probabilistic topics instead of a linear subspace.
 
     Examples
     --------
+    >>> from classicx.text import TfidfFeatures, TfidfLSA
     >>> texts = ["red circle", "blue square", "red square", "green circle"]
     >>> lsa = TfidfLSA(n_components=2, random_state=0).fit(texts)
     >>> lsa.transform(["red circle"]).shape
     (1, 2)
+    >>> raw = TfidfLSA(n_components=2, tfidf=TfidfFeatures(sublinear_tf=False), random_state=0)
+    >>> raw.fit_transform(texts).shape
+    (4, 2)
     """
+
+    _default_parts = {"tfidf": TfidfFeatures}
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tfidf": [HasMethods(["fit_transform", "transform"]), None],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
         n_components: int = 100,
-        language: str = "auto",
-        segmenter: str = "char",
-        lowercase: bool = True,
-        stop_words: str | Sequence[str] | None = "auto",
-        ngram_range: tuple[int, int] = (1, 1),
-        min_df: float = 1,
-        max_df: float = 1.0,
-        max_features: int | None = None,
-        sublinear_tf: bool = True,
+        tfidf: TfidfFeatures | None = None,
         n_iter: int = 5,
         random_state: int | np.random.RandomState | None = None,
         verbose: bool = True,
     ) -> None:
         self.n_components = n_components
-        self.language = language
-        self.segmenter = segmenter
-        self.lowercase = lowercase
-        self.stop_words = stop_words
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_df = max_df
-        self.max_features = max_features
-        self.sublinear_tf = sublinear_tf
+        self.tfidf = tfidf
         self.n_iter = n_iter
         self.random_state = random_state
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        return text_tags(super().__sklearn_tags__())
+
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
-        _check_n_components(self.n_components)
-        tfidf = TfidfFeatures(
-            language=self.language,
-            segmenter=self.segmenter,
-            lowercase=self.lowercase,
-            stop_words=self.stop_words,
-            ngram_range=self.ngram_range,
-            min_df=self.min_df,
-            max_df=self.max_df,
-            max_features=self.max_features,
-            sublinear_tf=self.sublinear_tf,
-            verbose=self.verbose,
-        )
+        validate_params(self)
+        tfidf = self._part("tfidf")
+        if not self.verbose and "verbose" in tfidf.get_params(deep=False):
+            tfidf.set_params(verbose=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EmptyFeatureWarning)
             X = tfidf.fit_transform(texts)
@@ -335,17 +291,17 @@ max_features, sublinear_tf
         self.singular_values_ = svd.singular_values_
         self.explained_variance_ratio_ = svd.explained_variance_ratio_
         self.n_components_ = n
-        return Z, _n_empty_rows(X)
+        return Z, n_empty_rows(X)
 
     def fit(self, texts: Sequence[str], y: object = None) -> TfidfLSA:
-        """Fit the TF-IDF vocabulary and the SVD on ``texts``."""
+        """Fit the TF-IDF step and the SVD on ``texts``."""
         self._fit(texts)
         return self
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
         """Fit and return the LSA vectors of ``texts``."""
         Z, n_empty = self._fit(texts)
-        _warn_empty_rows(n_empty, len(Z))
+        warn_empty_rows(n_empty, len(Z))
         return Z
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
@@ -354,13 +310,13 @@ max_features, sublinear_tf
         Texts without any known term map to the zero vector (counted in an
         :class:`~classicx.exceptions.EmptyFeatureWarning`).
         """
-        _check_fitted(self, "components_")
+        check_is_fitted(self, "components_")
         X = self.tfidf_.transform(texts)
         return np.asarray(X @ self.components_.T)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Output column names ``tfidflsa0``, ``tfidflsa1``, ..."""
-        _check_fitted(self, "components_")
+        check_is_fitted(self, "components_")
         return np.array(
             [f"tfidflsa{i}" for i in range(self.n_components_)], dtype=object
         )

@@ -1,9 +1,9 @@
 """Unicode-aware tokenisation for English, Chinese and mixed text.
 
-Tokenizers are chosen by plain string parameters (``language``, ``segmenter``)
-and built as :class:`Tokenizer` objects, which are module-level, picklable
-callables. Estimators therefore store only strings and stay clonable and
-saveable without pickle.
+A :class:`Tokenizer` is a small estimator (its settings are parameters, its
+fitted language ``language_``) and a picklable callable. Every text estimator
+takes one as ``tokenizer=`` and fits a copy of it, so tokenisation settings are
+set, tuned (``tokenizer__ngram_range``) and saved in one place.
 
 Rules
 -----
@@ -29,9 +29,14 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _SKLEARN_STOP_WORDS
+from sklearn.utils._param_validation import StrOptions
 
-from ..exceptions import BackendUnavailableError, InputError
+from ..base import ClassicxEstimator
+from ..exceptions import BackendUnavailableError, ParameterError
+from ..utils.validation import check_texts, validate_params
+from ._common import text_tags
 
 __all__ = [
     "CHINESE_STOP_WORDS",
@@ -118,11 +123,6 @@ def _jieba():
     return jieba
 
 
-def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise InputError(f"{name} must be one of {list(choices)}, got {value!r}")
-
-
 _STOP_LISTS = {
     "auto": ENGLISH_STOP_WORDS | CHINESE_STOP_WORDS,
     "english": ENGLISH_STOP_WORDS,
@@ -134,24 +134,26 @@ def _stop_word_set(stop_words: str | Iterable[str] | None) -> frozenset[str]:
     if stop_words is None:
         return frozenset()
     if isinstance(stop_words, str):
-        if stop_words not in _STOP_LISTS:
-            raise InputError(
-                f"stop_words must be one of {sorted(_STOP_LISTS)}, None or a list of words, got {stop_words!r}"
-            )
         return _STOP_LISTS[stop_words]
     return frozenset(stop_words)
 
 
-class Tokenizer:
-    """Picklable text → token-list callable configured by strings.
+class Tokenizer(ClassicxEstimator):
+    """Text -> token list, for English, Chinese and mixed text; an estimator and a callable.
 
-    Usable directly as scikit-learn's ``analyzer=`` callable.
+    Calling it on a text returns the text's tokens. A fitted tokenizer
+    resolves ``language="auto"`` once, from the texts given to :meth:`fit`
+    (``language_``), so that every later text is treated alike; the text
+    estimators fit a copy of theirs (their ``tokenizer_``). An unfitted
+    tokenizer can be called as it is (scikit-learn's ``analyzer=`` callable);
+    ``"auto"`` then decides per text. Parameters are validated on the first
+    call after they change (or at :meth:`fit`).
 
     Parameters
     ----------
     language : {"auto", "english", "chinese"}, default="auto"
-        ``"auto"`` decides per call with :func:`detect_language`; estimators
-        resolve it once at ``fit`` so that every text is treated alike.
+        ``"auto"`` picks the language with :func:`detect_language`: from the
+        fitting texts once fitted, from each text otherwise.
     segmenter : {"char", "jieba"}, default="char"
         How CJK runs are split when the language is Chinese.
     lowercase : bool, default=True
@@ -167,13 +169,35 @@ class Tokenizer:
         character bigrams from ``segmenter="char"`` are part of the
         segmentation and are not further combined.
 
+    Attributes
+    ----------
+    language_ : str
+        ``"english"`` or ``"chinese"``: the language used once fitted.
+
+    See Also
+    --------
+    tokenize : one text, without building a tokenizer.
+    classicx.text.TfidfFeatures : takes a tokenizer as ``tokenizer=``.
+
     Examples
     --------
+    >>> from classicx.text import Tokenizer
     >>> Tokenizer(language="chinese")("我爱 Python!")
     ['爱', 'python', '我爱']
     >>> Tokenizer(ngram_range=(1, 2))("Red circle, blue square")
     ['red', 'circle', 'blue', 'square', 'red circle', 'circle blue', 'blue square']
+    >>> tok = Tokenizer().fit(["北京的新闻", "上海天气"])
+    >>> tok.language_, tok("天气 news")
+    ('chinese', ['天', '气', 'news', '天气'])
     """
+
+    _parameter_constraints: dict = {
+        "language": [StrOptions(set(LANGUAGES))],
+        "segmenter": [StrOptions(set(SEGMENTERS))],
+        "lowercase": ["boolean"],
+        "stop_words": [StrOptions(set(_STOP_LISTS)), list, tuple, set, frozenset, None],
+        "ngram_range": [tuple],
+    }
 
     def __init__(
         self,
@@ -183,36 +207,63 @@ class Tokenizer:
         stop_words: str | Sequence[str] | None = "auto",
         ngram_range: tuple[int, int] = (1, 1),
     ) -> None:
-        _check_choice("language", language, LANGUAGES)
-        _check_choice("segmenter", segmenter, SEGMENTERS)
-        min_n, max_n = ngram_range
-        if not (1 <= min_n <= max_n):
-            raise InputError(
-                f"ngram_range must satisfy 1 <= min_n <= max_n, got {tuple(ngram_range)}"
-            )
         self.language = language
         self.segmenter = segmenter
         self.lowercase = lowercase
         self.stop_words = stop_words
-        self.ngram_range = (int(min_n), int(max_n))
-        self._stop = _stop_word_set(stop_words)
-        if segmenter == "jieba" and language != "english":
+        self.ngram_range = ngram_range
+
+    def __sklearn_tags__(self):
+        tags = text_tags(super().__sklearn_tags__())
+        tags.requires_fit = False
+        return tags
+
+    def _settings(self) -> tuple:
+        """The validated settings, computed once per combination of parameters."""
+        language = self.__dict__.get("language_", self.language)
+        key = (language, self.segmenter, self.lowercase, id(self.stop_words), self.stop_words, self.ngram_range)
+        cached = self.__dict__.get("_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        validate_params(self)
+        ngram_range = self.ngram_range
+        if not (
+            len(ngram_range) == 2
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in ngram_range)
+            and 1 <= ngram_range[0] <= ngram_range[1]
+        ):
+            raise ParameterError(
+                f"Tokenizer: ngram_range must be a tuple (min_n, max_n) with 1 <= min_n <= max_n, "
+                f"got {ngram_range!r}"
+            )
+        if self.segmenter == "jieba" and language != "english":
             _jieba()  # fail now, not in the middle of a corpus
+        settings = (language, _stop_word_set(self.stop_words), int(ngram_range[0]), int(ngram_range[1]))
+        self._cache = (key, settings)
+        return settings
 
     def __getstate__(self) -> dict:
-        return {
-            k: getattr(self, k)
-            for k in ("language", "segmenter", "lowercase", "stop_words", "ngram_range")
-        }
+        state = super().__getstate__()
+        state.pop("_cache", None)
+        return state
 
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
+    def fit(self, texts: Sequence[str], y: object = None) -> Tokenizer:
+        """Validate the settings and resolve ``language="auto"`` from ``texts``.
 
-    def __repr__(self) -> str:
-        return (
-            f"Tokenizer(language={self.language!r}, segmenter={self.segmenter!r}, "
-            f"lowercase={self.lowercase!r}, stop_words={self.stop_words!r}, ngram_range={self.ngram_range!r})"
-        )
+        Parameters
+        ----------
+        texts : sequence of str
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self.__dict__.pop("language_", None)
+        self._settings()
+        texts = check_texts(texts)
+        self.language_ = detect_language(texts) if self.language == "auto" else self.language
+        return self
 
     def _cjk_tokens(self, run: str, chinese: bool) -> tuple[list[str], list[str]]:
         """Tokens of one CJK run, split into (sequence tokens, extra bigrams)."""
@@ -223,11 +274,12 @@ class Tokenizer:
         return list(run), [run[i : i + 2] for i in range(len(run) - 1)]
 
     def __call__(self, text: str) -> list[str]:
+        language, stop, min_n, max_n = self._settings()
         if self.lowercase:
             text = text.lower()
-        language = detect_language(text) if self.language == "auto" else self.language
+        if language == "auto":
+            language = detect_language(text)
         chinese = language == "chinese"
-        stop = self._stop
         extra: list[str] = []
         if _CJK_CHAR.search(text) is None:
             # fast path (most non-Chinese text): one regex pass and one comprehension
@@ -241,7 +293,6 @@ class Tokenizer:
                     extra.extend(bigrams)
                 elif word not in stop:
                     tokens.append(word)
-        min_n, max_n = self.ngram_range
         if max_n > 1:
             grams = tokens if min_n == 1 else []
             for n in range(max(min_n, 2), max_n + 1):
@@ -262,8 +313,11 @@ def tokenize(
 ) -> list[str]:
     """Split one text into tokens (see :class:`Tokenizer` for the parameters).
 
+    ``language="auto"`` decides from this one text.
+
     Examples
     --------
+    >>> from classicx.text import tokenize
     >>> tokenize("The Quick brown fox")
     ['quick', 'brown', 'fox']
     >>> tokenize("新闻 news", language="chinese")

@@ -8,71 +8,78 @@ arrays (``components_`` and ``exp_dirichlet_component_``) from which the model
 is rebuilt exactly, so it saves without pickle, whereas gensim's state is a
 pickled object graph; (3) its inference for new documents is deterministic
 given those arrays, and it follows the scikit-learn estimator contract
-(``n_jobs``, ``random_state``). gensim's advantage, streaming corpora larger
+(``random_state``). gensim's advantage, streaming corpora larger
 than memory, does not matter for the corpus sizes of cross-modal benchmarks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.decomposition import LatentDirichletAllocation
 from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils._param_validation import HasMethods, Interval
 
-from .._utils import progress
 from ..base import ClassicxEstimator
-from .io import _check_fit_texts, check_texts
-from .tfidf import (
-    _check_fitted,
-    _check_n_components,
-    _terms,
-    _warn_empty_rows,
-    _wrap_vocabulary_error,
+from ..utils.parallel import progress
+from ..utils.validation import check_is_fitted, check_texts, validate_params
+from ._common import (
+    DefaultParts,
+    terms,
+    text_tags,
+    warn_empty_rows,
+    wrap_vocabulary_error,
 )
-from .tokenize import Tokenizer, detect_language
+from .tokenize import Tokenizer
 
 __all__ = ["LdaTopics"]
 
 
-class LdaTopics(ClassicxEstimator, TransformerMixin):
+class LdaTopics(DefaultParts, TransformerMixin, ClassicxEstimator):
     """Topic proportions of texts from latent Dirichlet allocation (LDA).
 
-    Texts are tokenised as in :class:`~classicx.text.TfidfFeatures`, counted,
-    and modelled with scikit-learn's variational-Bayes LDA. Each output row is
-    a probability vector over ``n_components`` topics (the classic Wikipedia
+    Texts are tokenised by ``tokenizer``, counted, and modelled with
+    scikit-learn's batch variational-Bayes LDA. Each output row is a
+    probability vector over ``n_components`` topics (the classic Wikipedia
     cross-modal benchmark uses 10 topics).
 
     Parameters
     ----------
     n_components : int, default=10
         Number of topics.
-    language, segmenter, lowercase, stop_words
-        Tokenisation (see :class:`~classicx.text.Tokenizer`).
+    tokenizer : Tokenizer or None, default=None
+        How texts are split into words; ``None`` means ``Tokenizer()``. A
+        fitted copy is kept as ``tokenizer_``.
     min_df, max_df : int or float, default=2 and 0.95
         Document-frequency limits of the vocabulary (LDA suffers from very rare
         and very common words).
     max_features : int or None, default=None
+        Keep only the most frequent words.
     doc_topic_prior, topic_word_prior : float or None, default=None
         Dirichlet priors (``None``: ``1 / n_components``).
-    learning_method : {"batch", "online"}, default="batch"
     max_iter : int, default=20
         Passes over the corpus.
-    n_jobs : int or None, default=None
-        Processes for the E-step (joblib).
     random_state : int, RandomState or None, default=None
+        Seed of the topic initialisation.
     verbose : bool, default=True
         Progress bar while tokenising.
 
     Attributes
     ----------
+    tokenizer_ : Tokenizer
+        The fitted copy of ``tokenizer`` (``tokenizer_.language_`` is the
+        language used).
     vocabulary_ : dict of str to int
+        Word -> column of ``components_``.
     components_ : ndarray of shape (n_components, n_terms)
         Variational topic-word parameters.
     exp_dirichlet_component_ : ndarray of shape (n_components, n_terms)
+        Exponential of the expected log topic-word distribution.
     doc_topic_prior_ : float
-    language_ : str
+        The document-topic prior used.
     perplexity_ : float
         Perplexity of the training texts.
 
@@ -82,6 +89,8 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from classicx.text import LdaTopics
     >>> texts = ["cat dog pet", "dog pet food", "stock market price", "market price fall"]
     >>> lda = LdaTopics(n_components=2, min_df=1, max_df=1.0, random_state=0).fit(texts)
     >>> theta = lda.transform(["pet dog", "price"])
@@ -89,47 +98,50 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
     ((2, 2), True)
     """
 
+    _default_parts = {"tokenizer": Tokenizer}
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tokenizer": [HasMethods(["fit", "__call__"]), None],
+        "min_df": [Interval(Integral, 0, None, closed="left"), Interval(Real, 0, 1, closed="both")],
+        "max_df": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="both")],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "doc_topic_prior": [Interval(Real, 0, None, closed="both"), None],
+        "topic_word_prior": [Interval(Real, 0, None, closed="both"), None],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         n_components: int = 10,
-        language: str = "auto",
-        segmenter: str = "char",
-        lowercase: bool = True,
-        stop_words: str | Sequence[str] | None = "auto",
+        tokenizer: Tokenizer | None = None,
         min_df: float = 2,
         max_df: float = 0.95,
         max_features: int | None = None,
         doc_topic_prior: float | None = None,
         topic_word_prior: float | None = None,
-        learning_method: str = "batch",
         max_iter: int = 20,
-        n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: bool = True,
     ) -> None:
         self.n_components = n_components
-        self.language = language
-        self.segmenter = segmenter
-        self.lowercase = lowercase
-        self.stop_words = stop_words
+        self.tokenizer = tokenizer
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
         self.doc_topic_prior = doc_topic_prior
         self.topic_word_prior = topic_word_prior
-        self.learning_method = learning_method
         self.max_iter = max_iter
-        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
-    def _counter(
-        self, language: str, vocabulary: dict | None = None
-    ) -> CountVectorizer:
+    def __sklearn_tags__(self):
+        return text_tags(super().__sklearn_tags__())
+
+    def _counter(self, vocabulary: dict | None = None) -> CountVectorizer:
         return CountVectorizer(
-            analyzer=Tokenizer(
-                language, self.segmenter, self.lowercase, self.stop_words
-            ),
+            analyzer=self.tokenizer_,
             vocabulary=vocabulary,
             min_df=self.min_df,
             max_df=self.max_df,
@@ -142,17 +154,16 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
             n_components=self.n_components,
             doc_topic_prior=self.doc_topic_prior,
             topic_word_prior=self.topic_word_prior,
-            learning_method=self.learning_method,
+            learning_method="batch",
             max_iter=self.max_iter,
-            n_jobs=self.n_jobs,
             random_state=self.random_state,
         )
 
     def _fit(self, texts: object) -> tuple[np.ndarray, int]:
-        _check_n_components(self.n_components)
-        texts = _check_fit_texts(texts)
-        language = detect_language(texts) if self.language == "auto" else self.language
-        counter = self._counter(language)
+        validate_params(self)
+        texts = check_texts(texts)
+        self.tokenizer_ = self._part("tokenizer").fit(texts)
+        counter = self._counter()
         try:
             counts = counter.fit_transform(
                 progress(
@@ -160,12 +171,11 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
                 )
             )
         except ValueError as exc:
-            raise _wrap_vocabulary_error(exc) from exc
+            raise wrap_vocabulary_error(exc) from exc
         lda = self._lda()
         theta = lda.fit_transform(counts)
         empty = np.diff(counts.tocsr().indptr) == 0
         theta[empty] = 0.0
-        self.language_ = language
         self.vocabulary_ = {str(t): int(i) for t, i in counter.vocabulary_.items()}
         self.components_ = lda.components_
         self.exp_dirichlet_component_ = lda.exp_dirichlet_component_
@@ -181,7 +191,7 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
     def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
         """Fit and return the topic proportions of ``texts``."""
         theta, n_empty = self._fit(texts)
-        _warn_empty_rows(n_empty, len(theta))
+        warn_empty_rows(n_empty, len(theta))
         return theta
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
@@ -191,10 +201,10 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         (not the prior) and it is counted in an
         :class:`~classicx.exceptions.EmptyFeatureWarning`.
         """
-        _check_fitted(self, "components_")
-        texts = check_texts(texts)
+        check_is_fitted(self, "components_")
+        texts = check_texts(texts, allow_empty=True)
         counts = (
-            self._counter(self.language_, self.vocabulary_)
+            self._counter(self.vocabulary_)
             .transform(
                 progress(
                     texts, total=len(texts), desc="LDA counts", verbose=self.verbose
@@ -210,19 +220,19 @@ class LdaTopics(ClassicxEstimator, TransformerMixin):
         theta = lda.transform(counts)
         empty = np.diff(counts.indptr) == 0
         theta[empty] = 0.0
-        _warn_empty_rows(int(empty.sum()), len(theta))
+        warn_empty_rows(int(empty.sum()), len(theta))
         return theta
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Topic names ``topic0``, ``topic1``, ..."""
-        _check_fitted(self, "components_")
+        check_is_fitted(self, "components_")
         return np.array(
             [f"topic{i}" for i in range(self.components_.shape[0])], dtype=object
         )
 
     def top_words(self, n: int = 10) -> list[list[str]]:
         """The ``n`` most probable words of each topic, most probable first."""
-        _check_fitted(self, "components_")
-        terms = _terms(self.vocabulary_)
+        check_is_fitted(self, "components_")
+        names = terms(self.vocabulary_)
         order = np.argsort(-self.components_, axis=1, kind="stable")[:, :n]
-        return [list(terms[row]) for row in order]
+        return [list(names[row]) for row in order]

@@ -125,7 +125,7 @@ def test_csv_missing_columns(tmp_path):
         load_csv(tmp_path / "p.csv", image_column="picture", text_column="caption", label_column="category")
 
 
-def test_csv_missing_files_raise_then_drop(tmp_path):
+def test_csv_missing_files_raise_then_skip(tmp_path):
     touch(tmp_path / "a.jpg")
     touch(tmp_path / "c.jpg")
     (tmp_path / "p.csv").write_text(
@@ -136,9 +136,9 @@ def test_csv_missing_files_raise_then_drop(tmp_path):
     message = str(info.value)
     assert "line 3 id 1: missing image file" in message and "b.jpg" in message
     assert "line 4 id 2: missing text file" in message and "gone.txt" in message
-    with pytest.warns(SkippedItemsWarning, match=r"dropped 2 pair\(s\)"):
-        data = load_csv(tmp_path / "p.csv", on_missing="drop", test_size=0)
-    assert data.dropped_ids == ["1", "2"] and data.train.ids == ["0"]
+    with pytest.warns(SkippedItemsWarning, match=r"skipped 2 pair\(s\)"):
+        data = load_csv(tmp_path / "p.csv", on_error="skip", test_size=0)
+    assert data.skipped_ids == ["1", "2"] and data.train.ids == ["0"]
     # Categories only come from loaded rows.
     assert data.categories == ["x"]
 
@@ -185,7 +185,7 @@ def test_csv_undecodable_text_file(tmp_path):
         load_csv(tmp_path / "p.csv")
 
 
-@pytest.mark.parametrize("kwargs", [dict(on_missing="ignore"), dict(text_is_path="yes"),
+@pytest.mark.parametrize("kwargs", [dict(on_error="ignore"), dict(on_error="drop"), dict(text_is_path="yes"),
                                     dict(test_size=1.0), dict(test_size=-1), dict(label_separator="")])
 def test_csv_bad_options(tmp_path, kwargs):
     touch(tmp_path / "a.jpg")
@@ -223,7 +223,7 @@ def test_folder_layout_and_split(tmp_path):
     assert data.test.descriptions[0].count("/") == 1
 
 
-def test_folder_problems_raise_and_drop(tmp_path):
+def test_folder_problems_raise_and_skip(tmp_path):
     root = make_folder(tmp_path, {"a": {"x": "text x", "y": "text y"}, "b": {"z": "text z", "w": "w"}})
     (root / "a" / "y.txt").unlink()
     (root / "b" / "orphan.txt").write_text("no image")
@@ -238,10 +238,10 @@ def test_folder_problems_raise_and_drop(tmp_path):
     assert "b/orphan: text file without an image" in message
     assert "b/w: empty text file" in message and "b/z: several images share this name" in message
     assert "loose: image outside any category folder" in message
-    with pytest.warns(SkippedItemsWarning, match=r"dropped 5 pair\(s\)"):
-        data = load_folder(root, on_missing="drop", test_size=0)
+    with pytest.warns(SkippedItemsWarning, match=r"skipped 5 pair\(s\)"):
+        data = load_folder(root, on_error="skip", test_size=0)
     assert data.train.ids == ["a/x"] and data.categories == ["a", "b"]
-    assert sorted(data.dropped_ids) == ["a/y", "b/orphan", "b/w", "b/z", "loose"]
+    assert sorted(data.skipped_ids) == ["a/y", "b/orphan", "b/w", "b/z", "loose"]
 
 
 def test_folder_xml_texts_and_flat_layout(tmp_path):
@@ -296,8 +296,8 @@ def test_long_problem_listings_are_cut(tmp_path):
     assert "gone49.jpg" in str(info.value) and "gone50.jpg" not in str(info.value)
     assert "... and 10 more" in str(info.value)
     with pytest.warns(SkippedItemsWarning):
-        data = load_csv(tmp_path / "p.csv", on_missing="drop", test_size=0)
-    assert len(data.dropped_ids) == 60
+        data = load_csv(tmp_path / "p.csv", on_error="skip", test_size=0)
+    assert len(data.skipped_ids) == 60
 
 
 _NAMES = st.text(alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" _-'"),

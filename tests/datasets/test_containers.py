@@ -46,5 +46,5 @@ def test_mismatched_fields_raise():
 
 def test_dataset_repr():
     data = Dataset(train=make_split(4), test=make_split(2), categories=["a", "b"], name="toy")
-    assert repr(data) == "Dataset(name='toy', train=4 pairs, test=2 pairs, categories=2, dropped=0)"
-    assert data.dropped_ids == []
+    assert repr(data) == "Dataset(name='toy', train=4 pairs, test=2 pairs, categories=2, skipped=0)"
+    assert data.skipped_ids == []

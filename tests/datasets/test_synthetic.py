@@ -88,7 +88,7 @@ def test_make_scene_attributes():
     assert scene.occlusion is not None and "partly occluded" in scene.description
     assert scene.background in BACKGROUNDS
     assert scene.main.colour not in scene.background_colours
-    with pytest.raises(InputError, match="shape must be one of"):
+    with pytest.raises(InputError, match="'shape' parameter must be one of"):
         make_scene(0, shape="blob")
     with pytest.raises(InputError, match="max_distractors"):
         make_scene(0, max_distractors=-1)

@@ -47,7 +47,7 @@ def test_basic_layout(tmp_path):
     assert data.train.images[1] == str(root.resolve() / "images" / "people's_life" / "i2.jpg")
     assert all(Path(p).is_absolute() and Path(p).is_file() for p in data.train.images)
     assert data.train.descriptions[0] == "images/art/i1.jpg"
-    assert data.dropped_ids == [] and data.name == "wiki"
+    assert data.skipped_ids == [] and data.name == "wiki"
 
 
 def test_stray_space_before_extension(tmp_path):
@@ -79,15 +79,15 @@ def test_missing_images_raise_listing_all(tmp_path):
     message = str(info.value)
     assert "2 pair(s)" in message
     assert "train id t2: missing image 'i2'" in message and "test id t5: missing image 'i5'" in message
-    assert "on_missing='drop'" in message
+    assert 'on_error="skip"' in message
 
 
-def test_missing_images_drop_with_counting_warning(tmp_path):
+def test_missing_images_skip_with_counting_warning(tmp_path):
     root = make_layout(tmp_path, TRAIN, TEST, images={"i2": None, "i5": None}, texts={"t3": None})
-    with pytest.warns(SkippedItemsWarning, match=r"dropped 3 pair\(s\)") as record:
-        data = load_wikipedia_layout(root, on_missing="drop")
+    with pytest.warns(SkippedItemsWarning, match=r"skipped 3 pair\(s\)") as record:
+        data = load_wikipedia_layout(root, on_error="skip")
     assert "t3" in str(record[0].message) and "missing text file" in str(record[0].message)
-    assert data.dropped_ids == ["t2", "t3", "t5"]
+    assert data.skipped_ids == ["t2", "t3", "t5"]
     assert data.train.ids == ["t1", "t4"] and data.test.ids == ["t6"]
     np.testing.assert_array_equal(data.train.labels, [0, 1])
 
@@ -96,7 +96,7 @@ def test_no_warning_when_nothing_missing(tmp_path):
     root = make_layout(tmp_path, TRAIN, TEST)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        load_wikipedia_layout(root, on_missing="drop")
+        load_wikipedia_layout(root, on_error="skip")
 
 
 def test_xml_texts_including_malformed(tmp_path):
@@ -123,7 +123,7 @@ def test_xml_texts_including_malformed(tmp_path):
 
 def test_xml_without_text_element(tmp_path):
     root = make_layout(tmp_path, TRAIN, TEST, texts={"t1": "<doc><title>no text</title></doc>"}, text_ext=".xml")
-    with pytest.raises(TextReadError, match=r"t1\.xml has no <text> element"):
+    with pytest.raises(TextReadError, match=r"t1\.xml: XML document has no <text> element"):
         load_wikipedia_layout(root)
 
 
@@ -176,8 +176,10 @@ def test_list_without_trailing_newline_and_blank_lines(tmp_path):
 
 def test_bad_options(tmp_path):
     root = make_layout(tmp_path, TRAIN, TEST)
-    with pytest.raises(ValueError, match="on_missing"):
-        load_wikipedia_layout(root, on_missing="skip")
+    with pytest.raises(ValueError, match="on_error"):
+        load_wikipedia_layout(root, on_error="drop")
+    with pytest.raises(TypeError, match="on_missing"):
+        load_wikipedia_layout(root, on_missing="drop")
     with pytest.raises(ValueError, match="text_format"):
         load_wikipedia_layout(root, text_format="html")
 
@@ -196,9 +198,9 @@ def test_real_webnews(webnews_dir):
     for split, pair_id in [("train", "72"), ("train", "1180"), ("train", "1106"), ("train", "162"),
                            ("test", "1729"), ("test", "1730"), ("test", "1784")]:
         assert f"{split} id {pair_id}: missing image" in message
-    with pytest.warns(SkippedItemsWarning, match=r"dropped 7 pair\(s\)"):
-        data = load_wikipedia_layout(webnews_dir, on_missing="drop")
-    assert sorted(data.dropped_ids) == sorted(["72", "1180", "1106", "162", "1729", "1730", "1784"])
+    with pytest.warns(SkippedItemsWarning, match=r"skipped 7 pair\(s\)"):
+        data = load_wikipedia_layout(webnews_dir, on_error="skip")
+    assert sorted(data.skipped_ids) == sorted(["72", "1180", "1106", "162", "1729", "1730", "1784"])
     # The list files hold 1,700 and 500 rows (`wc -l` says 1,699/499: the last lines lack a newline).
     assert (len(data.train), len(data.test)) == (1700 - 4, 500 - 3)
     assert len(data.categories) == 10 and "people's_livelihood" in data.categories

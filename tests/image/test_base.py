@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from classicx.exceptions import EmptyInputError, InputError, InputTypeError
-from classicx.image import BagOfVisualWords, GeometricVerifier
+from classicx.image import BagOfVisualWords, GeometricVerifier, LocalDescriptors
 from classicx.image._base import _Reservoir
 
 
@@ -49,7 +49,7 @@ def test_verifier_cache_gives_same_counts(tmp_path):
 
     img = cv2.GaussianBlur(rng.integers(0, 255, (120, 120), dtype=np.uint8), (0, 0), 1.5)
     plain = GeometricVerifier("sift", verbose=False).count_inliers(img, np.roll(img, 5, axis=0))
-    cached = GeometricVerifier("sift", verbose=False, cache=str(tmp_path / "c"))
+    cached = GeometricVerifier(LocalDescriptors("sift", cache=str(tmp_path / "c")), verbose=False)
     assert cached.count_inliers(img, np.roll(img, 5, axis=0)) == plain > 0
     assert any((tmp_path / "c").rglob("output.pkl"))
     assert cached.count_inliers(img, np.roll(img, 5, axis=0)) == plain
@@ -77,3 +77,11 @@ def test_reservoir_matches_sequential_algorithm_r():
                 if j < size:
                     rows[j] = v
     np.testing.assert_array_equal(res.sample()[:, 0], rows)
+
+
+def test_normalize_rows_refuses_unknown_methods():
+    from classicx.exceptions import ParameterError
+    from classicx.image import normalize_rows
+
+    with pytest.raises(ParameterError, match="'normalize' parameter must be one of"):
+        normalize_rows(np.ones((2, 2)), "l3")

@@ -5,12 +5,12 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from classicx.exceptions import InputError
-from classicx.image import FisherVector, GaussianMixtureVocabulary, ImageFeatures
+from classicx.image import FisherVector, GaussianMixtureVocabulary, ImageFeatures, LocalDescriptors
 
 
 def _fisher(**params) -> FisherVector:
-    fv = FisherVector(n_components=2, **params)
-    gmm = GaussianMixtureVocabulary(n_components=2, pca_components=None)
+    fv = FisherVector(vocabulary=2, **params)
+    gmm = GaussianMixtureVocabulary(n_words=2, pca_components=None)
     gmm.pca_mean_ = gmm.pca_components_ = None
     gmm.weights_ = np.array([0.3, 0.7])
     gmm.means_ = np.array([[0.0, 0.0], [3.0, 1.0]])
@@ -48,7 +48,10 @@ def test_fisher_gradients_oracle():
 
 
 def test_end_to_end_with_pca_and_round_trip(scenes, tmp_path):
-    fv = FisherVector("rootsift", n_components=3, pca_components=16, max_keypoints=80, verbose=False, random_state=0)
+    fv = FisherVector(
+        LocalDescriptors("rootsift", max_keypoints=80), GaussianMixtureVocabulary(3, pca_components=16),
+        verbose=False, random_state=0,
+    )
     X = fv.fit_transform(scenes)
     assert X.shape == (len(scenes), 2 * 3 * 16) and np.isfinite(X).all()
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, rtol=1e-5)

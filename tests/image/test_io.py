@@ -137,3 +137,10 @@ def test_huge_jpeg_is_decoded_reduced_and_matches_full_decode(tmp_path):
     assert np.abs(small.astype(int) - full).mean() < 2.0
     assert read_image(path, max_side=500, color=True).shape == (375, 500, 3)
     assert _jpeg_size(b"\xff\xd8garbage") is None
+
+
+def test_bad_max_side_is_a_parameter_error():
+    from classicx.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="'max_side' parameter must be a positive integer"):
+        read_image(np.zeros((4, 4), np.uint8), max_side=0)

@@ -33,7 +33,7 @@ def test_rerank_puts_the_true_view_first(descriptor, matcher):
 def test_identical_image_all_matches_are_inliers():
     img = _texture(4)
     gv = GeometricVerifier("sift", matcher="bf", verbose=False, min_inliers=1)
-    feats = gv._features(img, "img")
+    feats = gv._descriptor().extract(img)
     matches = gv._match(feats.descriptors, feats.descriptors)
     assert gv.inliers(feats, feats) == len(matches) > 50
 

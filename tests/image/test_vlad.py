@@ -3,11 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classicx.image import VLAD, BinaryKMeansVocabulary, ImageFeatures, KMeansVocabulary
+from classicx.image import VLAD, BinaryKMeansVocabulary, ImageFeatures, KMeansVocabulary, LocalDescriptors
 
 
 def _vlad(centers, **params) -> VLAD:
-    vlad = VLAD(n_words=len(centers), **params)
+    vlad = VLAD(vocabulary=len(centers), **params)
     if centers.dtype == np.uint8:
         voc = BinaryKMeansVocabulary(n_words=len(centers))
     else:
@@ -53,7 +53,7 @@ def test_binary_residuals_are_taken_between_bits():
 
 @pytest.mark.parametrize("descriptor, d", [("rootsift", 128), ("orb", 256)])
 def test_end_to_end_and_round_trip(scenes, tmp_path, descriptor, d):
-    vlad = VLAD(descriptor, n_words=4, max_keypoints=80, verbose=False, random_state=0)
+    vlad = VLAD(LocalDescriptors(descriptor, max_keypoints=80), 4, verbose=False, random_state=0)
     X = vlad.fit_transform(scenes)
     assert X.shape == (len(scenes), 4 * d) and X.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, rtol=1e-5)

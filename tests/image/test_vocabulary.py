@@ -69,7 +69,7 @@ def test_binary_nearest_is_hamming():
 def test_gmm_posteriors_match_sklearn_and_pca_is_sklearn_pca():
     rng = np.random.default_rng(4)
     X = _blobs(rng, [[0, 0, 0, 0, 0], [4, 4, 0, 0, 0], [0, 4, 4, 0, 0]], n=100, scale=0.7)
-    gmm = GaussianMixtureVocabulary(n_components=3, pca_components=2, random_state=0).fit(X)
+    gmm = GaussianMixtureVocabulary(n_words=3, pca_components=2, random_state=0).fit(X)
     np.testing.assert_allclose(np.abs(gmm.project(X)), np.abs(PCA(2).fit_transform(X)), atol=1e-4)
     ref = GaussianMixture(3, covariance_type="diag")
     ref.weights_, ref.means_, ref.covariances_ = gmm.weights_, gmm.means_, gmm.variances_
@@ -77,7 +77,7 @@ def test_gmm_posteriors_match_sklearn_and_pca_is_sklearn_pca():
     Z = gmm.project(X)
     np.testing.assert_allclose(gmm.posteriors(Z), ref.predict_proba(Z), atol=1e-6)
     assert gmm.means_.shape == (3, 2)
-    no_pca = GaussianMixtureVocabulary(n_components=3, pca_components=None, random_state=0).fit(X)
+    no_pca = GaussianMixtureVocabulary(n_words=3, pca_components=None, random_state=0).fit(X)
     assert no_pca.pca_components_ is None and no_pca.means_.shape == (3, 5)
 
 
@@ -105,5 +105,5 @@ def test_kmeans_init_choices():
     voc = KMeansVocabulary(n_words=4, algorithm="full", init="random", n_init=5, random_state=0).fit(X)
     got = voc.centers_[np.lexsort((voc.centers_[:, 1], voc.centers_[:, 0]))]
     np.testing.assert_allclose(got, centres, atol=0.2)
-    with pytest.raises(InputError, match="init must be"):
+    with pytest.raises(InputError, match="'init' parameter of KMeansVocabulary must be"):
         KMeansVocabulary(n_words=4, init="kmeans").fit(X)

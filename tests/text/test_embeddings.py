@@ -19,9 +19,11 @@ from classicx.exceptions import (
 from classicx.text import (
     PretrainedEmbedding,
     Word2VecEmbedding,
+    Tokenizer,
     load_word_vectors,
     pool_word_vectors,
 )
+from classicx.text.embeddings import SIF_ALPHA
 
 VOCAB = {
     "red": [1.0, 0.0, 0.0],
@@ -71,8 +73,9 @@ def test_tfidf_weighted_mean_oracle(glove_file):
 
 
 def test_sif_oracle(glove_file):
-    a = 0.1
-    emb = PretrainedEmbedding(str(glove_file), pooling="sif", sif_alpha=a).fit(TEXTS)
+    a = SIF_ALPHA
+    assert a == 1e-3
+    emb = PretrainedEmbedding(str(glove_file), pooling="sif").fit(TEXTS)
     tokens = [w for t in TEXTS for w in _tokens(t)]
     p = {w: tokens.count(w) / len(tokens) for w in VOCAB}
 
@@ -95,7 +98,7 @@ def test_sif_oracle(glove_file):
     # switching the pooling after fit needs no refit and gives the fresh fit's result
     switched = emb.set_params(pooling="sif").transform(new)
     fresh = (
-        PretrainedEmbedding(str(glove_file), pooling="mean", sif_alpha=a)
+        PretrainedEmbedding(str(glove_file), pooling="mean")
         .fit(TEXTS)
         .set_params(pooling="sif")
     )
@@ -230,8 +233,10 @@ def test_word2vec_errors():
         Word2VecEmbedding(min_count=5).fit(["one two", "three four"])
     with pytest.raises(InputError, match="architecture"):
         Word2VecEmbedding(architecture="glove").fit(CORPUS)
-    with pytest.raises(InputError, match="sif_alpha"):
-        Word2VecEmbedding(sif_alpha=0).fit(CORPUS)
+    with pytest.raises(InputError, match="pooling"):
+        Word2VecEmbedding(pooling="max").fit(CORPUS)
+    with pytest.raises(InputError, match="tokenizer"):
+        Word2VecEmbedding(tokenizer="chinese").fit(CORPUS)
     with pytest.raises(InputTypeError, match=r"texts\[0\]"):
         Word2VecEmbedding().fit([None])
     with pytest.raises(NotFittedError):
@@ -267,6 +272,8 @@ def test_clone_get_params_pipeline(glove_file):
         vector_size=8, min_count=1, epochs=2, random_state=0, pooling="tfidf"
     )
     assert clone(est).get_params() == est.get_params()
+    tuned = clone(est).set_params(tokenizer__stop_words=None)
+    assert tuned.tokenizer.stop_words is None and est.tokenizer is None
     pipe = Pipeline([("emb", est), ("norm", Normalizer())]).fit(CORPUS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -283,3 +290,27 @@ def test_feature_names(glove_file):
         "pretrainedembedding1",
         "pretrainedembedding2",
     ]
+
+
+MOSTLY_ENGLISH = "北京 is the capital city of the country"
+ZH = ["今天北京天气很好", "北京的新闻", "上海天气不好", "北京足球比赛新闻"] * 3
+
+
+def test_transform_uses_the_fitted_language_not_auto(tmp_path):
+    # fitted on Chinese: the bigram 北京 is a word; auto-detection of this text alone says English
+    words = ["北京", "北", "京", "capital", "city", "country"]
+    path = tmp_path / "zh.txt"
+    path.write_text("".join(f"{w} {i} {i % 2}\n" for i, w in enumerate(words, 1)), encoding="utf-8")
+    for make in (
+        lambda tok: PretrainedEmbedding(str(path), tokenizer=tok, verbose=False),
+        lambda tok: Word2VecEmbedding(vector_size=4, min_count=1, epochs=1, tokenizer=tok, random_state=0,
+                                      verbose=False),
+    ):
+        auto, chinese = make(None).fit(ZH), make(Tokenizer("chinese")).fit(ZH)
+        assert auto.tokenizer_.language_ == "chinese"
+        np.testing.assert_array_equal(auto.transform([MOSTLY_ENGLISH]), chinese.transform([MOSTLY_ENGLISH]))
+        assert auto.oov_statistics([MOSTLY_ENGLISH]) == chinese.oov_statistics([MOSTLY_ENGLISH])
+    # the planted bug this guards against: tokenising the text in its own auto-detected language
+    fitted = PretrainedEmbedding(str(path), verbose=False).fit(ZH)
+    english = PretrainedEmbedding(str(path), tokenizer=Tokenizer("english"), verbose=False).fit(ZH)
+    assert not np.allclose(english.transform([MOSTLY_ENGLISH]), fitted.transform([MOSTLY_ENGLISH]))

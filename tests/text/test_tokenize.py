@@ -1,8 +1,9 @@
 import pickle
 
 import pytest
+from sklearn.base import clone
 
-from classicx.exceptions import InputError
+from classicx.exceptions import EmptyInputError, InputError, InputTypeError, ParameterError
 from classicx.text import (
     CHINESE_STOP_WORDS,
     ENGLISH_STOP_WORDS,
@@ -106,12 +107,54 @@ def test_tokenizer_is_picklable_and_validates():
     tok = Tokenizer(language="chinese", stop_words=["a"], ngram_range=(1, 2))
     tok2 = pickle.loads(pickle.dumps(tok))
     assert tok2("新闻 ab cd") == tok("新闻 ab cd")
+    fitted = pickle.loads(pickle.dumps(Tokenizer().fit(["北京新闻"])))
+    assert fitted.language_ == "chinese" and fitted("新闻") == ["新", "闻", "新闻"]
+    # __init__ only stores; fit (or the first call) validates
+    bad = Tokenizer(language="klingon")
+    assert bad.language == "klingon"
     with pytest.raises(InputError, match="language"):
-        Tokenizer(language="klingon")
+        bad.fit(["text"])
+    with pytest.raises(InputError, match="language"):
+        bad("text")
     with pytest.raises(InputError, match="segmenter"):
-        Tokenizer(segmenter="nltk")
+        Tokenizer(segmenter="nltk").fit(["text"])
     with pytest.raises(InputError, match="ngram_range"):
-        Tokenizer(ngram_range=(2, 1))
+        Tokenizer(ngram_range=(2, 1)).fit(["text"])
+    with pytest.raises(InputError, match="ngram_range"):
+        Tokenizer(ngram_range=(0, 1))("text")
     with pytest.raises(InputError, match="stop_words"):
-        Tokenizer(stop_words="french")
+        Tokenizer(stop_words="french").fit(["text"])
     assert CHINESE_STOP_WORDS.isdisjoint(ENGLISH_STOP_WORDS)
+
+
+def test_tokenizer_is_an_estimator_fitted_once():
+    tok = Tokenizer(ngram_range=(1, 2))
+    assert tok.get_params() == {
+        "language": "auto",
+        "segmenter": "char",
+        "lowercase": True,
+        "stop_words": "auto",
+        "ngram_range": (1, 2),
+    }
+    assert repr(clone(tok)) == "Tokenizer(ngram_range=(1, 2))"
+    assert not hasattr(tok, "language_")
+    # unfitted, "auto" decides per text; fitted, the language of the fitting texts is used for all
+    assert tok("北京 is the capital city of the country")[:2] == ["北", "京"]
+    tok.fit(["北京的新闻", "上海天气"])
+    assert tok.language_ == "chinese"
+    assert "北京" in tok("北京 is the capital city of the country")
+    assert [tok(t) for t in ["北京 news", ""]] == [["北", "京", "news", "北 京", "京 news", "北京"], []]
+    assert not hasattr(tok, "transform")  # a part of the text estimators, not a feature transformer
+    # refitting resolves again, and changing a parameter is seen at once
+    tok.fit(["plain english"])
+    assert tok.language_ == "english" and "北京" not in tok("北京 news")
+    tok.set_params(stop_words=None)
+    assert tok("the news") == ["the", "news", "the news"]
+    with pytest.raises(EmptyInputError):
+        Tokenizer().fit([])
+    with pytest.raises(ParameterError, match="ngram_range"):
+        Tokenizer(ngram_range=[1, 2]).fit(["x"])
+    with pytest.raises(InputTypeError, match="single"):
+        Tokenizer().fit("one text")
+    tags = tok.__sklearn_tags__()
+    assert tags.input_tags.string and not tags.input_tags.two_d_array and not tags.requires_fit

@@ -48,7 +48,7 @@ def test_matches_sklearn_lda_oracle():
         max_df=1.0,
         max_iter=15,
         random_state=0,
-        language="english",
+        tokenizer=Tokenizer("english"),
     ).fit(texts)
     cv = CountVectorizer(analyzer=Tokenizer("english"))
     counts = cv.fit_transform(texts)
@@ -88,6 +88,7 @@ def test_save_load_clone_pipeline(tmp_path):
     loaded = LdaTopics.load(tmp_path / "lda")
     np.testing.assert_array_equal(loaded.transform(texts[:5]), lda.transform(texts[:5]))
     assert clone(lda).get_params() == lda.get_params()
+    assert repr(loaded) == repr(lda) and loaded.tokenizer_.language_ == lda.tokenizer_.language_
     pipe = Pipeline(
         [
             ("lda", LdaTopics(n_components=2, min_df=1, random_state=0)),
@@ -108,5 +109,19 @@ def test_chinese_topics():
     ]
     lda = LdaTopics(n_components=2, min_df=1, max_df=1.0, random_state=0)
     dominant = lda.fit_transform(zh).argmax(axis=1)
-    assert lda.language_ == "chinese" and "足球" in lda.vocabulary_
+    assert lda.tokenizer_.language_ == "chinese" and "足球" in lda.vocabulary_
     assert abs(np.corrcoef(dominant, np.arange(30) % 2)[0, 1]) == pytest.approx(1.0)
+
+
+def test_transform_uses_the_fitted_language_not_auto():
+    zh = ["今天北京天气很好", "北京的新闻", "上海天气不好", "北京足球比赛新闻"] * 3
+    text = "北京 is the capital city of the country"
+    lda = LdaTopics(n_components=2, min_df=1, max_df=1.0, random_state=0).fit(zh)
+    assert lda.tokenizer_.language_ == "chinese"
+    ref = LdaTopics(2, tokenizer=Tokenizer("chinese"), min_df=1, max_df=1.0, random_state=0).fit(zh)
+    np.testing.assert_array_equal(lda.transform([text]), ref.transform([text]))
+    # in English mode the text holds no known word (no bigram 北京; 北 and 京 are stop-free but
+    # both also occur in the vocabulary as characters): the two modes give different rows
+    eng = CountVectorizer(analyzer=Tokenizer("english"), vocabulary=lda.vocabulary_).transform([text])
+    chi = CountVectorizer(analyzer=Tokenizer("chinese"), vocabulary=lda.vocabulary_).transform([text])
+    assert eng.sum() != chi.sum()

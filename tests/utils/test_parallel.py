@@ -9,7 +9,8 @@ import pytest
 from joblib import parallel_config, register_parallel_backend
 from joblib._parallel_backends import ThreadingBackend
 
-from classicx._utils import check_finite, check_paired, cluster_backend_active, parallel_map, thread_imap
+from classicx.utils.parallel import cluster_backend_active, parallel_map, thread_imap
+from classicx.utils.validation import check_finite, check_paired
 from classicx.exceptions import EmptyInputError, NonFiniteError, ShapeMismatchError
 
 
