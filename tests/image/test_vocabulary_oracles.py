@@ -194,9 +194,9 @@ def test_binary_float_space_is_zero_one_bits():
 @pytest.mark.parametrize("cls", [KMeansVocabulary, BinaryKMeansVocabulary])
 def test_sample_checks(cls):
     X = np.zeros((10, 4), np.uint8) if cls is BinaryKMeansVocabulary else np.zeros((10, 4))
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="2-?D"):
         cls(n_words=2).fit(X[0])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="positive|n_words"):
         cls(n_words=0).fit(X)
     with pytest.raises(ValueError, match="11 visual words from 10"):
         cls(n_words=11).fit(X)

@@ -536,7 +536,7 @@ def test_relevance_dtypes_are_bool_or_int64():
     [
         (np.zeros((1, 1, 1), int), np.array([1]), ValueError, "query_labels"),
         (np.array([], int), np.array([1]), ValueError, "query_labels"),
-        (np.array([0.5]), np.array([1]), TypeError, "query_labels"),
+        (np.array([0.5]), np.array([1]), (TypeError, ValueError), "query_labels"),
         (np.array([1]), np.zeros((1, 1, 1), int), ValueError, "gallery_labels"),
         (np.array([1]), np.array([], int), ValueError, "gallery_labels"),
         (np.array([1]), np.array(["a"]), TypeError, "gallery_labels"),
