@@ -216,3 +216,29 @@ def test_float_sample_with_nan_is_refused_and_binary_needs_uint8():
 def test_unknown_algorithm_or_init_is_refused(param, value):
     with pytest.raises(ValueError, match=param):
         KMeansVocabulary(n_words=2, **{param: value}).fit(np.random.default_rng(0).normal(size=(10, 2)))
+
+
+# --------------------------------------------------------------------------- second round (survivors)
+
+
+def test_noise_free_codes_converge_in_two_iterations():
+    # Iteration 1 assigns and moves every centre onto its code; iteration 2 changes no label.
+    rng = np.random.default_rng(10)
+    codes = rng.integers(0, 256, (3, 4), dtype=np.uint8)
+    X = np.repeat(codes, 20, axis=0)
+    voc = BinaryKMeansVocabulary(n_words=3, random_state=0).fit(X)
+    assert voc.n_iter_ == 2
+    assert {tuple(c) for c in voc.centers_.tolist()} == {tuple(c) for c in codes.tolist()}
+
+
+@pytest.mark.parametrize("cls", [KMeansVocabulary, BinaryKMeansVocabulary])
+def test_unfitted_vocabulary_names_itself(cls):
+    X = np.zeros((2, 4), np.uint8)
+    with pytest.raises(ValueError, match=cls.__name__):
+        cls(n_words=2).nearest(X)
+
+
+def test_binary_nearest_refuses_float_descriptors_naming_the_dtype():
+    voc = BinaryKMeansVocabulary(n_words=2, random_state=0).fit(np.array([[0], [255], [1]], np.uint8))
+    with pytest.raises(TypeError, match="uint8"):
+        voc.nearest(np.zeros((2, 1), np.float32))
