@@ -24,7 +24,7 @@ Parts (``--parts``, default all):
 
 Usage::
 
-    python benchmarks/bench_image.py [--data ../shared/data/webnews] [--quick] [--json PATH]
+    python -m benchmarks.bench_image [--data ../shared/data/webnews] [--quick] [--json PATH]
 """
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ import argparse
 import gc
 import json
 import os
-import resource
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -44,11 +42,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import markdown_table, write_json, write_section  # noqa: E402
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "webnews"
 MAX_KEYPOINTS = 1000
 N_WORDS = 512
 SAMPLE_SIZE = 100_000
@@ -106,14 +104,9 @@ def load_splits(data: Path):
     from classicx.datasets import load_wikipedia_layout
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the 7 pairs whose image is missing are dropped and counted
-        ds = load_wikipedia_layout(data, on_missing="drop")
+        warnings.simplefilter("ignore")  # the 7 pairs whose image is missing are skipped and counted
+        ds = load_wikipedia_layout(data, on_error="skip")
     return ds
-
-
-def machine_load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 def bare_loop(paths: list[str], threads: int) -> float:
@@ -131,33 +124,27 @@ def bare_loop(paths: list[str], threads: int) -> float:
         cv2.setNumThreads(previous)
 
 
-def bovw(**kw):
-    from classicx.image import BagOfVisualWords
+def bovw(n_words: int = N_WORDS, cache: str | None = None, **kw):
+    """The SIFT bag of words of the speed and cache parts."""
+    from classicx.image import BagOfVisualWords, KMeansVocabulary, LocalDescriptors
 
-    params = dict(n_words=N_WORDS, max_keypoints=MAX_KEYPOINTS, sample_size=SAMPLE_SIZE, verbose=False, random_state=0)
-    params.update(kw)
-    return BagOfVisualWords("sift", **params)
-
-
-def timed(func) -> float:
-    t = time.perf_counter()
-    func()
-    return time.perf_counter() - t
+    return BagOfVisualWords(LocalDescriptors("sift", max_keypoints=MAX_KEYPOINTS, cache=cache),
+                            KMeansVocabulary(n_words, sample_size=SAMPLE_SIZE), verbose=False, random_state=0, **kw)
 
 
 def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
-    load_before = machine_load()
+    load_before = common.machine_load()
     cores = os.cpu_count()
     records = []
     # Order: one-thread floor, n_jobs=1, n_jobs=2, all-cores floor; every ratio reported is of two
     # adjacent runs, since the machine's speed drifts over minutes.
     t_bare1 = bare_loop(paths, threads=1)
     model = bovw(n_jobs=1)
-    t_cx = timed(lambda: model.fit_transform(paths))
-    t_cx2 = timed(lambda: bovw(n_jobs=2).fit_transform(paths))
+    t_cx, _ = common.best_time(lambda: model.fit_transform(paths))
+    t_cx2, _ = common.best_time(lambda: bovw(n_jobs=2).fit_transform(paths))
     t_bare = bare_loop(paths, threads=0)
-    t_fit = timed(lambda: model.fit(paths))
-    t_tr = timed(lambda: model.transform(paths))
+    t_fit, _ = common.best_time(lambda: model.fit(paths))
+    t_tr, _ = common.best_time(lambda: model.transform(paths))
     records.append({"method": "OpenCV detectAndCompute loop, 1 thread", "cores": 1, "fit": None,
                     "transform": None, "total": t_bare1, "floor": t_bare1})
     records.append({"method": "classicx BagOfVisualWords n_jobs=1", "cores": 1, "fit": t_fit,
@@ -181,7 +168,7 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
         records.append({"method": f"OpenCV {peer['opencv_version']} BOWKMeansTrainer + BOWImgDescriptorExtractor, "
                         "1 thread", "cores": 1, "fit": peer["fit"], "transform": peer["transform"],
                         "total": peer["fit"] + peer["transform"], "floor": t_bare1})
-    load_after = machine_load()
+    load_after = common.machine_load()
     for r in records:
         r["ratio_to_floor"] = r["total"] / r.pop("floor")
     lines = [
@@ -197,7 +184,7 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
         "`n_jobs=2` with OpenCV's default (all cores). The OpenCV 4 peer runs with one thread and is compared "
         "with the one-thread floor.",
         "",
-        markdown_table(records, ["method", "cores", "fit", "transform", "total", "ratio_to_floor"]),
+        common.markdown_table(records, ["method", "cores", "fit", "transform", "total", "ratio_to_floor"]),
         "",
         f"- classicx BoVW end to end, `n_jobs=1` / one-thread detectAndCompute loop: **{t_cx / t_bare1:.2f}x** "
         "(target <= 1.15x).",
@@ -224,28 +211,29 @@ def part_speed(paths: list[str], opencv4: str | None) -> tuple[str, list[dict]]:
     return "\n".join(lines), records
 
 
-def _memory_child(n: int, data: str, n_jobs: int) -> None:
-    """Run in a fresh process: fit_transform on n images, print peak RSS (MB)."""
-    ds = load_splits(Path(data))
+def _memory_job(job: dict) -> dict:
+    """Run in a fresh process (a worker): fit_transform on ``job["n"]`` images."""
+    n, n_jobs = job["n"], job["n_jobs"]
+    ds = load_splits(Path(job["data"]))
     base = ds.train.images + ds.test.images
     paths = [base[i % len(base)] for i in range(n)]
-    from classicx.image import BagOfVisualWords
+    from classicx.image import (
+        BagOfVisualWords,
+        BinaryKMeansVocabulary,
+        LocalDescriptors,
+    )
 
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X = BagOfVisualWords(
-            "orb",
-            n_words=N_WORDS,
-            max_keypoints=MEMORY_KEYPOINTS,
-            sample_size=SAMPLE_SIZE,
+            LocalDescriptors("orb", max_keypoints=MEMORY_KEYPOINTS),
+            BinaryKMeansVocabulary(N_WORDS, sample_size=SAMPLE_SIZE),
             verbose=False,
             random_state=0,
             n_jobs=n_jobs,
         ).fit_transform(paths)
-    elapsed = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"n": n, "n_jobs": n_jobs, "peak_mb": peak, "seconds": elapsed, "output_mb": X.nbytes / 2**20}))
+    return {"seconds": time.perf_counter() - t, "output_mb": X.nbytes / 2**20}
 
 
 def _memory_growth(records: list[dict]) -> str:
@@ -266,22 +254,22 @@ def part_memory(data: Path, sizes: list[int]) -> tuple[str, list[dict]]:
     records = []
     for n_jobs in (1, 2):
         for n in sizes:
-            run = subprocess.run(
-                [sys.executable, __file__, "--_memory-child", str(n), "--_memory-jobs", str(n_jobs), "--data", str(data)],
-                capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
-            records.append(json.loads(run.stdout.strip().splitlines()[-1]))
+            record = common.run_worker(__file__, {"n": n, "n_jobs": n_jobs, "data": str(data)})
+            if record.pop("status") != "ok":
+                raise RuntimeError(f"memory worker for {n} images, n_jobs={n_jobs}: {record}")
+            records.append({k: record[k] for k in ("n", "n_jobs", "peak_mb", "seconds", "output_mb")})
     body = (
-        f'Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords("orb", n_words=512, '
-        f"max_keypoints={MEMORY_KEYPOINTS}, sample_size={SAMPLE_SIZE}).fit_transform` with `n_jobs=1` and with "
+        f'Peak resident memory (ru_maxrss) of one process running `BagOfVisualWords(LocalDescriptors("orb", '
+        f"max_keypoints={MEMORY_KEYPOINTS}), BinaryKMeansVocabulary({N_WORDS}, sample_size={SAMPLE_SIZE}))"
+        ".fit_transform` with `n_jobs=1` and with "
         "`n_jobs=2` (extraction threads with a bounded look-ahead) on the webnews "
         "images replicated to each size (ORB and few keypoints keep the 20,000-image run short; the streaming "
         "code path is the same for every descriptor). `output_mb` is the returned float32 matrix, which "
         "necessarily grows with the number of images. The process imports all of classicx (scikit-learn, "
         "gensim, OpenCV), which accounts for a fixed part of the peak.\n\n"
-        + markdown_table(records, ["n", "n_jobs", "peak_mb", "output_mb", "seconds"])
+        + common.markdown_table(records, ["n", "n_jobs", "peak_mb", "output_mb", "seconds"])
         + "\n\n" + _memory_growth(records)
-        + f"\n\nMachine at the end: {machine_load()} (seconds are wall-clock on a shared machine)."
+        + f"\n\nMachine at the end: {common.machine_load()} (seconds are wall-clock on a shared machine)."
     )
     return body, records
 
@@ -299,8 +287,8 @@ def part_cache(paths: list[str]) -> tuple[str, list[dict]]:
     body = (
         f"{len(paths)} images, SIFT, `cache=<dir>` (joblib.Memory keyed on descriptor parameters and file "
         f"path/size/mtime). Second run / first run: **{records[1]['seconds'] / records[0]['seconds']:.2f}**.\n\n"
-        + markdown_table(records, ["run", "n_words", "seconds"])
-        + f"\n\nMachine at the end: {machine_load()} (wall-clock seconds on a shared machine)."
+        + common.markdown_table(records, ["run", "n_words", "seconds"])
+        + f"\n\nMachine at the end: {common.machine_load()} (wall-clock seconds on a shared machine)."
     )
     return body, records
 
@@ -308,44 +296,50 @@ def part_cache(paths: list[str]) -> tuple[str, list[dict]]:
 def encodings(cache: str, quick: bool) -> dict:
     from sklearn.pipeline import FeatureUnion
 
-    from classicx.image import BagOfVisualWords, ColorHistogram, FisherVector, SpatialPyramid, VLAD
+    from classicx.image import (
+        VLAD,
+        BagOfVisualWords,
+        ColorHistogram,
+        FisherVector,
+        LocalDescriptors,
+        SpatialPyramid,
+    )
 
     words = 128 if quick else N_WORDS
-    common = dict(max_keypoints=MAX_KEYPOINTS, verbose=False, random_state=0, cache=cache, n_jobs=2)
-    dense = dict(common, max_keypoints=3000, dense_step=8, dense_sizes=(16, 32))
+    gaussians = 16 if quick else 64
+    settings = dict(verbose=False, random_state=0, n_jobs=2)
+    # One descriptor object per kind: the encodings share its settings (and the descriptor cache).
+    rootsift = LocalDescriptors("rootsift", max_keypoints=MAX_KEYPOINTS, cache=cache)
+    opponent = LocalDescriptors("rootsift", max_keypoints=MAX_KEYPOINTS, color="opponent", cache=cache)
+    orb = LocalDescriptors("orb", max_keypoints=MAX_KEYPOINTS, cache=cache)
+    dense = LocalDescriptors("dense_sift", max_keypoints=3000, dense_step=8, dense_sizes=(16, 32), cache=cache)
     return {
-        "BoVW RootSIFT 512, hard, L2 (reference)": BagOfVisualWords("rootsift", n_words=words, **common),
+        "BoVW RootSIFT 512, hard, L2 (reference)": BagOfVisualWords(rootsift, words, **settings),
         "BoVW RootSIFT 512, tf-idf, Hellinger": BagOfVisualWords(
-            "rootsift", n_words=words, idf=True, normalize="hellinger", **common
+            rootsift, words, idf=True, normalize="hellinger", **settings
         ),
         "BoVW RootSIFT 512, soft (kernel codebook), L2": BagOfVisualWords(
-            "rootsift", n_words=words, assignment="soft", **common
+            rootsift, words, assignment="soft", **settings
         ),
         "Spatial pyramid RootSIFT 512 x (1+4+16), Hellinger": SpatialPyramid(
-            "rootsift", n_words=words, normalize="hellinger", **common
+            rootsift, words, normalize="hellinger", **settings
         ),
-        "VLAD RootSIFT 64 words, intra + power + L2": VLAD("rootsift", n_words=16 if quick else 64, **common),
-        "Fisher RootSIFT 64 Gaussians, PCA 64, power + L2": FisherVector(
-            "rootsift", n_components=16 if quick else 64, **common
-        ),
+        "VLAD RootSIFT 64 words, intra + power + L2": VLAD(rootsift, 16 if quick else 64, **settings),
+        "Fisher RootSIFT 64 Gaussians, PCA 64, power + L2": FisherVector(rootsift, gaussians, **settings),
         "BoVW RootSIFT 512 Hellinger + HSV histogram": FeatureUnion(
             [
-                ("bovw", BagOfVisualWords("rootsift", n_words=words, normalize="hellinger", **common)),
+                ("bovw", BagOfVisualWords(rootsift, words, normalize="hellinger", **settings)),
                 ("hsv", ColorHistogram(verbose=False, n_jobs=2)),
             ]
         ),
         "BoVW ORB 512 (Hamming k-majority), Hellinger": BagOfVisualWords(
-            "orb", n_words=words, normalize="hellinger", **common
+            orb, words, normalize="hellinger", **settings
         ),
         "BoVW opponent RootSIFT 512, Hellinger": BagOfVisualWords(
-            "rootsift", color="opponent", n_words=words, normalize="hellinger", **common
+            opponent, words, normalize="hellinger", **settings
         ),
-        "BoVW dense SIFT 512, Hellinger": BagOfVisualWords(
-            "dense_sift", n_words=words, normalize="hellinger", **dense
-        ),
-        "Fisher dense SIFT 64 Gaussians, PCA 64, power + L2": FisherVector(
-            "dense_sift", n_components=16 if quick else 64, **dense
-        ),
+        "BoVW dense SIFT 512, Hellinger": BagOfVisualWords(dense, words, normalize="hellinger", **settings),
+        "Fisher dense SIFT 64 Gaussians, PCA 64, power + L2": FisherVector(dense, gaussians, **settings),
     }
 
 
@@ -353,16 +347,16 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
     import sklearn
     from sklearn.model_selection import GridSearchCV, KFold
 
-    from classicx.metrics import mean_average_precision, relevance_from_labels
+    from classicx.metrics import evaluate_retrieval, relevance_from_labels
     from classicx.model_selection import retrieval_map_scorer
-    from classicx.search import ExactSearcher
     from classicx.subspace import RegularizedCCA
-    from classicx.text import TfidfLSA
+    from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
     train, test = ds.train, ds.test
     if quick:
         train, test = train.subset(list(range(300))), test.subset(list(range(100)))
-    lsa = TfidfLSA(n_components=TEXT_DIMS, segmenter="char", random_state=0, verbose=False)
+    chars = TfidfFeatures(tokenizer=Tokenizer(segmenter="char"))
+    lsa = TfidfLSA(n_components=TEXT_DIMS, tfidf=chars, random_state=0, verbose=False)
     T_train = lsa.fit_transform(train.texts)
     T_test = lsa.transform(test.texts)
     grid = {"n_components": [10, 20, 40, 80, 160], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]}
@@ -381,30 +375,30 @@ def part_quality(ds, quick: bool, cache: str, title: str) -> tuple[str, list[dic
                                   cv=KFold(3, shuffle=True, random_state=0), n_jobs=1)
             search.fit(I_train, T_train, labels=train.labels)
         cca = search.best_estimator_
-        A, B = cca.transform(I_test, T_test)
-        row = {"encoding": name, "dim": I_train.shape[1]}
-        for key, (q, g, rel) in {"image_to_text": (A, B, relevance), "text_to_image": (B, A, relevance.T)}.items():
-            _, ranking = ExactSearcher(metric="cosine", verbose=False).fit(g).search(q, k=None)
-            row[key] = float(mean_average_precision(ranking, rel))
+        # float32 ranking, as the exact searcher by default (the precision these tables were made with)
+        report = evaluate_retrieval(*cca.transform(I_test, T_test), test.labels, metric="cosine", dtype="float32")
+        row = {"encoding": name, "dim": I_train.shape[1],
+               "image_to_text": report.map_image_to_text, "text_to_image": report.map_text_to_image}
         row["cv_map"] = float(search.best_score_)
         row["cca"] = ", ".join(f"{k}={v}" for k, v in sorted(search.best_params_.items()))
         row["feature_s"] = t_feat
         records.append(row)
         print(row, flush=True)
         if not quick:  # the table grows as encodings finish, so a long run leaves partial results
-            write_section("image-quality", title, _quality_body(train, test, grid, chance, records))
+            common.write_section("image-quality", title, _quality_body(train, test, grid, chance, records))
     return _quality_body(train, test, grid, chance, records), records
 
 
 def _quality_body(train, test, grid: dict, chance: float, records: list[dict]) -> str:
     return (
-        f'Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components={TEXT_DIMS}, segmenter="char")` '
-        "(characters + character bigrams). Aligner: `RegularizedCCA`, its `n_components`, `reg` and "
+        f'Train {len(train)} / test {len(test)} pairs. Texts: `TfidfLSA(n_components={TEXT_DIMS}, '
+        'tfidf=TfidfFeatures(tokenizer=Tokenizer(segmenter="char")))` (characters + character bigrams). '
+        "Aligner: `RegularizedCCA`, its `n_components`, `reg` and "
         f"`weight_power` chosen from {grid} by 3-fold cross-validation on the training pairs only (score: mean of "
         "the two MAPs, category relevance); encoders are fitted on the training images only and their own "
         "settings are fixed by convention, not tuned. MAP over the full test ranking, cosine similarity. "
         f"Chance MAP ~ {chance:.3f} (share of relevant pairs).\n\n"
-        + markdown_table(
+        + common.markdown_table(
             records, ["encoding", "dim", "image_to_text", "text_to_image", "cv_map", "cca", "feature_s"]
         )
         + "\n\n`cv_map`: the best cross-validated training MAP; `feature_s`: seconds to fit and encode (descriptors "
@@ -443,7 +437,7 @@ def _quality_reading(records: list[dict], grid: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=common.DEFAULT_DATA)
     parser.add_argument("--quick", action="store_true", help="small smoke run; RESULTS.md is not written")
     parser.add_argument("--json", type=Path, help="also write every record as JSON")
     parser.add_argument("--parts", default="speed,memory,cache,quality")
@@ -455,11 +449,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--speed-images", type=int, default=None, help="use only the first N images for speed"
     )
-    parser.add_argument("--_memory-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--_memory-jobs", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args._memory_child:
-        _memory_child(args._memory_child, str(args.data), args._memory_jobs)
+    if args.worker:
+        common.worker_main(_memory_job, args.worker)
         return
     ds = load_splits(args.data)
     paths = ds.train.images + ds.test.images
@@ -500,9 +493,9 @@ def main(argv: list[str] | None = None) -> None:
             )
         print(f"## {title}\n\n{body}\n", flush=True)
         if not args.quick:
-            write_section(f"image-{part}", title, body)
+            common.write_section(f"image-{part}", title, body)
     if args.json:
-        write_json(args.json, [dict(part=k, **r) for k, rs in all_records.items() for r in rs])
+        common.write_json(args.json, [dict(part=k, **r) for k, rs in all_records.items() for r in rs])
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ on 2,000 held-out pairs (mean of the 3 components).
 
 Usage::
 
-    python benchmarks/bench_kernel.py            # full run, writes RESULTS.md section "kernel"
-    python benchmarks/bench_kernel.py --quick    # small smoke run, does not touch RESULTS.md
-    python benchmarks/bench_kernel.py --json out.json
+    python -m benchmarks.bench_kernel            # full run, writes RESULTS.md section "kernel"
+    python -m benchmarks.bench_kernel --quick    # small smoke run, does not touch RESULTS.md
+    python -m benchmarks.bench_kernel --json out.json
 
 cca-zoo and mvlearn are optional (``pip install cca-zoo mvlearn``); missing
 peers are reported as such.
@@ -23,34 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
 N_COMPONENTS = 3
 N_TEST = 2000
 REG = 1e-4  # classicx shrinkage toward trace(C) * I
 PEER_REG = 1e-3  # cca-zoo "shrinkage" / mvlearn "regs" (their own conventions, see the notes)
-
-
-def make_views(n: int, seed: int = 0):
-    """Views sharing latent z through non-linear maps, plus nuisance dimensions."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    mix = np.random.default_rng(12345)  # fixed maps, shared by training and test data
-    Rx, Ry = mix.normal(size=(8, 8)), mix.normal(size=(6, 6))
-    z = rng.uniform(-1.5, 1.5, size=(n, 3))
-    X = np.hstack([z, 0.5 * rng.normal(size=(n, 5))]) @ Rx
-    Y = np.hstack([z[:, :1] ** 2, np.cos(2 * z[:, 1:2]), np.abs(z[:, 2:3]), 0.5 * rng.normal(size=(n, 3))])
-    Y = (Y + 0.1 * rng.normal(size=Y.shape)) @ Ry
-    return X, Y
 
 
 def _held_out(P, Q) -> list[float]:
@@ -65,22 +50,20 @@ def run_job(job: dict) -> dict:
 
     from classicx.subspace.kernels import median_heuristic_gamma
 
-    X, Y = make_views(job["n"], seed=1)
-    Xt, Yt = make_views(N_TEST, seed=2)
+    X, Y = common.make_nonlinear_views(job["n"], seed=1)
+    Xt, Yt = common.make_nonlinear_views(N_TEST, seed=2)
     gx, gy = median_heuristic_gamma(X, random_state=0), median_heuristic_gamma(Y, random_state=0)
     lib, method = job["lib"], job.get("method")
     start, cpu_start = time.perf_counter(), time.process_time()
     if lib == "classicx":
-        from classicx.subspace.kcca import KernelCCA
+        from classicx.subspace import KernelCCA, KernelFeatureMap
 
+        rank = job.get("rank", 500)
         model = KernelCCA(
             N_COMPONENTS,
-            kernel="rbf",
-            gamma=gx,
-            gamma_y=gy,
+            kernel=KernelFeatureMap("rbf", method=method, n_components=rank, gamma=gx),
+            kernel_y=KernelFeatureMap("rbf", method=method, n_components=rank, gamma=gy),
             reg=REG,
-            method=method,
-            rank=job.get("rank", 500),
             random_state=0,
             verbose=False,
         ).fit(X, Y)
@@ -108,50 +91,6 @@ def run_job(job: dict) -> dict:
         raise ValueError(lib)
     corr = _held_out(np.asarray(P), np.asarray(Q))
     return {"fit_s": fit_s, "fit_cpu_s": fit_cpu_s, "corr": corr, "mean_corr": float(np.mean(corr))}
-
-
-def _limit_memory(gigabytes: float):
-    def apply() -> None:
-        limit = int(gigabytes * 1024**3)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return apply
-
-
-def spawn(job: dict, mem_gb: float, timeout: float, python: str = sys.executable) -> dict:
-    """Run ``job`` in a subprocess capped at ``mem_gb`` of address space and ``timeout`` seconds."""
-    env = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
-    cmd = [python, str(Path(__file__).resolve()), "--worker", json.dumps(job)]
-    record = {**job, "status": "ok"}
-    try:
-        out = subprocess.run(
-            cmd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-            preexec_fn=_limit_memory(mem_gb),
-        )
-    except subprocess.TimeoutExpired:
-        return {**record, "status": f"timeout (> {timeout:.0f} s)"}
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
-    if out.returncode != 0 or not lines:
-        err = out.stderr.strip().splitlines()
-        last = err[-1] if err else f"exit code {out.returncode}"
-        if "MemoryError" in out.stderr or "Unable to allocate" in out.stderr or out.returncode in (-9, 137):
-            return {**record, "status": f"out of memory (cap {mem_gb:g} GB)"}
-        if "ModuleNotFoundError" in out.stderr:
-            return {**record, "status": "not installed"}
-        return {**record, "status": "failed: " + last[:120]}
-    return {**record, **json.loads(lines[-1][len("RESULT ") :])}
-
-
-def worker(spec: str) -> None:
-    job = json.loads(spec)
-    result = run_job(job)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("RESULT " + json.dumps(result), flush=True)
 
 
 def exact_kernel_gb(n: int) -> float:
@@ -185,9 +124,8 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker)
+        common.worker_main(run_job, args.worker)
         return
-    from _results import write_json
 
     if args.render_json:
         records = json.loads(Path(args.render_json).read_text(encoding="utf-8"))
@@ -208,7 +146,7 @@ def main() -> None:
 
     def run(job: dict, timeout: float = args.timeout) -> dict:
         python = args.mvlearn_python if job["lib"] == "mvlearn" else sys.executable
-        rec = spawn(job, args.mem_gb, timeout, python)
+        rec = common.run_worker(__file__, job, mem_gb=args.mem_gb, timeout=timeout, threads=2, python=python)
         records.append(rec)
         print(json.dumps(rec), flush=True)
         return rec
@@ -249,7 +187,7 @@ def main() -> None:
     for rec in records:
         rec["exact_kernels_gb"] = round(exact_kernel_gb(rec["n"]), 2)
     if args.json:
-        write_json(args.json, records)
+        common.write_json(args.json, records)
     if args.quick:
         return
     load = f"{load_before[0]:.1f} before / {load_after[0]:.1f} after"
@@ -258,8 +196,6 @@ def main() -> None:
 
 def render(records: list[dict], args: argparse.Namespace, load: str, n_exact: int, rank_big: int) -> None:
     """Write the "kernel" section of RESULTS.md from the run's records."""
-    from _results import markdown_table, write_section
-
     cols = [
         "lib",
         "method",
@@ -274,8 +210,8 @@ def render(records: list[dict], args: argparse.Namespace, load: str, n_exact: in
         "exact_kernels_gb",
     ]
     records = [{**r, "method": r.get("method") or "exact"} for r in records]
-    accuracy = markdown_table([r for r in records if r["part"] == "accuracy"], cols)
-    scaling = markdown_table([r for r in records if r["part"] == "scaling"], cols)
+    accuracy = common.markdown_table([r for r in records if r["part"] == "accuracy"], cols)
+    scaling = common.markdown_table([r for r in records if r["part"] == "scaling"], cols)
     body = f"""Synthetic views (8 + 6 dimensions) sharing 3 latent variables through non-linear maps; RBF
 kernels with median-heuristic bandwidths (the same `gamma` passed to every library); {N_COMPONENTS}
 components; `mean_corr` = mean held-out canonical correlation on {N_TEST} test pairs. Each fit runs in a
@@ -305,7 +241,7 @@ Target: low-rank held-out correlations within 2% of exact (`vs_exact` >= 0.98).
 
 Target: classicx low-rank at n = 100,000 in under 60 s and 4 GB.
 """
-    write_section("kernel", "Kernel CCA: classicx vs cca-zoo KCCA and mvlearn KMCCA", body)
+    common.write_section("kernel", "Kernel CCA: classicx vs cca-zoo KCCA and mvlearn KMCCA", body)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,15 @@
 
 Usage::
 
-    python benchmarks/bench_learners.py [DATA_DIR] [--json PATH] [--quick] [--jobs N]
-                                        [--image {fisher+hsv,fisher,bovw,vlad}] [--image-pca N]
-                                        [--cache-dir DIR] [--methods NAMES] [--compact-grids]
-                                        [--no-results] [--results PATH]
+    python -m benchmarks.bench_learners [DATA_DIR] [--json PATH] [--quick] [--jobs N]
+                                         [--image {fisher+hsv,fisher,bovw,vlad}] [--image-pca N]
+                                         [--cache-dir DIR] [--methods NAMES] [--compact-grids]
+                                         [--no-results] [--results PATH]
 
 ``DATA_DIR`` (default ``../shared/data/webnews`` next to the repository) is a
 collection in the layout of the Wikipedia cross-modal dataset, loaded with
-``classicx.datasets.load_wikipedia_layout(path, on_missing="drop")``: pairs
-whose image is missing are dropped with a warning (webnews names seven).
+``classicx.datasets.load_wikipedia_layout(path, on_error="skip")``: pairs
+whose image is missing are skipped with a warning (webnews names seven).
 
 Features are computed once, fitted on the training split only, and cached
 in a ``.npz`` under ``--cache-dir`` (default: the system temporary folder,
@@ -40,7 +40,7 @@ training variance, then blow up the test images' noise. On webnews with
 text->image, features as they are) to 0.19 / 0.14, and PLS from 0.24 /
 0.22 to 0.14 / 0.13.
 
-Then every learner of ``wikipedia_features.learner_specs`` -- CCA, PLS, SM,
+Then every learner of ``_learners.learner_specs`` -- CCA, PLS, SM,
 SCM, kernel CCA (chi-square kernel for histogram views, RBF for signed
 features), KCCA-SCM, kernel SM, three-view CCA, three-view CCA-SCM,
 semantic matching on unstandardised features with class weights, MMD
@@ -71,28 +71,23 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.pipeline import FeatureUnion
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _results import write_json, write_section  # noqa: E402
-from wikipedia_features import (  # noqa: E402
-    Views,
-    add_common_arguments,
-    chance_map,
-    grids_note,
-    json_records,
-    learner_specs,
-    machine_load,
-    print_tables,
-    results_markdown,
-    run_learners,
-    select_specs,
+from classicx.datasets import load_wikipedia_layout
+from classicx.image import (
+    VLAD,
+    BagOfVisualWords,
+    ColorHistogram,
+    FisherVector,
+    LocalDescriptors,
 )
+from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
-from classicx.datasets import load_wikipedia_layout  # noqa: E402
-from classicx.image import VLAD, BagOfVisualWords, ColorHistogram, FisherVector  # noqa: E402
-from classicx.text import TfidfLSA  # noqa: E402
+if __package__:
+    from . import _common as common
+    from . import _learners as learners
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
+    import _learners as learners
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "webnews"
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "classicx-bench"
 GOAL = (0.34, 0.30)
 IMAGE_ENCODINGS = ("fisher+hsv", "fisher", "bovw", "vlad")
@@ -107,13 +102,14 @@ REFERENCE = (
 
 def image_encoder(kind: str, quick: bool, n_jobs: int, cache: Path):
     """The image feature transformer (fitted on the training images only)."""
-    common = dict(n_jobs=n_jobs, verbose=True, random_state=0, cache=str(cache / "descriptors"))
+    rootsift = LocalDescriptors("rootsift", cache=str(cache / "descriptors"))
+    settings = dict(n_jobs=n_jobs, verbose=True, random_state=0)
     if kind == "bovw":
-        return BagOfVisualWords(descriptor="rootsift", n_words=64 if quick else 512, normalize="l1", **common)
+        return BagOfVisualWords(rootsift, 64 if quick else 512, normalize="l1", **settings)
     if kind == "vlad":
-        return VLAD(descriptor="rootsift", n_words=16 if quick else 64, **common)
+        return VLAD(rootsift, 16 if quick else 64, **settings)
     if kind == "fisher":
-        return FisherVector(descriptor="rootsift", n_components=8 if quick else 64, **common)
+        return FisherVector(rootsift, 8 if quick else 64, **settings)
     if kind == "fisher+hsv":
         color = ColorHistogram(normalize="hellinger", n_jobs=n_jobs, verbose=True)
         return FeatureUnion(
@@ -152,11 +148,11 @@ def quick_subset(split, n: int):
     return split.subset(keep)
 
 
-def compute_features(args: argparse.Namespace, config: dict) -> Views:
+def compute_features(args: argparse.Namespace, config: dict) -> learners.Views:
     """Load the collection, encode both splits of both modalities, return the views."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_wikipedia_layout(args.data_dir, on_missing="drop")
+        data = load_wikipedia_layout(args.data_dir, on_error="skip")
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
     train, test = data.train, data.test
@@ -168,11 +164,12 @@ def compute_features(args: argparse.Namespace, config: dict) -> Views:
     X_test = images.transform(test.images)
     print(f"image features {X_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
-    texts = TfidfLSA(n_components=config["text_dim"], segmenter="char", random_state=0)
+    chars = TfidfFeatures(tokenizer=Tokenizer(segmenter="char"))
+    texts = TfidfLSA(n_components=config["text_dim"], tfidf=chars, random_state=0)
     Y_train = texts.fit(train.texts).transform(train.texts)
     Y_test = texts.transform(test.texts)
     print(f"text features {Y_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
-    return Views(
+    return learners.Views(
         np.asarray(X_train, np.float64),
         np.asarray(Y_train, np.float64),
         np.asarray(train.labels),
@@ -184,13 +181,13 @@ def compute_features(args: argparse.Namespace, config: dict) -> Views:
     )
 
 
-def load_or_compute(args: argparse.Namespace) -> Views:
+def load_or_compute(args: argparse.Namespace) -> learners.Views:
     config = feature_config(args)
     path = cache_path(config, args.cache_dir)
     if path.is_file():
         print(f"features from the cache {path}")
         with np.load(path) as f:
-            return Views(
+            return learners.Views(
                 f["X_train"],
                 f["Y_train"],
                 f["labels_train"],
@@ -207,7 +204,7 @@ def load_or_compute(args: argparse.Namespace) -> Views:
     return views
 
 
-def reduce_images(views: Views, n_components: int | None = None) -> Views:
+def reduce_images(views: learners.Views, n_components: int | None = None) -> learners.Views:
     """Project the image features on their first principal axes, fitted on the training images only.
 
     Fisher vectors have 8,192 dimensions but the centred training images
@@ -251,8 +248,8 @@ def image_pca_setting(value: str) -> int | str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
-    add_common_arguments(parser)
+    parser.add_argument("data_dir", nargs="?", type=Path, default=common.DEFAULT_DATA)
+    learners.add_common_arguments(parser)
     parser.add_argument(
         "--image",
         choices=IMAGE_ENCODINGS,
@@ -290,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{n_classes} categories; image {views.X_train.shape[1]}-d, text {views.Y_train.shape[1]}-d; "
         f"{folds}-fold CV on the training split"
     )
-    specs = learner_specs(
+    specs = learners.learner_specs(
         n_classes,
         text_rank,
         args.quick,
@@ -302,12 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     for spec in specs:
         # The paper's numbers are for the Wikipedia collection, not this one; its rows keep its similarity.
         spec.paper = None
-    records = run_learners(views, select_specs(specs, args.methods), folds, args.jobs, kernel_rank)
-    chance = chance_map(views.labels_test, views.labels_test)
-    print_tables(records, chance, GOAL)
+    specs = learners.select_specs(specs, args.methods)
+    records = learners.run_learners(views, specs, folds, args.jobs, kernel_rank)
+    chance = learners.chance_map(views.labels_test, views.labels_test)
+    learners.print_tables(records, chance, GOAL)
 
     if args.json:
-        write_json(args.json, json_records(records))
+        common.write_json(args.json, learners.json_records(records))
     if not (args.quick or args.no_results):
         encoding = {
             "bovw": "RootSIFT bag of visual words (512 words, L1)",
@@ -324,16 +322,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         note = (
             f"{Path(args.data_dir).name}: {len(views.labels_train)} training and "
-            f"{len(views.labels_test)} test pairs (rows with a missing image dropped), {n_classes} "
+            f"{len(views.labels_test)} test pairs (rows with a missing image skipped), {n_classes} "
             f"categories. Images: {encoding}; texts: TF-IDF of "
             f"characters and character bigrams, LSA {views.Y_train.shape[1]}. Reference points (issue 5): "
-            f"{REFERENCE}. Load average at the end of the run: {machine_load():.1f} (the 2 cores were shared "
+            f"{REFERENCE}. Machine at the end of the run: {common.machine_load()} (the 2 cores were shared "
             "with other engineers' jobs)."
         )
-        body = results_markdown(
-            records, (chance, chance), folds, note + grids_note(args.compact_grids), goal=GOAL
+        body = learners.results_markdown(
+            records, (chance, chance), folds, note + learners.grids_note(args.compact_grids), goal=GOAL
         )
-        write_section("learners-webnews", "Shared-subspace learners on webnews", body, path=args.results)
+        common.write_section("learners-webnews", "Shared-subspace learners on webnews", body, path=args.results)
     return 0
 
 

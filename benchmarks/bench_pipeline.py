@@ -2,13 +2,13 @@
 
 Usage::
 
-    python benchmarks/bench_pipeline.py [DATA_DIR] [--json PATH] [--jobs N] [--quick]
+    python -m benchmarks.bench_pipeline [DATA_DIR] [--json PATH] [--jobs N] [--quick]
 
 ``DATA_DIR`` defaults to ``../shared/data/webnews`` (relative to the repository).
 Fits each configuration on the training split, ranks the whole test split of
 the other modality for every query, and writes a MAP table to
 ``benchmarks/RESULTS.md`` (section ``pipeline``). Rows whose image file is
-missing are dropped with a warning (the webnews lists name seven such rows).
+missing are skipped with a warning (the webnews lists name seven such rows).
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from classicx import CrossModalRetriever
+from classicx.datasets import load_wikipedia_layout
+from classicx.image import BagOfVisualWords
+from classicx.subspace import RegularizedCCA
+from classicx.text import TfidfLSA
 
-from _results import markdown_table, write_json, write_section  # noqa: E402
-
-from classicx import CrossModalRetriever  # noqa: E402
-from classicx.datasets import load_wikipedia_layout  # noqa: E402
-from classicx.image import BagOfVisualWords  # noqa: E402
-from classicx.subspace import RegularizedCCA  # noqa: E402
-from classicx.text import TfidfLSA  # noqa: E402
-
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "webnews"
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
 
 def configurations(quick: bool) -> list[tuple[str, CrossModalRetriever]]:
@@ -45,7 +44,7 @@ def configurations(quick: bool) -> list[tuple[str, CrossModalRetriever]]:
         (
             name,
             CrossModalRetriever(
-                image_features=BagOfVisualWords(descriptor=descriptor, n_words=words),
+                image_features=BagOfVisualWords(descriptor=descriptor, vocabulary=words),
                 text_features=TfidfLSA(n_components=text_dim),
                 aligner=RegularizedCCA(n_components=10 if quick else 32, reg=0.3, weight_power=4.0),
             ),
@@ -56,7 +55,7 @@ def configurations(quick: bool) -> list[tuple[str, CrossModalRetriever]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("data_dir", nargs="?", type=Path, default=common.DEFAULT_DATA)
     parser.add_argument("--json", type=Path, help="also write the table as JSON records")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="small vocabularies, fewer configurations")
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_wikipedia_layout(args.data_dir, on_missing="drop")
+        data = load_wikipedia_layout(args.data_dir, on_error="skip")
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
 
@@ -87,16 +86,16 @@ def main(argv: list[str] | None = None) -> int:
 
     body = (
         f"Dataset: `{args.data_dir.name}` ({len(data.train)} training / {len(data.test)} test pairs after "
-        "dropping rows whose image is missing); MAP over the full ranking of the other modality, "
+        "skipping rows whose image is missing); MAP over the full ranking of the other modality, "
         "relevant = same category; fit + evaluate time with "
         f"`n_jobs={args.jobs}`. The aligner is the retriever's default, `RegularizedCCA(n_components=32, "
         "reg=0.3, weight_power=4)` (settings that 3-fold CV on the training split chose in the text "
         "benchmark below); nothing here is tuned on the test split.\n\n"
-        + markdown_table(records, ["method", "image_to_text", "text_to_image", "chance", "seconds"])
+        + common.markdown_table(records, ["method", "image_to_text", "text_to_image", "chance", "seconds"])
     )
-    write_section("pipeline" + ("-quick" if args.quick else ""), "End-to-end pipeline (issue 2)", body)
+    common.write_section("pipeline" + ("-quick" if args.quick else ""), "End-to-end pipeline (issue 2)", body)
     if args.json:
-        write_json(args.json, [{k: r[k] for k in ("method", "image_to_text", "text_to_image")} for r in records])
+        common.write_json(args.json, [{k: r[k] for k in ("method", "image_to_text", "text_to_image")} for r in records])
     return 0
 
 

@@ -9,8 +9,8 @@ classicx search for several chunk sizes (tracemalloc).
 Approximate part: recall@10 against the exact top 10 and queries per second
 for faiss (HNSW, IVF, IVF-PQ), hnswlib, annoy and LSH configurations.
 
-    python benchmarks/bench_search.py            # 1,000,000 x 64, 1,000 queries
-    python benchmarks/bench_search.py --quick    # 100,000 x 64, 200 queries, smoke test
+    python -m benchmarks.bench_search            # 1,000,000 x 64, 1,000 queries
+    python -m benchmarks.bench_search --quick    # 100,000 x 64, 200 queries, smoke test
 """
 
 from __future__ import annotations
@@ -18,41 +18,17 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import sys
-import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks._results import markdown_table, write_json, write_section
 from classicx.search import ExactSearcher, make_searcher
 
-
-def make_data(kind: str, n: int, nq: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-normalised float32 gallery and queries, i.i.d. Gaussian or a Gaussian mixture."""
-    rng = np.random.default_rng(seed)
-    if kind == "random":
-        X = rng.standard_normal((n + nq, d), dtype=np.float32)
-    else:
-        centres = rng.standard_normal((1000, d), dtype=np.float32)
-        X = centres[rng.integers(len(centres), size=n + nq)]
-        X += 0.6 * rng.standard_normal((n + nq, d), dtype=np.float32)
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    return X[:n], X[n:]
-
-
-def timed(func, repeat: int = 1):
-    """Best wall time of ``repeat`` calls, and the last result."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
 
 def blas_info() -> str:
@@ -75,18 +51,18 @@ def exact_part(kind, G, Q, k, repeat, sklearn_queries):
 
     rows = []
     searcher = ExactSearcher(metric="inner_product").fit(G)
-    t_cx1, (_, i_cx1) = timed(lambda: searcher.search(Q, k=k), repeat)
+    t_cx1, (_, i_cx1) = common.best_time(lambda: searcher.search(Q, k=k), repeat)
     searcher.set_params(n_jobs=2)
-    t_cx, (s_cx, i_cx) = timed(lambda: searcher.search(Q, k=k), repeat)
+    t_cx, (s_cx, i_cx) = common.best_time(lambda: searcher.search(Q, k=k), repeat)
 
     index = faiss.IndexFlatIP(G.shape[1])
     index.add(G)
-    t_fa, (s_fa, i_fa) = timed(lambda: index.search(Q, k), repeat)
+    t_fa, (s_fa, i_fa) = common.best_time(lambda: index.search(Q, k), repeat)
 
     # scikit-learn is much slower: time it on a subset of queries and scale.
     nn = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="cosine", n_jobs=2).fit(G)
     Qs = Q[:sklearn_queries]
-    t_sk, (_, i_sk) = timed(lambda: nn.kneighbors(Qs), 1)
+    t_sk, (_, i_sk) = common.best_time(lambda: nn.kneighbors(Qs), 1)
     qps_fa, qps_sk = len(Q) / t_fa, len(Qs) / t_sk
 
     def agree(a, b):
@@ -175,12 +151,12 @@ def ann_part(kind, G, Q, k, truth, exact_qps, rows, publish):
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            build_time, _ = timed(lambda s=searcher: s.fit(G), 1)
+            build_time, _ = common.best_time(lambda s=searcher: s.fit(G), 1)
         finally:
             faiss.omp_set_num_threads(threads)
         for label, params in variants:
             searcher.set_params(**params)
-            t, (_, idx) = timed(lambda s=searcher: s.search(Q, k=k), 1)
+            t, (_, idx) = common.best_time(lambda s=searcher: s.search(Q, k=k), 1)
             recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(idx, truth)]))
             qps = len(Q) / t
             rows.append(
@@ -260,7 +236,7 @@ def main() -> None:
         ]
         if args.note:
             body += ["", args.note]
-        body += ["", "### Exact search", "", markdown_table(exact_rows, list(exact_rows[0])), ""]
+        body += ["", "### Exact search", "", common.markdown_table(exact_rows, list(exact_rows[0])), ""]
         body += ["- " + e for e in extra] + [""]
         if memory_rows:
             body += [
@@ -271,14 +247,14 @@ def main() -> None:
                     f"all queries x gallery scores would take {nq * n * 4 / 2**20:,.0f} MB."
                 ),
                 "",
-                markdown_table(memory_rows, list(memory_rows[0])),
+                common.markdown_table(memory_rows, list(memory_rows[0])),
                 "",
             ]
         if ann_rows:
             body += [
                 "### Approximate backends (metric cosine): recall@10 vs the exact top 10",
                 "",
-                markdown_table(ann_rows, list(ann_rows[0])),
+                common.markdown_table(ann_rows, list(ann_rows[0])),
                 "",
                 "Configurations with recall@10 >= 0.95 at >= 10x the exact throughput: "
                 + (", ".join(f"{r['index']} {r['search']} ({r['data']})" for r in good) or "none"),
@@ -290,19 +266,19 @@ def main() -> None:
             title = "Search: exact and approximate k-NN (bench_search.py)"
             if args.section != "search":
                 title += f", {args.section}"
-            write_section(args.section, title + state, text)
+            common.write_section(args.section, title + state, text)
         if args.json:
-            write_json(args.json, exact_rows + memory_rows + ann_rows)
+            common.write_json(args.json, exact_rows + memory_rows + ann_rows)
 
     for kind in filter(None, args.data.split(",")):
-        G, Q = make_data(kind, n, nq, args.dim)
+        G, Q = common.make_unit_vectors(kind, n, nq, args.dim)
         rows, truth, qps, diff = exact_part(kind, G, Q, k, args.repeat, sk_queries)
         exact_rows += rows
         extra.append(f"{kind}: largest |score difference| classicx vs faiss {diff:.2e}")
-        print(markdown_table(rows, list(rows[0])), flush=True)
+        print(common.markdown_table(rows, list(rows[0])), flush=True)
         if kind == "random":
             memory_rows = memory_part(G, Q, k, [1024, 4096, 16384], 1024)
-            print(markdown_table(memory_rows, list(memory_rows[0])), flush=True)
+            print(common.markdown_table(memory_rows, list(memory_rows[0])), flush=True)
         if kind in args.ann_data.split(","):
             publish(final=False)
             ann_part(kind, G, Q, k, truth, qps, ann_rows, publish)

@@ -11,29 +11,28 @@ scikit-learn ``CCA`` (iterative NIPALS), cca-zoo ``RidgeCCA`` (called
 
 Usage::
 
-    python benchmarks/bench_subspace.py            # n=20,000, 512 + 300 dims, 10 components
-    python benchmarks/bench_subspace.py --quick    # small smoke run (does not write RESULTS.md)
-    python benchmarks/bench_subspace.py --json out.json
+    python -m benchmarks.bench_subspace            # n=20,000, 512 + 300 dims, 10 components
+    python -m benchmarks.bench_subspace --quick    # small smoke run (does not write RESULTS.md)
+    python -m benchmarks.bench_subspace --json out.json
 
-The kernel methods are benchmarked by ``benchmarks/bench_kernel.py`` in their
+The kernel methods are benchmarked by ``benchmarks.bench_kernel`` in their
 own section of RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import time
 import traceback
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
 METHODS = [
     "classicx",
@@ -46,34 +45,6 @@ METHODS = [
     "pyrcca-CCA",
 ]
 REG = 1e-3
-
-
-def make_data(n: int, n_test: int, dx: int, dy: int, k: int, seed: int = 0):
-    """Views whose population canonical correlations are ``rho`` (k values) and zero beyond.
-
-    Latent pairs (z, rho z + sqrt(1 - rho^2) e) plus independent noise
-    columns are scaled per column (variances spread over two decades) and
-    rotated by a random orthogonal matrix, which leaves the canonical
-    correlations unchanged.
-    """
-    rng = np.random.default_rng(seed)
-    rho = np.linspace(0.9, 0.3, k)
-    mix = []
-    for d in (dx, dy):
-        Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
-        mix.append(np.exp(rng.uniform(np.log(0.3), np.log(3.0), size=d))[:, None] * Q)
-    offsets = [rng.normal(size=dx) * 5, rng.normal(size=dy) * 5]
-
-    def sample(m: int):
-        z = rng.normal(size=(m, k))
-        ly = rho * z + np.sqrt(1 - rho**2) * rng.normal(size=(m, k))
-        X = np.hstack([z, rng.normal(size=(m, dx - k))]) @ mix[0] + offsets[0]
-        Y = np.hstack([ly, rng.normal(size=(m, dy - k))]) @ mix[1] + offsets[1]
-        return X, Y
-
-    X, Y = sample(n)
-    X_test, Y_test = sample(n_test)
-    return X, Y, X_test, Y_test, rho
 
 
 def _fit_project(method: str, X, Y, X_test, Y_test, k: int):
@@ -162,16 +133,17 @@ def _rss_mb(field: str) -> float:
     return float("nan")
 
 
-def worker(method: str, n: int, n_test: int, dx: int, dy: int, k: int) -> dict:
-    """Run one method in this process and return its record (run in a subprocess by ``main``)."""
-    X, Y, X_test, Y_test, rho = make_data(n, n_test, dx, dy, k)
+def run_job(job: dict) -> dict:
+    """Run one method in this process and return its record (a worker started by ``main``)."""
+    method, n, n_test, dx, dy, k = (job[key] for key in ("method", "n", "n_test", "dx", "dy", "k"))
+    X, Y, X_test, Y_test, rho = common.make_cca_views(n, n_test, dx, dy, k)
     if method == "classicx-float32":
         X, Y, X_test, Y_test = (A.astype(np.float32) for A in (X, Y, X_test, Y_test))
     record = {"method": method}
     try:
         # Warm up on a tiny problem so that imports and first-call set-up are
         # neither timed nor counted as fit memory.
-        tiny = make_data(60, 20, 6, 5, 2, seed=1)
+        tiny = common.make_cca_views(60, 20, 6, 5, 2, seed=1)
         _fit_project(method, *tiny[:4], 2)
         before = _rss_mb("VmRSS")
         try:
@@ -212,35 +184,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.quick:
         args.n, args.n_test, args.dx, args.dy, args.k = 3000, 1000, 128, 64, 5
     if args.worker:
-        print(json.dumps(worker(args.worker, args.n, args.n_test, args.dx, args.dy, args.k)))
+        common.worker_main(run_job, args.worker)
         return []
 
     load_before = os.getloadavg()
     records = []
     for method in args.methods:
-        cmd = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--worker",
-            method,
-            "--n",
-            str(args.n),
-            "--n-test",
-            str(args.n_test),
-            "--dx",
-            str(args.dx),
-            "--dy",
-            str(args.dy),
-            "--k",
-            str(args.k),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            record = {"method": method, "error": f"worker failed: {tail[:160]}"}
-        else:
-            record = json.loads(lines[-1])
+        job = {"method": method, "n": args.n, "n_test": args.n_test, "dx": args.dx, "dy": args.dy, "k": args.k}
+        record = common.run_worker(__file__, job)
+        status = record.pop("status")
+        if status != "ok":
+            record = {"method": method, "error": f"worker {status}"}
         records.append(record)
         status = record.get("error") or (
             f"{record['fit_seconds']:.2f} s, peak +{record['peak_mb']} MB, "
@@ -254,7 +208,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         if ours and "error" not in r:
             r["time_ratio_vs_classicx"] = r["fit_seconds"] / ours["fit_seconds"]
     if args.json:
-        Path(args.json).write_text(json.dumps(records, indent=2), encoding="utf-8")
+        common.write_json(args.json, records)
     if not args.quick:
         _write_results(records, args, load_before, load_after)
     return records
@@ -277,8 +231,6 @@ def _peer_notes(by: dict, records: list[dict]) -> list[str]:
 
 
 def _write_results(records, args, load_before, load_after) -> None:
-    from _results import markdown_table, write_section
-
     rows = []
     for r in records:
         if "error" in r:
@@ -329,7 +281,7 @@ def _write_results(records, args, load_before, load_after) -> None:
         f"Machine load average (1, 5, 15 min) before: {tuple(round(x, 2) for x in load_before)}, "
         f"after: {tuple(round(x, 2) for x in load_after)} on 2 cores shared with other work, "
         f"so absolute times are noisy; ratios within the run are the meaningful figures.\n\n"
-        + markdown_table(
+        + common.markdown_table(
             rows,
             [
                 "method",
@@ -347,7 +299,7 @@ def _write_results(records, args, load_before, load_after) -> None:
         + "\n\nPeer notes: "
         + " ".join(_peer_notes(by, records))
     )
-    write_section("subspace-linear", "Linear shared subspace: CCA against the peers", body)
+    common.write_section("subspace-linear", "Linear shared subspace: CCA against the peers", body)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_text.py [DATA_DIR] [--part {speed,retrieval,all}] [--quick]
-                                    [--json PATH] [--jobs N] [--cache DIR] [--no-results]
+    python -m benchmarks.bench_text [DATA_DIR] [--part {speed,retrieval,all}] [--quick]
+                                     [--json PATH] [--jobs N] [--cache DIR] [--no-results]
 
 Part 1, speed (``--part speed``): document vectors (mean of word vectors) for
 100,000 synthetic documents (Zipf-distributed words, 10 % out-of-vocabulary
@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import os
 import sys
 import tempfile
 import time
@@ -53,46 +52,25 @@ import sklearn
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.model_selection import GridSearchCV, KFold
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _results import markdown_table, write_json, write_section
-
 from classicx.exceptions import EmptyFeatureWarning
 from classicx.text import (
     LdaTopics,
     PretrainedEmbedding,
+    TfidfFeatures,
     TfidfLSA,
     Tokenizer,
     Word2VecEmbedding,
     pool_word_vectors,
 )
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "webnews"
-
-
-def load_avg() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.1f} (1 min) / {five:.1f} (5 min) on {os.cpu_count()} cores"
+if __package__:
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
 
 # ---------------------------------------------------------------------------
 # Part 1: speed
-
-
-def synthetic_corpus(n_docs: int, vocab_size: int, dim: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    words = [f"w{i}" for i in range(vocab_size)]
-    vectors = rng.normal(0.0, 0.3, size=(vocab_size, dim)).astype(np.float32)
-    lengths = rng.integers(5, 60, size=n_docs)
-    ids = (rng.zipf(1.3, size=int(lengths.sum())) - 1) % vocab_size
-    oov = rng.random(len(ids)) < 0.1
-    tokens = np.where(
-        oov, np.char.add("x", ids.astype(str)), np.char.add("w", ids.astype(str))
-    ).tolist()
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
-    docs = [tokens[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
-    docs[0] = ["x1", "x2"]  # one document without any known word
-    return words, vectors, docs
 
 
 def naive_mean(docs, wv, dim: int) -> np.ndarray:
@@ -105,35 +83,20 @@ def naive_mean(docs, wv, dim: int) -> np.ndarray:
     return out
 
 
-def best_time(func, repeats: int):
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
     from gensim.models import KeyedVectors
 
     vocab_size, dim = 50_000, 100
-    words, vectors, docs = synthetic_corpus(n_docs, vocab_size, dim)
+    words, vectors, docs = common.make_token_corpus(n_docs, vocab_size, dim)
     texts = [" ".join(d) for d in docs]
     wv = KeyedVectors(vector_size=dim)
     wv.add_vectors(words, vectors)
+    tokenizer = Tokenizer(language="english", stop_words=None)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "vectors.bin"
         wv.save_word2vec_format(str(path), binary=True)
-        emb = PretrainedEmbedding(
-            str(path),
-            pooling="mean",
-            stop_words=None,
-            language="english",
-            verbose=False,
-        )
+        emb = PretrainedEmbedding(str(path), pooling="mean", tokenizer=tokenizer, verbose=False)
         emb.fit(texts[:1000])
-    tokenizer = Tokenizer(language="english", stop_words=None)
 
     def naive_from_text():
         return naive_mean([tokenizer(t) for t in texts], wv, dim)
@@ -144,7 +107,7 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
         counts = CountVectorizer(analyzer=list, vocabulary=emb.vocabulary_).transform(
             docs
         )
-        loop_from_tokens = best_time(lambda: naive_mean(docs, wv, dim), repeats)
+        loop_from_tokens = common.best_time(lambda: naive_mean(docs, wv, dim), repeats)
         for name, ours, theirs in [
             ("from token lists", lambda: emb.transform_tokens(docs), loop_from_tokens),
             ("end to end from strings", lambda: emb.transform(texts), naive_from_text),
@@ -155,9 +118,9 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
             ),
         ]:
             t_loop, ref = (
-                theirs if isinstance(theirs, tuple) else best_time(theirs, repeats)
+                theirs if isinstance(theirs, tuple) else common.best_time(theirs, repeats)
             )
-            t_ours, got = best_time(ours, repeats)
+            t_ours, got = common.best_time(ours, repeats)
             diff = float(np.max(np.abs(got - ref)))
             rows.append(
                 {
@@ -174,7 +137,7 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
         # lookup per token (done in C by map; classicx's _count does exactly this).
         index = {w: i for i, w in enumerate(emb.vocabulary_)}
         n_tok = sum(map(len, docs))
-        t_lookup, _ = best_time(
+        t_lookup, _ = common.best_time(
             lambda: np.fromiter(
                 map(index.get, itertools.chain.from_iterable(docs), itertools.repeat(-1)),
                 dtype=np.int64,
@@ -213,8 +176,8 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
         "takes more than half of its time, and no vectorised pooling can make the per-token "
         "lookup faster; going further would need compiled code, which the project does not ship "
         "(it must install from PyPI wheels alone).\n\n"
-        + markdown_table(rows, list(rows[0]))
-        + f"\n\nLoad average at the end: {load_avg()} (the machine is shared; absolute times vary, "
+        + common.markdown_table(rows, list(rows[0]))
+        + f"\n\nMachine at the end: {common.machine_load()} (the machine is shared; absolute times vary, "
         "both sides ran back to back in the same process)."
     )
     return body, rows
@@ -225,75 +188,45 @@ def run_speed(n_docs: int, repeats: int) -> tuple[str, list[dict]]:
 
 
 def load_data(data_dir: Path, quick: bool):
-    try:
-        from classicx.datasets import load_wikipedia_layout
-    except (
-        ImportError
-    ):  # the loader exists before it is re-exported by classicx.datasets
-        from classicx.datasets._wikipedia import load_wikipedia_layout
+    from classicx.datasets import load_wikipedia_layout
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_wikipedia_layout(data_dir, on_missing="drop")
-    n_dropped = len(getattr(data, "dropped_ids", []) or [])
-    notes = (
-        [f"{n_dropped} pairs dropped by the loader (image file missing)"]
-        if n_dropped
-        else []
-    )
-    notes += [str(w.message).splitlines()[0] for w in caught if n_dropped == 0]
+        data = load_wikipedia_layout(data_dir, on_error="skip")
+    n_skipped = len(data.skipped_ids)
+    notes = [f"{n_skipped} pairs skipped by the loader (image file missing)"] if n_skipped else []
+    notes += [str(w.message).splitlines()[0] for w in caught if n_skipped == 0]
     train, test = data.train, data.test
     if quick:
-        train, test = _head(train, 240), _head(test, 120)
+        train, test = train.subset(list(range(240))), test.subset(list(range(120)))
     return train, test, notes
-
-
-def _head(split, n: int):
-    from classicx.datasets import Split
-
-    return Split(
-        images=split.images[:n],
-        texts=split.texts[:n],
-        labels=split.labels[:n],
-        ids=split.ids[:n],
-        image_ids=split.image_ids[:n],
-        descriptions=split.descriptions[:n],
-    )
 
 
 def image_features(
     train, test, quick: bool, jobs: int, cache: Path
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    from classicx.image import BagOfVisualWords
+    from classicx.image import BagOfVisualWords, LocalDescriptors
 
-    params = {
-        "descriptor": "sift",
-        "n_words": 64 if quick else 512,
-        "max_keypoints": 300 if quick else 1000,
-        "max_side": 400 if quick else 640,
-        "random_state": 0,
-    }
-    key = hashlib.sha1(
-        repr((sorted(params.items()), train.image_ids, test.image_ids)).encode()
-    ).hexdigest()[:16]
+    descriptor = LocalDescriptors("sift", max_keypoints=300 if quick else 1000, max_side=400 if quick else 640)
+    bovw = BagOfVisualWords(descriptor, 64 if quick else 512, random_state=0)
+    description = " ".join(repr(bovw).split())
+    key = hashlib.sha1(repr((description, train.image_ids, test.image_ids)).encode()).hexdigest()[:16]
     path = cache / f"bovw-{key}.npz"
     if path.is_file():
         with np.load(path) as z:
-            return z["train"], z["test"], f"BagOfVisualWords({params}) [cached]"
-    bovw = BagOfVisualWords(
-        **params, n_jobs=jobs, verbose=True, cache=str(cache / "descriptors")
-    )
+            return z["train"], z["test"], f"`{description}` [cached]"
+    bovw.set_params(n_jobs=jobs, verbose=True, descriptor__cache=str(cache / "descriptors"))
     Xtr = bovw.fit_transform(train.images)
     Xte = bovw.transform(test.images)
     np.savez(path, train=Xtr, test=Xte)
-    return Xtr, Xte, f"BagOfVisualWords({params})"
+    return Xtr, Xte, f"`{description}`"
 
 
 def text_representations(quick: bool, jobs: int) -> list[tuple[str, object, dict]]:
     """(name, base estimator, text grid); Word2Vec rows share one trained model per grid point."""
-    lsa_grid = {"n_components": [32] if quick else [50, 100, 200], "min_df": [2]}
+    lsa_grid = {"n_components": [32] if quick else [50, 100, 200], "tfidf__min_df": [2]}
     w2v = {
-        "segmenter": "jieba",
+        "tokenizer": Tokenizer(segmenter="jieba"),
         "vector_size": 50 if quick else 100,
         "epochs": 3 if quick else 10,
         "min_count": 2,
@@ -305,20 +238,19 @@ def text_representations(quick: bool, jobs: int) -> list[tuple[str, object, dict
     return [
         (
             "char-bigram TF-IDF + LSA",
-            TfidfLSA(segmenter="char", random_state=0, verbose=False),
+            TfidfLSA(tfidf=TfidfFeatures(tokenizer=Tokenizer(segmenter="char")), random_state=0, verbose=False),
             lsa_grid,
         ),
         (
             "jieba-word TF-IDF + LSA",
-            TfidfLSA(segmenter="jieba", random_state=0, verbose=False),
+            TfidfLSA(tfidf=TfidfFeatures(tokenizer=Tokenizer(segmenter="jieba")), random_state=0, verbose=False),
             lsa_grid,
         ),
         (
             "LDA (jieba words)",
             LdaTopics(
-                segmenter="jieba",
+                tokenizer=Tokenizer(segmenter="jieba"),
                 random_state=0,
-                n_jobs=1,
                 max_iter=5 if quick else 20,
                 verbose=False,
             ),
@@ -365,16 +297,11 @@ def cca_search(Xtr, Ytr, labels, quick: bool, jobs: int):
 
 
 def evaluate(aligner, Xte, Yte, labels) -> tuple[float, float]:
-    from classicx.metrics import mean_average_precision, relevance_from_labels
-    from classicx.search import ExactSearcher
+    from classicx.metrics import evaluate_retrieval
 
-    Xp, Yp = aligner.transform(Xte, Yte)
-    relevance = relevance_from_labels(labels, labels)
-    _, r_it = ExactSearcher(metric="cosine").fit(Yp).search(Xp, k=None)
-    _, r_ti = ExactSearcher(metric="cosine").fit(Xp).search(Yp, k=None)
-    return mean_average_precision(r_it, relevance), mean_average_precision(
-        r_ti, relevance.T
-    )
+    # float32 ranking, as the exact searcher by default (the precision these tables were made with)
+    report = evaluate_retrieval(*aligner.transform(Xte, Yte), labels, metric="cosine", dtype="float32")
+    return report.map_image_to_text, report.map_text_to_image
 
 
 def run_retrieval(
@@ -427,7 +354,7 @@ def run_retrieval(
         rows.append(
             {
                 "text representation": name,
-                "text params (CV)": ", ".join(f"{k}={v}" for k, v in point.items()),
+                "text params (CV)": ", ".join(f"{k.replace('tfidf__', '')}={v}" for k, v in point.items()),
                 "CCA params (CV)": ", ".join(f"{k}={v}" for k, v in cca_params.items()),
                 "CV MAP (train)": float(cv_map),
                 "image->text MAP": i2t,
@@ -437,11 +364,7 @@ def run_retrieval(
             }
         )
         print(rows[-1], flush=True)
-    chance = float(
-        chance_average_precision(
-            relevance_from_labels(test.labels, test.labels), average=True
-        )
-    )
+    chance = float(chance_average_precision(relevance_from_labels(test.labels, test.labels)))
     body = (
         f"Data: `{data_dir.name}` ({len(train.texts)} train / {len(test.texts)} test pairs"
         + ("; " + "; ".join(notes) if notes else "")
@@ -452,15 +375,15 @@ def run_retrieval(
         "(n_components, reg, weight_power) by 3-fold cross-validated retrieval MAP; the text "
         "models are unsupervised and fitted on the training texts. Word2Vec is trained on the "
         "training texts (jieba words); its three poolings share the trained vectors.\n\n"
-        + markdown_table(rows, list(rows[0]))
-        + f"\n\nLoad average at the end: {load_avg()} (shared machine: the seconds column is indicative only)."
+        + common.markdown_table(rows, list(rows[0]))
+        + f"\n\nMachine at the end: {common.machine_load()} (shared machine: the seconds column is indicative only)."
     )
     return body, rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("data_dir", nargs="?", type=Path, default=common.DEFAULT_DATA)
     parser.add_argument("--part", choices=["speed", "retrieval", "all"], default="all")
     parser.add_argument(
         "--quick",
@@ -488,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         print(body)
         records += [{"benchmark": "speed", **r} for r in rows]
         if write:
-            write_section(
+            common.write_section(
                 "text-speed",
                 "Text: document vectors, matrix product vs Python loop",
                 body,
@@ -500,13 +423,13 @@ def main(argv: list[str] | None = None) -> int:
         print(body)
         records += [{"benchmark": "retrieval", **r} for r in rows]
         if write:
-            write_section(
+            common.write_section(
                 "text-retrieval",
                 f"Text representations for retrieval on {args.data_dir.name}",
                 body,
             )
     if args.json:
-        write_json(args.json, records)
+        common.write_json(args.json, records)
     return 0
 
 

@@ -42,22 +42,46 @@ def _jobs(text: str) -> int:
     return value
 
 
+# Model options of 'demo' and 'fit': option -> parameter of the retriever built from default_stages().
+# An option left out keeps the stage's default; the help text shows that default.
+_MODEL_OPTIONS = {
+    "descriptor": "image_features__descriptor",
+    "words": "image_features__vocabulary",
+    "text_dim": "text_features__n_components",
+    "components": "aligner__n_components",
+    "reg": "aligner__reg",
+    "weight_power": "aligner__weight_power",
+}
+
+
+def _default_model():
+    from .retriever import CrossModalRetriever, default_stages
+
+    return CrossModalRetriever(**default_stages())
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--descriptor", choices=["sift", "rootsift", "orb", "dense_sift"], default="sift",
-                        help="local image descriptor (default: %(default)s)")
-    parser.add_argument("--words", type=_positive_int, default=256, help="visual vocabulary size (default: %(default)s)")
-    parser.add_argument("--text-dim", type=_positive_int, default=100,
-                        help="LSA dimensions of the text features (default: %(default)s)")
-    parser.add_argument("--components", type=_positive_int, default=32,
-                        help="dimensions of the shared CCA space (default: %(default)s)")
-    parser.add_argument("--reg", type=float, default=0.3,
-                        help="CCA regularisation in [0, 1]: 0 = plain CCA, 1 = PLS (default: %(default)s)")
-    parser.add_argument("--weight-power", type=float, default=4.0,
+    defaults = _default_model().get_params(deep=True)
+
+    def default(option: str) -> str:
+        return f"(default: {defaults[_MODEL_OPTIONS[option]]})"
+
+    parser.add_argument("--descriptor", choices=["sift", "rootsift", "orb", "dense_sift"],
+                        help=f"local image descriptor {default('descriptor')}")
+    parser.add_argument("--words", type=_positive_int, help=f"visual vocabulary size {default('words')}")
+    parser.add_argument("--text-dim", type=_positive_int,
+                        help=f"LSA dimensions of the text features {default('text_dim')}")
+    parser.add_argument("--components", type=_positive_int,
+                        help=f"dimensions of the shared CCA space {default('components')}")
+    parser.add_argument("--reg", type=float,
+                        help=f"CCA regularisation in [0, 1]: 0 = plain CCA, 1 = PLS {default('reg')}")
+    parser.add_argument("--weight-power", type=float,
                         help="weight shared dimensions by canonical correlation to this power "
-                        "(default: %(default)s)")
-    parser.add_argument("--searcher", default="exact",
+                        f"{default('weight_power')}")
+    parser.add_argument("--searcher",
                         help="search backend spec: exact, hnswlib, annoy, lsh, faiss:INDEX "
-                        "(e.g. faiss:HNSW32); approximate ones need the 'ann' extra (default: %(default)s)")
+                        "(e.g. faiss:HNSW32); approximate ones need the 'ann' extra "
+                        f"(default: the retriever's {defaults['searcher']!r}, exact cosine search)")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -98,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "a CSV/TSV file, or a folder with one sub-folder per category.")
     fit.add_argument("dataset", type=Path, help="dataset directory or CSV/TSV file")
     fit.add_argument("-o", "--output", type=Path, required=True, help="model directory to write")
-    fit.add_argument("--drop-missing", action="store_true",
-                     help="drop rows whose files are missing (with a warning) instead of failing")
+    fit.add_argument("--skip-missing", action="store_true",
+                     help="skip rows whose files are missing or whose image, text or label is empty "
+                     "(with a warning) instead of failing")
     _add_model_options(fit)
     _add_common(fit)
 
@@ -119,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", type=Path, help="dataset directory or CSV/TSV file")
     evaluate.add_argument("--split", choices=["train", "test"], default="test", help="split to score (default: %(default)s)")
     evaluate.add_argument("-k", type=_positive_int, default=10, help="cutoff of precision@k (default: %(default)s)")
-    evaluate.add_argument("--drop-missing", action="store_true", help="drop rows whose files are missing")
+    evaluate.add_argument("--skip-missing", action="store_true",
+                          help="skip rows whose files are missing or whose image, text or label is empty")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument("-j", "--jobs", type=_jobs, default=-1,
                           help="parallel jobs, -1 = all cores (default: %(default)s)")
@@ -128,22 +154,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _make_retriever(args: argparse.Namespace):
-    from .image import BagOfVisualWords
-    from .retriever import CrossModalRetriever
-    from .search import make_searcher
-    from .subspace import RegularizedCCA
-    from .text import TfidfLSA
+    """The default retriever with the model options given on the command line set on its stages."""
+    model = _default_model()
+    chosen = {param: getattr(args, option) for option, param in _MODEL_OPTIONS.items()
+              if getattr(args, option) is not None}
+    if args.searcher is not None:
+        chosen["searcher"] = args.searcher
+    return model.set_params(**chosen, n_jobs=args.jobs, verbose=not args.quiet, random_state=args.seed)
 
-    cca = RegularizedCCA(n_components=args.components, reg=args.reg, weight_power=args.weight_power)
-    return CrossModalRetriever(
-        image_features=BagOfVisualWords(descriptor=args.descriptor, n_words=args.words),
-        text_features=TfidfLSA(n_components=args.text_dim),
-        aligner=cca,
-        searcher=make_searcher(args.searcher, metric="cosine"),
-        n_jobs=args.jobs,
-        verbose=not args.quiet,
-        random_state=args.seed,
-    )
+
+def _describe(model) -> str:
+    """One line naming the stages of a retriever built by :func:`_make_retriever`."""
+    p = model.get_params(deep=True)
+    searcher = p["searcher"] if isinstance(p["searcher"], str) else "exact"
+    return (f"{p['image_features__descriptor']} bag of {p['image_features__vocabulary']} visual words "
+            f"+ TF-IDF/LSA({p['text_features__n_components']}) "
+            f"+ regularised CCA({p['aligner__n_components']}, reg {p['aligner__reg']}) + {searcher} cosine search")
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -163,8 +189,7 @@ def _cmd_demo(args: argparse.Namespace, out) -> int:
           f"({args.n_train} training pairs, {args.n_test} test pairs, seed {args.seed})", file=out)
     data = load_synthetic(n_train=args.n_train, n_test=args.n_test, random_state=args.seed)
     model = _make_retriever(args)
-    print(f"fitting: {args.descriptor} bag of {args.words} visual words + TF-IDF/LSA({args.text_dim}) "
-          f"+ regularised CCA({args.components}, reg {args.reg}) + {args.searcher} cosine search", file=out)
+    print(f"fitting: {_describe(model)}", file=out)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels,
               ids=data.train.ids, descriptions=data.train.descriptions)
     report = model.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
@@ -190,7 +215,7 @@ def _cmd_demo(args: argparse.Namespace, out) -> int:
 def _cmd_fit(args: argparse.Namespace, out) -> int:
     from .datasets import load_dataset
 
-    data = load_dataset(args.dataset, on_missing="drop" if args.drop_missing else "raise")
+    data = load_dataset(args.dataset, on_error="skip" if args.skip_missing else "raise")
     model = _make_retriever(args)
     print(f"fitting on {len(data.train)} training pairs of {args.dataset}", file=out)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels,
@@ -218,11 +243,8 @@ def _cmd_evaluate(args: argparse.Namespace, out) -> int:
     from .retriever import CrossModalRetriever
 
     model = CrossModalRetriever.load(args.model)
-    model.set_params(verbose=not args.quiet, n_jobs=args.jobs)
-    for stage in (model.image_features_, model.text_features_):
-        params = stage.get_params(deep=False)
-        stage.set_params(**{k: v for k, v in {"n_jobs": args.jobs, "verbose": not args.quiet}.items() if k in params})
-    data = load_dataset(args.dataset, on_missing="drop" if args.drop_missing else "raise")
+    model.set_params(verbose=not args.quiet, n_jobs=args.jobs)  # reaches the fitted stages
+    data = load_dataset(args.dataset, on_error="skip" if args.skip_missing else "raise")
     split = data.train if args.split == "train" else data.test
     report = model.evaluate(split.images, split.texts, labels=split.labels, k=args.k)
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.to_table(), file=out)

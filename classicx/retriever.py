@@ -2,35 +2,82 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metadata_routing import get_routing_for_object
 
-from ._utils import check_paired
 from .base import ClassicxEstimator
-from .exceptions import EmptyInputError, InputError, NotFittedError, ShapeMismatchError
+from .exceptions import ShapeMismatchError
 from .image import BagOfVisualWords
-from .metrics import (
-    chance_average_precision,
-    mean_average_precision,
-    precision_at_k,
-    relevance_from_labels,
-)
+from .metrics import RetrievalReport, evaluate_retrieval
 from .search import ExactSearcher, make_searcher
 from .subspace import RegularizedCCA
 from .text import TfidfLSA
+from .utils.validation import (
+    check_images,
+    check_is_fitted,
+    check_labels,
+    check_paired,
+    check_texts,
+    validate_params,
+)
 
-__all__ = ["CrossModalRetriever", "Hit", "RetrievalReport"]
+__all__ = ["CrossModalRetriever", "Hit", "default_stages"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ALIGNER = RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)
+# Settings of the retriever that it shares with its stages (see CrossModalRetriever).
+_SHARED_SETTINGS = ("n_jobs", "verbose", "random_state")
+
+
+def default_stages() -> dict[str, Any]:
+    """The stages a :class:`CrossModalRetriever` uses where its parameter is ``None``: new, unfitted objects.
+
+    This is the one place where the default pipeline is written down; the
+    ``classicx`` command builds its model from the same objects.
+
+    * ``image_features``: ``BagOfVisualWords(descriptor="sift", vocabulary=256)``, SIFT
+      (:class:`~classicx.image.LocalDescriptors` defaults) and 256 k-means words;
+    * ``text_features``: ``TfidfLSA()`` (TF-IDF, LSA with 100 dimensions);
+    * ``aligner``: ``RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)``,
+      a strongly regularised CCA whose dimensions are weighted by their
+      canonical correlation to the 4th power (Gong et al. 2014). On webnews,
+      cross-validation on the training split chose reg 0.3-0.6 with power 4
+      for every text representation (``benchmarks/RESULTS.md``);
+    * ``searcher``: ``ExactSearcher(metric="cosine")``.
+
+    Returns
+    -------
+    dict
+        Stage name -> estimator, keyed like the retriever's parameters.
+
+    See Also
+    --------
+    CrossModalRetriever : the pipeline these stages make.
+
+    Examples
+    --------
+    >>> from classicx.retriever import default_stages
+    >>> stages = default_stages()
+    >>> stages["aligner"]
+    RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)
+    >>> stages["image_features"]
+    BagOfVisualWords(vocabulary=256)
+    """
+    return {
+        "image_features": BagOfVisualWords(descriptor="sift", vocabulary=256),
+        "text_features": TfidfLSA(),
+        "aligner": RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0),
+        "searcher": ExactSearcher(metric="cosine"),
+    }
 
 
 @dataclass(frozen=True)
@@ -59,55 +106,15 @@ class Hit:
     content: str
 
 
-@dataclass
-class RetrievalReport:
-    """Retrieval quality in both directions, as returned by :meth:`CrossModalRetriever.evaluate`.
-
-    ``map_*`` is mean average precision over the full ranking of the other
-    modality; ``precision_*`` is precision at ``k``; ``chance_*`` is the MAP
-    a uniformly random ranking would have on the same relevance.
-    """
-
-    map_image_to_text: float
-    map_text_to_image: float
-    precision_image_to_text: float
-    precision_text_to_image: float
-    chance_image_to_text: float
-    chance_text_to_image: float
-    k: int
-    n_queries: int
-    relevance: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as a plain dict (JSON-serialisable)."""
-        return asdict(self)
-
-    def to_table(self) -> str:
-        """The report as a small fixed-width table."""
-        rows = [
-            ("", "image→text", "text→image"),
-            ("MAP", f"{self.map_image_to_text:.4f}", f"{self.map_text_to_image:.4f}"),
-            (f"P@{self.k}", f"{self.precision_image_to_text:.4f}", f"{self.precision_text_to_image:.4f}"),
-            ("chance MAP", f"{self.chance_image_to_text:.4f}", f"{self.chance_text_to_image:.4f}"),
-        ]
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
-        lines.append(f"({self.n_queries} queries each way; relevant = {self.relevance})")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_table()
-
-
-def _accepts(func: Any, name: str) -> bool:
-    return name in inspect.signature(func).parameters
-
-
 def _default_descriptions(images: Sequence[Any]) -> list[str]:
     return [
         str(item) if isinstance(item, (str, Path)) else f"image #{i}" for i, item in enumerate(images)
     ]
+
+
+def _consumes_labels(aligner: Any) -> bool:
+    """Whether ``aligner.fit`` asks for ``labels`` through scikit-learn's metadata routing."""
+    return "labels" in get_routing_for_object(aligner).consumes("fit", ["labels"])
 
 
 class CrossModalRetriever(ClassicxEstimator):
@@ -120,36 +127,48 @@ class CrossModalRetriever(ClassicxEstimator):
     ``aligner``         both → one shared space (default :class:`~classicx.subspace.RegularizedCCA`)
     ``searcher``        ranks a gallery for each query (default :class:`~classicx.search.ExactSearcher`, cosine)
 
-    After :meth:`fit`, the training images and texts form the search gallery;
+    A stage left at ``None`` is the one :func:`default_stages` builds. After
+    :meth:`fit`, the training images and texts form the search gallery;
     :meth:`index` replaces it with another collection. :meth:`evaluate` ranks
     the whole evaluation set of the other modality for every query (the
     protocol of Rasiwasia et al. 2010) and reports MAP and precision@k.
+
+    ``n_jobs``, ``verbose`` and ``random_state`` are shared with the stages:
+    :meth:`fit` sets them on the fitted copy of every stage, at any depth of
+    nesting (``get_params(deep=True)``: also an encoder inside a
+    ``FeatureUnion`` or ``Pipeline``), wherever the stage leaves ``n_jobs`` or
+    ``random_state`` at ``None`` -- but not on the parts of a classicx
+    estimator that has the setting itself, since it hands its own on to them
+    (an encoder seeds its vocabulary from its ``random_state``).
+    ``verbose=False`` silences every stage and part. To keep a part serial,
+    give it ``n_jobs=1``. Setting ``n_jobs`` or
+    ``verbose`` on a fitted retriever (``set_params``) applies them to the
+    fitted stages and gallery searchers in the same way.
 
     Parameters
     ----------
     image_features : transformer, default=None
         Maps a sequence of images (paths, arrays or encoded bytes) to an array.
-        ``None`` means ``BagOfVisualWords(descriptor="sift", n_words=256)``.
     text_features : transformer, default=None
-        Maps a sequence of strings to an array. ``None`` means ``TfidfLSA()``.
+        Maps a sequence of strings to an array.
     aligner : two-view estimator, default=None
-        ``fit(X, Y, labels=None)``, ``transform(X)``, ``transform_y(Y)``.
-        ``None`` means ``RegularizedCCA(n_components=32, reg=0.3, weight_power=4)``:
-        a strongly regularised CCA whose dimensions are weighted by their
-        canonical correlation to the 4th power (Gong et al. 2014). On webnews,
-        cross-validation on the training split chose reg 0.3–0.6 with power 4
-        for every text representation (``benchmarks/RESULTS.md``).
+        ``fit(X, Y)``, ``transform(X)``, ``transform_y(Y)``. ``labels`` given
+        to :meth:`fit` reach it when its ``fit`` requests them through
+        scikit-learn's metadata routing, as every classicx aligner that uses
+        labels does by default; for an aligner of your own, declare
+        ``__metadata_request__fit = {"labels": True}`` (or call
+        ``set_fit_request(labels=True)`` with routing enabled).
     searcher : searcher or str, default=None
         ``fit(gallery)``, ``search(queries, k)``; a string is a spec for
         :func:`classicx.search.make_searcher` (``"exact"``, ``"hnswlib"``,
-        ``"faiss:IVF256,Flat"``, ...) with the cosine metric. ``None`` means
-        ``ExactSearcher(metric="cosine")``.
+        ``"faiss:IVF256,Flat"``, ...) with the cosine metric, resolved in
+        :meth:`fit`.
     n_jobs : int, default=None
-        Passed to every stage that has an ``n_jobs`` parameter left at ``None``.
+        Shared with the stages (see above).
     verbose : bool, default=True
-        Show progress bars; passed like ``n_jobs``.
+        Show progress bars; ``False`` is shared with every stage.
     random_state : int, default=None
-        Passed like ``n_jobs`` to stages whose ``random_state`` is ``None``.
+        Shared with the stages whose ``random_state`` is ``None``.
 
     Attributes
     ----------
@@ -161,7 +180,8 @@ class CrossModalRetriever(ClassicxEstimator):
 
     See Also
     --------
-    classicx.subspace.RegularizedCCA, classicx.search.ExactSearcher
+    default_stages : the default stages.
+    classicx.metrics.evaluate_retrieval : the evaluation behind :meth:`evaluate`.
 
     Examples
     --------
@@ -173,9 +193,19 @@ class CrossModalRetriever(ClassicxEstimator):
     >>> len(hits), hits[0].rank
     (3, 1)
     >>> report = model.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
-    >>> 0.0 <= report.map_image_to_text <= 1.0
+    >>> report.map_image_to_text > report.chance_image_to_text
     True
     """
+
+    _parameter_constraints: dict = {
+        "image_features": [HasMethods(["fit", "transform"]), None],
+        "text_features": [HasMethods(["fit", "transform"]), None],
+        "aligner": [HasMethods(["fit", "transform", "transform_y"]), None],
+        "searcher": [HasMethods(["fit", "search"]), str, None],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,
@@ -195,26 +225,83 @@ class CrossModalRetriever(ClassicxEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # images (paths, arrays or bytes) and texts
+        tags.target_tags.required = True  # the texts paired with the images
+        return tags
+
     # ------------------------------------------------------------------ stages
-    def _stage(self, given: Any, default: Any) -> Any:
-        stage = clone(default if given is None else given)
-        params = stage.get_params(deep=False)
-        shared = {"n_jobs": self.n_jobs, "random_state": self.random_state}
-        updates = {k: v for k, v in shared.items() if k in params and params[k] is None and v is not None}
-        if "verbose" in params and not self.verbose:
-            updates["verbose"] = False
-        return stage.set_params(**updates) if updates else stage
+    def _given(self, name: str) -> Any:
+        """The stage as given, or its default; a searcher spec string is resolved here."""
+        given = getattr(self, name)
+        if given is None:
+            return default_stages()[name]
+        if name == "searcher" and isinstance(given, str):
+            return make_searcher(given, metric="cosine")
+        return given
+
+    def _shared(self, stage: Any, names: Sequence[str] = _SHARED_SETTINGS, deep: bool = True) -> dict[str, Any]:
+        """The settings ``stage`` receives from the retriever, keyed as ``stage.set_params`` takes them.
+
+        ``n_jobs`` and ``random_state`` where ``stage`` or a part of it leaves
+        them at ``None``, except inside a classicx estimator that has the
+        setting itself: it hands its own on to its parts (an encoder seeds its
+        vocabulary), so the result equals that of the estimator fitted alone
+        with the setting. ``verbose=False`` everywhere when the retriever is quiet.
+        """
+        params = stage.get_params(deep=deep)
+        owners = {"": stage, **{key: value for key, value in params.items() if hasattr(value, "get_params")}}
+
+        def handed_on(path: list[str], name: str) -> bool:
+            ancestors = (owners.get("__".join(path[:i])) for i in range(len(path)))
+            return any(isinstance(a, ClassicxEstimator) and name in a.get_params(deep=False) for a in ancestors)
+
+        updates = {}
+        for key, value in params.items():
+            *path, name = key.split("__")
+            if name not in names:
+                continue
+            if name == "verbose":
+                if not self.verbose:
+                    updates[key] = False
+            elif value is None and getattr(self, name) is not None and not handed_on(path, name):
+                updates[key] = getattr(self, name)
+        return updates
+
+    def _stage(self, name: str) -> Any:
+        """A fresh, unfitted copy of the stage ``name`` with the shared settings applied."""
+        stage = clone(self._given(name))
+        return stage.set_params(**self._shared(stage))
 
     def _fit_gallery(self, vectors: np.ndarray) -> Any:
-        """A fresh searcher (``searcher``, or its spec string) over ``vectors``."""
-        given = make_searcher(self.searcher, metric="cosine") if isinstance(self.searcher, str) else self.searcher
-        return self._stage(given, ExactSearcher(metric="cosine")).fit(vectors)
+        return self._stage("searcher").fit(vectors)
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "aligner_"):
-            raise NotFittedError(
-                "this CrossModalRetriever is not fitted yet: call fit(images, texts) first"
-            )
+    def set_params(self, **params: Any) -> CrossModalRetriever:
+        """Set parameters; on a fitted retriever, ``n_jobs`` and ``verbose`` also reach the fitted stages.
+
+        Their fitted stages and gallery searchers get the value the rule of
+        :meth:`fit` gives (only where the stage as given leaves ``n_jobs`` at
+        ``None``; ``verbose`` as given unless the retriever is quiet); nothing
+        learned changes.
+
+        Returns
+        -------
+        self
+        """
+        super().set_params(**params)
+        runtime = [name for name in ("n_jobs", "verbose") if name in params]
+        if runtime and hasattr(self, "aligner_"):
+            for name, fitted in (
+                ("image_features", self.image_features_),
+                ("text_features", self.text_features_),
+                ("searcher", self.image_gallery_),
+                ("searcher", self.text_gallery_),
+            ):
+                given = self._given(name)
+                own = {k: v for k, v in given.get_params(deep=False).items() if k in runtime}
+                fitted.set_params(**{**own, **self._shared(given, runtime, deep=False)})
+        return self
 
     # -------------------------------------------------------------------- fit
     def fit(
@@ -225,7 +312,7 @@ class CrossModalRetriever(ClassicxEstimator):
         *,
         ids: Sequence[str] | None = None,
         descriptions: Sequence[str] | None = None,
-    ) -> "CrossModalRetriever":
+    ) -> CrossModalRetriever:
         """Learn features and the shared space from paired images and texts.
 
         Parameters
@@ -234,8 +321,9 @@ class CrossModalRetriever(ClassicxEstimator):
             Row ``i`` is paired with ``texts[i]``.
         texts : sequence of str
         labels : array-like of shape (n,) or (n, n_labels), default=None
-            Category indices (or a 0/1 multi-label indicator); used by
-            supervised aligners and kept as gallery labels.
+            Category indices (or a 0/1 multi-label indicator); passed to the
+            aligner if it requests them (see ``aligner``) and kept as gallery
+            labels.
         ids : sequence of str, default=None
             Pair ids for the gallery; default ``"0"``, ``"1"``, ...
         descriptions : sequence of str, default=None
@@ -245,21 +333,20 @@ class CrossModalRetriever(ClassicxEstimator):
         -------
         self
         """
+        validate_params(self)
+        images = check_images(images)
+        texts = check_texts(texts)
         check_paired(len(images), len(texts))
-        labels = None if labels is None else np.asarray(labels)
-        if labels is not None and len(labels) != len(images):
-            raise ShapeMismatchError(f"labels has {len(labels)} rows but there are {len(images)} pairs")
-        self.image_features_ = self._stage(self.image_features, BagOfVisualWords(descriptor="sift", n_words=256))
-        self.text_features_ = self._stage(self.text_features, TfidfLSA())
-        self.aligner_ = self._stage(self.aligner, DEFAULT_ALIGNER)
+        labels = None if labels is None else check_labels(labels, len(images))
+        self.image_features_ = self._stage("image_features")
+        self.text_features_ = self._stage("text_features")
+        self.aligner_ = self._stage("aligner")
         logger.info("extracting image features for %d images", len(images))
         X = self.image_features_.fit_transform(images)
         logger.info("extracting text features for %d texts", len(texts))
-        Y = self.text_features_.fit_transform(list(texts))
-        if _accepts(self.aligner_.fit, "labels"):
-            self.aligner_.fit(X, Y, labels=labels)
-        else:
-            self.aligner_.fit(X, Y)
+        Y = self.text_features_.fit_transform(texts)
+        routed = {"labels": labels} if labels is not None and _consumes_labels(self.aligner_) else {}
+        self.aligner_.fit(X, Y, **routed)
         self._set_gallery(
             self.aligner_.transform(X),
             self.aligner_.transform_y(Y),
@@ -294,7 +381,7 @@ class CrossModalRetriever(ClassicxEstimator):
         image_labels: Any = None,
         text_labels: Any = None,
         descriptions: Sequence[str] | None = None,
-    ) -> "CrossModalRetriever":
+    ) -> CrossModalRetriever:
         """Replace the search gallery of one or both modalities.
 
         Images given here are what :meth:`search_text` returns; texts are what
@@ -305,45 +392,43 @@ class CrossModalRetriever(ClassicxEstimator):
         -------
         self
         """
-        self._check_fitted()
+        check_is_fitted(self, "aligner_")
         if images is not None:
-            if len(images) == 0:
-                raise EmptyInputError("index(images=...) got an empty collection")
+            images = check_images(images, name="index(images=...)")
             vectors = self.transform_images(images)
             self.image_gallery_ = self._fit_gallery(vectors)
             self.image_ids_ = [str(i) for i in (range(len(images)) if image_ids is None else image_ids)]
             self.image_descriptions_ = [str(d) for d in (descriptions or _default_descriptions(images))]
-            self.image_labels_ = None if image_labels is None else np.asarray(image_labels)
-            self._check_lengths("images", len(images), self.image_ids_, self.image_descriptions_, self.image_labels_)
+            self.image_labels_ = None if image_labels is None else check_labels(image_labels, len(images),
+                                                                                name="image_labels")
+            self._check_lengths("images", len(images), self.image_ids_, self.image_descriptions_)
         if texts is not None:
-            if len(texts) == 0:
-                raise EmptyInputError("index(texts=...) got an empty collection")
+            texts = check_texts(texts, name="index(texts=...)")
             vectors = self.transform_texts(texts)
             self.text_gallery_ = self._fit_gallery(vectors)
             self.text_ids_ = [str(i) for i in (range(len(texts)) if text_ids is None else text_ids)]
-            self.gallery_texts_ = [str(t) for t in texts]
-            self.text_labels_ = None if text_labels is None else np.asarray(text_labels)
-            self._check_lengths("texts", len(texts), self.text_ids_, self.gallery_texts_, self.text_labels_)
+            self.gallery_texts_ = list(texts)
+            self.text_labels_ = None if text_labels is None else check_labels(text_labels, len(texts),
+                                                                              name="text_labels")
+            self._check_lengths("texts", len(texts), self.text_ids_)
         return self
 
     @staticmethod
     def _check_lengths(what: str, n: int, *columns: Any) -> None:
         for column in columns:
-            if column is not None and len(column) != n:
-                raise ShapeMismatchError(f"{len(column)} ids/labels/descriptions given for {n} {what}")
+            if len(column) != n:
+                raise ShapeMismatchError(f"{len(column)} ids/descriptions given for {n} {what}")
 
     # -------------------------------------------------------------- transform
     def transform_images(self, images: Sequence[Any]) -> np.ndarray:
         """Project images into the shared space, shape (n_images, n_components)."""
-        self._check_fitted()
-        return self.aligner_.transform(self.image_features_.transform(images))
+        check_is_fitted(self, "aligner_")
+        return self.aligner_.transform(self.image_features_.transform(check_images(images)))
 
     def transform_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Project texts into the shared space, shape (n_texts, n_components)."""
-        self._check_fitted()
-        if isinstance(texts, str):
-            raise InputError("transform_texts expects a sequence of texts, got a single string")
-        return self.aligner_.transform_y(self.text_features_.transform(list(texts)))
+        check_is_fitted(self, "aligner_")
+        return self.aligner_.transform_y(self.text_features_.transform(check_texts(texts)))
 
     # ----------------------------------------------------------------- search
     def _hits(self, scores, indices, ids, contents) -> list[list[Hit]]:
@@ -369,7 +454,7 @@ class CrossModalRetriever(ClassicxEstimator):
         -------
         list of Hit, or a list of such lists when several queries are given.
         """
-        self._check_fitted()
+        check_is_fitted(self, "aligner_")
         single = isinstance(text, str)
         queries = self.transform_texts([text] if single else list(text))
         scores, indices = self.image_gallery_.search(queries, k=min(k, len(self.image_ids_)))
@@ -389,7 +474,7 @@ class CrossModalRetriever(ClassicxEstimator):
         -------
         list of Hit, or a list of such lists when a list of images is given.
         """
-        self._check_fitted()
+        check_is_fitted(self, "aligner_")
         single = not isinstance(image, list)
         queries = self.transform_images([image] if single else image)
         scores, indices = self.text_gallery_.search(queries, k=min(k, len(self.text_ids_)))
@@ -408,44 +493,39 @@ class CrossModalRetriever(ClassicxEstimator):
         """Rank one modality of an evaluation set by the other and score it.
 
         Every image queries all ``texts`` and every text queries all
-        ``images``. The ranking is exact (an :class:`~classicx.search.ExactSearcher`
-        with the metric of ``searcher``), since MAP over the full ranking needs
-        every item ranked, which approximate indexes do not promise. With ``labels``, an item is relevant when its category
-        equals the query's (or, for 0/1 multi-label rows, when they share a
-        label); without, only the paired item is relevant.
+        ``images``; the ranking is exact, with the metric (and, for exact
+        searchers, the precision) of the gallery searchers, since MAP over the
+        full ranking needs every item ranked, which approximate indexes do not
+        promise. With ``labels``, an item is
+        relevant when its category equals the query's (or, for 0/1
+        multi-label rows, when they share a label); without, only the paired
+        item is relevant.
+
+        Parameters
+        ----------
+        images : sequence of paths, arrays or bytes
+        texts : sequence of str
+            Paired with ``images`` row by row.
+        labels : array-like of shape (n,) or (n, n_labels), default=None
+        k : int, default=10
+            Cutoff of precision@k.
 
         Returns
         -------
         RetrievalReport
+            From :func:`classicx.metrics.evaluate_retrieval`.
         """
+        images, texts = check_images(images), check_texts(texts)
         check_paired(len(images), len(texts))
-        image_vectors = self.transform_images(images)
-        text_vectors = self.transform_texts(texts)
-        if labels is None:
-            relevance = np.eye(len(texts), dtype=bool)
-            kind = "the paired item"
-        else:
-            labels = np.asarray(labels)
-            if len(labels) != len(texts):
-                raise ShapeMismatchError(f"labels has {len(labels)} rows but there are {len(texts)} pairs")
-            relevance = relevance_from_labels(labels, labels)
-            kind = "same label"
-        # MAP over the full ranking needs every gallery item ranked, which approximate
-        # indexes do not promise: evaluation ranks exactly, with the searcher's metric.
+        labels = None if labels is None else check_labels(labels, len(texts))
+        check_is_fitted(self, "aligner_")
+        # The ranking uses the similarity and precision of the gallery searchers (an exact searcher's
+        # defaults: cosine, float32), so evaluating ranks as searching does.
         metric = getattr(self.text_gallery_, "metric", "cosine")
-        _, i2t = ExactSearcher(metric=metric).fit(text_vectors).search(image_vectors, k=None)
-        _, t2i = ExactSearcher(metric=metric).fit(image_vectors).search(text_vectors, k=None)
-        k = min(k, len(texts))
-        return RetrievalReport(
-            map_image_to_text=float(mean_average_precision(i2t, relevance)),
-            map_text_to_image=float(mean_average_precision(t2i, relevance.T)),
-            precision_image_to_text=float(np.mean(precision_at_k(i2t, relevance, k))),
-            precision_text_to_image=float(np.mean(precision_at_k(t2i, relevance.T, k))),
-            chance_image_to_text=float(np.mean(chance_average_precision(relevance))),
-            chance_text_to_image=float(np.mean(chance_average_precision(relevance.T))),
-            k=k,
-            n_queries=len(texts),
-            relevance=kind,
+        dtype = getattr(self.text_gallery_, "dtype", "float32")
+        return evaluate_retrieval(
+            self.transform_images(images), self.transform_texts(texts), labels, metric=metric, k=k,
+            dtype=dtype if dtype in ("float32", "float64") else "float32",
         )
 
     def score(self, images: Sequence[Any], texts: Sequence[str], labels: Any = None) -> float:

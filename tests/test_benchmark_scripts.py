@@ -1,4 +1,6 @@
-"""Smoke and unit tests of benchmarks/wikipedia_features.py and benchmarks/bench_learners.py.
+"""The benchmarks package: both ways of running a script, the shared workers, and the learner scripts.
+
+``wikipedia_features`` and ``bench_learners`` get smoke and unit tests:
 
 The real Wikipedia feature file is not distributed with classicx, so the
 script runs here on a synthetic ``raw_features.mat`` with the same variable
@@ -9,7 +11,10 @@ on a tiny generated collection in the Wikipedia layout. Both use ``--quick``
 
 from __future__ import annotations
 
+import ast
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,11 +23,15 @@ import numpy as np
 import pytest
 import scipy.io
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
+from benchmarks import _common as common
+from benchmarks import _learners as learners
+from benchmarks import bench_learners as bl
+from benchmarks import wikipedia_features as wf
 
-import bench_learners as bl  # noqa: E402
-import wikipedia_features as wf  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+SCRIPTS = sorted(p.stem for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_"))
+SHARED = {"_common", "_learners"}
 
 N_CLASSES = 10
 
@@ -106,7 +115,7 @@ def test_wikipedia_results_section_only_on_full_runs(wikipedia_dir, tmp_path, mo
         seen.update(folds=folds, n_specs=len(specs), n_train=len(views.labels_train))
         return canned
 
-    monkeypatch.setattr(wf, "run_learners", fake_run)
+    monkeypatch.setattr(learners, "run_learners", fake_run)
     results = tmp_path / "RESULTS.md"
     wf.main([str(wikipedia_dir), "--no-results", "--results", str(results)])
     assert not results.exists()
@@ -144,7 +153,7 @@ def test_load_features_reports_bad_files(tmp_path):
 
 def test_hellinger_rows_have_unit_norm_and_kernel_matches():
     H = np.array([[1.0, 3.0, 0.0], [2.0, 2.0, 4.0], [0.0, 0.0, 0.0]])
-    F = wf.hellinger(H)
+    F = learners.hellinger(H)
     np.testing.assert_allclose(np.linalg.norm(F[:2], axis=1), 1.0)
     np.testing.assert_allclose(F[2], 0.0)
     P = H[:2] / H[:2].sum(axis=1, keepdims=True)
@@ -152,17 +161,80 @@ def test_hellinger_rows_have_unit_norm_and_kernel_matches():
 
 
 def test_select_specs_filters_by_name():
-    specs = wf.learner_specs(N_CLASSES, 9, quick=True)
-    names = [s.name for s in wf.select_specs(specs, "sm, PLS")]
+    specs = learners.learner_specs(N_CLASSES, 9, quick=True)
+    names = [s.name for s in learners.select_specs(specs, "sm, PLS")]
     assert names == [
         "SM",
         "PLS",
         "kernel SM (chi2/chi2 maps)",
         "SM (Hellinger features as given, class weights by CV)",
     ]
-    assert wf.select_specs(specs, None) == specs
+    assert learners.select_specs(specs, None) == specs
     with pytest.raises(SystemExit, match="matches none"):
-        wf.select_specs(specs, "nonexistent")
+        learners.select_specs(specs, "nonexistent")
+
+
+# ---------------------------------------------------------------------------
+# The package: how scripts run and what they share
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_script_runs_as_module_and_as_file(script, tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    as_module = subprocess.run([sys.executable, "-m", f"benchmarks.{script}", "--help"], cwd=ROOT, env=env,
+                               capture_output=True, text=True)
+    assert as_module.returncode == 0, as_module.stderr
+    # As a file, from elsewhere: only the script's own folder is on sys.path (plus classicx).
+    as_file = subprocess.run([sys.executable, str(BENCHMARKS / f"{script}.py"), "--help"], cwd=tmp_path,
+                             env=env, capture_output=True, text=True)
+    assert as_file.returncode == 0, as_file.stderr
+    assert as_file.stdout == as_module.stdout
+
+
+@pytest.mark.parametrize("path", sorted(BENCHMARKS.glob("*.py")), ids=lambda p: p.name)
+def test_no_path_hacks_and_no_script_imports_another(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        assert not (isinstance(node, ast.Attribute) and node.attr == "path" and getattr(node.value, "id", "") == "sys")
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or node.module == "benchmarks":
+                imported |= {alias.name for alias in node.names}
+            else:
+                imported.add(node.module.split(".")[0])
+    assert not imported & set(SCRIPTS), f"{path.name} imports a script: {imported & set(SCRIPTS)}"
+    local = {name for name in imported if name.startswith("_") and (BENCHMARKS / f"{name}.py").exists()}
+    assert local <= SHARED
+
+
+def test_worker_reports_result_failure_memory_cap_and_timeout():
+    ok = common.run_worker("bench_kernel", {"lib": "classicx", "method": "nystrom", "rank": 20, "n": 100})
+    assert ok["status"] == "ok" and ok["n"] == 100 and len(ok["corr"]) == 3 and ok["peak_mb"] > 0
+    failed = common.run_worker("bench_kernel", {"lib": "nope", "n": 100})
+    assert failed["status"] == "failed: ValueError: nope"
+    # The exact solver needs two 20,000 x 20,000 float64 kernels (6 GB): the cap stops it.
+    capped = common.run_worker("bench_kernel", {"lib": "classicx", "method": "exact", "n": 20000}, mem_gb=1.5)
+    assert capped["status"] == "out of memory (cap 1.5 GB)"
+    slow = common.run_worker("bench_kernel", {"lib": "classicx", "method": "exact", "n": 100}, timeout=0.05)
+    assert slow["status"].startswith("timeout")
+
+
+def test_results_section_is_replaced_in_place(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    common.write_section("a", "First", "one", path=path)
+    common.write_section("b", "Second", "two", path=path)
+    common.write_section("a", "First", "three", path=path)
+    text = path.read_text()
+    assert text.index("three") < text.index("two") and "one" not in text
+    assert text.count("<!-- a:start -->") == 1 and "Command: `python " in text
+
+
+def test_best_time_returns_the_last_result():
+    calls = []
+    seconds, result = common.best_time(lambda: calls.append(1) or len(calls), repeat=3)
+    assert result == 3 and 0 <= seconds < 1
 
 
 # ---------------------------------------------------------------------------
@@ -213,8 +285,8 @@ def make_layout(root: Path, n_train: int = 12, n_test: int = 6) -> Path:
 def test_bench_learners_quick_run_and_cache(tmp_path, capsys):
     data = make_layout(tmp_path / "collection")
     out, cache, results = tmp_path / "table.json", tmp_path / "cache", tmp_path / "RESULTS.md"
-    common = [str(data), "--quick", "--jobs", "1", "--cache-dir", str(cache), "--results", str(results)]
-    assert bl.main([*common, "--json", str(out)]) == 0
+    options = [str(data), "--quick", "--jobs", "1", "--cache-dir", str(cache), "--results", str(results)]
+    assert bl.main([*options, "--json", str(out)]) == 0
     records = json.loads(out.read_text())
     assert len(records) == 13
     assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
@@ -226,14 +298,14 @@ def test_bench_learners_quick_run_and_cache(tmp_path, capsys):
     assert "features cached in" in first and "36 training and 18 test pairs" in first
     assert "0.249" not in first  # the paper's Wikipedia numbers are not shown next to another collection
 
-    assert bl.main([*common, "--methods", "PLS", "--json", str(out)]) == 0
+    assert bl.main([*options, "--methods", "PLS", "--json", str(out)]) == 0
     assert "features from the cache" in capsys.readouterr().out
     assert [r["method"] for r in json.loads(out.read_text())] == ["PLS"]
     assert not results.exists()
 
 
 def test_bench_learners_writes_its_section(tmp_path, monkeypatch):
-    views = wf.Views(
+    views = learners.Views(
         np.ones((4, 2)),
         np.ones((4, 2)),
         np.array([0, 1, 0, 1]),
@@ -243,7 +315,7 @@ def test_bench_learners_writes_its_section(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(bl, "load_or_compute", lambda args: views)
     monkeypatch.setattr(
-        bl,
+        learners,
         "run_learners",
         lambda *a, **k: [
             {
@@ -268,8 +340,8 @@ def test_bench_learners_writes_its_section(tmp_path, monkeypatch):
 
 
 def test_compact_grids_are_subsets_of_the_full_grids():
-    full = wf.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False)
-    compact = wf.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False, compact=True)
+    full = learners.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False)
+    compact = learners.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False, compact=True)
     assert [s.name for s in full] == [s.name for s in compact]
     for f, c in zip(full, compact):
         assert set(f.grid) == set(c.grid)
@@ -283,7 +355,7 @@ def test_compact_grids_are_subsets_of_the_full_grids():
 def test_reduce_images_fits_pca_on_training_images_only():
     rng = np.random.default_rng(0)
     X_train, X_test = rng.random((40, 30)), rng.random((10, 30))
-    views = wf.Views(
+    views = learners.Views(
         X_train, rng.random((40, 3)), np.arange(40) % 2, X_test, rng.random((10, 3)), np.arange(10) % 2
     )
     reduced = bl.reduce_images(views, 5)
@@ -297,7 +369,7 @@ def test_reduce_images_fits_pca_on_training_images_only():
 def test_reduce_images_keeps_every_training_axis_by_default():
     rng = np.random.default_rng(1)
     X_train, X_test = rng.random((20, 50)), rng.random((6, 50))
-    views = wf.Views(
+    views = learners.Views(
         X_train, rng.random((20, 3)), np.arange(20) % 2, X_test, rng.random((6, 3)), np.arange(6) % 2
     )
     reduced = bl.reduce_images(views)
@@ -318,7 +390,7 @@ def test_image_pca_setting():
 
 
 def test_semantic_rows_tune_the_classifier_options():
-    specs = {s.name: s for s in wf.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False)}
+    specs = {s.name: s for s in learners.learner_specs(N_CLASSES, 200, quick=False, text_histograms=False)}
     sm = next(s for name, s in specs.items() if name.startswith("SM (") and "class weights" in name)
     assert sm.estimator.standardize is False and sm.representation == "hellinger"
     assert set(sm.grid["class_weight"]) == {None, "balanced"}

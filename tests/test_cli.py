@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import cv2
-import numpy as np
 import pytest
 
 from classicx.cli import main
@@ -70,3 +69,31 @@ def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, capsys):
 def test_help_on_each_command(command):
     done = subprocess.run([sys.executable, "-m", "classicx", *command, "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "usage: classicx" in done.stdout
+
+
+def test_model_options_set_the_default_stages_and_default_to_them():
+    from sklearn.base import clone
+
+    from classicx.cli import _make_retriever, build_parser
+    from classicx.retriever import CrossModalRetriever, default_stages
+
+    parser = build_parser()
+    plain = _make_retriever(parser.parse_args(["demo"]))
+    expected = CrossModalRetriever(**default_stages(), n_jobs=-1, verbose=True, random_state=0)
+    assert repr(plain.get_params(deep=True)) == repr(clone(expected).get_params(deep=True))
+    chosen = _make_retriever(parser.parse_args(["demo", "--words", "64", "--reg", "0.5", "--searcher", "exact", "-q"]))
+    params = chosen.get_params(deep=True)
+    assert params["aligner__reg"] == 0.5 and params["aligner__n_components"] == 32
+    assert params["searcher"] == "exact" and params["verbose"] is False
+    assert 64 in [v for k, v in params.items() if k.startswith("image_features__")]
+
+
+def test_help_shows_the_defaults_of_the_stage_objects(capsys):
+    from classicx.retriever import default_stages
+
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    aligner = default_stages()["aligner"]
+    assert f"(default: {aligner.n_components})" in text and f"(default: {aligner.reg})" in text
+    assert "--skip-missing" in text and "--drop-missing" not in text

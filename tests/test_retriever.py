@@ -6,19 +6,23 @@ import copy
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from classicx import CrossModalRetriever, datasets
-from classicx.exceptions import EmptyInputError, ModelFormatError, NotFittedError, ShapeMismatchError
-from classicx.image import BagOfVisualWords
+from classicx.exceptions import (
+    EmptyInputError,
+    ModelFormatError,
+    NotFittedError,
+    ShapeMismatchError,
+)
+from classicx.image import BagOfVisualWords, KMeansVocabulary
 from classicx.subspace import RegularizedCCA
 from classicx.text import TfidfLSA
 
 
 def _small_model(**kw) -> CrossModalRetriever:
     return CrossModalRetriever(
-        image_features=BagOfVisualWords(descriptor="sift", n_words=64),
+        image_features=BagOfVisualWords(descriptor="sift", vocabulary=64),
         text_features=TfidfLSA(n_components=30),
         aligner=RegularizedCCA(n_components=8),
         verbose=False,
@@ -162,3 +166,102 @@ def test_retriever_as_the_last_step_of_a_pipeline(data):
     score = pipe.score(data.test.images[:30], data.test.texts[:30])
     assert 0.0 < score <= 1.0
     assert pipe[-1].search_text("a green square", k=2)[0].rank == 1
+
+
+def test_default_stages_are_what_an_unset_stage_becomes(data):
+    from classicx.retriever import default_stages
+
+    stages = default_stages()
+    assert stages["aligner"].get_params() == RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0).get_params()
+    assert stages["image_features"].get_params()["vocabulary"] == 256
+    assert default_stages()["aligner"] is not stages["aligner"]  # new objects each call
+    model = CrossModalRetriever(verbose=False, random_state=0).fit(data.train.images[:60], data.train.texts[:60])
+    for name in ("image_features", "text_features", "aligner"):
+        fitted = getattr(model, f"{name}_").get_params()
+        expected = stages[name].get_params()
+        assert {k: v for k, v in fitted.items() if k not in ("verbose", "random_state", "n_jobs")} == \
+            {k: v for k, v in expected.items() if k not in ("verbose", "random_state", "n_jobs")}
+    assert model.image_gallery_.get_params() == stages["searcher"].get_params()
+
+
+def test_shared_settings_reach_an_encoder_inside_a_feature_union(data):
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.preprocessing import Normalizer
+
+    union = FeatureUnion([("bovw", BagOfVisualWords(descriptor="sift", vocabulary=KMeansVocabulary(16))),
+                          ("bovw_own", BagOfVisualWords(descriptor="sift", vocabulary=8, n_jobs=1))])
+    text = make_pipeline(TfidfLSA(n_components=10), Normalizer())
+    model = CrossModalRetriever(image_features=union, text_features=text, aligner=RegularizedCCA(n_components=4),
+                                n_jobs=2, verbose=False, random_state=5)
+    model.fit(data.train.images[:40], data.train.texts[:40])
+    bovw, own = (dict(model.image_features_.transformer_list)[k] for k in ("bovw", "bovw_own"))
+    assert bovw.n_jobs == 2 and bovw.random_state == 5 and bovw.verbose is False
+    # The encoder hands its own settings on to its vocabulary (a seed drawn from its random_state),
+    # so the retriever leaves them alone: the result equals the encoder's fitted with random_state=5.
+    assert bovw.vocabulary.n_jobs is None and bovw.vocabulary.random_state is None
+    assert own.n_jobs == 1  # a part's own setting wins
+    lsa = model.text_features_.steps[0][1]
+    assert lsa.random_state == 5 and lsa.verbose is False
+    assert union.get_params()["bovw__n_jobs"] is None  # the user's objects are not mutated
+
+
+def test_n_jobs_and_verbose_of_a_fitted_retriever_reach_its_fitted_stages(fitted):
+    model = copy.deepcopy(fitted)
+    model.set_params(n_jobs=2, verbose=True)
+    assert model.image_features_.n_jobs == 2 and model.image_gallery_.n_jobs == 2
+    assert model.image_features_.verbose is True  # BagOfVisualWords' own default, no longer silenced
+    model.set_params(verbose=False)
+    assert model.image_features_.verbose is False and model.text_features_.verbose is False
+
+
+class _LabelRecorder(RegularizedCCA):
+    """A RegularizedCCA that asks for labels and remembers the ones its fit received."""
+
+    __metadata_request__fit = {"labels": True}
+
+    def fit(self, X, Y, labels=None):
+        self.seen_labels_ = labels
+        return super().fit(X, Y)
+
+
+class _NoLabels(_LabelRecorder):
+    __metadata_request__fit = {"labels": None}  # like an aligner that does not ask for them
+
+
+def test_labels_reach_the_aligner_through_its_metadata_request(data):
+    images, texts, labels = data.train.images[:60], data.train.texts[:60], data.train.labels[:60]
+    asks = _small_model().set_params(aligner=_LabelRecorder(n_components=4)).fit(images, texts, labels)
+    np.testing.assert_array_equal(asks.aligner_.seen_labels_, labels)
+    silent = _small_model().set_params(aligner=_NoLabels(n_components=4)).fit(images, texts, labels)
+    assert silent.aligner_.seen_labels_ is None
+    np.testing.assert_array_equal(silent.image_labels_, labels)  # still kept as gallery labels
+
+
+def test_scikit_learn_cca_is_not_an_aligner_without_transform_y(data):
+    from sklearn.cross_decomposition import CCA
+
+    from classicx.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="aligner"):
+        _small_model().set_params(aligner=CCA(2)).fit(data.train.images[:20], data.train.texts[:20])
+
+
+def test_parameters_are_validated_in_fit_not_in_init(data):
+    from classicx.exceptions import ParameterError
+
+    model = CrossModalRetriever(n_jobs="many", verbose=False)  # stored as given
+    assert model.n_jobs == "many"
+    with pytest.raises(ParameterError, match="n_jobs"):
+        model.fit(data.train.images[:10], data.train.texts[:10])
+    with pytest.raises(Exception, match="single"):
+        CrossModalRetriever(verbose=False).fit(data.train.images[:10], "a text")
+
+
+def test_evaluate_is_evaluate_retrieval_in_the_gallery_precision(fitted, data):
+    from classicx.metrics import evaluate_retrieval
+
+    images, texts, labels = data.test.images[:40], data.test.texts[:40], data.test.labels[:40]
+    expected = evaluate_retrieval(fitted.transform_images(images), fitted.transform_texts(texts), labels,
+                                  metric="cosine", k=5, dtype=fitted.text_gallery_.dtype)
+    assert fitted.text_gallery_.dtype == "float32"
+    assert fitted.evaluate(images, texts, labels, k=5) == expected

@@ -1,0 +1,209 @@
+"""Fused queries: a text and an image combined into one query in the shared space.
+
+This module uses only the public, fitted API of
+:class:`~classicx.CrossModalRetriever` (``transform_texts``,
+``transform_images``, the gallery searchers and their ids and contents), so it
+can become ``CrossModalRetriever.search`` without change.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError, InputTypeError
+
+__all__ = ["TARGETS", "fuse_vectors", "fused_search", "rank_gallery"]
+
+#: The galleries a query can rank: the gallery images or the gallery texts.
+TARGETS = ("images", "texts")
+
+
+def _check_weight(weight: Any) -> float:
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.integer, np.floating)):
+        raise InputTypeError(f"weight must be a number between 0 and 1; got {weight!r}")
+    weight = float(weight)
+    if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
+        raise InputError(f"weight must lie between 0 (text only) and 1 (image only); got {weight}")
+    return weight
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"k must be a positive integer; got {k!r}")
+    return int(k)
+
+
+def _check_target(target: Any) -> str:
+    if target not in TARGETS:
+        raise InputError(f"target must be 'images' or 'texts'; got {target!r}")
+    return target
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    # A text without known words (or an image without keypoints) maps to the zero
+    # vector; it then adds nothing to the fused query instead of turning it into NaN.
+    return vector / norm if norm > 0 else vector
+
+
+def fuse_vectors(text_vector: Any, image_vector: Any, weight: float = 0.5) -> np.ndarray:
+    """One query vector from a text vector and an image vector of the shared space.
+
+    Each vector is scaled to unit length, so that ``weight`` and not the
+    vectors' norms decides how much each modality counts, and the two are
+    mixed as ``(1 - weight) * text + weight * image``. At ``weight=0`` the
+    text vector is returned unchanged and at ``weight=1`` the image vector,
+    so those ends rank exactly like a text or an image query.
+
+    Parameters
+    ----------
+    text_vector, image_vector : array-like of shape (n_components,) or (1, n_components)
+        Shared-space vectors, from ``retriever.transform_texts`` and
+        ``retriever.transform_images``.
+    weight : float, default=0.5
+        The image's share, between 0 (text only) and 1 (image only).
+
+    Returns
+    -------
+    ndarray of shape (1, n_components)
+
+    See Also
+    --------
+    fused_search : embeds a text and an image and ranks a gallery with their fusion.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.serve import fuse_vectors
+    >>> fuse_vectors(np.array([3.0, 0.0]), np.array([0.0, 2.0]), weight=0.5)
+    array([[0.5, 0.5]])
+    >>> fuse_vectors(np.array([3.0, 0.0]), np.array([0.0, 2.0]), weight=0.0)
+    array([[3., 0.]])
+    """
+    weight = _check_weight(weight)
+    t = np.atleast_2d(np.asarray(text_vector))
+    i = np.atleast_2d(np.asarray(image_vector))
+    if t.shape != i.shape or t.shape[0] != 1:
+        raise InputError(
+            f"fuse_vectors needs one text vector and one image vector of the same length; "
+            f"got shapes {t.shape} and {i.shape}"
+        )
+    if weight == 0.0:
+        return t
+    if weight == 1.0:
+        return i
+    fused = (1.0 - weight) * _unit(t[0]) + weight * _unit(i[0])
+    return fused[None, :].astype(np.result_type(t, i), copy=False)
+
+
+def rank_gallery(retriever: Any, query_vector: Any, *, target: str = "images", k: int = 10) -> list:
+    """The ``k`` best gallery items of ``target`` for one shared-space query vector.
+
+    Parameters
+    ----------
+    retriever : fitted CrossModalRetriever
+    query_vector : array-like of shape (1, n_components)
+    target : {"images", "texts"}, default="images"
+        Which gallery to rank.
+    k : int, default=10
+        How many results (at most the gallery's size).
+
+    Returns
+    -------
+    list of classicx.Hit
+        Best first; ``content`` is the image's description or the text.
+
+    See Also
+    --------
+    fused_search : builds the query vector from a text and an image.
+    """
+    from ..retriever import Hit
+
+    target = _check_target(target)
+    k = _check_k(k)
+    if target == "images":
+        gallery, ids, contents = retriever.image_gallery_, retriever.image_ids_, retriever.image_descriptions_
+    else:
+        gallery, ids, contents = retriever.text_gallery_, retriever.text_ids_, retriever.gallery_texts_
+    scores, indices = gallery.search(np.atleast_2d(query_vector), k=min(k, len(ids)))
+    return [
+        Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)])
+        for r, (s, i) in enumerate(zip(scores[0], indices[0]))
+    ]
+
+
+def fused_search(
+    retriever: Any,
+    text: str | None = None,
+    image: Any = None,
+    *,
+    weight: float = 0.5,
+    target: str = "images",
+    k: int = 10,
+) -> list:
+    """Rank a gallery for a query made of a text and an image together.
+
+    The text and the image are projected into the retriever's shared space
+    and fused there (:func:`fuse_vectors`: unit vectors mixed as
+    ``(1 - weight) * text + weight * image``), the fused multimodal query of
+    the cross-modal retrieval surveys. ``weight=0`` with ``target="images"``
+    gives exactly ``retriever.search_text(text, k)``; ``weight=1`` with
+    ``target="texts"`` gives exactly ``retriever.search_image(image, k)``.
+
+    Parameters
+    ----------
+    retriever : fitted CrossModalRetriever
+    text : str, default=None
+        The text part of the query.
+    image : path, array or encoded bytes, default=None
+        The image part of the query (one image).
+    weight : float, default=0.5
+        The image's share, from 0 (text only) to 1 (image only). When only
+        ``text`` or only ``image`` is given, the query is that one and
+        ``weight`` is not used.
+    target : {"images", "texts"}, default="images"
+        Rank the gallery images or the gallery texts.
+    k : int, default=10
+        How many results.
+
+    Returns
+    -------
+    list of classicx.Hit
+        Best first.
+
+    See Also
+    --------
+    classicx.CrossModalRetriever.search_text, classicx.CrossModalRetriever.search_image
+
+    Examples
+    --------
+    >>> from classicx import CrossModalRetriever, datasets
+    >>> from classicx.serve import fused_search
+    >>> data = datasets.load_synthetic(n_train=120, n_test=40, random_state=0)
+    >>> model = CrossModalRetriever(verbose=False, random_state=0)
+    >>> model = model.fit(data.train.images, data.train.texts, labels=data.train.labels)
+    >>> hits = fused_search(model, "a red circle", data.test.images[0], weight=0.3, k=3)
+    >>> [hit.rank for hit in hits]
+    [1, 2, 3]
+    >>> fused_search(model, "a red circle", weight=0.0, k=3) == model.search_text("a red circle", k=3)
+    True
+    """
+    weight = _check_weight(weight)
+    target = _check_target(target)
+    k = _check_k(k)
+    if text is None and image is None:
+        raise InputError("a fused query needs a text, an image, or both")
+    if text is not None and not isinstance(text, str):
+        raise InputTypeError(f"text must be one string; got {type(text).__name__}")
+    if isinstance(image, list):
+        raise InputTypeError("image must be one image (a path, an array or encoded bytes), not a list")
+    if image is None:
+        query = retriever.transform_texts([text])
+    elif text is None:
+        query = retriever.transform_images([image])
+    else:
+        query = fuse_vectors(retriever.transform_texts([text]), retriever.transform_images([image]), weight)
+    return rank_gallery(retriever, query, target=target, k=k)
