@@ -1,0 +1,244 @@
+"""Visual vocabularies against independent oracles: scikit-learn's own KMeans / MiniBatchKMeans
+with the documented settings, brute-force Euclidean and Hamming nearest words, and the k-majority
+fixed point (every centre bit is the majority bit of its members).
+
+These tests were written from the survivors of a mutation run (see tests/README.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans, MiniBatchKMeans
+
+from classicx.image import BinaryKMeansVocabulary, KMeansVocabulary
+from classicx.image.vocabulary import unpack_bits
+
+
+def blobs(rng, n_centres=5, d=4, n=40, scale=0.5):
+    centres = rng.normal(scale=6.0, size=(n_centres, d))
+    return np.vstack([rng.normal(c, scale, (n, d)) for c in centres])
+
+
+def hamming_matrix(X, C):
+    """Hamming distances between packed-bit rows, bit by bit."""
+    return (unpack_bits(X)[:, None, :] != unpack_bits(C)[None, :, :]).sum(axis=2)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_full_kmeans_equals_sklearn_kmeans_with_the_same_settings(init):
+    rng = np.random.default_rng(0)
+    X = blobs(rng)
+    voc = KMeansVocabulary(n_words=6, algorithm="full", init=init, max_iter=7, n_init=2, random_state=3).fit(X)
+    ref = KMeans(n_clusters=6, init=init, max_iter=7, n_init=2, random_state=3).fit(X.astype(np.float32))
+    np.testing.assert_allclose(voc.centers_, ref.cluster_centers_, rtol=1e-6, atol=1e-6)
+    assert voc.centers_.dtype == np.float32 and voc.centers_.flags.c_contiguous
+    assert voc.n_features_in_ == 4
+
+
+@pytest.mark.parametrize("n_words, n_samples", [(5, 300), (400, 1500), (5, 2000)])
+def test_minibatch_kmeans_equals_sklearn_with_the_documented_seed_set(n_words, n_samples):
+    # k-means++ seeds on min(n, max(3 * n_words, 1024)) descriptors.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n_samples, 3))
+    voc = KMeansVocabulary(n_words=n_words, max_iter=3, batch_size=256, random_state=4).fit(X)
+    ref = MiniBatchKMeans(
+        n_clusters=n_words, init="k-means++", max_iter=3, batch_size=256, n_init=1, random_state=4,
+        init_size=min(n_samples, max(3 * n_words, 1024)),
+    ).fit(X.astype(np.float32))
+    np.testing.assert_allclose(voc.centers_, ref.cluster_centers_, rtol=1e-5, atol=1e-5)
+
+
+def test_default_vocabulary_is_minibatch_with_512_words():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(600, 2))
+    voc = KMeansVocabulary(random_state=0).fit(X)
+    ref = MiniBatchKMeans(
+        n_clusters=512, init="k-means++", max_iter=100, batch_size=4096, n_init=1, random_state=0, init_size=600
+    ).fit(X.astype(np.float32))
+    np.testing.assert_allclose(voc.centers_, ref.cluster_centers_, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [1, 2, 7, 50])
+def test_euclidean_nearest_words_equal_brute_force_across_chunks(k):
+    rng = np.random.default_rng(3)
+    voc = KMeansVocabulary(n_words=7, algorithm="full", random_state=0).fit(blobs(rng, n_centres=7))
+    X = rng.normal(scale=6.0, size=(4096 + 300, 4))  # crosses the 4096-row chunk boundary
+    idx, dist = voc.nearest(X, k=k)
+    D = cdist(X, voc.centers_.astype(np.float64))
+    kk = min(k, 7)
+    assert idx.shape == dist.shape == (len(X), kk)
+    np.testing.assert_array_equal(idx, np.argsort(D, axis=1, kind="stable")[:, :kk])
+    np.testing.assert_allclose(dist, np.sort(D, axis=1)[:, :kk], rtol=1e-4, atol=1e-3)
+    np.testing.assert_array_equal(voc.predict(X), np.argmin(D, axis=1))
+
+
+def test_distance_to_an_exact_centre_is_zero_not_nan():
+    rng = np.random.default_rng(4)
+    voc = KMeansVocabulary(n_words=3, algorithm="full", random_state=0).fit(blobs(rng, n_centres=3) * 100)
+    idx, dist = voc.nearest(voc.centers_, k=1)
+    np.testing.assert_array_equal(idx[:, 0], np.arange(3))
+    assert np.all(np.isfinite(dist)) and np.all(dist >= 0)
+    assert np.all(dist[:, 0] <= 1e-3 * np.linalg.norm(voc.centers_, axis=1))
+
+
+def test_float_space_of_kmeans_is_the_descriptor_space():
+    rng = np.random.default_rng(5)
+    X = blobs(rng)
+    voc = KMeansVocabulary(n_words=4, algorithm="full", random_state=0).fit(X)
+    np.testing.assert_array_equal(voc.centers_float(), voc.centers_)
+    np.testing.assert_array_equal(voc.descriptors_float(X), X.astype(np.float32))
+    assert voc.descriptors_float(X).dtype == np.float32
+
+
+# --------------------------------------------------------------------------- binary
+
+
+def noisy_codes(rng, n_codes=4, n_bits=128, per_code=30, flips=10):
+    codes = rng.integers(0, 2, (n_codes, n_bits)).astype(np.uint8)
+    rows = []
+    for c in codes:
+        for _ in range(per_code):
+            noisy = c.copy()
+            noisy[rng.choice(n_bits, flips, replace=False)] ^= 1
+            rows.append(noisy)
+    return np.packbits(np.array(rows), axis=1), codes
+
+
+def test_unpack_bits_is_most_significant_bit_first():
+    X = np.array([[0b10000001, 0b01000000]], np.uint8)
+    expected = [[1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]]
+    np.testing.assert_array_equal(unpack_bits(X), expected)
+    assert unpack_bits(X).dtype == np.float32
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_binary_kmeans_ends_at_a_k_majority_fixed_point(seed):
+    rng = np.random.default_rng(seed)
+    X, codes = noisy_codes(rng)
+    voc = BinaryKMeansVocabulary(n_words=4, random_state=seed).fit(X)
+    H = hamming_matrix(X, voc.centers_)
+    labels = np.argmin(H, axis=1)
+    bits = unpack_bits(X)
+    for word in range(4):
+        members = bits[labels == word]
+        assert len(members)
+        majority = (members.sum(axis=0) * 2 > len(members)).astype(np.uint8)  # ties -> 0
+        np.testing.assert_array_equal(np.unpackbits(voc.centers_[word]), majority)
+    assert {tuple(r) for r in np.unpackbits(voc.centers_, axis=1)} == {tuple(r) for r in codes}
+    assert 1 <= voc.n_iter_ < 30
+    assert voc.n_features_in_ == 16
+
+
+def test_binary_kmeans_majority_tie_gives_bit_zero():
+    # Two members per word differing in every bit of the second byte: the majority is a tie there.
+    a = np.array([[0xFF, 0x00], [0xFF, 0xFF]], np.uint8)
+    b = np.array([[0x00, 0x0F], [0x00, 0xF0]], np.uint8)
+    voc = BinaryKMeansVocabulary(n_words=2, random_state=0).fit(np.vstack([a, b]))
+    centres = {tuple(c) for c in voc.centers_.tolist()}
+    assert centres == {(0xFF, 0x00), (0x00, 0x00)}
+
+
+def test_binary_kmeans_stops_after_max_iter():
+    rng = np.random.default_rng(6)
+    X = rng.integers(0, 256, (400, 8), dtype=np.uint8)  # no cluster structure: keeps moving
+    voc = BinaryKMeansVocabulary(n_words=20, max_iter=1, random_state=0).fit(X)
+    assert voc.n_iter_ == 1
+    voc = BinaryKMeansVocabulary(n_words=20, max_iter=3, random_state=0).fit(X)
+    assert voc.n_iter_ <= 3
+
+
+def test_binary_kmeans_seeds_on_a_subset_for_large_samples():
+    # More than max(3k, 12288) descriptors: seeding on a random subset still finds the codes.
+    rng = np.random.default_rng(7)
+    X, codes = noisy_codes(rng, n_codes=3, n_bits=64, per_code=4200, flips=4)
+    voc = BinaryKMeansVocabulary(n_words=3, random_state=0).fit(X)
+    assert {tuple(r) for r in np.unpackbits(voc.centers_, axis=1)} == {tuple(r) for r in codes}
+
+
+def test_empty_word_is_reseeded_with_the_farthest_descriptor():
+    # Three copies of two codes and n_words=3: one word gets no member after the first assignment
+    # and takes the descriptor farthest from its centre, so all words stay valid codes.
+    X = np.array([[0x00]] * 6 + [[0xFF]] * 6 + [[0x0F]], np.uint8)
+    voc = BinaryKMeansVocabulary(n_words=3, random_state=0).fit(X)
+    assert {int(c) for c in voc.centers_[:, 0]} == {0x00, 0xFF, 0x0F}
+
+
+@pytest.mark.parametrize("k", [1, 3, 40])
+def test_hamming_nearest_words_equal_brute_force_across_chunks(k):
+    rng = np.random.default_rng(8)
+    fit_X, _ = noisy_codes(rng, n_codes=6, n_bits=64, per_code=20)
+    voc = BinaryKMeansVocabulary(n_words=6, random_state=0).fit(fit_X)
+    X = rng.integers(0, 256, (4096 + 50, 8), dtype=np.uint8)
+    idx, dist = voc.nearest(X, k=k)
+    H = hamming_matrix(X, voc.centers_)
+    kk = min(k, 6)
+    assert idx.shape == (len(X), kk)
+    np.testing.assert_array_equal(dist, np.sort(H, axis=1)[:, :kk])
+    np.testing.assert_array_equal(np.take_along_axis(H, idx, axis=1), dist)
+    np.testing.assert_array_equal(np.take_along_axis(H, voc.predict(X)[:, None], axis=1)[:, 0], H.min(axis=1))
+
+
+def test_binary_float_space_is_zero_one_bits():
+    rng = np.random.default_rng(9)
+    X, _ = noisy_codes(rng, n_codes=2, n_bits=16, per_code=10, flips=1)
+    voc = BinaryKMeansVocabulary(n_words=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(voc.centers_float(), np.unpackbits(voc.centers_, axis=1))
+    np.testing.assert_array_equal(voc.descriptors_float(X), np.unpackbits(X, axis=1))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("cls", [KMeansVocabulary, BinaryKMeansVocabulary])
+def test_sample_checks(cls):
+    X = np.zeros((10, 4), np.uint8) if cls is BinaryKMeansVocabulary else np.zeros((10, 4))
+    with pytest.raises(ValueError, match="2-?D"):
+        cls(n_words=2).fit(X[0])
+    with pytest.raises(ValueError, match="positive|n_words"):
+        cls(n_words=0).fit(X)
+    with pytest.raises(ValueError, match=r"11 visual words from (n_samples=)?10 "):
+        cls(n_words=11).fit(X)
+    cls(n_words=10, random_state=0).fit(X + (np.arange(10)[:, None] * 7).astype(X.dtype))  # n_words == n
+
+
+def test_float_sample_with_nan_is_refused_and_binary_needs_uint8():
+    X = np.ones((10, 3))
+    X[4, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        KMeansVocabulary(n_words=2).fit(X)
+    with pytest.raises(TypeError, match="uint8"):
+        BinaryKMeansVocabulary(n_words=2).fit(np.ones((10, 3)))
+
+
+@pytest.mark.parametrize("param, value", [("algorithm", "lloyd"), ("init", "kmeans")])
+def test_unknown_algorithm_or_init_is_refused(param, value):
+    with pytest.raises(ValueError, match=param):
+        KMeansVocabulary(n_words=2, **{param: value}).fit(np.random.default_rng(0).normal(size=(10, 2)))
+
+
+# --------------------------------------------------------------------------- second round (survivors)
+
+
+def test_noise_free_codes_converge_in_two_iterations():
+    # Iteration 1 assigns and moves every centre onto its code; iteration 2 changes no label.
+    rng = np.random.default_rng(10)
+    codes = rng.integers(0, 256, (3, 4), dtype=np.uint8)
+    X = np.repeat(codes, 20, axis=0)
+    voc = BinaryKMeansVocabulary(n_words=3, random_state=0).fit(X)
+    assert voc.n_iter_ == 2
+    assert {tuple(c) for c in voc.centers_.tolist()} == {tuple(c) for c in codes.tolist()}
+
+
+@pytest.mark.parametrize("cls", [KMeansVocabulary, BinaryKMeansVocabulary])
+def test_unfitted_vocabulary_names_itself(cls):
+    X = np.zeros((2, 4), np.uint8)
+    with pytest.raises(ValueError, match=cls.__name__):
+        cls(n_words=2).nearest(X)
+
+
+def test_binary_nearest_refuses_float_descriptors_naming_the_dtype():
+    voc = BinaryKMeansVocabulary(n_words=2, random_state=0).fit(np.array([[0], [255], [1]], np.uint8))
+    with pytest.raises(TypeError, match="uint8"):
+        voc.nearest(np.zeros((2, 1), np.float32))
