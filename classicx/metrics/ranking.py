@@ -27,12 +27,12 @@ Names used here, since papers use "MAP@R" for two different things:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import ClassicxWarning, InputError, InputTypeError, ShapeMismatchError
+from ..utils.messages import warn
 from ..utils.validation import check_positive_int
 
 __all__ = [
@@ -116,14 +116,13 @@ def hits(ranking: Any, relevance: Any, graded: bool = False) -> tuple[np.ndarray
     return np.where(ranking >= 0, gathered, 0).astype(rel.dtype), rel
 
 
-def _warn_no_relevant(n_relevant: np.ndarray, stacklevel: int = 3) -> None:
+def _warn_no_relevant(n_relevant: np.ndarray) -> None:
     empty = np.flatnonzero(n_relevant == 0)
     if len(empty):
-        warnings.warn(
+        warn(
             f"{len(empty)} quer{'y has' if len(empty) == 1 else 'ies have'} no relevant gallery "
             f"item (first: row {int(empty[0])}); their score counts as 0",
             ClassicxWarning,
-            stacklevel=stacklevel,
         )
 
 
@@ -131,8 +130,7 @@ def _hits_and_n_relevant(ranking: Any, relevance: Any) -> tuple[np.ndarray, np.n
     """:func:`hits` and each query's number of relevant items, warning about queries without any."""
     h, rel = hits(ranking, relevance)
     n_relevant = rel.sum(axis=1)
-    # One frame deeper than a direct call: point at the caller's caller.
-    _warn_no_relevant(n_relevant, stacklevel=4)
+    _warn_no_relevant(n_relevant)
     return h, n_relevant
 
 

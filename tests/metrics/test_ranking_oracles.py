@@ -481,13 +481,7 @@ def test_rankings_must_be_two_dimensional_integer_arrays():
         lambda r, rel: average_precision(r, rel),
         lambda r, rel: map_at_r(r, rel),
         lambda r, rel: recall_at_k(r, rel, 1),
-        pytest.param(
-            lambda r, rel: precision_recall_curve(r, rel),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known bug: _curve adds a frame, so the warning points into metrics/curves.py",
-            ),
-        ),
+        lambda r, rel: precision_recall_curve(r, rel),
         lambda r, rel: chance_average_precision(rel, average=False),
     ],
 )
