@@ -18,18 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .utils.arguments import positive_int
 
 __all__ = ["main", "build_parser"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value}")
-    return value
 
 
 def _jobs(text: str) -> int:
@@ -68,10 +59,10 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--descriptor", choices=["sift", "rootsift", "orb", "dense_sift"],
                         help=f"local image descriptor {default('descriptor')}")
-    parser.add_argument("--words", type=_positive_int, help=f"visual vocabulary size {default('words')}")
-    parser.add_argument("--text-dim", type=_positive_int,
+    parser.add_argument("--words", type=positive_int, help=f"visual vocabulary size {default('words')}")
+    parser.add_argument("--text-dim", type=positive_int,
                         help=f"LSA dimensions of the text features {default('text_dim')}")
-    parser.add_argument("--components", type=_positive_int,
+    parser.add_argument("--components", type=positive_int,
                         help=f"dimensions of the shared CCA space {default('components')}")
     parser.add_argument("--reg", type=float,
                         help=f"CCA regularisation in [0, 1]: 0 = plain CCA, 1 = PLS {default('reg')}")
@@ -111,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in synthetic data",
                           description="Generate the built-in synthetic image-caption dataset, fit the default "
                           "retriever, and print MAP, precision@10, chance levels and example queries.")
-    demo.add_argument("--n-train", type=_positive_int, default=600, help="training pairs (default: %(default)s)")
-    demo.add_argument("--n-test", type=_positive_int, default=200, help="test pairs (default: %(default)s)")
+    demo.add_argument("--n-train", type=positive_int, default=600, help="training pairs (default: %(default)s)")
+    demo.add_argument("--n-test", type=positive_int, default=200, help="test pairs (default: %(default)s)")
     _add_model_options(demo)
     _add_common(demo)
 
@@ -134,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     query = search.add_mutually_exclusive_group(required=True)
     query.add_argument("--text", help="text query (returns images)")
     query.add_argument("--image", type=Path, help="image file query (returns texts)")
-    search.add_argument("-k", type=_positive_int, default=5, help="results to show (default: %(default)s)")
+    search.add_argument("-k", type=positive_int, default=5, help="results to show (default: %(default)s)")
     search.add_argument("--json", action="store_true", help="print the results as JSON")
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on a dataset's test split",
@@ -143,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", type=Path, help="model directory written by 'classicx fit'")
     evaluate.add_argument("dataset", type=Path, help="dataset directory or CSV/TSV file")
     evaluate.add_argument("--split", choices=["train", "test"], default="test", help="split to score (default: %(default)s)")
-    evaluate.add_argument("-k", type=_positive_int, default=10, help="cutoff of precision@k (default: %(default)s)")
+    evaluate.add_argument("-k", type=positive_int, default=10, help="cutoff of precision@k (default: %(default)s)")
     evaluate.add_argument("--skip-missing", action="store_true",
                           help="skip rows whose files are missing or whose image, text or label is empty")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import BackendUnavailableError, InputError
+from ..utils.arguments import positive_int
 from ._limits import Limits
 
 __all__ = ["add_serve_command", "check_host", "is_loopback", "run_serve_command"]
@@ -67,16 +68,6 @@ def _port(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value}")
-    return value
-
-
 def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``serve`` to the sub-parsers of the ``classicx`` command; returns its parser.
 
@@ -108,11 +99,11 @@ def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
                        help="the model's evaluation as written by 'classicx evaluate --json', shown on the page")
     serve.add_argument("--labels", type=Path, metavar="FILE",
                        help="label names, one a line, in label order (e.g. a dataset's categories.list)")
-    serve.add_argument("--max-k", type=_positive, default=defaults.max_k,
+    serve.add_argument("--max-k", type=positive_int, default=defaults.max_k,
                        help="most results per query (default: %(default)s)")
-    serve.add_argument("--max-upload-mb", type=_positive, default=defaults.max_upload_bytes // 2**20,
+    serve.add_argument("--max-upload-mb", type=positive_int, default=defaults.max_upload_bytes // 2**20,
                        help="largest uploaded image in MiB (default: %(default)s)")
-    serve.add_argument("--max-pixels", type=_positive, default=defaults.max_pixels,
+    serve.add_argument("--max-pixels", type=positive_int, default=defaults.max_pixels,
                        help="most pixels of an uploaded image, read from its header (default: %(default)s)")
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="allow browser pages from ORIGIN to call the API (repeatable; default: none)")

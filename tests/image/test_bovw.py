@@ -19,7 +19,6 @@ from classicx.image import (
 )
 from classicx.image import descriptors as descriptors_module
 
-from .conftest import draw_scene
 
 FAST = dict(verbose=False, random_state=0)
 

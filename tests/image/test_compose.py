@@ -18,7 +18,6 @@ from classicx.image import (
     KMeansVocabulary, LocalDescriptors, SoftAssignment, SpatialPyramid,
 )
 
-from .conftest import draw_scene
 
 # Encodings computed by the code before composition (commit 2dda8bf, where every encoder
 # copied the descriptor's settings): the old spelling of each case is in its comment. The

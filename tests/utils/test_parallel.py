@@ -10,25 +10,6 @@ from joblib import parallel_config, register_parallel_backend
 from joblib._parallel_backends import ThreadingBackend
 
 from classicx.utils.parallel import cluster_backend_active, parallel_map, thread_imap
-from classicx.utils.validation import check_finite, check_paired
-from classicx.exceptions import EmptyInputError, NonFiniteError, ShapeMismatchError
-
-
-def test_check_paired():
-    check_paired(3, 3)
-    with pytest.raises(ShapeMismatchError, match="got 3 images and 2 texts"):
-        check_paired(3, 2)
-    with pytest.raises(EmptyInputError):
-        check_paired(0, 0)
-
-
-def test_check_finite_names_first_bad_row():
-    X = np.zeros((5, 3))
-    check_finite(X)
-    X[3, 1] = np.nan
-    X[4, 0] = np.inf
-    with pytest.raises(NonFiniteError, match="2 row.*first at row 3"):
-        check_finite(X, "X")
 
 
 def test_parallel_map_keeps_order():
