@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .exceptions import InputError, InputTypeError
+from .utils.validation import check_choice, check_positive_int
 
 __all__ = ["TARGETS", "fuse_vectors", "fused_search", "rank_gallery"]
 
@@ -28,18 +29,6 @@ def _check_weight(weight: Any) -> float:
     if not (math.isfinite(weight) and 0.0 <= weight <= 1.0):
         raise InputError(f"weight must lie between 0 (text only) and 1 (image only); got {weight}")
     return weight
-
-
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"k must be a positive integer; got {k!r}")
-    return int(k)
-
-
-def _check_target(target: Any) -> str:
-    if target not in TARGETS:
-        raise InputError(f"target must be 'images' or 'texts'; got {target!r}")
-    return target
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -122,8 +111,8 @@ def rank_gallery(retriever: Any, query_vector: Any, *, target: str = "images", k
     """
     from .retriever import Hit
 
-    target = _check_target(target)
-    k = _check_k(k)
+    target = check_choice(target, TARGETS, "target")
+    k = check_positive_int(k, "k")
     if target == "images":
         gallery, ids, contents = retriever.image_gallery_, retriever.image_ids_, retriever.image_descriptions_
     else:
@@ -192,8 +181,8 @@ def fused_search(
     True
     """
     weight = _check_weight(weight)
-    target = _check_target(target)
-    k = _check_k(k)
+    target = check_choice(target, TARGETS, "target")
+    k = check_positive_int(k, "k")
     if text is None and image is None:
         raise InputError("a fused query needs a text, an image, or both")
     if text is not None and not isinstance(text, str):

@@ -89,9 +89,9 @@ def test_weight_of_wrong_type_is_refused(weight):
 def test_bad_queries_are_refused(model, data):
     with pytest.raises(InputError, match="needs a text, an image, or both"):
         fused_search(model)
-    with pytest.raises(InputError, match="target must be 'images' or 'texts'"):
+    with pytest.raises(InputError, match="'target' parameter must be one of \\['images', 'texts'\\]"):
         fused_search(model, "circle", target="audio")
-    with pytest.raises(InputError, match="k must be a positive integer"):
+    with pytest.raises(InputError, match="'k' parameter must be a positive integer"):
         fused_search(model, "circle", k=0)
     with pytest.raises(InputTypeError, match="text must be one string"):
         fused_search(model, ["circle"])
