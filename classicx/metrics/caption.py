@@ -36,6 +36,10 @@ def first_relevant_rank(ranking: Any, relevance: Any) -> np.ndarray:
         ``inf`` where the ranking holds no relevant item (search with
         ``k=None`` to rank the whole gallery and avoid it).
 
+    See Also
+    --------
+    caption_recall : R@K and median rank from these ranks.
+
     Examples
     --------
     >>> import numpy as np
@@ -64,6 +68,11 @@ def caption_recall(ranking: Any, relevance: Any, ks: Sequence[int] = (1, 5, 10))
         ``{"R@1": ..., "R@5": ..., "R@10": ..., "median_rank": ..., "mean_rank": ...}``;
         the ranks are ``inf`` when a query's relevant items are not in the
         ranking (pass a full ranking for exact ranks).
+
+    See Also
+    --------
+    first_relevant_rank : the ranks behind it.
+    recall_at_k : the fraction of relevant items found, rather than a hit.
 
     Examples
     --------
@@ -116,6 +125,11 @@ def bidirectional_caption_recall(
         ``{"image_to_text": {...}, "text_to_image": {...}, "rsum": float}`` where
         each direction holds the output of :func:`caption_recall` and ``rsum``
         is the sum of all R@K values (the usual summary on Flickr30k/COCO).
+
+    See Also
+    --------
+    caption_recall : one direction.
+    evaluate_retrieval : MAP and precision@k for category or one-to-one pair relevance.
 
     Examples
     --------

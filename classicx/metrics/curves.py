@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from ..utils.validation import check_positive_int
 from .ranking import _hits_and_n_relevant
 
 __all__ = ["interpolated_precision_recall", "precision_recall_curve"]
@@ -86,6 +87,10 @@ def interpolated_precision_recall(
     recall_levels : ndarray of shape (n_points,)
     precision : ndarray of shape (n_points,) or (n_queries, n_points)
 
+    See Also
+    --------
+    precision_recall_curve : the raw curve.
+
     Examples
     --------
     >>> import numpy as np
@@ -94,8 +99,8 @@ def interpolated_precision_recall(
     >>> levels, p
     (array([0. , 0.5, 1. ]), array([1.        , 1.        , 0.66666667]))
     """
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise InputError(f"n_points must be an integer >= 2; got {n_points!r}")
+    if check_positive_int(n_points, "n_points") < 2:
+        raise InputError(f"The 'n_points' parameter must be an integer >= 2. Got {n_points!r} instead.")
     precision, recall = _curve(ranking, relevance)
     levels = np.linspace(0.0, 1.0, n_points)
     # Best precision from each rank onwards; recall never decreases with rank,

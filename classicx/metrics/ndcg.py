@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .ranking import _check_k, hits
+from .ranking import _check_k, _mean_or_all, hits
 
 __all__ = ["ndcg"]
 
@@ -35,6 +35,10 @@ def ndcg(ranking: Any, relevance: Any, k: int | None = None, average: bool = Tru
     -------
     float or ndarray of shape (n_queries,)
 
+    See Also
+    --------
+    relevance_from_labels : ``graded=True`` gives shared-label counts as gains.
+
     Examples
     --------
     >>> import numpy as np
@@ -54,4 +58,4 @@ def ndcg(ranking: Any, relevance: Any, k: int | None = None, average: bool = Tru
     ideal = -np.sort(-rel.astype(np.float64), axis=1)[:, :top]
     idcg = ideal @ discount[:top]
     scores = np.divide(dcg, idcg, out=np.zeros(len(dcg)), where=idcg > 0)
-    return float(scores.mean()) if average else scores
+    return _mean_or_all(scores, average)

@@ -7,6 +7,9 @@ n_gallery)`` bool array (see :func:`relevance_from_labels`). The number of
 relevant items ``R`` of a query is counted in ``relevance``, so it includes
 items the ranking did not return.
 
+Every per-query metric takes ``average``: ``True`` (the default) returns the
+mean over queries as a float, ``False`` one value per query as an array.
+
 Names used here, since papers use "MAP@R" for two different things:
 
 * **MAP** (``mean_average_precision(ranking, relevance)``): AP over the
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ClassicxWarning, InputError, InputTypeError, ShapeMismatchError
+from ..utils.validation import check_positive_int
 
 __all__ = [
     "average_precision",
@@ -133,11 +137,15 @@ def _hits_and_n_relevant(ranking: Any, relevance: Any) -> tuple[np.ndarray, np.n
 
 
 def _check_k(k: Any, width: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"k must be a positive integer; got {k!r}")
+    k = check_positive_int(k, "k")
     if k > width:
         raise InputError(f"k={k} but the ranking holds only {width} items per query")
     return int(k)
+
+
+def _mean_or_all(per_query: np.ndarray, average: bool) -> float | np.ndarray:
+    """The mean over queries as a float, or the per-query array itself."""
+    return float(per_query.mean()) if average else per_query
 
 
 def _ap(h: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -148,9 +156,13 @@ def _ap(h: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def average_precision(
-    ranking: Any, relevance: Any, k: int | None = None, denominator: str = "relevant"
-) -> np.ndarray:
-    """Average precision of each query's ranking.
+    ranking: Any,
+    relevance: Any,
+    k: int | None = None,
+    denominator: str = "relevant",
+    average: bool = True,
+) -> float | np.ndarray:
+    """Average precision of each query's ranking, averaged over queries by default (MAP).
 
     ``AP = (1/D) * sum over ranks i <= k with a relevant item of precision@i``.
 
@@ -164,20 +176,29 @@ def average_precision(
     denominator : {"relevant", "retrieved", "min"}, default="relevant"
         ``D``: the number ``R`` of relevant gallery items; the number of
         relevant items within the top ``k``; or ``min(R, k)``.
+    average : bool, default=True
+        Return the mean over queries (MAP, a float) rather than one AP per query.
 
     Returns
     -------
-    ndarray of shape (n_queries,)
+    float or ndarray of shape (n_queries,)
         A query with ``D = 0`` scores 0 (with a :class:`ClassicxWarning` when
         it has no relevant item at all).
+
+    See Also
+    --------
+    mean_average_precision : the same mean, under its usual name.
+    map_at_r : AP truncated at each query's own number of relevant items.
 
     Examples
     --------
     >>> import numpy as np
     >>> from classicx.metrics import average_precision
-    >>> relevance = np.array([[True, False, True, False]])
-    >>> average_precision([[2, 1, 0, 3]], relevance)  # (1/1 + 2/3) / 2
-    array([0.83333333])
+    >>> relevance = np.array([[True, False, True, False], [False, True, False, False]])
+    >>> average_precision([[2, 1, 0, 3], [2, 1, 0, 3]], relevance, average=False)  # (1/1 + 2/3) / 2, 1/2
+    array([0.83333333, 0.5       ])
+    >>> round(average_precision([[2, 1, 0, 3], [2, 1, 0, 3]], relevance), 4)
+    0.6667
     """
     if denominator not in _DENOMINATORS:
         raise InputError(f"denominator must be one of {_DENOMINATORS}; got {denominator!r}")
@@ -192,7 +213,7 @@ def average_precision(
         d = h.sum(axis=1)
     else:
         d = np.minimum(n_relevant, h.shape[1])
-    return _ap(h, d)
+    return _mean_or_all(_ap(h, d), average)
 
 
 def mean_average_precision(
@@ -200,8 +221,11 @@ def mean_average_precision(
 ) -> float:
     """MAP (``k=None``) or MAP@k: the mean of :func:`average_precision` over queries.
 
-    See the module docstring for which is which, and :func:`map_at_r` for
-    MAP@R with ``R`` the number of relevant items.
+    ``mean_average_precision(ranking, relevance)`` equals
+    ``average_precision(ranking, relevance)`` (whose ``average=True`` is the
+    default); it is kept under the name the literature uses. See the module
+    docstring for MAP versus MAP@k, and :func:`map_at_r` for MAP@R with ``R``
+    the number of relevant items.
 
     Parameters
     ----------
@@ -211,6 +235,12 @@ def mean_average_precision(
     Returns
     -------
     float
+
+    See Also
+    --------
+    average_precision : the same, with ``average=False`` for one AP per query.
+    map_at_r : AP truncated at each query's own ``R``.
+    evaluate_retrieval : MAP of both directions of a cross-modal pair set.
 
     Examples
     --------
@@ -223,10 +253,10 @@ def mean_average_precision(
     >>> mean_average_precision(ranking, relevance, k=1, denominator="retrieved")
     0.5
     """
-    return float(average_precision(ranking, relevance, k=k, denominator=denominator).mean())
+    return float(average_precision(ranking, relevance, k=k, denominator=denominator, average=True))
 
 
-def map_at_r(ranking: Any, relevance: Any) -> float:
+def map_at_r(ranking: Any, relevance: Any, average: bool = True) -> float | np.ndarray:
     """MAP@R: mean over queries of AP truncated at that query's ``R`` (its number of relevant items).
 
     ``AP@R = (1/R) * sum over i <= R with a relevant item of precision@i``
@@ -238,10 +268,16 @@ def map_at_r(ranking: Any, relevance: Any) -> float:
     ----------
     ranking : array-like of int, shape (n_queries, n_ranked)
     relevance : array-like of bool, shape (n_queries, n_gallery)
+    average : bool, default=True
+        Return the mean over queries rather than each query's AP@R.
 
     Returns
     -------
-    float
+    float or ndarray of shape (n_queries,)
+
+    See Also
+    --------
+    mean_average_precision : MAP, or MAP@k with a fixed cutoff.
 
     Examples
     --------
@@ -260,7 +296,7 @@ def map_at_r(ranking: Any, relevance: Any) -> float:
             f"relevant items and the ranking holds {h.shape[1]}; search with a larger k (or k=None)"
         )
     h = h & (np.arange(h.shape[1])[None, :] < n_relevant[:, None])
-    return float(_ap(h, n_relevant).mean())
+    return _mean_or_all(_ap(h, n_relevant), average)
 
 
 def precision_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> float | np.ndarray:
@@ -279,6 +315,10 @@ def precision_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -
     -------
     float or ndarray of shape (n_queries,)
 
+    See Also
+    --------
+    recall_at_k : the fraction of the relevant items found in the top ``k``.
+
     Examples
     --------
     >>> import numpy as np
@@ -288,7 +328,7 @@ def precision_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -
     """
     h, _ = hits(ranking, relevance)
     p = h[:, : _check_k(k, h.shape[1])].sum(axis=1) / k
-    return float(p.mean()) if average else p
+    return _mean_or_all(p, average)
 
 
 def recall_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> float | np.ndarray:
@@ -310,6 +350,11 @@ def recall_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> f
     -------
     float or ndarray of shape (n_queries,)
 
+    See Also
+    --------
+    precision_at_k : the fraction of the top ``k`` that is relevant.
+    caption_recall : the caption-retrieval R@K (any relevant item in the top K).
+
     Examples
     --------
     >>> import numpy as np
@@ -320,10 +365,10 @@ def recall_at_k(ranking: Any, relevance: Any, k: int, average: bool = True) -> f
     h, n_relevant = _hits_and_n_relevant(ranking, relevance)
     found = h[:, : _check_k(k, h.shape[1])].sum(axis=1)
     r = np.divide(found, n_relevant, out=np.zeros(len(h)), where=n_relevant > 0)
-    return float(r.mean()) if average else r
+    return _mean_or_all(r, average)
 
 
-def chance_average_precision(relevance: Any, average: bool = False) -> float | np.ndarray:
+def chance_average_precision(relevance: Any, average: bool = True) -> float | np.ndarray:
     """Exact expected AP of a uniformly random ranking of the whole gallery.
 
     For a gallery of ``N`` items of which ``R`` are relevant (Bestgen, 2015):
@@ -336,20 +381,28 @@ def chance_average_precision(relevance: Any, average: bool = False) -> float | n
     Parameters
     ----------
     relevance : array-like of bool, shape (n_queries, n_gallery)
-    average : bool, default=False
-        Return the mean over queries (the chance level of MAP).
+    average : bool, default=True
+        Return the mean over queries (the chance level of MAP) rather than
+        each query's expected AP.
 
     Returns
     -------
-    ndarray of shape (n_queries,) or float
+    float or ndarray of shape (n_queries,)
         Queries without relevant items get 0 (as in :func:`average_precision`).
+
+    See Also
+    --------
+    average_precision : the AP of an actual ranking.
+    evaluate_retrieval : reports it next to MAP in both directions.
 
     Examples
     --------
     >>> import numpy as np
     >>> from classicx.metrics import chance_average_precision
     >>> chance_average_precision(np.array([[True, False]]))  # rankings AB, BA: (1 + 1/2) / 2
-    array([0.75])
+    0.75
+    >>> chance_average_precision(np.array([[True, False], [True, True]]), average=False)
+    array([0.75, 1.  ])
     """
     rel = check_relevance(relevance)
     n = rel.shape[1]
@@ -361,4 +414,4 @@ def chance_average_precision(relevance: Any, average: bool = False) -> float | n
     else:
         expected = (harmonic + (r - 1) / (n - 1) * (n - harmonic)) / n
     expected[r == 0] = 0.0
-    return float(expected.mean()) if average else expected
+    return _mean_or_all(expected, average)

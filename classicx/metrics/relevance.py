@@ -6,23 +6,18 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import EmptyInputError, InputTypeError, ShapeMismatchError
+from ..exceptions import EmptyInputError, ShapeMismatchError
+from ..utils.validation import check_labels
 
 __all__ = ["relevance_from_labels", "relevance_from_pairs"]
 
 
 def _labels(labels: Any, name: str) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.ndim not in (1, 2):
-        raise ShapeMismatchError(
-            f"{name} must be 1-D (one category per item) or 2-D (0/1 indicators); "
-            f"got shape {labels.shape}"
-        )
-    if len(labels) == 0:
+    arr = np.asarray(labels)
+    if arr.ndim in (1, 2) and len(arr) == 0:
         raise EmptyInputError(f"{name} is empty")
-    if labels.dtype.kind not in "iub":
-        raise InputTypeError(f"{name} must hold integer categories or 0/1 indicators; got {labels.dtype}")
-    return labels
+    # Categories as int64 (whole floats accepted), or 0/1 indicator rows as bool.
+    return check_labels(arr, arr.shape[0] if arr.ndim else 0, name=name)
 
 
 def relevance_from_labels(query_labels: Any, gallery_labels: Any, graded: bool = False) -> np.ndarray:
@@ -31,8 +26,8 @@ def relevance_from_labels(query_labels: Any, gallery_labels: Any, graded: bool =
     Parameters
     ----------
     query_labels : array-like of shape (n_queries,) or (n_queries, n_categories)
-        One integer category per query, or a 0/1 indicator row per query
-        (multi-label data).
+        One integer category per query (floats with whole values are
+        accepted), or a 0/1 indicator row per query (multi-label data).
     gallery_labels : array-like of shape (n_gallery,) or (n_gallery, n_categories)
         The same for the gallery; must have the same form as ``query_labels``.
     graded : bool, default=False
@@ -91,6 +86,10 @@ def relevance_from_pairs(query_ids: Any, gallery_ids: Any) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_queries, n_gallery), bool
+
+    See Also
+    --------
+    relevance_from_labels : relevance from category labels.
 
     Examples
     --------

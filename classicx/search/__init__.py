@@ -17,10 +17,10 @@ from .exact import ExactSearcher
 from .factory import make_searcher
 from .faiss_backend import FaissSearcher
 from .hnswlib_backend import HnswlibSearcher
-from .similarity import METRICS, pairwise_scores
+from .similarity import SIMILARITY_METRICS, pairwise_scores
 
 __all__ = [
-    "METRICS",
+    "SIMILARITY_METRICS",
     "AnnoySearcher",
     "ApproximateSearcher",
     "BaseSearcher",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any
+from numbers import Integral
+from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, Options
 
 from ..exceptions import InputError, ModelFormatError
 from .approximate import ApproximateSearcher, import_backend, package_version
-from .base import check_positive_int
 
 __all__ = ["AnnoySearcher"]
 
@@ -46,9 +47,11 @@ class AnnoySearcher(ApproximateSearcher):
     search_k : int, default=-1
         Nodes inspected per query; -1 means annoy's default ``n_trees * k``.
     n_jobs : int, default=1
-        Threads for building (-1: all cores).
+        Threads for building (-1: all cores). With more than one, the forest
+        depends on thread scheduling, so only ``n_jobs=1`` is reproducible.
     random_state : int, default=0
-        Seed of the random projections.
+        Seed of the random projections (a non-negative int: annoy takes no
+        ``RandomState``).
 
     Attributes
     ----------
@@ -90,11 +93,22 @@ class AnnoySearcher(ApproximateSearcher):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        _annoy()
-        check_positive_int(self.n_trees, "n_trees")
-        self._check_seed()
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        **ApproximateSearcher._parameter_constraints,
+        "n_trees": [Interval(Integral, 1, None, closed="left")],
+        "search_k": [Options(Integral, {-1}), Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Trees built by several threads depend on thread scheduling.
+        tags.non_deterministic = self.n_jobs != 1
+        return tags
+
+    def _import_backend(self) -> Any:
+        return _annoy()
 
     def _annoy_metric(self) -> str:
         return _ANNOY_METRICS[self.metric]

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import BackendUnavailableError, InputError, ModelFormatError
+from ..exceptions import BackendUnavailableError, ModelFormatError, ParameterError
 from ._topk import sort_rows
 from .base import BaseSearcher
 from .similarity import get_measure
@@ -76,29 +76,47 @@ def package_version(package: str) -> str:
 class ApproximateSearcher(BaseSearcher):
     """Base of the ANN backends; subclasses wrap one library's index.
 
-    Subclasses set ``backend`` (a name) and implement ``_new_index(gallery)``,
-    ``_add_to_index(index, vectors, start)``, ``_query(index, queries, k)``
-    returning native ``(distances, ids)``, ``_to_scores(distances)``,
-    ``_serialize(index)``, ``_deserialize(data)`` and ``_backend_version()``.
+    Subclasses set ``backend`` (a name) and implement ``_import_backend()``
+    (called by ``fit``, so a missing library is reported before any work),
+    ``_new_index(gallery)``, ``_add_to_index(index, vectors, start)``,
+    ``_query(index, queries, k)`` returning native ``(distances, ids)``,
+    ``_to_scores(distances)``, ``_serialize(index)``, ``_deserialize(data)``
+    and ``_backend_version()``.
+
+    Parameters
+    ----------
+    metric : str
+        One of ``"inner_product"``, ``"cosine"``, ``"correlation"``,
+        ``"euclidean"``, ``"cosine_distance"``; ``kl`` and ``jensenshannon``
+        need :class:`~classicx.search.ExactSearcher`.
+
+    See Also
+    --------
+    FaissSearcher, HnswlibSearcher, AnnoySearcher : the backends.
+    ExactSearcher : the exact reference they are measured against.
+
+    Examples
+    --------
+    >>> from classicx.search import ApproximateSearcher, HnswlibSearcher
+    >>> issubclass(HnswlibSearcher, ApproximateSearcher)
+    True
     """
 
     backend = ""
     dtype = "float32"
 
-    def _validate_params(self) -> None:
-        get_measure(self.metric)
+    def _check_params(self) -> None:
+        # Every similarity metric passes the constraints; this says which ones an ANN index can use.
         if self.metric not in APPROXIMATE_METRICS:
-            raise InputError(
-                f"metric {self.metric!r} is not available with the {self.backend} backend "
-                f"(expected one of {sorted(APPROXIMATE_METRICS)}); use ExactSearcher for it"
+            raise ParameterError(
+                f"The 'metric' parameter of {type(self).__name__} must be one of "
+                f"{sorted(APPROXIMATE_METRICS)}: {self.metric!r} is not available with the "
+                f"{self.backend} backend; use ExactSearcher for it"
             )
+        self._import_backend()
 
-    def _check_seed(self) -> None:
-        """For backends seeded by an ``int`` ``random_state`` parameter."""
-        if not isinstance(self.random_state, (int, np.integer)):
-            raise InputError(
-                f"random_state must be an int seed for {self.backend}; got {type(self.random_state).__name__}"
-            )
+    def _import_backend(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def _kind(self) -> str:
         return APPROXIMATE_METRICS[self.metric]

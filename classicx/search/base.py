@@ -3,69 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
+from sklearn.utils._param_validation import StrOptions
 
-from .._utils import check_finite
 from ..base import ClassicxEstimator
-from ..exceptions import (
-    EmptyInputError,
-    InputError,
-    InputTypeError,
-    NotFittedError,
-    ShapeMismatchError,
+from ..exceptions import InputError, InputTypeError, ShapeMismatchError
+from ..utils.validation import (
+    check_is_fitted,
+    check_labels,
+    check_positive_int,
+    validate_data,
+    validate_params,
 )
+from .similarity import SIMILARITY_METRICS
 
 __all__ = ["BaseSearcher"]
 
-
-def check_vectors(X: Any, name: str, dtype: Any, n_features: int | None = None) -> np.ndarray:
-    """Validate a dense 2-D finite array of vectors and cast it to ``dtype``."""
-    if sp.issparse(X):
-        raise InputTypeError(
-            f"{name} must be a dense array; got a sparse matrix (project sparse features "
-            "into a dense space first, e.g. with classicx.text.TfidfLSA)"
-        )
-    try:
-        X = np.asarray(X, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise InputTypeError(f"{name} must be a numeric array: {exc}") from exc
-    if X.ndim != 2:
-        raise ShapeMismatchError(
-            f"{name} must be a 2-D array (n_vectors, n_features); got {X.ndim} dimension(s) "
-            f"with shape {X.shape} (use X.reshape(1, -1) for a single vector)"
-        )
-    if len(X) == 0:
-        raise EmptyInputError(f"{name} is empty: at least one vector is needed")
-    check_finite(X, name)
-    if n_features is not None and X.shape[1] != n_features:
-        raise ShapeMismatchError(
-            f"{name} have {X.shape[1]} features but the searcher was fitted on {n_features}"
-        )
-    return X
-
-
-def check_positive_int(value: Any, name: str) -> None:
-    """Raise :class:`InputError` unless ``value`` is an integer (not a bool) of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive integer; got {value!r}")
-
-
-def check_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray | None:
-    """Validate optional gallery labels: 1-D ints or a 2-D 0/1 indicator array of ``n`` rows."""
-    if labels is None:
-        return None
-    labels = np.asarray(labels)
-    if labels.ndim not in (1, 2) or len(labels) != n:
-        raise ShapeMismatchError(
-            f"{name} must be a 1-D array or a 2-D indicator array with one row per gallery "
-            f"vector ({n}); got shape {labels.shape}"
-        )
-    if labels.dtype.kind not in "iub":
-        raise InputTypeError(f"{name} must hold integers (or 0/1 indicators); got dtype {labels.dtype}")
-    return labels.astype(np.int64 if labels.ndim == 1 else bool)
+# Metrics whose vectors must be non-negative (probability vectors or counts).
+_POSITIVE_METRICS = ("kl", "jensenshannon")
 
 
 class BaseSearcher(ClassicxEstimator):
@@ -81,13 +38,50 @@ class BaseSearcher(ClassicxEstimator):
 
     Search results are two ``(n_queries, k)`` arrays ``(scores, indices)``,
     best first; scores are higher-is-better for every metric.
+
+    Input is validated by :mod:`classicx.utils.validation`: galleries and
+    queries must be dense, real, finite 2-D arrays with at least one row and
+    one column (sparse input is refused rather than densified: project sparse
+    features into a dense space first, e.g. with ``classicx.text.TfidfLSA``).
+    Constructor parameters are checked by ``_parameter_constraints`` at the
+    start of ``fit``; subclasses add checks that need several parameters in
+    ``_check_params``.
+
+    Parameters
+    ----------
+    metric : str
+        Every searcher takes one of :data:`~classicx.search.SIMILARITY_METRICS`.
+
+    See Also
+    --------
+    ExactSearcher : the exact reference implementation.
+    ApproximateSearcher : the base of the ANN backends.
+    make_searcher : build a searcher from a spec string.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.search import BaseSearcher, ExactSearcher
+    >>> searcher = ExactSearcher().fit(np.eye(3), labels=[0, 1, 1])
+    >>> isinstance(searcher, BaseSearcher), searcher.search(np.ones((1, 3)), k=3, allow_labels=1)[1]
+    (True, array([[1, 2]]))
     """
 
+    _parameter_constraints: ClassVar[dict[str, list]] = {"metric": [StrOptions(set(SIMILARITY_METRICS))]}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.input_tags.positive_only = getattr(self, "metric", None) in _POSITIVE_METRICS
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        return tags
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "n_features_in_"):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(gallery) first"
-            )
+        # metric_ is set last by fit: a fit that failed while building counts as not fitted.
+        check_is_fitted(self, ["n_features_in_", "metric_"])
         if self.metric != self.metric_:
             raise InputError(
                 f"this {type(self).__name__} was fitted with metric={self.metric_!r} but its "
@@ -121,12 +115,12 @@ class BaseSearcher(ClassicxEstimator):
         -------
         self
         """
-        gallery = check_vectors(gallery, "gallery", self._dtype())
-        labels = check_labels(labels, len(gallery))
-        self._validate_params()
+        validate_params(self)
+        self._check_params()
+        gallery = validate_data(self, gallery, x_name="gallery", dtype=self._dtype())
+        labels = None if labels is None else check_labels(labels, len(gallery))
         self._build(gallery)
         self.metric_ = self.metric
-        self.n_features_in_ = int(gallery.shape[1])
         self.n_items_ = len(gallery)
         self.labels_ = labels
         return self
@@ -146,8 +140,8 @@ class BaseSearcher(ClassicxEstimator):
         self
         """
         self._check_fitted()
-        vectors = check_vectors(vectors, "vectors", self._dtype(), self.n_features_in_)
-        labels = check_labels(labels, len(vectors))
+        vectors = validate_data(self, vectors, reset=False, x_name="vectors", dtype=self._dtype())
+        labels = None if labels is None else check_labels(labels, len(vectors))
         if (labels is None) != (self.labels_ is None):
             raise InputError(
                 "labels must be given to add() exactly when the searcher was fitted with labels"
@@ -236,21 +230,17 @@ class BaseSearcher(ClassicxEstimator):
             index -1 and score -inf.
         """
         self._check_fitted()
-        queries = check_vectors(queries, "queries", self._dtype(), self.n_features_in_)
+        queries = validate_data(self, queries, reset=False, x_name="queries", dtype=self._dtype())
         mask = self._allowed_mask(allow_ids, allow_labels)
         n_allowed = self.n_items_ if mask is None else int(mask.sum())
-        if k is None:
-            k = n_allowed
-        elif isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise InputError(f"k must be a positive integer or None; got {k!r}")
-        k = min(int(k), n_allowed)
+        k = n_allowed if k is None else min(check_positive_int(k, "k"), n_allowed)
         if k == 0:
             return np.empty((len(queries), 0), self._dtype()), np.empty((len(queries), 0), np.int64)
         return self._search(queries, k, mask)
 
     # Hooks for subclasses.
-    def _validate_params(self) -> None:
-        """Check constructor parameters (called by fit)."""
+    def _check_params(self) -> None:
+        """Checks beyond ``_parameter_constraints`` (called by ``fit`` after them)."""
 
     def _build(self, gallery: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
+from joblib import effective_n_jobs
+from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
-from .._utils import progress
-from ..exceptions import InputError
+from ..utils.parallel import progress
 from ._topk import RunningTopK, sort_rows
-from .base import BaseSearcher, check_positive_int
+from .base import BaseSearcher
 from .similarity import get_measure
 
 __all__ = ["ExactSearcher"]
@@ -42,12 +44,13 @@ class ExactSearcher(BaseSearcher):
         Gallery rows scored per block.
     batch_size : int, default=1024
         Queries scored per block.
-    dtype : str or numpy dtype, default="float32"
+    dtype : {"float32", "float64"}, default="float32"
         Precision of the stored gallery and of the products (``"float64"`` for
-        full precision). Stored as a string so that the searcher can be saved.
+        full precision). A string, so that the searcher can be saved.
     n_jobs : int, optional
         Threads scanning separate query batches, each with single-threaded
-        BLAS (``None``: one scan using BLAS's own threads; ``-1``: all cores).
+        BLAS (``None``: one scan using BLAS's own threads; ``-1``: all cores,
+        other negative values as in joblib).
         With several threads the selection between matrix products runs in
         parallel as well, which is faster for many queries.
     verbose : bool, default=False
@@ -66,6 +69,7 @@ class ExactSearcher(BaseSearcher):
     n_items_ : int
         Gallery size (also ``len(searcher)``).
     n_features_in_ : int
+        Dimension of the gallery vectors.
 
     Notes
     -----
@@ -109,25 +113,21 @@ class ExactSearcher(BaseSearcher):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        **BaseSearcher._parameter_constraints,
+        "chunk_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
+    }
+
     def _dtype(self) -> np.dtype:
-        dtype = np.dtype(self.dtype)
-        if dtype.kind != "f":
-            raise InputError(f"dtype must be a floating-point type; got {self.dtype!r}")
-        return dtype
+        return np.dtype(self.dtype)
 
     def _n_threads(self) -> int:
-        if self.n_jobs is None:
-            return 1
-        return max(1, os.cpu_count() or 1) if self.n_jobs == -1 else max(1, int(self.n_jobs))
-
-    def _validate_params(self) -> None:
-        get_measure(self.metric)
-        if self.n_jobs is not None and (
-            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0
-        ):
-            raise InputError(f"n_jobs must be None, -1 or a positive integer; got {self.n_jobs!r}")
-        for name in ("chunk_size", "batch_size"):
-            check_positive_int(getattr(self, name), name)
+        # None: one scan with BLAS's own threads; negative: joblib's convention (-1 = all cores).
+        return 1 if self.n_jobs is None else max(1, effective_n_jobs(int(self.n_jobs)))
 
     def _build(self, gallery: np.ndarray) -> None:
         measure = get_measure(self.metric)

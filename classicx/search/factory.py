@@ -68,6 +68,10 @@ def make_searcher(spec: str = "exact", metric: str = "cosine", **params: Any) ->
     BaseSearcher
         An unfitted searcher.
 
+    See Also
+    --------
+    ExactSearcher, FaissSearcher, HnswlibSearcher, AnnoySearcher : the classes it builds.
+
     Examples
     --------
     >>> from classicx.search import make_searcher

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..exceptions import InputError, ModelFormatError
+from ..exceptions import InputError, ModelFormatError, ParameterError
 from .approximate import ApproximateSearcher, import_backend
 
 __all__ = ["FaissSearcher"]
@@ -93,15 +93,25 @@ class FaissSearcher(ApproximateSearcher):
         self.search_params = search_params
         self.verbose = verbose
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        _faiss()
-        if self.search_params is not None and not isinstance(self.search_params, dict):
-            raise InputError(f"search_params must be a dict such as {{'nprobe': 16}}; got {self.search_params!r}")
-        if not isinstance(self.index, str) or not self.index:
-            raise InputError(f"index must be a faiss index_factory string such as 'IVF256,Flat'; got {self.index!r}")
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        **ApproximateSearcher._parameter_constraints,
+        "index": [str],
+        "search_params": [dict, None],
+        "verbose": ["verbose"],
+    }
+
+    def _import_backend(self) -> Any:
+        return _faiss()
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not self.index:
+            raise ParameterError(
+                "The 'index' parameter of FaissSearcher must be a faiss index_factory string such as "
+                f"'IVF256,Flat'. Got {self.index!r} instead."
+            )
         if self._uses_lsh() and self.metric == "inner_product":
-            raise InputError(
+            raise ParameterError(
                 "LSH ranks by angle, which does not order raw inner products; use metric='cosine' "
                 "(or 'correlation', 'euclidean', 'cosine_distance') with an LSH index"
             )

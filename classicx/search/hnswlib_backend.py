@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any
+from numbers import Integral
+from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
 from ..exceptions import ModelFormatError
 from .approximate import ApproximateSearcher, import_backend, package_version
-from .base import check_positive_int
 
 __all__ = ["HnswlibSearcher"]
 
@@ -39,7 +40,8 @@ class HnswlibSearcher(ApproximateSearcher):
         Threads for building and searching. With more than one, the graph
         depends on thread scheduling, so only ``n_jobs=1`` is reproducible.
     random_state : int, default=0
-        Seed of the level assignment.
+        Seed of the level assignment (a non-negative int: hnswlib takes no
+        ``RandomState``).
 
     Attributes
     ----------
@@ -83,12 +85,23 @@ class HnswlibSearcher(ApproximateSearcher):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        _hnswlib()
-        for name in ("M", "ef_construction", "ef_search"):
-            check_positive_int(getattr(self, name), name)
-        self._check_seed()
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        **ApproximateSearcher._parameter_constraints,
+        "M": [Interval(Integral, 1, None, closed="left")],
+        "ef_construction": [Interval(Integral, 1, None, closed="left")],
+        "ef_search": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # With several threads the graph depends on thread scheduling.
+        tags.non_deterministic = self.n_jobs != 1
+        return tags
+
+    def _import_backend(self) -> Any:
+        return _hnswlib()
 
     def _space(self) -> str:
         return "ip" if self._kind() == "ip" else "l2"

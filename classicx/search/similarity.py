@@ -47,9 +47,10 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.special import xlogy
 
-from ..exceptions import InputError
+from ..exceptions import InputError, ShapeMismatchError
+from ..utils.validation import check_array
 
-__all__ = ["KL_EPS", "METRICS", "pairwise_scores"]
+__all__ = ["KL_EPS", "SIMILARITY_METRICS", "pairwise_scores"]
 
 KL_EPS = 1e-10
 
@@ -145,7 +146,7 @@ def _prep(func: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray, str
     return lambda X, name: func(X)
 
 
-METRICS: dict[str, _Measure] = {
+_MEASURES: dict[str, _Measure] = {
     m.name: m
     for m in [
         _Measure("inner_product", _identity, _identity, _dot_block, _same),
@@ -157,15 +158,18 @@ METRICS: dict[str, _Measure] = {
         _Measure("jensenshannon", _probabilities, _probabilities, _js_block, _same, uses_matmul=False),
     ]
 }
-"""The measures by name (see the module docstring for their definitions)."""
+
+SIMILARITY_METRICS: tuple[str, ...] = tuple(_MEASURES)
+"""Names of the similarity measures, for ``metric=`` of the searchers and of
+:func:`pairwise_scores` (see the module docstring for their definitions)."""
 
 
 def get_measure(metric: str) -> _Measure:
     """The measure called ``metric``, or an :class:`InputError` listing the known ones."""
     try:
-        return METRICS[metric]
+        return _MEASURES[metric]
     except (KeyError, TypeError):
-        raise InputError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)}") from None
+        raise InputError(f"unknown metric {metric!r}; expected one of {sorted(_MEASURES)}") from None
 
 
 def pairwise_scores(queries: np.ndarray, gallery: np.ndarray, metric: str = "cosine") -> np.ndarray:
@@ -180,11 +184,16 @@ def pairwise_scores(queries: np.ndarray, gallery: np.ndarray, metric: str = "cos
     queries : ndarray of shape (n_queries, n_features)
     gallery : ndarray of shape (n_gallery, n_features)
     metric : str, default="cosine"
-        One of ``METRICS`` (see :mod:`classicx.search.similarity`).
+        One of :data:`SIMILARITY_METRICS` (see :mod:`classicx.search.similarity`).
 
     Returns
     -------
     ndarray of shape (n_queries, n_gallery), float64
+
+    See Also
+    --------
+    ExactSearcher : the same scores, chunked, with top-k selection.
+    SIMILARITY_METRICS : the metric names.
 
     Examples
     --------
@@ -192,8 +201,13 @@ def pairwise_scores(queries: np.ndarray, gallery: np.ndarray, metric: str = "cos
     >>> from classicx.search import pairwise_scores
     >>> pairwise_scores(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), "euclidean")
     array([[-5.]])
+    >>> from classicx.search import SIMILARITY_METRICS
+    >>> SIMILARITY_METRICS
+    ('inner_product', 'cosine', 'correlation', 'euclidean', 'cosine_distance', 'kl', 'jensenshannon')
     """
     measure = get_measure(metric)
-    Q = measure.prepare_queries(np.asarray(queries, dtype=np.float64), "queries")
-    G = measure.prepare_gallery(np.asarray(gallery, dtype=np.float64), "gallery")
+    Q = measure.prepare_queries(check_array(queries, name="queries", dtype=np.float64), "queries")
+    G = measure.prepare_gallery(check_array(gallery, name="gallery", dtype=np.float64), "gallery")
+    if Q.shape[1] != G.shape[1]:
+        raise ShapeMismatchError(f"queries have {Q.shape[1]} features but the gallery has {G.shape[1]}")
     return measure.finalize(measure.block(Q, G, None), Q)

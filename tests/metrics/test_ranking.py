@@ -34,7 +34,7 @@ RANK = np.array([[1, 0, 3, 5, 2, 4]])  # hits at ranks 1, 3, 6
 
 def test_average_precision_hand_computed():
     # precision at the hits: 1/1, 2/3, 3/6
-    np.testing.assert_allclose(average_precision(RANK, REL), [(1 + 2 / 3 + 1 / 2) / 3])
+    np.testing.assert_allclose(average_precision(RANK, REL, average=False), [(1 + 2 / 3 + 1 / 2) / 3])
 
 
 def test_map_at_k_denominators_hand_computed():
@@ -63,7 +63,7 @@ def test_precision_recall_at_k_hand_computed():
 def test_truncated_ranking_and_empty_slots():
     # Only 3 returned, the last one empty (-1): hit at rank 1 only; R = 3 from the relevance.
     ranking = np.array([[1, 0, -1]])
-    assert average_precision(ranking, REL)[0] == pytest.approx(1 / 3)
+    assert average_precision(ranking, REL) == pytest.approx(1 / 3)
     assert precision_at_k(ranking, REL, 3) == pytest.approx(1 / 3)
     assert recall_at_k(ranking, REL, 3) == pytest.approx(1 / 3)
 
@@ -72,10 +72,10 @@ def test_query_without_relevant_items_scores_zero_with_warning():
     rel = np.vstack([REL, np.zeros_like(REL)])
     ranking = np.vstack([RANK, RANK])
     with pytest.warns(ClassicxWarning, match="row 1"):
-        ap = average_precision(ranking, rel)
+        ap = average_precision(ranking, rel, average=False)
     assert ap[1] == 0 and ap[0] > 0
     with pytest.warns(ClassicxWarning):
-        assert chance_average_precision(rel)[1] == 0
+        assert chance_average_precision(rel, average=False)[1] == 0
 
 
 @settings(max_examples=60, deadline=None)
@@ -89,7 +89,7 @@ def test_full_ranking_ap_equals_sklearn(n, seed, frac):
     rel = rng.random((3, n)) < frac
     rel[:, rng.integers(n)] = True  # every query has a relevant item
     ranking = np.array([rng.permutation(n) for _ in range(3)])
-    ap = average_precision(ranking, rel)
+    ap = average_precision(ranking, rel, average=False)
     for q in range(3):
         scores = np.empty(n)
         scores[ranking[q]] = -np.arange(n)  # distinct scores: no ties for sklearn to average
@@ -104,14 +104,14 @@ def test_truncated_ap_properties(n, k, seed):
     rel = rng.random((4, n)) < 0.4
     rel[:, 0] = True
     ranking = np.array([rng.permutation(n) for _ in range(4)])
-    full = average_precision(ranking, rel)
-    top = average_precision(ranking, rel, k=k)
-    retrieved = average_precision(ranking, rel, k=k, denominator="retrieved")
+    full = average_precision(ranking, rel, average=False)
+    top = average_precision(ranking, rel, k=k, average=False)
+    retrieved = average_precision(ranking, rel, k=k, denominator="retrieved", average=False)
     # Truncating can only lose terms; dividing by fewer relevant items can only raise it.
     assert np.all(top <= full + 1e-12)
     assert np.all(retrieved >= top - 1e-12)
     assert np.all((0 <= retrieved) & (retrieved <= 1))
-    np.testing.assert_allclose(average_precision(ranking, rel, k=n), full)
+    np.testing.assert_allclose(average_precision(ranking, rel, k=n, average=False), full)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 6])
@@ -120,20 +120,20 @@ def test_chance_ap_is_exact_over_all_permutations(n):
         rel = np.zeros((1, n), dtype=bool)
         rel[0, :r] = True
         rankings = np.array(list(itertools.permutations(range(n))))
-        expected = average_precision(rankings, np.repeat(rel, len(rankings), axis=0)).mean()
-        assert chance_average_precision(rel)[0] == pytest.approx(expected)
+        expected = average_precision(rankings, np.repeat(rel, len(rankings), axis=0))
+        assert chance_average_precision(rel) == pytest.approx(expected)
 
 
 def test_chance_ap_large_gallery_close_to_prevalence():
     rel = np.zeros((2, 10000), dtype=bool)
     rel[0, :100] = True
     rel[1, :5000] = True
-    chance = chance_average_precision(rel)
+    chance = chance_average_precision(rel, average=False)
     harmonic = sum(1 / i for i in range(1, 10001))
     assert chance[0] == pytest.approx((harmonic + 99 / 9999 * (10000 - harmonic)) / 10000)
     assert 0.01 < chance[0] < 0.012 and 0.5 < chance[1] < 0.501
     assert chance_average_precision(rel, average=True) == pytest.approx(chance.mean())
-    assert math.isfinite(chance_average_precision(np.ones((1, 1), dtype=bool))[0])
+    assert math.isfinite(chance_average_precision(np.ones((1, 1), dtype=bool)))
 
 
 def test_input_validation():

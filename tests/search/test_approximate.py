@@ -13,6 +13,8 @@ from classicx.exceptions import (
     BackendUnavailableError,
     InputError,
     ModelFormatError,
+    NotFittedError,
+    ParameterError,
     ShapeMismatchError,
 )
 from classicx.search import (
@@ -179,22 +181,31 @@ def test_errors():
     pytest.importorskip("faiss")
     pytest.importorskip("hnswlib")
     G, Q = _clustered(n=300)
-    with pytest.raises(InputError, match="not available with the faiss backend"):
+    with pytest.raises(ParameterError, match="not available with the faiss backend"):
         FaissSearcher(metric="kl").fit(np.abs(G))
     with pytest.raises(InputError, match="faiss cannot build"):
         FaissSearcher("NoSuchIndex").fit(G)
     with pytest.raises(InputError, match="nprobe"):
         FaissSearcher("HNSW16", search_params={"nprobe": 4}).fit(G)
+    failed = FaissSearcher("IVF1024,Flat")
     with pytest.raises(InputError, match="could not train"):
-        FaissSearcher("IVF1024,Flat").fit(G)
+        failed.fit(G)
+    with pytest.raises(NotFittedError):  # a fit that failed while building leaves it unfitted
+        failed.search(Q)
     searcher = HnswlibSearcher().fit(G)
     with pytest.raises(ShapeMismatchError, match="features"):
         searcher.search(Q[:, :5])
     searcher.set_params(metric="euclidean")
     with pytest.raises(InputError, match="fitted with metric='cosine'"):
         searcher.search(Q)
-    with pytest.raises(InputError, match="M must be"):
+    with pytest.raises(ParameterError, match="'M' parameter of HnswlibSearcher"):
         HnswlibSearcher(M=0).fit(G)
+    with pytest.raises(ParameterError, match="'random_state' parameter"):
+        HnswlibSearcher(random_state=np.random.RandomState(0)).fit(G)
+    with pytest.raises(ParameterError, match="LSH ranks by angle"):
+        FaissSearcher("LSH64r", metric="inner_product").fit(G)
+    with pytest.raises(ParameterError, match="'search_params' parameter"):
+        FaissSearcher(search_params=[("nprobe", 4)]).fit(G)
 
 
 @pytest.mark.parametrize(

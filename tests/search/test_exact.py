@@ -16,9 +16,10 @@ from classicx.exceptions import (
     InputTypeError,
     NonFiniteError,
     NotFittedError,
+    ParameterError,
     ShapeMismatchError,
 )
-from classicx.search import METRICS, ExactSearcher, pairwise_scores
+from classicx.search import SIMILARITY_METRICS, ExactSearcher, pairwise_scores
 from classicx.search.similarity import KL_EPS
 
 PROB_METRICS = ("kl", "jensenshannon")
@@ -59,7 +60,7 @@ def _reference_ranking(scores, k):
     return order
 
 
-@pytest.mark.parametrize("metric", sorted(METRICS))
+@pytest.mark.parametrize("metric", SIMILARITY_METRICS)
 def test_pairwise_scores_match_independent_oracle(metric):
     G, Q = _data(metric, n=40, nq=5)
     np.testing.assert_allclose(pairwise_scores(Q, G, metric), _oracle(Q, G, metric), atol=1e-9)
@@ -71,7 +72,7 @@ def _data_and_oracle(metric):
     return G, Q, _oracle(Q, G, metric)
 
 
-@pytest.mark.parametrize("metric", sorted(METRICS))
+@pytest.mark.parametrize("metric", SIMILARITY_METRICS)
 @pytest.mark.parametrize("chunk_size,batch_size", [(7, 5), (64, 1024), (4096, 3)])
 @pytest.mark.parametrize("k", [1, 10, None])
 def test_search_matches_brute_force(metric, chunk_size, batch_size, k):
@@ -187,27 +188,27 @@ def test_input_errors():
         len(ExactSearcher())
     assert bool(ExactSearcher())
     searcher = ExactSearcher().fit(G)
-    with pytest.raises(ShapeMismatchError, match="3 features but the searcher was fitted on 4"):
+    with pytest.raises(ShapeMismatchError, match="X has 3 features, but ExactSearcher is expecting 4"):
         searcher.search(Q[:, :3])
-    with pytest.raises(ShapeMismatchError, match="2-D"):
+    with pytest.raises(ShapeMismatchError, match="X has 3 features, but ExactSearcher is expecting 4"):
+        searcher.add(G[:2, :3])
+    with pytest.raises(ShapeMismatchError, match="queries: Expected 2D array, got 1D array"):
         searcher.search(Q[0])
     bad = Q.copy()
     bad[2, 1] = np.nan
-    with pytest.raises(NonFiniteError, match="row 2"):
+    with pytest.raises(NonFiniteError, match="queries.*row 2"):
         searcher.search(bad)
-    with pytest.raises(EmptyInputError):
+    with pytest.raises(EmptyInputError, match="gallery.*0 sample"):
         ExactSearcher().fit(np.empty((0, 4)))
-    with pytest.raises(InputTypeError, match="dense"):
-        import scipy.sparse as sp
-
-        ExactSearcher().fit(sp.random(5, 4, density=0.5, format="csr"))
     for k in (0, -1, 2.5, True):
-        with pytest.raises(InputError, match="k must be"):
+        with pytest.raises(InputError, match="'k' parameter must be a positive integer"):
             searcher.search(Q, k=k)
-    with pytest.raises(InputError, match="unknown metric"):
+    with pytest.raises(ParameterError, match="'metric' parameter of ExactSearcher"):
         ExactSearcher(metric="manhattan").fit(G)
-    with pytest.raises(InputError, match="chunk_size"):
+    with pytest.raises(ParameterError, match="'chunk_size' parameter of ExactSearcher"):
         ExactSearcher(chunk_size=0).fit(G)
+    with pytest.raises(ParameterError, match="'dtype' parameter"):
+        ExactSearcher(dtype="int32").fit(G)
     with pytest.raises(InputError, match="negative"):
         ExactSearcher(metric="kl").fit(G)
     with pytest.raises(InputError, match="row 1 sums to 0"):
@@ -247,5 +248,66 @@ def test_threads_give_identical_results(metric, k):
     two = ExactSearcher(metric=metric, chunk_size=50, batch_size=4, n_jobs=2).fit(G).search(Q, k=k)
     np.testing.assert_array_equal(one[1], two[1])
     np.testing.assert_array_equal(one[0], two[0])
-    with pytest.raises(InputError, match="n_jobs"):
+    with pytest.raises(ParameterError, match="'n_jobs' parameter"):
         ExactSearcher(n_jobs=0).fit(G)
+
+
+@pytest.mark.parametrize("searcher", [ExactSearcher(), ExactSearcher(dtype="float64")], ids=["float32", "float64"])
+def test_complex_gallery_and_queries_are_refused_not_cast(searcher):
+    # Casting to float would drop the imaginary part silently (and rank by the real part only).
+    G, Q = _data("cosine", n=20, d=4)
+    with pytest.raises(InputError, match="Complex data not supported"):
+        searcher.fit(G + 1j * G[::-1])
+    searcher.fit(G)
+    with pytest.raises(InputError, match="Complex data not supported"):
+        searcher.search(Q.astype(complex))
+    with pytest.raises(InputError, match="Complex data not supported"):
+        searcher.add(G[:2].astype(complex))
+    assert len(searcher) == 20
+    with pytest.raises(InputError, match="Complex data not supported"):
+        pairwise_scores(Q.astype(complex), G)
+
+
+def test_zero_features_are_refused():
+    # An empty feature space would score every item 0 and "rank" the gallery by index.
+    with pytest.raises(EmptyInputError, match="gallery.*0 feature"):
+        ExactSearcher().fit(np.ones((3, 0)))
+    with pytest.raises(EmptyInputError, match="0 feature"):
+        pairwise_scores(np.ones((1, 0)), np.ones((3, 0)))
+
+
+@pytest.mark.parametrize("kind", ["csr_matrix", "csr_array", "coo_matrix"])
+def test_sparse_input_is_refused_explicitly(kind):
+    import scipy.sparse as sp
+
+    G, Q = _data("cosine", n=20, d=4)
+    sparse = getattr(sp, kind)
+    searcher = ExactSearcher()
+    assert searcher.__sklearn_tags__().input_tags.sparse is False
+    with pytest.raises(InputTypeError, match="Sparse data was passed for gallery, but dense data is required"):
+        searcher.fit(sparse(G))
+    searcher.fit(G)
+    with pytest.raises(InputTypeError, match="Sparse data was passed for queries"):
+        searcher.search(sparse(Q))
+    with pytest.raises(InputTypeError, match="Sparse data"):
+        pairwise_scores(sparse(Q), G)
+
+
+def test_tags_say_what_the_searcher_takes():
+    tags = ExactSearcher().__sklearn_tags__()
+    assert tags.input_tags.two_d_array and not tags.input_tags.allow_nan
+    assert tags.requires_fit and not tags.target_tags.required and not tags.non_deterministic
+    assert not tags.input_tags.positive_only
+    assert ExactSearcher(metric="kl").__sklearn_tags__().input_tags.positive_only
+
+
+def test_whole_float_labels_are_accepted_and_others_refused():
+    G, Q = _data("cosine", n=6, d=4)
+    searcher = ExactSearcher().fit(G, labels=[0.0, 1.0, 1.0, 2.0, 0.0, 1.0])
+    assert searcher.labels_.dtype == np.int64
+    _, idx = searcher.search(Q, k=None, allow_labels=1)
+    assert set(idx[0]) == {1, 2, 5}
+    with pytest.raises(InputError, match="whole numbers"):
+        ExactSearcher().fit(G, labels=[0.5] * 6)
+    with pytest.raises(ShapeMismatchError, match="labels has 2 rows"):
+        ExactSearcher().fit(G, labels=[0, 1])
