@@ -10,30 +10,32 @@ Kernel: :class:`KernelCCA`, :class:`MMDAlignment`, :class:`GramAlignment`.
 Semantic: :class:`SemanticMatching`, :class:`SemanticCorrelationMatching`.
 """
 
+from ._lowrank import KernelFeatureMap
 from .cca import RegularizedCCA
 from .gram import GramAlignment, centered_alignment
 from .kcca import KernelCCA
-from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel
-from ._lowrank import KernelFeatureMap
-from .mmd import MMDAlignment, rbf_mmd2
+from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel, resolve_kernel_params
+from .mmd import MMDAlignment, MMDKernel, rbf_mmd2
 from .multiview import MultiviewCCA, ThreeViewCCA
 from .pls import PLSSVD
 from .semantic import SemanticCorrelationMatching, SemanticMatching
 
 __all__ = [
-    "RegularizedCCA",
+    "KERNELS",
     "PLSSVD",
-    "ThreeViewCCA",
-    "MultiviewCCA",
+    "GramAlignment",
     "KernelCCA",
     "KernelFeatureMap",
     "MMDAlignment",
-    "GramAlignment",
-    "SemanticMatching",
+    "MMDKernel",
+    "MultiviewCCA",
+    "RegularizedCCA",
     "SemanticCorrelationMatching",
-    "KERNELS",
-    "pairwise_kernel",
-    "median_heuristic_gamma",
-    "rbf_mmd2",
+    "SemanticMatching",
+    "ThreeViewCCA",
     "centered_alignment",
+    "median_heuristic_gamma",
+    "pairwise_kernel",
+    "rbf_mmd2",
+    "resolve_kernel_params",
 ]

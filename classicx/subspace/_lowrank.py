@@ -20,6 +20,8 @@ This module builds such maps without ever forming an ``n x n`` matrix
     :class:`sklearn.kernel_approximation.RBFSampler`) and the explicit
     sampled map of :class:`sklearn.kernel_approximation.AdditiveChi2Sampler`
     for ``"additive_chi2"`` (Vedaldi & Zisserman 2012).
+``"auto"``
+    ``"exact"`` up to 2,000 training rows and ``"nystrom"`` above.
 ``"exact"``
     Every training row is a landmark and :math:`\\phi(x) = S^{-1/2} U^\\top k(x, X)`
     with :math:`U S U^\\top` the eigendecomposition of the centred kernel
@@ -36,34 +38,38 @@ centred kernel for new rows.
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from sklearn.base import TransformerMixin
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.base import TransformerMixin, clone
 from sklearn.kernel_approximation import AdditiveChi2Sampler, RBFSampler
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._utils import progress
 from ..base import ClassicxEstimator
-from ..exceptions import InputError, NotFittedError, ShapeMismatchError
-from ._base import check_view
+from ..exceptions import InputError
+from ..utils.parallel import progress
+from ..utils.validation import check_is_fitted, validate_data, validate_params
 from .kernels import (
     HISTOGRAM_KERNELS,
+    KERNELS,
     check_nonnegative,
     kernel_diagonal,
     pairwise_kernel,
     resolve_kernel_params,
 )
 
-__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "centred_features", "feature_moments"]
+__all__ = ["LOWRANK_METHODS", "KernelFeatureMap", "centred_features", "feature_moments", "resolve_map"]
 
 logger = logging.getLogger(__name__)
 
 LOWRANK_METHODS = ("exact", "nystrom", "icd", "rff")
+# method="auto" is exact up to this many rows (an n x n eigenproblem takes a
+# few seconds there) and the Nystroem approximation above it.
+_AUTO_EXACT_MAX = 2000
 # Eigenvalues (or residual diagonals) below this fraction of the largest are
 # numerical noise; inverting them would amplify rounding errors.
 _RANK_TOL = 1e-10
@@ -75,10 +81,11 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
     Parameters
     ----------
     kernel : str, default="rbf"
-        One of :data:`classicx.subspace.kernels.KERNELS`.
-    method : {"nystrom", "icd", "rff", "exact"}, default="nystrom"
+        One of :data:`classicx.subspace.KERNELS` (see :mod:`classicx.subspace.kernels`).
+    method : {"nystrom", "icd", "rff", "exact", "auto"}, default="nystrom"
         How the map is built (see the module docstring). ``"rff"`` supports
-        ``"rbf"`` and ``"additive_chi2"`` only.
+        ``"rbf"`` and ``"additive_chi2"`` only; ``"auto"`` is ``"exact"`` up
+        to 2,000 training rows and ``"nystrom"`` above.
     n_components : int, default=500
         Rank of the approximation: landmarks for ``"nystrom"``, pivots for
         ``"icd"``, random features for ``"rff"`` with ``"rbf"``; for
@@ -99,6 +106,8 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
 
     Attributes
     ----------
+    method_ : str
+        The method used (``"auto"`` resolved).
     kernel_params_ : dict
         The kernel and its resolved parameters (``gamma`` filled in).
     landmarks_ : ndarray or sparse matrix of shape (n_landmarks, n_features_in_), or None
@@ -122,7 +131,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from classicx.subspace.kernels import pairwise_kernel
+    >>> from classicx.subspace import KernelFeatureMap, pairwise_kernel
     >>> X = np.random.default_rng(0).normal(size=(60, 3))
     >>> fmap = KernelFeatureMap("rbf", method="nystrom", n_components=60).fit(X)
     >>> F = fmap.transform(X)  # 60 landmarks for 60 rows: exact
@@ -150,21 +159,45 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         self.batch_size = batch_size
         self.random_state = random_state
 
+    _parameter_constraints: dict = {
+        "kernel": [StrOptions(set(KERNELS))],
+        "method": [StrOptions({"auto", *LOWRANK_METHODS})],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "degree": [Interval(Real, 1, None, closed="left")],
+        "coef0": [Real],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "kernel_params_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = self.kernel in HISTOGRAM_KERNELS
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> KernelFeatureMap:
-        """Choose landmarks / random features from the training rows ``X``."""
+        """Choose landmarks / random features from the training rows ``X``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         self._fit(X)
         return self
 
     def _fit(self, X: Any) -> tuple | None:
-        X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
-        if self.method not in LOWRANK_METHODS:
-            raise InputError(f"method must be one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
-        if self.method != "exact" and (
-            isinstance(self.n_components, bool)
-            or not isinstance(self.n_components, (int, np.integer))
-            or self.n_components < 1
-        ):
-            raise InputError(f"n_components must be a positive integer; got {self.n_components!r}")
+        validate_params(self)
+        X = validate_data(self, X, dtype=np.float64, accept_sparse="csr")
+        method = resolve_method(self.method, X.shape[0])
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         params = resolve_kernel_params(X, self.kernel, self.gamma, self.degree, self.coef0, random_state=seed)
@@ -176,12 +209,13 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         self.random_offset_ = None
         self.sample_steps_ = None
         self.sample_interval_ = None
+        self.method_ = method
         exact = None
-        if self.method == "rff":
+        if method == "rff":
             self._fit_random_features(X, params, rng)
-        elif self.method == "icd":
+        elif method == "icd":
             self._fit_icd(X, params)
-        elif self.method == "exact":
+        elif method == "exact":
             exact = self._fit_exact(X, params)
         else:
             rows = np.sort(rng.choice(X.shape[0], min(int(self.n_components), X.shape[0]), replace=False))
@@ -191,7 +225,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         return exact
 
     def fit_exact(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Fit with ``method="exact"`` and also return what the fit computed anyway.
+        """Fit with ``method="exact"`` (or ``"auto"`` resolving to it) and also return what the fit computed anyway.
 
         Returns
         -------
@@ -202,8 +236,10 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         mean : ndarray of shape (n_components_,)
             The training mean of :meth:`transform`'s output.
         """
-        if self.method != "exact":
-            raise InputError(f"fit_exact needs method='exact'; this map has method={self.method!r}")
+        if resolve_method(self.method, X.shape[0]) != "exact":
+            raise InputError(
+                f"fit_exact needs method='exact'; this map has method={self.method!r} for {X.shape[0]} rows"
+            )
         return self._fit(X)
 
     def _fit_exact(self, X: Any, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,12 +329,6 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
             return self.random_weights_.shape[1]
         return self.n_features_in_ * (2 * self.sample_steps_ - 1)
 
-    def _check_fitted(self) -> None:
-        try:
-            check_is_fitted(self, "kernel_params_")
-        except _SklearnNotFittedError:
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X) first") from None
-
     def _raw(self, X: Any) -> np.ndarray:
         if self.landmarks_ is not None:
             return pairwise_kernel(X, self.landmarks_, self.kernel_params_)
@@ -312,12 +342,8 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
 
     def iter_batches(self, X: Any, verbose: bool = False, desc: str = "kernel features"):
         """Yield ``(start, features)`` for consecutive row batches of ``X``."""
-        self._check_fitted()
-        X = check_view(X, "X", dtype=np.float64, accept_sparse=True)
-        if X.shape[1] != self.n_features_in_:
-            raise ShapeMismatchError(
-                f"X has {X.shape[1]} features, but the kernel map was fitted with {self.n_features_in_}"
-            )
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
         if self.kernel_params_["kernel"] in HISTOGRAM_KERNELS:
             check_nonnegative(X, self.kernel_params_["kernel"])
         step = max(int(self.batch_size), 1)
@@ -327,7 +353,16 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
             yield start, raw if self.normalization_ is None else raw @ self.normalization_
 
     def transform(self, X: Any) -> np.ndarray:
-        """Map ``X`` to its features, shape (n_samples, n_components_)."""
+        """Map ``X`` to its features.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components_)
+        """
         parts = [F for _, F in self.iter_batches(X)]
         return np.vstack(parts)
 
@@ -337,7 +372,7 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         Aligners fold their projection into the map this way, so that the
         fitted state keeps a (landmarks x k) matrix instead of (landmarks x rank).
         """
-        self._check_fitted()
+        check_is_fitted(self)
         out = KernelFeatureMap(**self.get_params())
         for name, value in vars(self).items():
             if name.endswith("_") and not name.startswith("_"):
@@ -345,6 +380,38 @@ class KernelFeatureMap(TransformerMixin, ClassicxEstimator):
         out.normalization_ = weights if self.normalization_ is None else self.normalization_ @ weights
         out.n_components_ = int(weights.shape[1])
         return out
+
+
+def kernel_name(spec: Any) -> str:
+    """The kernel of a ``kernel=`` specification: a kernel name or a :class:`KernelFeatureMap`."""
+    return spec.kernel if isinstance(spec, KernelFeatureMap) else spec
+
+
+def resolve_method(method: str, n_samples: int) -> str:
+    """The method ``"auto"`` stands for with ``n_samples`` training rows (other methods unchanged)."""
+    if method == "auto":
+        return "exact" if n_samples <= _AUTO_EXACT_MAX else "nystrom"
+    return method
+
+
+def resolve_map(spec: Any, method: str, seed: int, linear_is_raw: bool = False) -> KernelFeatureMap | None:
+    """The unfitted feature map an aligner uses for one view, never the user's object.
+
+    ``spec`` is a kernel name (a map with that kernel, ``method`` and
+    default settings) or a :class:`KernelFeatureMap` (cloned). ``seed``
+    becomes the map's ``random_state`` unless the map has one of its own, so
+    that the aligner's ``random_state`` makes the fit repeatable. With
+    ``linear_is_raw``, the name ``"linear"`` means the raw columns
+    (``None``): no map is needed for them.
+    """
+    if isinstance(spec, KernelFeatureMap):
+        fmap = clone(spec)
+        if fmap.random_state is None:
+            fmap.set_params(random_state=seed)
+        return fmap
+    if linear_is_raw and spec == "linear":
+        return None
+    return KernelFeatureMap(spec, method=method, random_state=seed)
 
 
 def _inverse_sqrt(K: np.ndarray) -> np.ndarray:

@@ -2,95 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
-from threadpoolctl import ThreadpoolController
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..exceptions import InputError
-from ._base import (
-    BaseAligner,
-    check_labels,
-    check_n_components,
-    check_reg,
-    check_views,
-    flip_signs,
-    resolve_dtype,
-)
+from ..utils.validation import check_n_components, validate_params
+from ._base import BaseAligner, optional_labels, resolve_dtype
+from ._linalg import eig_basis, flip_signs, lapack_threads, std_from_covariance, svd_basis
 
 __all__ = ["RegularizedCCA"]
 
 logger = logging.getLogger(__name__)
-
-
-_SMALL = 1024
-_CONTROLLER: ThreadpoolController | None = None
-
-
-def _lapack_threads(size: int) -> contextlib.AbstractContextManager:
-    """Run LAPACK on one thread for matrices of at most ``_SMALL`` rows.
-
-    Multi-threaded eigen/singular value solvers gain little at this size, and
-    when the cores are busy with other work their spinning threads make them
-    tens of times slower (measured: 12.6 s instead of 0.23 s for a 512 x 512
-    ``eigh`` on 2 loaded cores).
-    """
-    global _CONTROLLER
-    if size > _SMALL:
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        # Inspecting the loaded libraries costs tens of milliseconds: do it once.
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-def _eig_basis(cov: np.ndarray, n_features: int, eps: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Eigenvectors of a covariance restricted to its numerical range.
-
-    Returns the basis (d, r), its eigenvalues (r,) and the mean variance
-    trace/d. Directions of (numerically) zero variance -- constant or
-    linearly dependent columns -- are dropped: the data never varies along
-    them, so they carry no correlation and must get zero weight.
-    """
-    with _lapack_threads(len(cov)):
-        evals, evecs = scipy.linalg.eigh(cov.astype(np.float64, copy=False))
-    top = evals[-1] if len(evals) else 0.0
-    keep = evals > max(top, 0.0) * n_features * eps if top > 0 else np.zeros(len(evals), bool)
-    mean_var = float(np.trace(cov)) / n_features
-    return evecs[:, keep][:, ::-1], evals[keep][::-1], mean_var
-
-
-def _std_from_covariance(cov: np.ndarray, scale: bool) -> np.ndarray:
-    """Column standard deviations from a covariance (ones when ``scale`` is false).
-
-    Constant columns get 1, so that scaling leaves them unchanged instead of dividing by zero.
-    """
-    if not scale:
-        return np.ones(len(cov))
-    std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    std[std == 0] = 1.0
-    return std
-
-
-def _svd_basis(Xc: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Dual form for a view with more features than samples: thin SVD of the centred data.
-
-    Returns the basis (d, r), the covariance eigenvalues (r,), the data
-    projected on the basis (n, r) and the mean variance trace/d.
-    """
-    n, d = Xc.shape
-    try:
-        U, s, Vt = scipy.linalg.svd(Xc, full_matrices=False, lapack_driver="gesdd")
-    except np.linalg.LinAlgError:
-        U, s, Vt = scipy.linalg.svd(Xc, full_matrices=False, lapack_driver="gesvd")
-    keep = s > s[0] * max(n, d) * eps if s[0] > 0 else np.zeros(len(s), bool)
-    U, s, Vt = U[:, keep], s[keep].astype(np.float64), Vt[keep]
-    variances = s**2 / (n - 1)
-    mean_var = float(np.sum(variances)) / d
-    return Vt.T, variances, U * s, mean_var
 
 
 class RegularizedCCA(BaseAligner):
@@ -224,23 +151,35 @@ class RegularizedCCA(BaseAligner):
         self.copy = copy
         self.dtype = dtype
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "reg_y": [Interval(Real, 0, 1, closed="both"), None],
+        "scale": ["boolean"],
+        "weight_power": [Interval(Real, 0, None, closed="left")],
+        "copy": ["boolean"],
+        "dtype": [StrOptions({"float32", "float64"}), None],
+    }
+
+    __metadata_request__partial_fit = {"labels": False}
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
     def _regs(self) -> tuple[float, float]:
-        reg_x = check_reg(self.reg, "reg")
-        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
-        return reg_x, reg_y
+        reg_x = float(self.reg)
+        return reg_x, reg_x if self.reg_y is None else float(self.reg_y)
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "RegularizedCCA":
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> RegularizedCCA:
         """Fit on paired rows of ``X`` and ``Y``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             First view (e.g. image features). Sparse input is densified.
-        Y : array-like of shape (n_samples, n_features_y)
-            Second view (e.g. text features), paired row by row with ``X``.
+        Y : array-like of shape (n_samples, n_features_y) or (n_samples,)
+            Second view (e.g. text features), paired row by row with ``X``;
+            1-D means one feature.
         labels : array-like, optional
             Ignored (CCA is unsupervised); accepted and checked for length so
             that every aligner has the same ``fit`` signature.
@@ -249,11 +188,12 @@ class RegularizedCCA(BaseAligner):
         -------
         self
         """
+        X, Y = self._validate_pair(X, Y, copy=self.copy)
         regs = self._regs()
         dtype = resolve_dtype(self.dtype, X, Y)
-        X, Y = check_views(X, Y, dtype=dtype, copy=self.copy)
+        X, Y = X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
         n = X.shape[0]
-        check_labels(labels, n)
+        optional_labels(labels, n)
         self.dtype_ = np.dtype(dtype).name
         x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
         X -= x_mean
@@ -278,7 +218,7 @@ class RegularizedCCA(BaseAligner):
         self._solve((Qx, lx, mux), (Qy, ly, muy), cross, regs, dtype, strict=True)
         return self
 
-    def partial_fit(self, X: Any, Y: Any, labels: Any = None) -> "RegularizedCCA":
+    def partial_fit(self, X: Any, Y: Any, labels: Any = None) -> RegularizedCCA:
         """Update the model with one more batch of pairs (streaming fit).
 
         Accumulates the means and the centred sums of products of both views
@@ -307,23 +247,22 @@ class RegularizedCCA(BaseAligner):
             If the model was last fitted with ``fit`` in the dual form (more
             features than samples), which keeps no covariance statistics.
         """
-        regs = self._regs()
         started = hasattr(self, "n_samples_seen_")
+        if started:
+            # The first call validates the parameters in _validate_pair.
+            validate_params(self)
+        regs = self._regs()
         if started and getattr(self, "x_scatter_", None) is None:
             raise InputError(
                 "cannot continue streaming: this model was fitted with fit() in the dual form "
                 "(more features than samples), which keeps no covariance statistics; "
                 "use partial_fit from the start"
             )
+        X, Y = self._validate_pair(X, Y, copy=True, min_samples=1, reset=not started)
         dtype = resolve_dtype(self.dtype_) if started else resolve_dtype(self.dtype, X, Y)
-        X, Y = check_views(X, Y, dtype=dtype, copy=True, min_samples=1)
+        X, Y = X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
         nb = X.shape[0]
-        check_labels(labels, nb)
-        if started and (X.shape[1] != self.n_features_in_ or Y.shape[1] != self.n_features_y_in_):
-            raise InputError(
-                f"batch has {X.shape[1]} + {Y.shape[1]} features, but earlier batches had "
-                f"{self.n_features_in_} + {self.n_features_y_in_}"
-            )
+        optional_labels(labels, nb)
         mx, my = X.mean(axis=0), Y.mean(axis=0)
         X -= mx
         Y -= my
@@ -363,9 +302,9 @@ class RegularizedCCA(BaseAligner):
     @staticmethod
     def _dual_basis(V: np.ndarray, n: int, eps: float) -> tuple:
         if V.shape[1] <= n:
-            Q, evals, mean_var = _eig_basis((V.T @ V) / (n - 1), V.shape[1], eps)
+            Q, evals, mean_var = eig_basis((V.T @ V) / (n - 1), V.shape[1], eps)
             return Q, evals, mean_var, V @ Q.astype(V.dtype)
-        Q, evals, P, mean_var = _svd_basis(V, eps)
+        Q, evals, P, mean_var = svd_basis(V, eps)
         return Q, evals, mean_var, P
 
     def _std(self, V: np.ndarray, n: int) -> np.ndarray:
@@ -378,7 +317,7 @@ class RegularizedCCA(BaseAligner):
     def _solve_from_stats(self, regs: tuple[float, float], dtype: type, strict: bool) -> None:
         n = self.n_samples_seen_
         covs = [self.x_scatter_ / (n - 1), self.y_scatter_ / (n - 1), self.xy_scatter_ / (n - 1)]
-        stds = [_std_from_covariance(C, self.scale) for C in covs[:2]]
+        stds = [std_from_covariance(C, self.scale) for C in covs[:2]]
         if self.scale:
             covs = [
                 covs[0] / np.outer(stds[0], stds[0]),
@@ -387,8 +326,8 @@ class RegularizedCCA(BaseAligner):
             ]
         self.x_std_, self.y_std_ = stds[0].astype(dtype), stds[1].astype(dtype)
         eps = float(np.finfo(dtype).eps)
-        bx = _eig_basis(covs[0], covs[0].shape[0], eps)
-        by = _eig_basis(covs[1], covs[1].shape[0], eps)
+        bx = eig_basis(covs[0], covs[0].shape[0], eps)
+        by = eig_basis(covs[1], covs[1].shape[0], eps)
         cross = bx[0].T @ covs[2] @ by[0]
         self._solve(bx, by, cross, regs, dtype, strict=strict)
 
@@ -415,7 +354,7 @@ class RegularizedCCA(BaseAligner):
         dx = np.sqrt((1.0 - regs[0]) * lx + regs[0] * mux)
         dy = np.sqrt((1.0 - regs[1]) * ly + regs[1] * muy)
         T = cross / dx[:, None] / dy[None, :]
-        with _lapack_threads(max(T.shape)):
+        with lapack_threads(max(T.shape)):
             U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")
         Wx, Wy = flip_signs(Qx @ (U[:, :k] / dx[:, None]), Qy @ (Vt[:k].T / dy[:, None]))
         self.x_weights_ = Wx.astype(dtype)

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_views, flip_signs, labels_to_indicator
-from ._lowrank import LOWRANK_METHODS, KernelFeatureMap, centred_features, feature_moments
-from .cca import _std_from_covariance
+from ..utils.validation import check_n_components
+from ._base import BaseAligner, labels_to_indicator, optional_labels
+from ._linalg import flip_signs, std_from_covariance, top_eigenvectors
+from ._lowrank import KernelFeatureMap, centred_features, feature_moments, kernel_name, resolve_map
+from .kernels import HISTOGRAM_KERNELS, KERNELS
 
 __all__ = ["GramAlignment", "centered_alignment"]
 
 logger = logging.getLogger(__name__)
+
+# Rows streamed at a time when neither view has a feature map (raw columns).
+_BATCH_SIZE = 4096
 
 
 def centered_alignment(K: np.ndarray, L: np.ndarray) -> float:
@@ -25,9 +32,23 @@ def centered_alignment(K: np.ndarray, L: np.ndarray) -> float:
     ``<HKH, HLH>_F / (||HKH||_F ||HLH||_F)`` with ``H = I - 11'/n``. Forms
     ``n x n`` matrices: a reference for small samples.
 
+    Parameters
+    ----------
+    K, L : ndarray of shape (n, n)
+        Gram matrices of the same ``n`` items.
+
+    Returns
+    -------
+    float
+
+    See Also
+    --------
+    GramAlignment : projections that maximise this alignment, without forming ``n x n`` matrices.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.subspace import centered_alignment
     >>> X = np.random.default_rng(0).normal(size=(20, 3))
     >>> round(centered_alignment(X @ X.T, 2.0 * X @ X.T + 5.0), 6)
     1.0
@@ -38,18 +59,12 @@ def centered_alignment(K: np.ndarray, L: np.ndarray) -> float:
     return float(np.sum(Kc * Lc) / (np.linalg.norm(Kc) * np.linalg.norm(Lc)))
 
 
-def _top_eigenvectors(M: np.ndarray, k: int) -> np.ndarray:
-    d = M.shape[0]
-    _, vecs = scipy.linalg.eigh(0.5 * (M + M.T), subset_by_index=[d - k, d - 1])
-    return vecs[:, ::-1]
-
-
 class GramAlignment(BaseAligner):
     """Orthonormal projections maximising the centred alignment of the projected Gram matrices.
 
     Each view is mapped to features :math:`\\phi` (the raw columns for the
-    linear kernel, otherwise the low-rank maps of :class:`KernelFeatureMap`,
-    as in :class:`KernelCCA`), centred, and optionally scaled to unit
+    kernel name ``"linear"``, otherwise a :class:`KernelFeatureMap`, as in
+    :class:`KernelCCA`), centred, and optionally scaled to unit
     variance. With projections ``A`` (m_x, k) and ``B`` (m_y, k), the
     projected Gram matrices are ``K_a = Phi_x A A' Phi_x'`` and
     ``K_b = Phi_y B B' Phi_y'``; the label Gram matrix is ``K_l = L L'`` for
@@ -76,18 +91,15 @@ class GramAlignment(BaseAligner):
     Parameters
     ----------
     n_components : int, default=2
-    kernel : str, default="linear"
-        Kernel of ``X`` (see :mod:`classicx.subspace.kernels`).
-    kernel_y : str, optional
-        Kernel of ``Y``; ``None`` uses ``kernel``.
-    gamma, gamma_y : float, optional
-        Kernel bandwidths (``None``: median heuristic / ``1/n_features``).
-    degree : int, default=3
-    coef0 : float, default=1.0
-    method : {"nystrom", "icd", "rff", "exact"}, default="nystrom"
-        Feature map of non-linear kernels (ignored for ``"linear"``).
-    rank : int, default=500
-        Rank of the feature maps of non-linear kernels.
+    kernel : str or KernelFeatureMap, default="linear"
+        Feature map of ``X``: ``"linear"`` uses the raw columns; another
+        kernel name (see :mod:`classicx.subspace.kernels`) means
+        ``KernelFeatureMap(kernel, method="nystrom")`` (500 landmarks,
+        median-heuristic bandwidth); a :class:`KernelFeatureMap` sets the
+        method, rank and kernel parameters (cloned at fit; tunable as
+        ``kernel__gamma``).
+    kernel_y : str or KernelFeatureMap, optional
+        Feature map of ``Y``; ``None`` uses the same specification as ``kernel``.
     scale : bool, default=False
         Divide every feature by its standard deviation (zero-variance features
         are left unscaled), as ``PLSSVD(scale=True)``.
@@ -97,8 +109,8 @@ class GramAlignment(BaseAligner):
         Maximum alternations with labels.
     tol : float, default=1e-10
         Stop alternating when the relative increase is below ``tol``.
-    batch_size : int, default=4096
     random_state : int, RandomState or None, default=None
+        Seeds the feature maps that have no ``random_state`` of their own.
     verbose : bool, default=True
 
     Attributes
@@ -111,6 +123,8 @@ class GramAlignment(BaseAligner):
         Projected training feature means (the centring).
     objective_ : list of float
         Objective (divided by ``(n-1)^2``) after each alternation; non-decreasing.
+    n_iter_ : int
+        Number of solves: the closed-form start, plus the alternations with labels.
     alignment_ : float
         Centred kernel alignment (normalised, in [0, 1]) between the
         projected Gram matrices of the training views.
@@ -125,71 +139,65 @@ class GramAlignment(BaseAligner):
     Examples
     --------
     >>> import numpy as np
-    >>> from classicx.subspace.gram import GramAlignment
+    >>> from classicx.subspace import GramAlignment, KernelFeatureMap
     >>> rng = np.random.default_rng(0)
-    >>> X, Y = rng.normal(size=(100, 5)), rng.normal(size=(100, 4))
+    >>> X = rng.normal(size=(100, 5))
+    >>> Y = X[:, :2] @ rng.normal(size=(2, 4)) + 0.1 * rng.normal(size=(100, 4))
     >>> gram = GramAlignment(n_components=2).fit(X, Y)
-    >>> gram.transform(X, Y)[1].shape
+    >>> round(gram.alignment_, 3)
+    0.805
+    >>> rbf = KernelFeatureMap("rbf", method="nystrom", n_components=50)
+    >>> GramAlignment(n_components=2, kernel=rbf, random_state=0, verbose=False).fit(X, Y).transform(X).shape
     (100, 2)
     """
 
     def __init__(
         self,
         n_components: int = 2,
-        kernel: str = "linear",
-        kernel_y: str | None = None,
-        gamma: float | None = None,
-        gamma_y: float | None = None,
-        degree: int = 3,
-        coef0: float = 1.0,
-        method: str = "nystrom",
-        rank: int = 500,
+        *,
+        kernel: str | KernelFeatureMap = "linear",
+        kernel_y: str | KernelFeatureMap | None = None,
         scale: bool = False,
         label_weight: float = 1.0,
         max_iter: int = 100,
         tol: float = 1e-10,
-        batch_size: int = 4096,
         random_state: Any = None,
         verbose: bool = True,
     ) -> None:
         self.n_components = n_components
         self.kernel = kernel
         self.kernel_y = kernel_y
-        self.gamma = gamma
-        self.gamma_y = gamma_y
-        self.degree = degree
-        self.coef0 = coef0
-        self.method = method
-        self.rank = rank
         self.scale = scale
         self.label_weight = label_weight
         self.max_iter = max_iter
         self.tol = tol
-        self.batch_size = batch_size
         self.random_state = random_state
         self.verbose = verbose
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions(set(KERNELS)), KernelFeatureMap],
+        "kernel_y": [StrOptions(set(KERNELS)), KernelFeatureMap, None],
+        "scale": ["boolean"],
+        "label_weight": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _keeps_sparse = True
+    # Labels add the label-alignment terms: requested by default from a Pipeline or a search.
+    __metadata_request__fit = {"labels": True}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
 
-    def _accept_sparse(self) -> bool:
-        return True
-
-    def _map(self, kernel: str, gamma: float | None, seed: int) -> KernelFeatureMap | None:
-        if kernel == "linear":
-            return None
-        if self.method not in LOWRANK_METHODS:
-            raise InputError(f"method must be one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}")
-        return KernelFeatureMap(
-            kernel,
-            method=self.method,
-            n_components=self.rank,
-            gamma=gamma,
-            degree=self.degree,
-            coef0=self.coef0,
-            batch_size=self.batch_size,
-            random_state=seed,
-        )
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The histogram kernels (chi2, additive_chi2, hellinger) need non-negative features.
+        specs = (self.kernel, self.kernel if self.kernel_y is None else self.kernel_y)
+        tags.input_tags.positive_only = any(kernel_name(spec) in HISTOGRAM_KERNELS for spec in specs)
+        return tags
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> GramAlignment:
         """Fit on the pairs ``(X[i], Y[i])``; ``labels`` add the label-alignment terms.
@@ -204,29 +212,25 @@ class GramAlignment(BaseAligner):
         -------
         self
         """
+        X, Y = self._validate_pair(X, Y, dtype=np.float64)
         weight = self.label_weight
-        if isinstance(weight, bool) or not np.isscalar(weight) or not np.isfinite(weight) or weight < 0:
-            raise InputError(f"label_weight must be a non-negative number; got {weight!r}")
-        X, Y = check_views(X, Y, dtype=np.float64, accept_sparse=True)
         n = X.shape[0]
-        labels = check_labels(labels, n)
+        labels = optional_labels(labels, n)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        map_x = self._map(self.kernel, self.gamma, int(seeds[0]))
-        map_y = self._map(
-            self.kernel if self.kernel_y is None else self.kernel_y, self.gamma_y, int(seeds[1])
-        )
+        map_x = resolve_map(self.kernel, "nystrom", int(seeds[0]), linear_is_raw=True)
+        kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
+        map_y = resolve_map(kernel_y, "nystrom", int(seeds[1]), linear_is_raw=True)
         if map_x is not None:
             map_x.fit(X)
         if map_y is not None:
             map_y.fit(Y)
         indicator = labels_to_indicator(labels)[0] if labels is not None and weight > 0 else None
-        moments = feature_moments(
-            map_x, X, map_y, Y, indicator, batch_size=self.batch_size, verbose=self.verbose
-        )
+        batch_size = next((m.batch_size for m in (map_x, map_y) if m is not None), _BATCH_SIZE)
+        moments = feature_moments(map_x, X, map_y, Y, indicator, batch_size=batch_size, verbose=self.verbose)
         scale = n / (n - 1)
         cov_xx, cov_yy, cov_xy = (moments[key] * scale for key in ("cov_xx", "cov_yy", "cov_xy"))
-        std_x, std_y = (_std_from_covariance(cov, self.scale) for cov in (cov_xx, cov_yy))
+        std_x, std_y = (std_from_covariance(cov, self.scale) for cov in (cov_xx, cov_yy))
         for name, cov, mean in (("X", cov_xx, moments["mean_x"]), ("Y", cov_yy, moments["mean_y"])):
             # relative to the features' second moment, so that rounding noise is not mistaken for variance
             if not np.trace(cov) > 1e-12 * (np.trace(cov) + mean @ mean):
@@ -256,6 +260,7 @@ class GramAlignment(BaseAligner):
             history = [self._objective(A, B, cov_xy, None, None, 0.0)]
         A, B = flip_signs(A, B)
         self.objective_ = history
+        self.n_iter_ = len(history)
         self.alignment_ = float(
             np.sum((A.T @ cov_xy @ B) ** 2)
             / (np.linalg.norm(A.T @ cov_xx @ A) * np.linalg.norm(B.T @ cov_yy @ B))
@@ -283,9 +288,9 @@ class GramAlignment(BaseAligner):
         history = [self._objective(A, B, cov_xy, cov_xl, cov_yl, weight)]
         for _ in range(int(self.max_iter)):
             CB = cov_xy @ B
-            A_new = _top_eigenvectors(CB @ CB.T + label_xx, k)
+            A_new = top_eigenvectors(CB @ CB.T + label_xx, k)
             CA = cov_xy.T @ A_new
-            B_new = _top_eigenvectors(CA @ CA.T + label_yy, k)
+            B_new = top_eigenvectors(CA @ CA.T + label_yy, k)
             value = self._objective(A_new, B_new, cov_xy, cov_xl, cov_yl, weight)
             # Each half-step maximises exactly; a lower value can only come from rounding
             # at convergence, so the previous iterate is kept and the loop ends.

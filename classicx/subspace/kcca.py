@@ -3,50 +3,32 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_n_components, check_reg, check_views, flip_signs
-from ._lowrank import LOWRANK_METHODS, KernelFeatureMap, centred_features, feature_moments
-from .cca import _eig_basis
+from ..utils.validation import check_n_components
+from ._base import BaseAligner, optional_labels
+from ._linalg import cca_from_covariances, flip_signs, whitener
+from ._lowrank import (
+    KernelFeatureMap,
+    centred_features,
+    feature_moments,
+    kernel_name,
+    resolve_map,
+    resolve_method,
+)
+from .kernels import HISTOGRAM_KERNELS, KERNELS
 
 __all__ = ["KernelCCA"]
 
 logger = logging.getLogger(__name__)
-
-# method="auto" solves exactly up to this many pairs (an n x n eigenproblem
-# takes a few seconds there) and uses the Nystroem approximation above it.
-_AUTO_EXACT_MAX = 2000
-
-
-def whitener(cov: np.ndarray, reg: float, target: float) -> np.ndarray:
-    """``W`` (d, r) with ``W' ((1 - reg) C + reg * target * I) W = I`` on the range of ``C``.
-
-    Directions along which the data never varies are dropped (they carry no
-    correlation and get zero weight), as in :class:`RegularizedCCA`.
-    """
-    evecs, evals, _ = _eig_basis(cov, len(cov), float(np.finfo(np.float64).eps))
-    return evecs / np.sqrt((1.0 - reg) * evals + reg * target)
-
-
-def cca_from_covariances(
-    Wx: np.ndarray, Wy: np.ndarray, cov_xy: np.ndarray, n_components: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Canonical weights from whiteners and the cross-covariance (SVD of the whitened cross-covariance).
-
-    Returns ``(A, B, correlations)``; signs make the largest-magnitude entry
-    of each column of ``A`` positive, ``B`` following so correlations stay positive.
-    """
-    T = Wx.T @ cov_xy @ Wy
-    U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")
-    k = n_components
-    A, B = flip_signs(Wx @ U[:, :k], Wy @ Vt[:k].T)
-    return A, B, s[:k].astype(np.float64)
 
 
 def _all_rows_equal(V: Any) -> bool:
@@ -75,11 +57,19 @@ class KernelCCA(BaseAligner):
     the same problem for every ``method`` and low-rank solutions converge to
     the exact one as the rank grows.
 
-    With ``method="exact"`` the feature map is the empirical kernel map over
-    all training rows (``O(n^3)`` time, ``n x n`` memory: for small ``n``).
-    The low-rank methods never form an ``n x n`` matrix: features are produced
-    ``batch_size`` rows at a time and only their ``m x m`` moments are kept,
-    so memory is ``O(m^2 + batch_size * m)`` (plus ``n x m`` for ``"icd"``).
+    Each view's feature map is a :class:`KernelFeatureMap`: ``kernel`` (and
+    ``kernel_y``) is a kernel name, resolved at fit to
+    ``KernelFeatureMap(name, method="auto")`` with its defaults, or a
+    :class:`KernelFeatureMap` that sets everything else (``method``,
+    ``n_components`` -- the rank --, ``gamma``, ``degree``, ``coef0``,
+    ``batch_size``); it is cloned at fit, never fitted itself, and its
+    settings are tunable as ``kernel__gamma``. With ``method="exact"`` (what
+    ``"auto"`` chooses up to 2,000 pairs) the feature map is the empirical
+    kernel map over all training rows (``O(n^3)`` time, ``n x n`` memory: for
+    small ``n``). The low-rank methods never form an ``n x n`` matrix:
+    features are produced ``batch_size`` rows at a time and only their
+    ``m x m`` moments are kept, so memory is ``O(m^2 + batch_size * m)``
+    (plus ``n x m`` for ``"icd"``).
 
     Kernel centring uses the training feature mean, stored and applied
     identically at :meth:`transform`, so transforming the training data gives
@@ -89,34 +79,24 @@ class KernelCCA(BaseAligner):
     ----------
     n_components : int, default=2
         Number of canonical pairs.
-    kernel : str, default="rbf"
-        Kernel of ``X``: ``"linear"``, ``"rbf"``, ``"polynomial"``, ``"cosine"``,
-        ``"chi2"``, ``"additive_chi2"`` or ``"hellinger"`` (see
-        :mod:`classicx.subspace.kernels`).
-    kernel_y : str, optional
-        Kernel of ``Y``; ``None`` uses ``kernel``.
-    gamma, gamma_y : float, optional
-        Bandwidths of the ``X`` and ``Y`` kernels; ``None`` uses the median
-        heuristic (``rbf``, ``chi2``) or ``1 / n_features`` (``polynomial``).
-    degree : int, default=3
-        Degree of polynomial kernels.
-    coef0 : float, default=1.0
-        Constant of polynomial kernels.
+    kernel : str or KernelFeatureMap, default="rbf"
+        Feature map of ``X``: a kernel name (``"linear"``, ``"rbf"``,
+        ``"polynomial"``, ``"cosine"``, ``"chi2"``, ``"additive_chi2"`` or
+        ``"hellinger"``, see :mod:`classicx.subspace.kernels`), which means
+        ``KernelFeatureMap(kernel, method="auto")``: the exact map up to
+        2,000 pairs, 500 Nyström landmarks above, the median-heuristic
+        bandwidth. A :class:`KernelFeatureMap` chooses the method, the rank
+        and the kernel parameters.
+    kernel_y : str or KernelFeatureMap, optional
+        Feature map of ``Y``; ``None`` uses the same specification as
+        ``kernel`` (a separate clone, fitted on ``Y``).
     reg : float, default=1e-3
         Shrinkage in [0, 1] of each feature covariance toward
         ``trace(C) * I``; ``reg_y`` overrides it for ``Y``. Kernel CCA without
         regularisation overfits (correlations of 1), so keep it positive.
     reg_y : float, optional
-    method : {"auto", "exact", "nystrom", "icd", "rff"}, default="auto"
-        ``"auto"`` is ``"exact"`` up to 2,000 pairs and ``"nystrom"`` above.
-        ``"rff"`` needs ``rbf`` or ``additive_chi2`` kernels.
-    rank : int, default=500
-        Rank of the low-rank approximations (landmarks, pivots or random
-        features). For ``"rff"`` with ``additive_chi2`` it is the number of
-        sampling steps (1 to 3).
-    batch_size : int, default=4096
-        Rows featurised at a time.
     random_state : int, RandomState or None, default=None
+        Seeds the feature maps that have no ``random_state`` of their own.
     verbose : bool, default=True
         Show progress bars while featurising large inputs.
 
@@ -130,7 +110,8 @@ class KernelCCA(BaseAligner):
     canonical_correlations_ : ndarray of shape (n_components,)
         Regularised canonical correlations on the training pairs, decreasing.
     method_ : str
-        The method used (``"auto"`` resolved).
+        The feature-map method used (``"auto"`` resolved); ``"x/y"`` (for
+        example ``"exact/nystrom"``) when the two maps differ.
     x_rank_, y_rank_ : int
         Dimensions of the (numerically non-degenerate) feature spaces.
     n_features_in_, n_features_y_in_ : int
@@ -143,78 +124,74 @@ class KernelCCA(BaseAligner):
     Examples
     --------
     >>> import numpy as np
-    >>> from classicx.subspace.kcca import KernelCCA
+    >>> from classicx.subspace import KernelCCA, KernelFeatureMap
     >>> rng = np.random.default_rng(0)
     >>> z = rng.uniform(-1, 1, size=(300, 1))
     >>> X = np.hstack([z, rng.normal(size=(300, 2))])
     >>> Y = np.hstack([z ** 2 + 0.05 * rng.normal(size=(300, 1)), rng.normal(size=(300, 1))])
-    >>> kcca = KernelCCA(n_components=1, reg=1e-3, method="nystrom", rank=100, random_state=0, verbose=False)
+    >>> nystrom = KernelFeatureMap("rbf", method="nystrom", n_components=100)
+    >>> kcca = KernelCCA(n_components=1, kernel=nystrom, reg=1e-3, random_state=0, verbose=False)
     >>> kcca = kcca.fit(X, Y)
     >>> bool(kcca.canonical_correlations_[0] > 0.9)
     True
     >>> kcca.transform(X[:5]).shape
     (5, 1)
+
+    The map's settings are nested parameters, tunable by ``GridSearchCV``
+    (``{"kernel__gamma": [0.1, 1.0]}``):
+
+    >>> kcca.set_params(kernel__n_components=50).kernel
+    KernelFeatureMap(n_components=50)
     """
 
     def __init__(
         self,
         n_components: int = 2,
-        kernel: str = "rbf",
-        kernel_y: str | None = None,
-        gamma: float | None = None,
-        gamma_y: float | None = None,
-        degree: int = 3,
-        coef0: float = 1.0,
+        *,
+        kernel: str | KernelFeatureMap = "rbf",
+        kernel_y: str | KernelFeatureMap | None = None,
         reg: float = 1e-3,
         reg_y: float | None = None,
-        method: str = "auto",
-        rank: int = 500,
-        batch_size: int = 4096,
         random_state: Any = None,
         verbose: bool = True,
     ) -> None:
         self.n_components = n_components
         self.kernel = kernel
         self.kernel_y = kernel_y
-        self.gamma = gamma
-        self.gamma_y = gamma_y
-        self.degree = degree
-        self.coef0 = coef0
         self.reg = reg
         self.reg_y = reg_y
-        self.method = method
-        self.rank = rank
-        self.batch_size = batch_size
         self.random_state = random_state
         self.verbose = verbose
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "kernel": [StrOptions(set(KERNELS)), KernelFeatureMap],
+        "kernel_y": [StrOptions(set(KERNELS)), KernelFeatureMap, None],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "reg_y": [Interval(Real, 0, 1, closed="both"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _keeps_sparse = True
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_map_")
 
-    def _accept_sparse(self) -> bool:
-        return True
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The histogram kernels (chi2, additive_chi2, hellinger) need non-negative features.
+        specs = (self.kernel, self.kernel if self.kernel_y is None else self.kernel_y)
+        tags.input_tags.positive_only = any(kernel_name(spec) in HISTOGRAM_KERNELS for spec in specs)
+        return tags
 
-    def _maps(self, n: int) -> tuple[str, KernelFeatureMap, KernelFeatureMap]:
-        method = self.method
-        if method == "auto":
-            method = "exact" if n <= _AUTO_EXACT_MAX else "nystrom"
-        if method not in LOWRANK_METHODS:
-            raise InputError(
-                f"method must be 'auto' or one of {', '.join(LOWRANK_METHODS)}; got {self.method!r}"
-            )
+    def _maps(self) -> tuple[KernelFeatureMap, KernelFeatureMap]:
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        common = dict(
-            method=method,
-            n_components=self.rank,
-            degree=self.degree,
-            coef0=self.coef0,
-            batch_size=self.batch_size,
-        )
-        map_x = KernelFeatureMap(self.kernel, gamma=self.gamma, random_state=int(seeds[0]), **common)
         kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
-        map_y = KernelFeatureMap(kernel_y, gamma=self.gamma_y, random_state=int(seeds[1]), **common)
-        return method, map_x, map_y
+        return (
+            resolve_map(self.kernel, "auto", int(seeds[0])),
+            resolve_map(kernel_y, "auto", int(seeds[1])),
+        )
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> KernelCCA:
         """Fit on the pairs ``(X[i], Y[i])``.
@@ -230,15 +207,17 @@ class KernelCCA(BaseAligner):
         -------
         self
         """
-        X, Y = check_views(X, Y, dtype=np.float64, accept_sparse=True)
-        check_labels(labels, X.shape[0])
-        reg_x = check_reg(self.reg, "reg")
-        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
+        X, Y = self._validate_pair(X, Y, dtype=np.float64)
+        optional_labels(labels, X.shape[0])
+        reg_x = float(self.reg)
+        reg_y = reg_x if self.reg_y is None else float(self.reg_y)
         n = X.shape[0]
         for name, view in (("X", X), ("Y", Y)):
             if _all_rows_equal(view):
                 raise InputError(f"every row of {name} is the same: the view has no variance")
-        method, map_x, map_y = self._maps(n)
+        map_x, map_y = self._maps()
+        methods = [resolve_method(fmap.method, n) for fmap in (map_x, map_y)]
+        method = methods[0] if methods[0] == methods[1] else "/".join(methods)
         if method == "exact":
             A, B, corr, mean_x, mean_y, rank_x, rank_y = self._fit_exact(map_x, X, map_y, Y, reg_x, reg_y)
         else:
@@ -253,12 +232,13 @@ class KernelCCA(BaseAligner):
         self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
         return self
 
-    def _check_k(self, rank_x: int, rank_y: int, method: str, n: int) -> int:
+    def _check_k(self, rank_x: int, rank_y: int, maps: tuple, n: int) -> int:
+        x, y = (f"method={m.method!r}, rank={m.n_components}" for m in maps)
         return check_n_components(
             self.n_components,
             min(rank_x, rank_y),
             f"the centred kernel features of X have rank {rank_x} and those of Y rank {rank_y} "
-            f"(method={method!r}, rank={self.rank}, {n} pairs)",
+            f"(X map {x}; Y map {y}; {n} pairs)",
         )
 
     def _fit_low_rank(self, map_x, X, map_y, Y, reg_x, reg_y) -> tuple:
@@ -266,13 +246,13 @@ class KernelCCA(BaseAligner):
         map_x.fit(X)
         map_y.fit(Y)
         logger.debug("KernelCCA: features of dimension %d and %d", map_x.n_components_, map_y.n_components_)
-        moments = feature_moments(map_x, X, map_y, Y, batch_size=self.batch_size, verbose=self.verbose)
+        moments = feature_moments(map_x, X, map_y, Y, batch_size=map_x.batch_size, verbose=self.verbose)
         # Unbiased (n - 1) covariances, as RegularizedCCA, so the linear kernel reproduces it exactly.
         scale = n / (n - 1)
         cov_xx, cov_yy, cov_xy = (moments[k] * scale for k in ("cov_xx", "cov_yy", "cov_xy"))
         Wx = whitener(cov_xx, reg_x, float(np.trace(cov_xx)))
         Wy = whitener(cov_yy, reg_y, float(np.trace(cov_yy)))
-        k = self._check_k(Wx.shape[1], Wy.shape[1], map_x.method, n)
+        k = self._check_k(Wx.shape[1], Wy.shape[1], (map_x, map_y), n)
         A, B, corr = cca_from_covariances(Wx, Wy, cov_xy, k)
         return A, B, corr, moments["mean_x"], moments["mean_y"], Wx.shape[1], Wy.shape[1]
 
@@ -285,7 +265,7 @@ class KernelCCA(BaseAligner):
         var_x, var_y = sx / (n - 1), sy / (n - 1)
         dx = np.sqrt((1.0 - reg_x) * var_x + reg_x * var_x.sum())
         dy = np.sqrt((1.0 - reg_y) * var_y + reg_y * var_y.sum())
-        k = self._check_k(len(sx), len(sy), "exact", n)
+        k = self._check_k(len(sx), len(sy), (map_x, map_y), n)
         T = (Fx.T @ Fy) / (n - 1) / dx[:, None] / dy[None, :]
         del Fx, Fy
         U, s, Vt = scipy.linalg.svd(T, full_matrices=False, lapack_driver="gesdd")

@@ -102,14 +102,24 @@ def median_heuristic_gamma(X: Any, kernel: str = "rbf", random_state: Any = 0) -
     -------
     float
 
+    See Also
+    --------
+    resolve_kernel_params : fills in this bandwidth when ``gamma=None``.
+    KernelFeatureMap : kernel feature maps with this default bandwidth.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.subspace import median_heuristic_gamma
     >>> X = np.array([[0.0], [1.0], [3.0]])
     >>> median_heuristic_gamma(X)  # squared distances 1, 4, 9: median 4
     0.125
     """
     n = X.shape[0]
+    if n < 2:
+        raise InputError(
+            f"cannot choose a kernel bandwidth from n_samples = {n}: the median heuristic needs two rows"
+        )
     if n > _MEDIAN_SAMPLE:
         rows = np.sort(check_random_state(random_state).choice(n, _MEDIAN_SAMPLE, replace=False))
         X = X[rows]
@@ -139,11 +149,36 @@ def resolve_kernel_params(
 ) -> dict:
     """Check the kernel name and parameters and fill in the default ``gamma`` from ``X``.
 
+    Parameters
+    ----------
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        The rows the default bandwidth is chosen from.
+    kernel : str
+        One of :data:`KERNELS`.
+    gamma : float, optional
+        Bandwidth; ``None`` uses the median heuristic (``rbf``, ``chi2``) or
+        ``1 / n_features`` (``polynomial``).
+    degree : int, default=3
+    coef0 : float, default=1.0
+    random_state : int, RandomState or None, default=0
+        Seeds the median-heuristic subsample.
+
     Returns
     -------
     dict
         ``{"kernel": ..., "gamma": ..., "degree": ..., "coef0": ...}`` with
         plain Python values (JSON-serialisable, kept as fitted state).
+
+    See Also
+    --------
+    pairwise_kernel : evaluates the kernel these parameters describe.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.subspace import resolve_kernel_params
+    >>> resolve_kernel_params(np.array([[0.0], [1.0], [3.0]]), "rbf")
+    {'kernel': 'rbf', 'gamma': 0.125, 'degree': 3, 'coef0': 1.0}
     """
     kernel = _check_kernel_name(kernel)
     if kernel in HISTOGRAM_KERNELS:
@@ -173,9 +208,18 @@ def pairwise_kernel(X: Any, Z: Any, params: dict) -> np.ndarray:
     params : dict
         As returned by :func:`resolve_kernel_params`.
 
+    Returns
+    -------
+    ndarray of shape (n, m)
+
+    See Also
+    --------
+    KernelFeatureMap : explicit feature maps whose inner products approximate these kernels.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.subspace import pairwise_kernel, resolve_kernel_params
     >>> H = np.array([[0.5, 0.5], [1.0, 0.0]])
     >>> params = resolve_kernel_params(H, "hellinger")
     >>> pairwise_kernel(H, H, params).round(3)

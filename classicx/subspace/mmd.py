@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
+from sklearn.base import TransformerMixin, clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 
-from .._utils import progress
-from ..exceptions import InputError
-from ._base import (
-    BaseAligner,
-    check_labels,
+from ..base import ClassicxEstimator
+from ..exceptions import InputError, ShapeMismatchError
+from ..utils.parallel import progress
+from ..utils.validation import (
+    check_array,
+    check_is_fitted,
     check_n_components,
-    check_reg,
-    check_view,
-    check_views,
-    flip_signs,
-    labels_to_indicator,
+    validate_data,
+    validate_params,
 )
-from .kcca import whitener
+from ._base import BaseAligner, labels_to_indicator, optional_labels
+from ._linalg import flip_signs, whitener
 from .kernels import median_heuristic_gamma
 
-__all__ = ["MMDAlignment", "rbf_mmd2"]
+__all__ = ["MMDAlignment", "MMDKernel", "rbf_mmd2"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +44,25 @@ def rbf_mmd2(P: np.ndarray, Q: np.ndarray, gamma: float | list[float]) -> float:
     Costs O((n_P + n_Q)^2): a reference for tests and small samples, not
     for fitting (which uses random features).
 
+    Parameters
+    ----------
+    P : ndarray of shape (n_P, d)
+    Q : ndarray of shape (n_Q, d)
+    gamma : float or list of float
+        RBF bandwidth(s).
+
+    Returns
+    -------
+    float
+
+    See Also
+    --------
+    MMDKernel : the random-feature approximation :class:`MMDAlignment` optimises.
+
     Examples
     --------
     >>> import numpy as np
+    >>> from classicx.subspace import rbf_mmd2
     >>> P = np.zeros((3, 2))
     >>> round(rbf_mmd2(P, P + 1.0, gamma=0.5), 4)  # 2 - 2 exp(-1)
     1.2642
@@ -125,6 +143,106 @@ def _retract(M: np.ndarray) -> np.ndarray:
     return U @ Vt
 
 
+class MMDKernel(TransformerMixin, ClassicxEstimator):
+    """Random Fourier features of a mean of RBF kernels whose bandwidths follow the data.
+
+    The characteristic kernel :class:`MMDAlignment` measures the distance
+    between projected distributions with: the mean of the RBF kernels with
+    ``gamma = gamma0 * s`` for ``s`` in ``bandwidth_scales``, where
+    ``gamma0 = 1 / (2 median ||u_i - u_j||^2)`` over the rows given to
+    :meth:`fit` (the median heuristic, :func:`median_heuristic_gamma`).
+    Each kernel is approximated by ``n_random_features`` random Fourier
+    features (Rahimi & Recht 2007), all scaled by
+    ``sqrt(2 / (n_random_features * len(bandwidth_scales)))``, so that
+    inner products of the features approximate the mean kernel and the
+    squared distance of two feature means approximates MMD^2.
+
+    Parameters
+    ----------
+    bandwidth_scales : tuple of float, default=(0.5, 1.0, 2.0)
+        Multipliers of the median-heuristic ``gamma``.
+    n_random_features : int, default=256
+        Random features per bandwidth.
+    random_state : int, RandomState or None, default=None
+        Seeds the median-heuristic sample and the random features.
+
+    Attributes
+    ----------
+    gammas_ : list of float
+        RBF bandwidths, one per scale.
+    random_weights_ : ndarray of shape (n_features_in_, n_random_features * len(bandwidth_scales))
+    random_offset_ : ndarray of shape (n_random_features * len(bandwidth_scales),)
+    n_features_in_ : int
+
+    See Also
+    --------
+    MMDAlignment : the aligner that uses it.
+    rbf_mmd2 : the exact statistic, for checking.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classicx.subspace import MMDKernel, rbf_mmd2
+    >>> rng = np.random.default_rng(0)
+    >>> P, Q = rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 1.0
+    >>> kernel = MMDKernel(bandwidth_scales=(1.0,), n_random_features=2000, random_state=0)
+    >>> F, G = kernel.fit(np.vstack([P, Q])).transform(P), kernel.transform(Q)
+    >>> estimate = float(np.sum((F.mean(0) - G.mean(0)) ** 2))
+    >>> bool(abs(estimate - rbf_mmd2(P, Q, kernel.gammas_)) < 0.05)
+    True
+    """
+
+    def __init__(
+        self,
+        bandwidth_scales: tuple = (0.5, 1.0, 2.0),
+        n_random_features: int = 256,
+        random_state: Any = None,
+    ) -> None:
+        self.bandwidth_scales = bandwidth_scales
+        self.n_random_features = n_random_features
+        self.random_state = random_state
+
+    _parameter_constraints: dict = {
+        "bandwidth_scales": ["array-like"],
+        "n_random_features": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "random_weights_")
+
+    def fit(self, X: Any, y: Any = None) -> MMDKernel:
+        """Choose the bandwidths from the rows ``X`` and draw the random features.
+
+        Returns
+        -------
+        self
+        """
+        validate_params(self)
+        scales = np.atleast_1d(np.asarray(self.bandwidth_scales, dtype=float))
+        if scales.ndim != 1 or scales.size == 0 or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
+            raise InputError(f"bandwidth_scales must be positive numbers; got {self.bandwidth_scales!r}")
+        X = validate_data(self, X, dtype=np.float64)
+        D = self.n_random_features
+        rng = check_random_state(self.random_state)
+        gamma0 = median_heuristic_gamma(X, "rbf", random_state=rng)
+        self.gammas_ = [float(gamma0 * s) for s in scales]
+        d = X.shape[1]
+        self.random_weights_ = np.hstack(
+            [rng.normal(size=(d, int(D))) * np.sqrt(2.0 * g) for g in self.gammas_]
+        )
+        self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, size=self.random_weights_.shape[1])
+        self.n_features_in_ = int(d)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The random features of ``X``, shape (n_samples, n_random_features * len(bandwidth_scales))."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        scale = np.sqrt(2.0 / self.random_weights_.shape[1])
+        return scale * np.cos(X @ self.random_weights_ + self.random_offset_)
+
+
 class MMDAlignment(BaseAligner):
     """Shared subspace that keeps pairs together and makes image and text distributions match under MMD.
 
@@ -143,10 +261,11 @@ class MMDAlignment(BaseAligner):
     to a constant, half the mean squared distance between projected pairs
     divided by ``k``, so it keeps pairs together. MMD is
     the kernel two-sample statistic of Gretton et al. (2012) measured on the
-    projected points with a characteristic kernel: the mean of RBF kernels
-    with bandwidths ``gamma0 * s`` for ``s`` in ``bandwidth_scales``, where
-    ``gamma0 = 1 / (2 median ||u_i - u_j||^2)`` over the CCA projections
-    (median heuristic). "All images" are the paired images plus
+    projected points with a characteristic kernel, ``kernel`` (an
+    :class:`MMDKernel`: by default the mean of RBF kernels with bandwidths
+    ``gamma0 * s`` for ``s`` in ``(0.5, 1, 2)``, where
+    ``gamma0 = 1 / (2 median ||u_i - u_j||^2)`` over the CCA projections,
+    the median heuristic). "All images" are the paired images plus
     ``X_unpaired``, "all texts" the paired texts plus ``Y_unpaired``, so
     unpaired data shapes the shared space; class-conditional terms (one per
     category, when ``labels`` are given) use the paired rows of that class.
@@ -157,8 +276,8 @@ class MMDAlignment(BaseAligner):
     warm-started at CCA: each step moves along the negative tangent gradient
     and is retracted onto the constraint (polar retraction), with an Armijo
     backtracking line search, so the objective (recorded in ``objective_``)
-    never increases. The MMD terms use ``n_random_features`` fixed random
-    Fourier features per bandwidth (Rahimi & Recht 2007), so each step costs
+    never increases. The MMD terms use the kernel's fixed random Fourier
+    features (Rahimi & Recht 2007), so each step costs
     O(n k (d + n_random_features)), linear in the number of rows.
 
     Parameters
@@ -172,20 +291,17 @@ class MMDAlignment(BaseAligner):
         one (used only when ``labels`` are given).
     reg, reg_y : float, default=1e-3, None
         Covariance shrinkage in [0, 1], as in :class:`RegularizedCCA`.
-    bandwidth_scales : tuple of float, default=(0.5, 1.0, 2.0)
-        Multipliers of the median-heuristic ``gamma``; the MMD kernel is the
-        mean of the RBF kernels with these bandwidths.
-    n_random_features : int, default=256
-        Random Fourier features per bandwidth for the MMD.
+    kernel : MMDKernel, optional
+        The MMD kernel and its random features, cloned and fitted on the CCA
+        projections; ``None`` means ``MMDKernel()`` (bandwidth scales 0.5, 1
+        and 2, 256 random features per bandwidth). Without a
+        ``random_state`` of its own it is seeded by ``random_state``.
     max_iter : int, default=200
         Maximum number of gradient steps.
     tol : float, default=1e-7
         Stop when a step decreases the objective by less than ``tol`` (relative).
-    init : {"cca", "random"}, default="cca"
-        Starting point; ``"random"`` (a random orthonormal frame) is mainly
-        for checking that the optimiser finds the CCA solution on its own.
     random_state : int, RandomState or None, default=None
-        Seeds the random features, the median-heuristic sample and ``init="random"``.
+        Seeds the kernel's random features and median-heuristic sample.
     verbose : bool, default=True
         Show a progress bar over the gradient steps.
 
@@ -222,12 +338,13 @@ class MMDAlignment(BaseAligner):
     Examples
     --------
     >>> import numpy as np
-    >>> from classicx.subspace.mmd import MMDAlignment
+    >>> from classicx.subspace import MMDAlignment, MMDKernel
     >>> rng = np.random.default_rng(0)
     >>> z = rng.normal(size=(200, 2))
     >>> X = np.hstack([z, rng.normal(size=(200, 3))])
     >>> Y = np.hstack([z + 0.3 * rng.normal(size=(200, 2)), rng.normal(size=(200, 2))])
-    >>> mmd = MMDAlignment(n_components=2, mmd_weight=1.0, random_state=0, verbose=False).fit(X, Y)
+    >>> kernel = MMDKernel(n_random_features=64)
+    >>> mmd = MMDAlignment(n_components=2, kernel=kernel, random_state=0, verbose=False).fit(X, Y)
     >>> bool(np.all(np.diff(mmd.objective_) <= 0))
     True
     >>> mmd.transform(X).shape
@@ -237,15 +354,14 @@ class MMDAlignment(BaseAligner):
     def __init__(
         self,
         n_components: int = 2,
+        *,
         mmd_weight: float = 1.0,
         label_weight: float = 1.0,
         reg: float = 1e-3,
         reg_y: float | None = None,
-        bandwidth_scales: tuple = (0.5, 1.0, 2.0),
-        n_random_features: int = 256,
+        kernel: MMDKernel | None = None,
         max_iter: int = 200,
         tol: float = 1e-7,
-        init: str = "cca",
         random_state: Any = None,
         verbose: bool = True,
     ) -> None:
@@ -254,38 +370,29 @@ class MMDAlignment(BaseAligner):
         self.label_weight = label_weight
         self.reg = reg
         self.reg_y = reg_y
-        self.bandwidth_scales = bandwidth_scales
-        self.n_random_features = n_random_features
+        self.kernel = kernel
         self.max_iter = max_iter
         self.tol = tol
-        self.init = init
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "mmd_weight": [Interval(Real, 0, None, closed="left")],
+        "label_weight": [Interval(Real, 0, None, closed="left")],
+        "reg": [Interval(Real, 0, 1, closed="both")],
+        "reg_y": [Interval(Real, 0, 1, closed="both"), None],
+        "kernel": [MMDKernel, None],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    # Labels add the class-conditional MMD terms: requested by default from a Pipeline or a search.
+    __metadata_request__fit = {"labels": True}
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_weights_")
-
-    def _check_params(self) -> tuple:
-        for name in ("mmd_weight", "label_weight"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
-                raise InputError(f"{name} must be a non-negative number; got {value!r}")
-        scales = np.atleast_1d(np.asarray(self.bandwidth_scales, dtype=float))
-        if scales.ndim != 1 or scales.size == 0 or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
-            raise InputError(f"bandwidth_scales must be positive numbers; got {self.bandwidth_scales!r}")
-        for name in ("n_random_features", "max_iter"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, np.integer))
-                or value < (1 if name != "max_iter" else 0)
-            ):
-                raise InputError(f"{name} must be a positive integer; got {value!r}")
-        if self.init not in ("cca", "random"):
-            raise InputError(f"init must be 'cca' or 'random'; got {self.init!r}")
-        reg_x = check_reg(self.reg, "reg")
-        reg_y = reg_x if self.reg_y is None else check_reg(self.reg_y, "reg_y")
-        return reg_x, reg_y, scales
 
     def fit(
         self, X: Any, Y: Any, labels: Any = None, X_unpaired: Any = None, Y_unpaired: Any = None
@@ -309,10 +416,11 @@ class MMDAlignment(BaseAligner):
         -------
         self
         """
-        reg_x, reg_y, scales = self._check_params()
-        X, Y = check_views(X, Y, dtype=np.float64)
+        X, Y = self._validate_pair(X, Y, dtype=np.float64)
+        reg_x = float(self.reg)
+        reg_y = reg_x if self.reg_y is None else float(self.reg_y)
         n = X.shape[0]
-        labels = check_labels(labels, n)
+        labels = optional_labels(labels, n)
         Xu = self._check_unpaired(X_unpaired, "X_unpaired", X.shape[1])
         Yu = self._check_unpaired(Y_unpaired, "Y_unpaired", Y.shape[1])
         rng = check_random_state(self.random_state)
@@ -335,22 +443,24 @@ class MMDAlignment(BaseAligner):
         Xall = Xw if Xu is None else np.vstack([Xw, (Xu - self.x_mean_) @ Wx])
         Yall = Yw if Yu is None else np.vstack([Yw, (Yu - self.y_mean_) @ Wy])
 
-        pooled = np.vstack([Xw @ A, Yw @ B])
-        gamma0 = median_heuristic_gamma(pooled, "rbf", random_state=rng)
-        self.mmd_gammas_ = [float(gamma0 * s) for s in scales]
-        D = int(self.n_random_features)
-        omega = np.hstack([rng.normal(size=(k, D)) * np.sqrt(2.0 * g) for g in self.mmd_gammas_])
-        offset = rng.uniform(0.0, 2.0 * np.pi, size=omega.shape[1])
-        # One block of D features per bandwidth, all scaled by sqrt(2 / (D * n_scales)): the
-        # feature inner product then approximates the mean of the RBF kernels.
+        kernel = MMDKernel() if self.kernel is None else clone(self.kernel)
+        if kernel.random_state is None:
+            # The aligner's generator itself, so that one random_state fixes the whole fit.
+            kernel.set_params(random_state=rng)
+        kernel.fit(np.vstack([Xw @ A, Yw @ B]))
+        self.mmd_gammas_ = kernel.gammas_
         indicator = labels_to_indicator(labels)[0] if labels is not None else None
         problem = _Problem(
-            T, Xall, Yall, n, indicator, float(self.mmd_weight), float(self.label_weight), omega, offset
+            T,
+            Xall,
+            Yall,
+            n,
+            indicator,
+            float(self.mmd_weight),
+            float(self.label_weight),
+            kernel.random_weights_,
+            kernel.random_offset_,
         )
-
-        if self.init == "random":
-            A = _retract(rng.normal(size=A.shape))
-            B = _retract(rng.normal(size=B.shape))
         A, B, history = self._descend(problem, A, B)
         logger.debug(
             "MMDAlignment: %d steps, objective %.6g -> %.6g", len(history) - 1, history[0], history[-1]
@@ -367,13 +477,12 @@ class MMDAlignment(BaseAligner):
         self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
         return self
 
-    @staticmethod
-    def _check_unpaired(V: Any, name: str, width: int) -> np.ndarray | None:
+    def _check_unpaired(self, V: Any, name: str, width: int) -> np.ndarray | None:
         if V is None:
             return None
-        V = check_view(V, name, dtype=np.float64)
+        V = check_array(V, name=name, estimator=self, dtype=np.float64)
         if V.shape[1] != width:
-            raise InputError(f"{name} has {V.shape[1]} features, but the paired view has {width}")
+            raise ShapeMismatchError(f"{name} has {V.shape[1]} features, but the paired view has {width}")
         return V
 
     def _descend(self, problem: _Problem, A: np.ndarray, B: np.ndarray) -> tuple:

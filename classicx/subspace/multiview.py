@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
+from sklearn.base import TransformerMixin
+from sklearn.utils._param_validation import Interval
 
-from .._utils import check_paired
 from ..base import ClassicxEstimator
-from ..exceptions import InputError, InputTypeError, NotFittedError, ShapeMismatchError
-from ._base import (
-    BaseAligner,
+from ..exceptions import InputError, InputTypeError, ParameterError, ShapeMismatchError
+from ..utils.validation import (
+    check_array,
+    check_is_fitted,
     check_labels,
     check_n_components,
-    check_reg,
-    check_view,
-    check_views,
-    flip_signs,
-    labels_to_indicator,
+    check_paired,
+    validate_params,
 )
-from .cca import _eig_basis, _lapack_threads, _svd_basis
+from ._base import BaseAligner, labels_to_indicator
+from ._linalg import eig_basis, flip_signs, lapack_threads, svd_basis
 
 __all__ = ["MultiviewCCA", "ThreeViewCCA"]
+
+
+def _dense(V: Any) -> np.ndarray:
+    return V.toarray() if hasattr(V, "toarray") else V
 
 
 def _fit_multiview(
@@ -45,10 +50,10 @@ def _fit_multiview(
         mean = V.mean(axis=0)
         Vc = V - mean
         if Vc.shape[1] <= n:
-            Q, evals, mean_var = _eig_basis(Vc.T @ Vc / (n - 1), Vc.shape[1], eps)
+            Q, evals, mean_var = eig_basis(Vc.T @ Vc / (n - 1), Vc.shape[1], eps)
             P = Vc @ Q
         else:
-            Q, evals, P, mean_var = _svd_basis(Vc, eps)
+            Q, evals, P, mean_var = svd_basis(Vc, eps)
         means.append(mean)
         bases.append((Q, evals, mean_var))
         projected.append(P)
@@ -63,7 +68,7 @@ def _fit_multiview(
     whitened = np.hstack([P / s for P, s in zip(projected, scales)])
     M = whitened.T @ whitened / (n - 1)
     size = M.shape[0]
-    with _lapack_threads(size):
+    with lapack_threads(size):
         values, vectors = scipy.linalg.eigh(M, subset_by_index=[size - k, size - 1])
     values, vectors = values[::-1], vectors[:, ::-1]
     weights, start = [], 0
@@ -74,14 +79,21 @@ def _fit_multiview(
 
 
 def _check_regs(reg: Any, n_views: int) -> list[float]:
-    if isinstance(reg, (list, tuple)):
-        if len(reg) != n_views:
-            raise InputError(f"reg has {len(reg)} values for {n_views} views")
-        return [check_reg(r, f"reg[{i}]") for i, r in enumerate(reg)]
-    return [check_reg(reg, "reg")] * n_views
+    """One shrinkage weight in [0, 1] per view, from one value or one per view."""
+    if not isinstance(reg, (list, tuple, np.ndarray)):
+        return [float(reg)] * n_views
+    if len(reg) != n_views:
+        raise ParameterError(f"The 'reg' parameter has {len(reg)} values for {n_views} views")
+    for i, r in enumerate(reg):
+        if isinstance(r, bool) or not isinstance(r, Real) or not 0.0 <= r <= 1.0:
+            raise ParameterError(f"The 'reg' parameter must hold numbers in [0, 1]; reg[{i}] is {r!r}")
+    return [float(r) for r in reg]
 
 
-class MultiviewCCA(ClassicxEstimator):
+_REG = [Interval(Real, 0, 1, closed="both"), list, tuple, np.ndarray]
+
+
+class MultiviewCCA(TransformerMixin, ClassicxEstimator):
     """CCA for two or more views, solved as one generalised eigenproblem.
 
     With views ``V_1..V_m`` (paired row by row), block covariance ``S``
@@ -141,26 +153,50 @@ class MultiviewCCA(ClassicxEstimator):
         self.reg = reg
         self.weight_power = weight_power
 
-    def fit(self, views: Sequence[Any], y: None = None) -> "MultiviewCCA":
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "reg": _REG,
+        "weight_power": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "weights_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The input is a list of 2-D arrays (one per view), not one 2-D array.
+        tags.input_tags.two_d_array = False
+        return tags
+
+    def fit(self, views: Sequence[Any], y: None = None) -> MultiviewCCA:
         """Fit on a list of at least two views with the same number of rows.
+
+        Parameters
+        ----------
+        views : list of array-like of shape (n_samples, n_features_i)
+            The views, paired row by row.
+        y : ignored
 
         Returns
         -------
         self
         """
+        validate_params(self)
         views = self._check_views(views)
         regs = _check_regs(self.reg, len(views))
         self.means_, self.weights_, self.eigenvalues_ = _fit_multiview(views, self.n_components, regs)
         self.n_views_ = len(views)
         return self
 
-    @staticmethod
-    def _check_views(views: Sequence[Any]) -> list[np.ndarray]:
+    def _check_views(self, views: Sequence[Any]) -> list[np.ndarray]:
         if isinstance(views, np.ndarray) or not isinstance(views, Sequence):
             raise InputTypeError("views must be a list of 2-D arrays, one per view")
         if len(views) < 2:
             raise InputError(f"multi-view CCA needs at least two views; got {len(views)}")
-        checked = [check_view(V, f"view {i}", dtype=np.float64) for i, V in enumerate(views)]
+        checked = [
+            _dense(check_array(V, name=f"view {i}", estimator=self, dtype=np.float64, accept_sparse="csr"))
+            for i, V in enumerate(views)
+        ]
         for i, V in enumerate(checked[1:], start=1):
             check_paired(checked[0].shape[0], V.shape[0], "view 0 rows", f"view {i} rows")
         if checked[0].shape[0] < 2:
@@ -168,23 +204,44 @@ class MultiviewCCA(ClassicxEstimator):
         return checked
 
     def transform_view(self, V: Any, index: int) -> np.ndarray:
-        """Project one view (``index`` = its position in the list given to ``fit``)."""
-        if not hasattr(self, "weights_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(views) first")
+        """Project one view (``index`` = its position in the list given to ``fit``).
+
+        Parameters
+        ----------
+        V : array-like of shape (n_samples, n_features_index)
+        index : int
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+        """
+        check_is_fitted(self)
         if not 0 <= index < self.n_views_:
             raise InputError(f"view index {index} out of range: the model has {self.n_views_} views")
-        V = check_view(V, f"view {index}", dtype=np.float64)
+        V = _dense(
+            check_array(V, name=f"view {index}", estimator=self, dtype=np.float64, accept_sparse="csr")
+        )
         W = self.weights_[index]
         if V.shape[1] != W.shape[0]:
             raise ShapeMismatchError(
-                f"view {index} has {V.shape[1]} features, but was fitted with {W.shape[0]}"
+                f"view {index} has {V.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{W.shape[0]} features as input"
             )
         return ((V - self.means_[index]) @ W) * np.clip(self.eigenvalues_, 0.0, None) ** self.weight_power
 
     def transform(self, views: Sequence[Any]) -> list[np.ndarray]:
-        """Project every view of a list (same order as at fit); returns a list of arrays."""
-        if not hasattr(self, "weights_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(views) first")
+        """Project every view of a list (same order as at fit).
+
+        Parameters
+        ----------
+        views : list of array-like
+            As many views as at fit, in the same order.
+
+        Returns
+        -------
+        list of ndarray of shape (n_samples, n_components)
+        """
+        check_is_fitted(self)
         if len(views) != self.n_views_:
             raise ShapeMismatchError(f"got {len(views)} views, but the model was fitted on {self.n_views_}")
         return [self.transform_view(V, i) for i, V in enumerate(views)]
@@ -247,18 +304,28 @@ class ThreeViewCCA(BaseAligner):
         self.reg = reg
         self.weight_power = weight_power
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "ThreeViewCCA":
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "reg": _REG,
+        "weight_power": [Interval(Real, 0, None, closed="left")],
+    }
+    # The labels are the third view: requested by default from a Pipeline or a search.
+    __metadata_request__fit = {"labels": True}
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "x_weights_")
+
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> ThreeViewCCA:
         """Fit on paired ``X``, ``Y`` and their ``labels`` (required).
 
         Returns
         -------
         self
         """
-        X, Y = check_views(X, Y, dtype=np.float64)
-        checked = check_labels(labels, X.shape[0])
-        if checked is None:
+        X, Y = self._validate_pair(X, Y, dtype=np.float64)
+        if labels is None:
             raise InputError("three-view CCA needs labels (the third view): fit(X, Y, labels=...)")
-        L, self.classes_ = labels_to_indicator(checked)
+        L, self.classes_ = labels_to_indicator(check_labels(labels, X.shape[0]))
         regs = _check_regs(self.reg, 3)
         means, weights, self.eigenvalues_ = _fit_multiview([X, Y, L], self.n_components, regs)
         self.x_mean_, self.y_mean_ = means[0], means[1]

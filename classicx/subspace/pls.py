@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import scipy.linalg
+from sklearn.utils._param_validation import Interval
 
-from .cca import _lapack_threads
-from ._base import BaseAligner, check_labels, check_n_components, check_views, flip_signs
+from ..utils.validation import check_n_components
+from ._base import BaseAligner, optional_labels
+from ._linalg import flip_signs, lapack_threads
 
 __all__ = ["PLSSVD"]
 
@@ -62,16 +65,29 @@ class PLSSVD(BaseAligner):
         self.n_components = n_components
         self.scale = scale
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "PLSSVD":
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "scale": ["boolean"],
+    }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "x_weights_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> PLSSVD:
         """Fit on paired rows of ``X`` and ``Y``; ``labels`` is checked for length and otherwise ignored.
 
         Returns
         -------
         self
         """
-        X, Y = check_views(X, Y, copy=True)
+        X, Y = self._validate_pair(X, Y, copy=True)
         n = X.shape[0]
-        check_labels(labels, n)
+        optional_labels(labels, n)
         self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
         X -= self.x_mean_
         Y -= self.y_mean_
@@ -79,7 +95,7 @@ class PLSSVD(BaseAligner):
         X /= self.x_std_
         Y /= self.y_std_
         cross = X.T @ Y
-        with _lapack_threads(max(cross.shape)):
+        with lapack_threads(max(cross.shape)):
             U, s, Vt = scipy.linalg.svd(cross, full_matrices=False, lapack_driver="gesdd")
         eps = np.finfo(X.dtype).eps
         rank = int(np.sum(s > s[0] * max(X.shape[1], Y.shape[1], n) * eps)) if s[0] > 0 else 0

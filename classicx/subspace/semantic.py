@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -10,18 +11,20 @@ from scipy.special import expit, softmax
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..exceptions import InputError
-from ._base import BaseAligner, check_labels, check_views
+from ..utils.validation import check_labels, validate_params
+from ._base import BaseAligner
 from .cca import RegularizedCCA
 
-__all__ = ["SemanticMatching", "SemanticCorrelationMatching"]
+__all__ = ["SemanticCorrelationMatching", "SemanticMatching"]
 
 
 def _fit_logistic(
     V: np.ndarray, labels: np.ndarray, C: float, max_iter: int, class_weight: str | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fit logistic regression and return (coef, intercept) with one row per class.
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Fit logistic regression and return (coef, intercept, n_iter) with one row per class.
 
     Multi-class labels use one multinomial model; a 2-D indicator matrix
     uses one binary model per category. A binary multinomial model is
@@ -33,7 +36,7 @@ def _fit_logistic(
         # parameter is exposed for users who want tighter convergence.
         warnings.simplefilter("ignore", ConvergenceWarning)
         if labels.ndim == 2:
-            coefs, intercepts = [], []
+            coefs, intercepts, n_iter = [], [], 0
             for j in range(labels.shape[1]):
                 column = labels[:, j]
                 if column.min() == column.max():
@@ -44,21 +47,17 @@ def _fit_logistic(
                 model = LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight).fit(V, column)
                 coefs.append(model.coef_[0])
                 intercepts.append(model.intercept_[0])
-            return np.array(coefs), np.array(intercepts)
+                n_iter = max(n_iter, int(np.max(model.n_iter_)))
+            return np.array(coefs), np.array(intercepts), n_iter
         model = LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight).fit(V, labels)
+    n_iter = int(np.max(model.n_iter_))
     if model.coef_.shape[0] == 1:
         return (
             np.vstack([np.zeros_like(model.coef_[0]), model.coef_[0]]),
             np.array([0.0, model.intercept_[0]]),
+            n_iter,
         )
-    return model.coef_, model.intercept_
-
-
-def _check_class_weight(class_weight: Any) -> str | None:
-    # Only these two are accepted: a dict keyed by class would not survive a JSON save.
-    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
-        return class_weight
-    raise InputError(f"class_weight must be None or 'balanced'; got {class_weight!r}")
+    return model.coef_, model.intercept_, n_iter
 
 
 class SemanticMatching(BaseAligner):
@@ -122,6 +121,8 @@ class SemanticMatching(BaseAligner):
     x_mean_, x_std_, y_mean_, y_std_ : ndarray
         Standardisation of each view (constant columns are left unscaled;
         zeros and ones with ``standardize=False``).
+    n_iter_ : int
+        The largest number of lbfgs iterations among the classifiers.
     multilabel_ : bool
         Whether labels were a 2-D indicator matrix.
     n_components_ : int
@@ -173,7 +174,21 @@ class SemanticMatching(BaseAligner):
         self.standardize = standardize
         self.class_weight = class_weight
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "SemanticMatching":
+    _parameter_constraints: dict = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "C_y": [Interval(Real, 0, None, closed="neither"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "standardize": ["boolean"],
+        # Not a dict keyed by class: it would not survive a JSON save.
+        "class_weight": [StrOptions({"balanced"}), None],
+    }
+    # Labels are required: requested by default from a Pipeline or a search.
+    __metadata_request__fit = {"labels": True}
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "x_coef_")
+
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> SemanticMatching:
         """Fit one classifier per view on the pairs' labels.
 
         Parameters
@@ -193,13 +208,11 @@ class SemanticMatching(BaseAligner):
             ``class_weight`` or ``standardize`` is not one of the allowed
             values.
         """
-        X, Y = check_views(X, Y, copy=True)
-        class_weight = _check_class_weight(self.class_weight)
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise InputError(f"standardize must be True or False; got {self.standardize!r}")
-        labels = check_labels(labels, X.shape[0])
+        X, Y = self._validate_pair(X, Y, copy=True)
+        class_weight = self.class_weight
         if labels is None:
             raise InputError("semantic matching needs labels: fit(X, Y, labels=...)")
+        labels = check_labels(labels, X.shape[0])
         if labels.ndim == 1:
             self.classes_ = np.unique(labels)
             if len(self.classes_) < 2:
@@ -212,8 +225,11 @@ class SemanticMatching(BaseAligner):
         C_y = self.C if self.C_y is None else self.C_y
         self.x_mean_, self.x_std_ = self._standardise(X)
         self.y_mean_, self.y_std_ = self._standardise(Y)
-        self.x_coef_, self.x_intercept_ = _fit_logistic(X, labels, self.C, self.max_iter, class_weight)
-        self.y_coef_, self.y_intercept_ = _fit_logistic(Y, labels, C_y, self.max_iter, class_weight)
+        self.x_coef_, self.x_intercept_, n_iter_x = _fit_logistic(
+            X, labels, self.C, self.max_iter, class_weight
+        )
+        self.y_coef_, self.y_intercept_, n_iter_y = _fit_logistic(Y, labels, C_y, self.max_iter, class_weight)
+        self.n_iter_ = max(n_iter_x, n_iter_y)
         self.n_components_ = len(self.classes_)
         self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
         return self
@@ -252,16 +268,11 @@ class SemanticCorrelationMatching(BaseAligner):
     aligner : classicx aligner, optional
         The first stage, cloned at fit. ``None`` means
         ``RegularizedCCA(n_components=10)``.
-    C : float, default=1.0
-        Inverse regularisation of the classifiers (see :class:`SemanticMatching`).
-    C_y : float, optional
-        Inverse regularisation of the ``Y`` classifier, if different.
-    max_iter : int, default=1000
-    standardize : bool, default=True
-        Standardise the projected views before the classifiers (see
-        :class:`SemanticMatching`).
-    class_weight : {None, "balanced"}, default=None
-        Class weights of the classifiers (see :class:`SemanticMatching`).
+    semantic : SemanticMatching, optional
+        The second stage (its classifiers' settings: ``C``, ``C_y``,
+        ``max_iter``, ``standardize``, ``class_weight``), cloned at fit and
+        fitted on the projected views; tunable as ``semantic__C``. ``None``
+        means ``SemanticMatching()``.
 
     Attributes
     ----------
@@ -289,26 +300,31 @@ class SemanticCorrelationMatching(BaseAligner):
     >>> scm = SemanticCorrelationMatching(aligner=RegularizedCCA(n_components=3))
     >>> scm.fit(X, Y, labels=labels).transform_y(Y).shape
     (90, 3)
+
+    Both stages are parts, tuned with nested parameters:
+
+    >>> from classicx.subspace import SemanticMatching
+    >>> scm = SemanticCorrelationMatching(RegularizedCCA(n_components=3), SemanticMatching(C=10.0))
+    >>> scm.set_params(aligner__reg=0.1, semantic__class_weight="balanced").fit(X, Y, labels=labels).classes_
+    array([0, 1, 2])
     """
 
-    def __init__(
-        self,
-        aligner: BaseAligner | None = None,
-        *,
-        C: float = 1.0,
-        C_y: float | None = None,
-        max_iter: int = 1000,
-        standardize: bool = True,
-        class_weight: str | None = None,
-    ) -> None:
+    def __init__(self, aligner: BaseAligner | None = None, semantic: SemanticMatching | None = None) -> None:
         self.aligner = aligner
-        self.C = C
-        self.C_y = C_y
-        self.max_iter = max_iter
-        self.standardize = standardize
-        self.class_weight = class_weight
+        self.semantic = semantic
 
-    def fit(self, X: Any, Y: Any, labels: Any = None) -> "SemanticCorrelationMatching":
+    _parameter_constraints: dict = {
+        "aligner": [HasMethods(["fit", "transform", "transform_y"]), None],
+        "semantic": [SemanticMatching, None],
+    }
+    _keeps_sparse = True
+    # Labels are required (by both stages): requested by default from a Pipeline or a search.
+    __metadata_request__fit = {"labels": True}
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "semantic_")
+
+    def fit(self, X: Any, Y: Any, labels: Any = None) -> SemanticCorrelationMatching:
         """Fit the aligner on the pairs, then semantic matching on the projected pairs.
 
         Parameters
@@ -322,29 +338,21 @@ class SemanticCorrelationMatching(BaseAligner):
         -------
         self
         """
-        X, Y = check_views(X, Y, accept_sparse=True)
-        # Checked before the first stage, which may be the expensive one.
-        _check_class_weight(self.class_weight)
-        checked = check_labels(labels, X.shape[0])
-        if checked is None:
+        X, Y = self._validate_pair(X, Y)
+        if labels is None:
             raise InputError("semantic correlation matching needs labels: fit(X, Y, labels=...)")
+        checked = check_labels(labels, X.shape[0])
+        semantic = SemanticMatching() if self.semantic is None else clone(self.semantic)
+        # Checked before the first stage, which may be the expensive one.
+        validate_params(semantic)
         aligner = RegularizedCCA(n_components=10) if self.aligner is None else clone(self.aligner)
         self.aligner_ = aligner.fit(X, Y, labels=checked)
         X_proj, Y_proj = self.aligner_.transform(X, Y)
-        self.semantic_ = SemanticMatching(
-            C=self.C,
-            C_y=self.C_y,
-            max_iter=self.max_iter,
-            standardize=self.standardize,
-            class_weight=self.class_weight,
-        ).fit(X_proj, Y_proj, labels=checked)
+        self.semantic_ = semantic.fit(X_proj, Y_proj, labels=checked)
         self.classes_ = self.semantic_.classes_
         self.n_components_ = self.semantic_.n_components_
         self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
         return self
-
-    def _accept_sparse(self) -> bool:
-        return True
 
     def _transform_x(self, X: Any) -> np.ndarray:
         return self.semantic_.transform(self.aligner_.transform(X))

@@ -16,6 +16,7 @@ from classicx.exceptions import (
     InputTypeError,
     NonFiniteError,
     NotFittedError,
+    ParameterError,
     ShapeMismatchError,
 )
 from classicx.subspace import RegularizedCCA
@@ -55,6 +56,61 @@ def textbook(X, Y, k, reg=0.0):
     d = len(Cxx)
     vals, vecs = scipy.linalg.eigh(M, Rxx, subset_by_index=[d - k, d - 1])
     return np.sqrt(vals[::-1]), vecs[:, ::-1]
+
+
+def block_eigh_oracle(X, Y, k, reg, reg_y):
+    """Top-k of [0 C_xy; C_yx 0] v = rho blockdiag(Cr_xx, Cr_yy) v, solved by scipy.linalg.eigh.
+
+    Each view has its own shrinkage (``reg`` for X, ``reg_y`` for Y). Returns the
+    correlations and the weights normalised to a' Cr_xx a = b' Cr_yy b = 1.
+    """
+    dx = X.shape[1]
+    C = np.cov(np.hstack([X, Y]).T)
+    Cxx, Cyy, Cxy = C[:dx, :dx], C[dx:, dx:], C[:dx, dx:]
+
+    def shrunk(S, r):
+        return (1 - r) * S + r * np.trace(S) / len(S) * np.eye(len(S))
+
+    lhs = np.block([[np.zeros_like(Cxx), Cxy], [Cxy.T, np.zeros_like(Cyy)]])
+    Rxx, Ryy = shrunk(Cxx, reg), shrunk(Cyy, reg_y)
+    rhs = scipy.linalg.block_diag(Rxx, Ryy)
+    m = len(lhs)
+    rho, V = scipy.linalg.eigh(lhs, rhs, subset_by_index=[m - k, m - 1])
+    rho, V = rho[::-1], V[:, ::-1]
+    A, B = V[:dx], V[dx:]
+    A, B = A / np.sqrt(np.einsum("ij,ij->j", A, Rxx @ A)), B / np.sqrt(np.einsum("ij,ij->j", B, Ryy @ B))
+    return rho, A, B
+
+
+@pytest.mark.parametrize(("reg", "reg_y"), [(0.0, 0.5), (0.5, 0.0), (0.1, 0.9)])
+def test_each_view_is_shrunk_by_its_own_reg(reg, reg_y):
+    # Regression oracle for a planted bug that survived: the second view shrunk with reg
+    # instead of reg_y. The closed form comes from the generalised eigenproblem, not from
+    # the estimator's whitening + SVD.
+    X, Y = planted(seed=0)
+    rho, A, B = block_eigh_oracle(X, Y, 2, reg, reg_y)
+    cca = RegularizedCCA(n_components=2, reg=reg, reg_y=reg_y).fit(X, Y)
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-10)
+    signs = np.sign(np.sum(cca.x_weights_ * A, axis=0))
+    np.testing.assert_allclose(cca.x_weights_, A * signs, atol=1e-10)
+    np.testing.assert_allclose(cca.y_weights_, B * signs, atol=1e-10)
+    P, Q = cca.transform(X, Y)
+    np.testing.assert_allclose(P, (X - X.mean(0)) @ A * signs, atol=1e-10)
+    np.testing.assert_allclose(Q, (Y - Y.mean(0)) @ B * signs, atol=1e-10)
+    # the two shrinkages are not interchangeable: swapping them changes the solution
+    swapped = block_eigh_oracle(X, Y, 2, reg_y, reg)[0]
+    assert np.abs(swapped - rho).max() > 0.05
+
+
+def test_reg_y_in_the_dual_form():
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(40, 90)), rng.normal(size=(40, 70))
+    Y[:, :3] += X[:, :3]
+    rho, A, _ = block_eigh_oracle(X, Y, 3, 0.2, 0.7)
+    cca = RegularizedCCA(n_components=3, reg=0.2, reg_y=0.7).fit(X, Y)
+    assert cca.x_scatter_ is None  # the dual form
+    np.testing.assert_allclose(cca.canonical_correlations_, rho, rtol=1e-8)
+    np.testing.assert_allclose(abs_cos(cca.x_weights_, A), 1.0, atol=1e-8)
 
 
 def abs_cos(a, b):
@@ -153,9 +209,13 @@ def test_partial_fit_waits_for_enough_rank_and_rejects_changed_width():
     with pytest.raises(NotFittedError):
         cca.transform(X)
     cca.partial_fit(X[2:], Y[2:])
-    assert cca.transform(X).shape == (300, 3)
-    with pytest.raises(InputError, match="earlier batches"):
+    np.testing.assert_allclose(
+        cca.transform(X), RegularizedCCA(n_components=3, reg=0.0).fit(X, Y).transform(X), atol=1e-8
+    )
+    with pytest.raises(ShapeMismatchError, match="X has 5 features, but RegularizedCCA is expecting 8"):
         cca.partial_fit(X[:, :5], Y)
+    with pytest.raises(ShapeMismatchError, match="Y has 5 features, but RegularizedCCA is expecting 6"):
+        cca.partial_fit(X, Y[:, :5])
     with pytest.raises(InputError, match="n_components=7"):
         RegularizedCCA(n_components=7).partial_fit(X[:3], Y[:3])
 
@@ -233,7 +293,7 @@ def test_too_many_components_names_the_rank():
     Y = np.hstack([Y[:, :2], Y[:, :2] * 2.0])
     with pytest.raises(InputError, match="Y has rank 2"):
         RegularizedCCA(n_components=3).fit(X, Y)
-    with pytest.raises(InputError, match="positive integer"):
+    with pytest.raises(ParameterError, match="'n_components' parameter of RegularizedCCA must be an int"):
         RegularizedCCA(n_components=1.5).fit(X, Y)
 
 
@@ -248,7 +308,7 @@ def test_bad_inputs_raise_clear_errors():
     bad[17, 2] = np.inf
     with pytest.raises(NonFiniteError, match="row 17"):
         RegularizedCCA().fit(X, bad[:, :6])
-    with pytest.raises(InputError, match="2-D"):
+    with pytest.raises(ShapeMismatchError, match="Expected 2D array, got 1D array"):
         RegularizedCCA().fit(X[:, 0], Y)
     with pytest.raises(InputError, match="Y is required"):
         RegularizedCCA().fit(X, None)
@@ -256,7 +316,7 @@ def test_bad_inputs_raise_clear_errors():
         RegularizedCCA().fit(np.array([["a", "b"]] * 3), Y[:3])
     with pytest.raises(EmptyInputError):
         RegularizedCCA().fit(X[:0], Y[:0])
-    with pytest.raises(InputError, match=r"\[0, 1\]"):
+    with pytest.raises(ParameterError, match=r"reg.* must be a float in the range \[0.0, 1.0\]"):
         RegularizedCCA(reg=2.0).fit(X, Y)
     with pytest.raises(InputError, match="reg_y"):
         RegularizedCCA(reg_y=-1.0).fit(X, Y)
@@ -271,9 +331,9 @@ def test_unfitted_and_wrong_width_transform():
     with pytest.raises(NotFittedError, match="not fitted"):
         RegularizedCCA().transform(X)
     cca = RegularizedCCA().fit(X, Y)
-    with pytest.raises(ShapeMismatchError, match="fitted with 8"):
+    with pytest.raises(ShapeMismatchError, match="expecting 8 features"):
         cca.transform(X[:, :4])
-    with pytest.raises(ShapeMismatchError, match="fitted with 6"):
+    with pytest.raises(ShapeMismatchError, match="expecting 6 features"):
         cca.transform_y(X)
     bad = X.copy()
     bad[4, 0] = np.nan
@@ -320,5 +380,11 @@ def test_sklearn_compatibility_clone_and_pipeline():
     np.testing.assert_allclose(
         pipe.transform(X), direct.transform(StandardScaler().fit_transform(X)), atol=1e-9
     )
-    Xp, Yp = RegularizedCCA(n_components=2).fit_transform(X, Y)
-    assert Xp.shape == Yp.shape == (300, 2)
+    # fit_transform is fit(X, Y).transform(X), as for every transformer, so that the aligner
+    # can be an intermediate step of a pipeline
+    fitted = RegularizedCCA(n_components=2).fit(X, Y)
+    np.testing.assert_array_equal(RegularizedCCA(n_components=2).fit_transform(X, Y), fitted.transform(X))
+    chained = make_pipeline(RegularizedCCA(n_components=2), StandardScaler()).fit(X, Y)
+    np.testing.assert_allclose(
+        chained.transform(X), StandardScaler().fit_transform(fitted.transform(X)), atol=1e-12
+    )

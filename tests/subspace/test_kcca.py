@@ -10,12 +10,14 @@ import scipy.linalg
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.metrics.pairwise import rbf_kernel
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classicx.exceptions import InputError, NonFiniteError, NotFittedError, ShapeMismatchError
-from classicx.subspace.kcca import KernelCCA
+from classicx.subspace import KernelCCA, KernelFeatureMap
+
+from ._helpers import comparable_params
 
 
 def _views(n, seed=0, noise=0.3):
@@ -43,7 +45,7 @@ def _correlations(P, Q):
 
 def test_linear_kernel_equals_linear_cca():
     X, Y = _linear_views(150)
-    kcca = KernelCCA(3, kernel="linear", reg=0.0, method="exact", verbose=False).fit(X, Y)
+    kcca = KernelCCA(3, kernel=KernelFeatureMap("linear", method="exact"), reg=0.0, verbose=False).fit(X, Y)
     # Textbook oracle: the generalised eigenproblem [0 Cxy; Cyx 0] v = rho [Cxx 0; 0 Cyy] v.
     C = np.cov(np.hstack([X, Y]).T)
     dx = X.shape[1]
@@ -55,14 +57,20 @@ def test_linear_kernel_equals_linear_cca():
     P, Q = kcca.transform(X, Y)
     np.testing.assert_allclose(_correlations(P, Q), rho, rtol=1e-8)
     for method in ("nystrom", "icd"):  # rank 5 of the linear kernel is captured exactly
-        low = KernelCCA(3, kernel="linear", reg=0.0, method=method, rank=20, random_state=0, verbose=False)
+        low = KernelCCA(
+            3,
+            kernel=KernelFeatureMap("linear", method=method, n_components=20),
+            reg=0.0,
+            random_state=0,
+            verbose=False,
+        )
         np.testing.assert_allclose(low.fit(X, Y).canonical_correlations_, rho, rtol=1e-6)
 
 
 def test_linear_kernel_matches_regularized_cca_projections():
     cca_module = pytest.importorskip("classicx.subspace.cca")
     X, Y = _linear_views(200, seed=1)
-    kcca = KernelCCA(2, kernel="linear", reg=0.0, method="exact", verbose=False).fit(X, Y)
+    kcca = KernelCCA(2, kernel=KernelFeatureMap("linear", method="exact"), reg=0.0, verbose=False).fit(X, Y)
     cca = cca_module.RegularizedCCA(2, reg=0.0).fit(X, Y)
     P, P_ref = kcca.transform(X[:20]), cca.transform(X[:20])
     signs = np.sign(np.sum(P * P_ref, axis=0))  # each method fixes signs its own way
@@ -73,7 +81,13 @@ def test_linear_kernel_matches_regularized_cca_projections():
 def test_exact_rbf_kcca_matches_textbook_dual_solution():
     X, Y = _views(80, seed=2)
     reg, gx, gy = 0.1, 0.3, 0.5
-    kcca = KernelCCA(2, kernel="rbf", gamma=gx, gamma_y=gy, reg=reg, method="exact", verbose=False).fit(X, Y)
+    kcca = KernelCCA(
+        2,
+        kernel=KernelFeatureMap("rbf", method="exact", gamma=gx),
+        kernel_y=KernelFeatureMap("rbf", method="exact", gamma=gy),
+        reg=reg,
+        verbose=False,
+    ).fit(X, Y)
     n = len(X)
     H = np.eye(n) - 1.0 / n
     Kx, Ky = H @ rbf_kernel(X, gamma=gx) @ H, H @ rbf_kernel(Y, gamma=gy) @ H
@@ -83,23 +97,34 @@ def test_exact_rbf_kcca_matches_textbook_dual_solution():
     By = (1 - reg) * Ky @ Ky / (n - 1) + reg * np.trace(Ky) / (n - 1) * Ky
     lhs = np.block([[np.zeros((n, n)), Kx @ Ky / (n - 1)], [Ky @ Kx / (n - 1), np.zeros((n, n))]])
     rhs = scipy.linalg.block_diag(Bx, By)
-    rhs += 1e-9 * np.trace(rhs) / (2 * n) * np.eye(2 * n)  # the centring null space
+    rhs += 1e-11 * np.trace(rhs) / (2 * n) * np.eye(2 * n)  # the centring null space
     rho, V = scipy.linalg.eigh(lhs, rhs)
-    np.testing.assert_allclose(kcca.canonical_correlations_, rho[::-1][:2], rtol=1e-5)
-    # projections of new rows through the training-centred kernel agree (up to sign and scale)
-    X_new, _ = _views(30, seed=3)
-    k_new = rbf_kernel(X_new, X, gamma=gx)
-    k_train = rbf_kernel(X, gamma=gx)
-    k_new_c = k_new - k_new.mean(1, keepdims=True) - k_train.mean(0) + k_train.mean()
-    oracle = k_new_c @ V[:n, -1]
-    ours = kcca.transform(X_new)[:, 0]
-    assert abs(np.corrcoef(oracle, ours)[0, 1]) > 1 - 1e-6
+    np.testing.assert_allclose(kcca.canonical_correlations_, rho[::-1][:2], rtol=1e-9)
+    # Projections of new rows, as values (offsets included): f(x) = sum_i alpha_i k_c(x, x_i)
+    # with the kernel centred by the training rows, alpha normalised by its constraint.
+    X_new, Y_new = _views(30, seed=3)
+    P, Q = kcca.transform(X_new, Y_new)
+
+    def centred_kernel(new, train, gamma):
+        k_new, k_train = rbf_kernel(new, train, gamma=gamma), rbf_kernel(train, gamma=gamma)
+        return k_new - k_new.mean(1, keepdims=True) - k_train.mean(0) + k_train.mean()
+
+    for j in range(2):
+        alpha, beta = V[:n, -1 - j], V[n:, -1 - j]
+        alpha, beta = alpha / np.sqrt(alpha @ Bx @ alpha), beta / np.sqrt(beta @ By @ beta)
+        oracle_x = centred_kernel(X_new, X, gx) @ alpha
+        oracle_y = centred_kernel(Y_new, Y, gy) @ beta
+        sign = np.sign(oracle_x @ P[:, j])  # the sign of a canonical pair is a convention
+        assert abs(oracle_x.mean()) > 0.1  # the test rows are off-centre: offsets matter here
+        np.testing.assert_allclose(sign * P[:, j], oracle_x, atol=1e-8)
+        np.testing.assert_allclose(sign * Q[:, j], oracle_y, atol=1e-8)
 
 
 @pytest.mark.parametrize("method", ["exact", "nystrom", "icd", "rff"])
 def test_centring_is_the_same_at_fit_and_transform(method):
     X, Y = _views(120)
-    kcca = KernelCCA(2, reg=0.05, method=method, rank=60, random_state=0, verbose=False).fit(X, Y)
+    kernel = KernelFeatureMap("rbf", method=method, n_components=60)
+    kcca = KernelCCA(2, kernel=kernel, reg=0.05, random_state=0, verbose=False).fit(X, Y)
     P, Q = kcca.transform(X, Y)
     np.testing.assert_allclose(P.mean(axis=0), 0.0, atol=1e-10)
     np.testing.assert_allclose(Q.mean(axis=0), 0.0, atol=1e-10)
@@ -113,9 +138,14 @@ def test_centring_is_the_same_at_fit_and_transform(method):
 def test_low_rank_converges_to_exact(method):
     X, Y = _views(100, seed=4)
     params = dict(n_components=2, reg=0.05, random_state=0, verbose=False)
-    exact = KernelCCA(method="exact", **params).fit(X, Y).canonical_correlations_
+    exact = KernelCCA(kernel=KernelFeatureMap(method="exact"), **params).fit(X, Y).canonical_correlations_
     errors = [
-        np.abs(KernelCCA(method=method, rank=r, **params).fit(X, Y).canonical_correlations_ - exact).max()
+        np.abs(
+            KernelCCA(kernel=KernelFeatureMap(method=method, n_components=r), **params)
+            .fit(X, Y)
+            .canonical_correlations_
+            - exact
+        ).max()
         for r in (4, 12, 40, 100)
     ]
     assert errors[0] > errors[2] and errors[1] > errors[2]
@@ -125,9 +155,14 @@ def test_low_rank_converges_to_exact(method):
 def test_rff_approaches_exact_with_many_features():
     X, Y = _views(150, seed=4)
     params = dict(n_components=2, reg=0.05, random_state=0, verbose=False)
-    exact = KernelCCA(method="exact", **params).fit(X, Y).canonical_correlations_
+    exact = KernelCCA(kernel=KernelFeatureMap(method="exact"), **params).fit(X, Y).canonical_correlations_
     errors = [
-        np.abs(KernelCCA(method="rff", rank=D, **params).fit(X, Y).canonical_correlations_ - exact).max()
+        np.abs(
+            KernelCCA(kernel=KernelFeatureMap(method="rff", n_components=D), **params)
+            .fit(X, Y)
+            .canonical_correlations_
+            - exact
+        ).max()
         for D in (10, 300)
     ]
     assert errors[1] < 0.03 < errors[0]
@@ -136,10 +171,12 @@ def test_rff_approaches_exact_with_many_features():
 def test_kernel_cca_finds_nonlinear_relation_that_linear_cca_misses():
     X, Y = _views(700, seed=5, noise=0.1)
     X, Y, X_test, Y_test = X[:400], Y[:400], X[400:], Y[400:]
-    lin = KernelCCA(1, kernel="linear", reg=1e-3, method="icd", rank=20, verbose=False).fit(X, Y)
-    rbf = KernelCCA(1, kernel="rbf", reg=0.01, method="nystrom", rank=100, random_state=0, verbose=False).fit(
-        X, Y
+    lin = KernelCCA(
+        1, kernel=KernelFeatureMap("linear", method="icd", n_components=20), reg=1e-3, verbose=False
     )
+    lin.fit(X, Y)
+    nystrom = KernelFeatureMap("rbf", method="nystrom", n_components=100)
+    rbf = KernelCCA(1, kernel=nystrom, reg=0.01, random_state=0, verbose=False).fit(X, Y)
     held_out_lin = _correlations(*lin.transform(X_test, Y_test))[0]
     held_out_rbf = _correlations(*rbf.transform(X_test, Y_test))[0]
     assert held_out_rbf > 0.85 and abs(held_out_lin) < 0.5
@@ -152,16 +189,17 @@ def test_histogram_kernels_and_sparse_input():
     X = rng.poisson(20 * profiles[topic]).astype(float)
     Y = rng.poisson(20 * profiles[(topic + 1) % 3]).astype(float)
     for kernel in ("chi2", "additive_chi2", "hellinger"):
-        dense = KernelCCA(1, kernel=kernel, reg=0.05, method="icd", rank=40, verbose=False).fit(X, Y)
+        icd = KernelFeatureMap(kernel, method="icd", n_components=40)
+        dense = KernelCCA(1, kernel=icd, reg=0.05, verbose=False).fit(X, Y)
         assert dense.canonical_correlations_[0] > 0.8
-        sparse = KernelCCA(1, kernel=kernel, reg=0.05, method="icd", rank=40, verbose=False)
+        sparse = KernelCCA(1, kernel=icd, reg=0.05, verbose=False)
         sparse.fit(sp.csr_array(X), sp.csr_array(Y))
         np.testing.assert_allclose(sparse.transform(sp.csr_array(X)), dense.transform(X), atol=1e-8)
 
 
 def test_constant_columns_do_not_change_an_rbf_kernel():
     X, Y = _views(80, seed=8)
-    params = dict(n_components=2, reg=0.05, method="exact", gamma=0.4, gamma_y=0.4, verbose=False)
+    params = dict(n_components=2, reg=0.05, kernel=KernelFeatureMap(method="exact", gamma=0.4), verbose=False)
     base = KernelCCA(**params).fit(X, Y)
     padded = KernelCCA(**params).fit(np.hstack([X, np.full((80, 1), 3.0)]), Y)
     np.testing.assert_allclose(padded.canonical_correlations_, base.canonical_correlations_)
@@ -172,39 +210,104 @@ def test_low_rank_never_forms_an_n_by_n_matrix():
     X, Y = _views(20_000, seed=9)
     for method in ("nystrom", "icd", "rff"):
         tracemalloc.start()
-        kcca = KernelCCA(2, reg=0.05, method=method, rank=40, batch_size=2000, random_state=0, verbose=False)
+        kernel = KernelFeatureMap(method=method, n_components=40, batch_size=2000)
+        kcca = KernelCCA(2, kernel=kernel, reg=0.05, random_state=0, verbose=False)
         kcca.fit(X, Y)
         P = kcca.transform(X)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak < 60e6, (method, peak)
-        assert P.shape == (20_000, 2)
+        # the streamed fit is the fit: centred training projections whose cross-products
+        # give back the canonical correlations
+        Q = kcca.transform_y(Y)
+        np.testing.assert_allclose(P.mean(axis=0), 0.0, atol=1e-9)
+        np.testing.assert_allclose(
+            np.einsum("ij,ij->j", P, Q) / (len(X) - 1), kcca.canonical_correlations_, rtol=1e-7
+        )
 
 
 @pytest.mark.parametrize("method", ["exact", "nystrom", "icd", "rff"])
 def test_save_load_round_trip(method, tmp_path):
     X, Y = _views(100)
-    kcca = KernelCCA(2, reg=0.05, method=method, rank=30, random_state=0, verbose=False).fit(X, Y)
+    kernel = KernelFeatureMap(method=method, n_components=30)
+    kcca = KernelCCA(2, kernel=kernel, reg=0.05, random_state=0, verbose=False).fit(X, Y)
     loaded = KernelCCA.load(kcca.save(tmp_path / "m"))
     P, Q = kcca.transform(X, Y)
     P2, Q2 = loaded.transform(X, Y)
     np.testing.assert_allclose(P, P2, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(Q, Q2, rtol=1e-12, atol=1e-14)
-    assert loaded.get_params() == kcca.get_params()
+    assert comparable_params(loaded) == comparable_params(kcca)
 
 
 def test_sklearn_compatibility():
     X, Y = _views(120)
-    kcca = KernelCCA(2, method="nystrom", rank=30, random_state=0, verbose=False)
-    assert clone(kcca).get_params() == kcca.get_params()
+    kcca = KernelCCA(2, kernel=KernelFeatureMap(n_components=30), random_state=0, verbose=False)
+    assert comparable_params(clone(kcca)) == comparable_params(kcca)
     pipe = make_pipeline(StandardScaler(), kcca).fit(X, Y)
-    assert pipe.transform(X).shape == (120, 2)
+    scaled = StandardScaler().fit_transform(X)
+    np.testing.assert_allclose(pipe.transform(X), clone(kcca).fit(scaled, Y).transform(scaled), atol=1e-12)
 
     def held_out_correlation(estimator, X_val, Y_val):
         return float(np.mean(_correlations(*estimator.transform(X_val, Y_val))))
 
-    search = GridSearchCV(kcca, {"reg": [0.01, 0.1]}, scoring=held_out_correlation, cv=2).fit(X, Y)
-    assert search.best_params_["reg"] in (0.01, 0.1)
+    cv = KFold(2)
+    search = GridSearchCV(kcca, {"reg": [0.01, 0.1]}, scoring=held_out_correlation, cv=cv).fit(X, Y)
+    for i, reg in enumerate((0.01, 0.1)):
+        manual = [
+            held_out_correlation(clone(kcca).set_params(reg=reg).fit(X[tr], Y[tr]), X[te], Y[te])
+            for tr, te in cv.split(X)
+        ]
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(np.mean(manual), rel=1e-12)
+
+
+def test_feature_map_settings_are_nested_parameters_tuned_by_grid_search():
+    X, Y = _views(120, seed=11)
+    kcca = KernelCCA(
+        1, kernel=KernelFeatureMap(n_components=40), kernel_y="rbf", random_state=0, verbose=False
+    )
+    params = kcca.get_params()
+    assert params["kernel__gamma"] is None and params["kernel__n_components"] == 40
+    gammas = [0.05, 0.5, 5.0]
+    cv = KFold(3)
+
+    def score(estimator, X_val, Y_val):
+        return float(np.mean(_correlations(*estimator.transform(X_val, Y_val))))
+
+    search = GridSearchCV(kcca, {"kernel__gamma": gammas}, scoring=score, cv=cv).fit(X, Y)
+    manual = []
+    for gamma in gammas:
+        model = KernelCCA(
+            1,
+            kernel=KernelFeatureMap(n_components=40, gamma=gamma),
+            kernel_y="rbf",
+            random_state=0,
+            verbose=False,
+        )
+        manual.append(
+            np.mean([score(clone(model).fit(X[tr], Y[tr]), X[te], Y[te]) for tr, te in cv.split(X)])
+        )
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], manual, rtol=1e-12)
+    assert search.best_params_ == {"kernel__gamma": gammas[int(np.argmax(manual))]}
+    # the bandwidth reached the X map only (kernel_y is its own specification)
+    best = search.best_estimator_
+    assert best.x_map_.kernel_params_["gamma"] == search.best_params_["kernel__gamma"]
+    assert best.y_map_.kernel_params_["gamma"] != search.best_params_["kernel__gamma"]
+
+
+def test_maps_are_resolved_and_cloned_at_fit_never_mutated():
+    X, Y = _views(80, seed=12)
+    user_map = KernelFeatureMap("rbf", method="nystrom", n_components=30)
+    kcca = KernelCCA(2, kernel=user_map, random_state=0, verbose=False).fit(X, Y)
+    assert kcca.kernel is user_map and not hasattr(user_map, "kernel_params_")
+    assert user_map.random_state is None  # the aligner's seed went to its clones only
+    assert kcca.x_map_ is not user_map and kcca.y_map_ is not user_map
+    # a kernel name is resolved in fit, to the documented default map
+    named = KernelCCA(2, kernel="rbf", random_state=0, verbose=False).fit(X, Y)
+    assert named.kernel == "rbf" and named.method_ == "exact"  # "auto": exact up to 2,000 pairs
+    explicit = KernelCCA(2, kernel=KernelFeatureMap("rbf", method="auto"), random_state=0, verbose=False)
+    np.testing.assert_array_equal(explicit.fit(X, Y).transform(X), named.transform(X))
+    # kernel_y=None: the same specification, fitted separately on Y
+    assert kcca.y_map_.kernel_params_["gamma"] != kcca.x_map_.kernel_params_["gamma"]
 
 
 def test_bad_input():
@@ -216,18 +319,18 @@ def test_bad_input():
     with pytest.raises(NonFiniteError, match="row 13"):
         KernelCCA(verbose=False).fit(bad, Y)
     with pytest.raises(InputError, match="n_components=9"):
-        KernelCCA(9, method="nystrom", rank=5, random_state=0, verbose=False).fit(X, Y)
+        KernelCCA(9, kernel=KernelFeatureMap(n_components=5), random_state=0, verbose=False).fit(X, Y)
     with pytest.raises(InputError, match="every row of X is the same"):
         KernelCCA(kernel="linear", verbose=False).fit(np.ones((50, 3)), Y)
     with pytest.raises(InputError, match="reg"):
         KernelCCA(reg=2.0, verbose=False).fit(X, Y)
     with pytest.raises(InputError, match="method"):
-        KernelCCA(method="dense", verbose=False).fit(X, Y)
+        KernelCCA(kernel=KernelFeatureMap(method="dense"), verbose=False).fit(X, Y)
     with pytest.raises(InputError, match="non-negative"):
         KernelCCA(kernel="chi2", verbose=False).fit(X, Y)
     with pytest.raises(NotFittedError):
         KernelCCA().transform(X)
-    kcca = KernelCCA(2, method="nystrom", rank=20, random_state=0, verbose=False).fit(X, Y)
+    kcca = KernelCCA(2, kernel=KernelFeatureMap(n_components=20), random_state=0, verbose=False).fit(X, Y)
     with pytest.raises(ShapeMismatchError, match="features"):
         kcca.transform(X[:, :2])
     with pytest.raises(NonFiniteError):

@@ -7,7 +7,8 @@ import pytest
 from sklearn.kernel_approximation import AdditiveChi2Sampler
 
 from classicx.exceptions import InputError, NotFittedError, ShapeMismatchError
-from classicx.subspace._lowrank import KernelFeatureMap, feature_moments
+from classicx.subspace import KernelFeatureMap
+from classicx.subspace._lowrank import feature_moments
 from classicx.subspace.kernels import pairwise_kernel
 
 
@@ -150,3 +151,16 @@ def test_feature_map_errors(data):
         fmap.transform(data[:, :3])
     with pytest.raises(InputError, match="no information"):
         KernelFeatureMap("linear", method="icd").fit(np.zeros((10, 3)))
+
+
+def test_auto_method_is_exact_up_to_2000_rows_and_nystrom_above():
+    rng = np.random.default_rng(5)
+    small, large = rng.normal(size=(50, 2)), rng.normal(size=(2001, 2))
+    auto = KernelFeatureMap("rbf", method="auto", n_components=10, random_state=0)
+    exact = KernelFeatureMap("rbf", method="exact", random_state=0)
+    assert auto.fit(small).method_ == "exact"
+    np.testing.assert_array_equal(auto.transform(small), exact.fit(small).transform(small))
+    nystrom = KernelFeatureMap("rbf", method="nystrom", n_components=10, random_state=0)
+    assert auto.fit(large).method_ == "nystrom" and auto.n_components_ == 10
+    np.testing.assert_array_equal(auto.transform(large[:30]), nystrom.fit(large).transform(large[:30]))
+    assert auto.method == "auto"  # the parameter is kept; the resolution is a fitted attribute

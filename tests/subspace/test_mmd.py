@@ -6,15 +6,21 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.linalg
 from sklearn.base import clone
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classicx.exceptions import InputError, NonFiniteError, NotFittedError, ShapeMismatchError
-from classicx.subspace.mmd import MMDAlignment, _Problem, _retract, rbf_mmd2
+from classicx.subspace import MMDAlignment, MMDKernel, rbf_mmd2
+from classicx.subspace.mmd import _Problem, _retract
 
-FAST = dict(n_random_features=64, bandwidth_scales=(0.5, 1.0, 2.0), verbose=False, random_state=0)
+from ._helpers import comparable_params
+
+FAST = dict(
+    kernel=MMDKernel(n_random_features=64, bandwidth_scales=(0.5, 1.0, 2.0)), verbose=False, random_state=0
+)
 
 
 def _views(n, seed=0):
@@ -41,12 +47,28 @@ def test_mmd_weight_zero_is_regularized_cca():
 
 def test_optimiser_finds_cca_from_a_random_start():
     X, Y, _ = _views(200, seed=1)
-    cca = MMDAlignment(2, mmd_weight=0.0, **FAST).fit(X, Y)
-    rand = MMDAlignment(2, mmd_weight=0.0, init="random", max_iter=500, **FAST).fit(X, Y)
-    assert rand.n_iter_ > 3
-    assert rand.objective_[0] > rand.objective_[-1]
-    assert rand.correlations_.sum() == pytest.approx(cca.correlations_.sum(), rel=1e-5)
-    assert np.all(np.diff(rand.objective_) <= 0)
+    k, reg = 2, 1e-3
+    # The problem in whitened coordinates, whitened independently of the estimator (the
+    # objective does not depend on which whitening): its optimum is minus the mean of the
+    # top-k singular values of the whitened cross-covariance.
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    whitened = []
+    for V in (Xc, Yc):
+        C = np.cov(V.T)
+        C_reg = (1 - reg) * C + reg * np.trace(C) / len(C) * np.eye(len(C))
+        whitened.append(V @ np.real(scipy.linalg.inv(scipy.linalg.sqrtm(C_reg))))
+    Xw, Yw = whitened
+    T = Xw.T @ Yw / (len(X) - 1)
+    optimum = -np.linalg.svd(T, compute_uv=False)[:k].mean()
+    problem = _Problem(T, Xw, Yw, len(X), None, 0.0, 0.0, np.zeros((k, 1)), np.zeros(1))
+    rng = np.random.default_rng(0)
+    start = _retract(rng.normal(size=(5, k))), _retract(rng.normal(size=(4, k)))
+    _, _, history = MMDAlignment(k, max_iter=500, verbose=False)._descend(problem, *start)
+    assert len(history) > 4 and history[0] > optimum + 0.1
+    assert np.all(np.diff(history) <= 0)
+    assert history[-1] == pytest.approx(optimum, rel=1e-5)
+    cca = MMDAlignment(k, mmd_weight=0.0, reg=reg, **FAST).fit(X, Y)
+    assert cca.objective_[-1] == pytest.approx(optimum, rel=1e-10)
 
 
 def test_gradient_matches_finite_differences():
@@ -98,7 +120,8 @@ def test_mmd_term_makes_the_projected_distributions_closer():
 
 def test_random_feature_mmd_estimates_the_exact_statistic():
     X, Y, _ = _views(300, seed=5)
-    mmd = MMDAlignment(2, mmd_weight=1.0, max_iter=2, n_random_features=1000, verbose=False, random_state=0)
+    kernel = MMDKernel(n_random_features=1000)
+    mmd = MMDAlignment(2, mmd_weight=1.0, max_iter=2, kernel=kernel, verbose=False, random_state=0)
     mmd.fit(X, Y)
     exact = rbf_mmd2(*mmd.transform(X, Y), mmd.mmd_gammas_)
     assert mmd.mmd2_ == pytest.approx(exact, rel=0.1)
@@ -143,8 +166,7 @@ def test_cost_is_linear_in_n():
         2,
         mmd_weight=1.0,
         max_iter=3,
-        n_random_features=32,
-        bandwidth_scales=(1.0,),
+        kernel=MMDKernel(n_random_features=32, bandwidth_scales=(1.0,)),
         verbose=False,
         random_state=0,
     ).fit(X, Y)
@@ -167,9 +189,11 @@ def test_save_load_clone_pipeline(tmp_path):
     np.testing.assert_allclose(loaded.transform(X), mmd.transform(X), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(loaded.transform_y(Y), mmd.transform_y(Y), rtol=1e-12, atol=1e-14)
     assert loaded.objective_ == mmd.objective_
-    assert clone(mmd).get_params() == mmd.get_params()
+    assert comparable_params(clone(mmd)) == comparable_params(mmd)
     pipe = make_pipeline(StandardScaler(), MMDAlignment(2, max_iter=3, **FAST)).fit(X, Y)
-    assert pipe.transform(X).shape == (150, 2)
+    scaled = StandardScaler().fit_transform(X)
+    direct = MMDAlignment(2, max_iter=3, **FAST).fit(scaled, Y)
+    np.testing.assert_allclose(pipe.transform(X), direct.transform(scaled), atol=1e-12)
 
 
 def test_bad_input():
@@ -191,9 +215,7 @@ def test_bad_input():
     with pytest.raises(InputError, match="mmd_weight"):
         MMDAlignment(mmd_weight=-1.0, **FAST).fit(X, Y)
     with pytest.raises(InputError, match="bandwidth_scales"):
-        MMDAlignment(**{**FAST, "bandwidth_scales": (0.0,)}).fit(X, Y)
-    with pytest.raises(InputError, match="init"):
-        MMDAlignment(init="pca", **FAST).fit(X, Y)
+        MMDAlignment(**{**FAST, "kernel": MMDKernel(bandwidth_scales=(0.0,))}).fit(X, Y)
     with pytest.raises(NotFittedError):
         MMDAlignment().transform(X)
 
@@ -209,4 +231,33 @@ def test_rbf_mmd2_matches_the_definition():
     assert rbf_mmd2(P, Q, 0.3) == pytest.approx(expected)
     assert rbf_mmd2(P, Q, [0.3, 0.3]) == pytest.approx(expected)
     assert rbf_mmd2(P, P, 0.3) == pytest.approx(0.0, abs=1e-12)
-    assert rbf_kernel(P, gamma=0.3).shape == (7, 7)
+    # a list of bandwidths is the mean kernel
+    mean_kernel = (rbf_mmd2(P, Q, 0.3) + rbf_mmd2(P, Q, 1.2)) / 2
+    assert rbf_mmd2(P, Q, [0.3, 1.2]) == pytest.approx(mean_kernel, rel=1e-12)
+    assert rbf_kernel(P, Q, gamma=1.2)[2, 3] == pytest.approx(np.exp(-1.2 * np.sum((P[2] - Q[3]) ** 2)))
+
+
+def test_mmd_kernel_features_approximate_the_mean_rbf_kernel():
+    rng = np.random.default_rng(12)
+    P = rng.normal(size=(200, 2))
+    kernel = MMDKernel(bandwidth_scales=(0.5, 2.0), n_random_features=4000, random_state=0).fit(P)
+    d2 = np.sum((P[:, None] - P[None]) ** 2, axis=-1)[np.triu_indices(200, k=1)]
+    gamma0 = 1 / (2 * np.median(d2))  # the median heuristic, on every pair (fewer than 1,000 rows)
+    np.testing.assert_allclose(kernel.gammas_, [0.5 * gamma0, 2.0 * gamma0], rtol=1e-12)
+    F = kernel.transform(P[:40])
+    mean_kernel = (
+        rbf_kernel(P[:40], gamma=kernel.gammas_[0]) + rbf_kernel(P[:40], gamma=kernel.gammas_[1])
+    ) / 2
+    assert np.abs(F @ F.T - mean_kernel).max() < 0.08
+    assert F.shape[1] == 8000
+
+
+def test_the_aligner_seeds_a_kernel_without_a_random_state_of_its_own():
+    X, Y, _ = _views(120, seed=13)
+    params = dict(n_components=2, mmd_weight=5.0, max_iter=10, verbose=False)
+    seeded = MMDAlignment(kernel=MMDKernel(n_random_features=32), random_state=4, **params).fit(X, Y)
+    again = MMDAlignment(kernel=MMDKernel(n_random_features=32), random_state=4, **params).fit(X, Y)
+    np.testing.assert_array_equal(seeded.transform(X), again.transform(X))
+    own = MMDAlignment(kernel=MMDKernel(n_random_features=32, random_state=9), random_state=4, **params)
+    assert not np.allclose(own.fit(X, Y).transform(X), seeded.transform(X))
+    assert own.kernel.random_state == 9 and not hasattr(own.kernel, "gammas_")  # never fitted itself

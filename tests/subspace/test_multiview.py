@@ -68,13 +68,23 @@ def test_weight_power_and_transform():
     np.testing.assert_allclose(plain.transform_view(views[2], 2), plain.transform(views)[2])
 
 
-def test_three_view_cca_is_multiview_cca_with_a_label_view():
+def test_three_view_cca_matches_the_block_eigenproblem_with_a_label_view():
     rng = np.random.default_rng(4)
     labels = np.repeat([3, 5, 9, 11], 20)
     X = rng.normal(size=(80, 6)) + labels[:, None] / 3
     Y = rng.normal(size=(80, 5)) - labels[:, None] / 3
     tv = ThreeViewCCA(n_components=3, reg=0.1).fit(X, Y, labels=labels)
     onehot = (labels[:, None] == np.array([3, 5, 9, 11])).astype(float)
+    # Independent oracle: scipy's generalised eigensolver on the full block matrices. The
+    # centred one-hot view has rank 3, so its shrunk covariance is still positive definite.
+    vals, vecs = block_oracle([X, Y, onehot], 3, 0.1)
+    np.testing.assert_allclose(tv.eigenvalues_, vals, rtol=1e-9)
+    Wx, Wy = vecs[:6], vecs[6:11]
+    signs = np.sign(np.sum(tv.x_weights_ * Wx, axis=0))
+    np.testing.assert_allclose(tv.x_weights_, Wx * signs, atol=1e-9)
+    np.testing.assert_allclose(tv.y_weights_, Wy * signs, atol=1e-9)
+    np.testing.assert_allclose(tv.transform(X), (X - X.mean(0)) @ Wx * signs * vals**4, atol=1e-9)
+    np.testing.assert_allclose(tv.transform_y(Y), (Y - Y.mean(0)) @ Wy * signs * vals**4, atol=1e-9)
     mv = MultiviewCCA(n_components=3, reg=0.1).fit([X, Y, onehot])
     np.testing.assert_allclose(tv.transform(X), mv.transform_view(X, 0), atol=1e-10)
     np.testing.assert_allclose(tv.transform_y(Y), mv.transform_view(Y, 1), atol=1e-10)
@@ -116,7 +126,7 @@ def test_bad_inputs():
     with pytest.raises(NotFittedError):
         MultiviewCCA().transform([X, Y])
     model = MultiviewCCA().fit([X, Y])
-    with pytest.raises(ShapeMismatchError, match="fitted with 3"):
+    with pytest.raises(ShapeMismatchError, match="expecting 3 features"):
         model.transform_view(Y, 0)
     with pytest.raises(InputError, match="out of range"):
         model.transform_view(X, 2)
