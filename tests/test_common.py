@@ -23,6 +23,7 @@ transforms, pickling, saving) for their own input type.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pickle
 import tempfile
@@ -51,6 +52,9 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {}
 for _module in _MODULES.values():
     for _name, _checks in _module.EXPECTED_FAILURES.items():
         EXPECTED_FAILURES.setdefault(_name, {}).update(_checks)
+_REQUIRES: dict[str, tuple[str, ...]] = {
+    name: modules for module in _MODULES.values() for name, modules in getattr(module, "REQUIRES", {}).items()
+}
 _INPUTS: dict[str, Callable] = {
     area: module.make_inputs for area, module in _MODULES.items() if hasattr(module, "make_inputs")
 }
@@ -256,5 +260,8 @@ _TRANSFORMERS = [
 @pytest.mark.parametrize("check", CONTRACT_CHECKS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("estimator", _TRANSFORMERS, ids=_id)
 def test_contract_checks(estimator, check):
+    missing = [m for m in _REQUIRES.get(type(estimator).__name__, ()) if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"{type(estimator).__name__} needs the optional {', '.join(missing)} (see the README)")
     _xfail_if_expected(estimator, check.__name__)
     check(clone(estimator))

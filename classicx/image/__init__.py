@@ -24,6 +24,7 @@ from .spatial import SpatialPyramid
 from .vlad import VLAD
 from .fisher import FisherVector
 from .rerank import GeometricVerifier
+from .cnn import CNNFeatures
 
 __all__ = [
     "read_image",
@@ -42,4 +43,5 @@ __all__ = [
     "VLAD",
     "FisherVector",
     "GeometricVerifier",
+    "CNNFeatures",
 ]

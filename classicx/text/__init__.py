@@ -23,6 +23,7 @@ from .tokenize import (
     detect_language,
     tokenize,
 )
+from .sentence import SentenceEmbedding
 from .topics import LdaTopics
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ENGLISH_STOP_WORDS",
     "LdaTopics",
     "PretrainedEmbedding",
+    "SentenceEmbedding",
     "TfidfFeatures",
     "TfidfLSA",
     "Tokenizer",

