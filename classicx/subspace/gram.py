@@ -242,7 +242,18 @@ class GramAlignment(BaseAligner):
             min(cov_xy.shape[0], cov_xy.shape[1], n),
             f"X has {cov_xy.shape[0]} features, Y has {cov_xy.shape[1]} and there are {n} pairs",
         )
-        U, _, Vt = scipy.linalg.svd(cov_xy, full_matrices=False)
+        U, s, Vt = scipy.linalg.svd(cov_xy, full_matrices=False)
+        # Directions past the views' rank carry nothing: refuse them (as the other linear
+        # learners do) instead of returning all-zero components.
+        eps = np.finfo(np.float64).eps * max(cov_xy.shape[0], cov_xy.shape[1], n)
+        if indicator is None:
+            rank = int(np.sum(s > s[0] * eps)) if s[0] > 0 else 0
+            reason = f"the cross-covariance of X and Y has rank {rank}"
+        else:
+            ranks = [int(np.sum(e > e.max() * eps)) for e in (np.linalg.eigvalsh(cov_xx), np.linalg.eigvalsh(cov_yy))]
+            rank = min(ranks)
+            reason = f"X has rank {ranks[0]} and Y rank {ranks[1]}"
+        k = check_n_components(k, rank, reason)
         A, B = U[:, :k], Vt[:k].T
         if indicator is not None:
             cov_xl = moments["cov_xl"] * scale / std_x[:, None]

@@ -161,3 +161,21 @@ def test_bad_input():
         GramAlignment(kernel=KernelFeatureMap(method="svd")).fit(X, Y)
     with pytest.raises(NotFittedError):
         GramAlignment().transform_y(Y)
+
+
+def test_views_of_lower_rank_than_n_components_are_refused():
+    """Issue #12: all-zero components used to be returned silently."""
+    import numpy as np
+    import pytest
+
+    from classicx.exceptions import InputError
+    from classicx.subspace import GramAlignment
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 1)) @ np.ones((1, 6))
+    Y = rng.normal(size=(50, 1)) @ np.ones((1, 5))
+    with pytest.raises(InputError, match="n_components=3 is larger than 1, the cross-covariance"):
+        GramAlignment(n_components=3).fit(X, Y)
+    with pytest.raises(InputError, match="n_components=3 is larger than 1, X has rank 1"):
+        GramAlignment(n_components=3).fit(X, Y, labels=np.arange(50) % 2)
+    assert GramAlignment(n_components=1).fit(X, Y).transform(X).shape == (50, 1)
