@@ -208,7 +208,9 @@ def _cmd_demo(args: argparse.Namespace, out) -> int:
 
 def _cmd_fit(args: argparse.Namespace, out) -> int:
     from .datasets import load_dataset
+    from .persistence import check_writable
 
+    check_writable(args.output)  # before any work: a fit of many minutes must not end in a refusal
     data = load_dataset(args.dataset, on_error="skip" if args.skip_missing else "raise")
     model = _make_retriever(args)
     print(f"fitting on {len(data.train)} training pairs of {args.dataset}", file=out)

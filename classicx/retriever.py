@@ -232,6 +232,19 @@ class CrossModalRetriever(ClassicxEstimator):
         return tags
 
     # ------------------------------------------------------------------ stages
+    def _check_loaded_state(self) -> None:
+        """Called when a saved model is loaded: the galleries and their ids, texts and labels agree."""
+        if not hasattr(self, "aligner_"):
+            return
+        for side, gallery, columns in (
+            ("image", self.image_gallery_, (self.image_ids_, self.image_descriptions_, self.image_labels_)),
+            ("text", self.text_gallery_, (self.text_ids_, self.gallery_texts_, self.text_labels_)),
+        ):
+            n = len(gallery)
+            for column in columns:
+                if column is not None and len(column) != n:
+                    raise ValueError(f"the {side} gallery holds {n} items but {len(column)} ids/labels/contents")
+
     def _given(self, name: str) -> Any:
         """The stage as given, or its default; a searcher spec string is resolved here."""
         given = getattr(self, name)

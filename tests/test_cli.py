@@ -97,3 +97,19 @@ def test_help_shows_the_defaults_of_the_stage_objects(capsys):
     aligner = default_stages()["aligner"]
     assert f"(default: {aligner.n_components})" in text and f"(default: {aligner.reg})" in text
     assert "--skip-missing" in text and "--drop-missing" not in text
+
+
+def test_fit_refuses_an_unwritable_output_before_any_work(csv_dataset, tmp_path, capsys, monkeypatch):
+    """Issue #12: the output location is checked before the (long) fit, not after it."""
+    import classicx.retriever
+
+    def never(*args, **kwargs):
+        raise AssertionError("fit ran although the output cannot be written")
+
+    monkeypatch.setattr(classicx.retriever.CrossModalRetriever, "fit", never)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for output in (a_file, a_file / "model"):
+        assert main(["fit", str(csv_dataset / "pairs.csv"), "-o", str(output), "-q"]) == 1
+        err = capsys.readouterr().err
+        assert "a_file" in err and len(err.strip().splitlines()) == 1

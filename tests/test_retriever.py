@@ -265,3 +265,20 @@ def test_evaluate_is_evaluate_retrieval_in_the_gallery_precision(fitted, data):
                                   metric="cosine", k=5, dtype=fitted.text_gallery_.dtype)
     assert fitted.text_gallery_.dtype == "float32"
     assert fitted.evaluate(images, texts, labels, k=5) == expected
+
+
+def test_a_loaded_model_whose_ids_do_not_match_its_gallery_is_refused(tmp_path):
+    """Issue #12: such a model used to load and then fail with IndexError at search time."""
+    import json
+
+    from classicx.exceptions import ModelFormatError
+
+    data = datasets.load_synthetic(n_train=60, n_test=10, random_state=0)
+    model = CrossModalRetriever(verbose=False, random_state=0).fit(data.train.images, data.train.texts)
+    model.save(tmp_path / "model")
+    meta_path = tmp_path / "model" / "classicx.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["root"]["state"]["image_ids_"] = meta["root"]["state"]["image_ids_"][:5]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match="image gallery holds 60 items but 5"):
+        CrossModalRetriever.load(tmp_path / "model")
