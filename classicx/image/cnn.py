@@ -96,7 +96,7 @@ def center_crop_transform(
     Examples
     --------
     >>> import numpy as np
-    >>> from classicx.image.cnn import center_crop_transform  # classicx.image once re-exported
+    >>> from classicx.image.cnn import center_crop_transform
     >>> center_crop_transform(np.zeros((300, 400, 3), np.uint8)).shape
     (3, 224, 224)
     """
@@ -351,7 +351,7 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from classicx.image.cnn import CNNFeatures  # classicx.image once re-exported
+    >>> from classicx.image import CNNFeatures
     >>> images = [np.full((64, 80, 3), v, np.uint8) for v in (0, 128, 255)]
     >>> X = CNNFeatures(verbose=False).fit_transform(images)  # doctest: +SKIP
     >>> X.shape  # doctest: +SKIP

@@ -230,7 +230,7 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
 
     Examples
     --------
-    >>> from classicx.text.sentence import SentenceEmbedding  # classicx.text once re-exported
+    >>> from classicx.text import SentenceEmbedding
     >>> X = SentenceEmbedding(verbose=False).fit_transform(["a red circle", "a blue square"])  # doctest: +SKIP
     >>> X.shape  # doctest: +SKIP
     (2, 384)
