@@ -339,6 +339,11 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
             )
         return np.asarray(out, dtype=np.float32)
 
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Output column names ``sentenceembedding0``, ``sentenceembedding1``, ..."""
+        check_is_fitted(self, "n_features_out_")
+        return np.array([f"sentenceembedding{i}" for i in range(self.n_features_out_)], dtype=object)
+
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Embed each text.
 
