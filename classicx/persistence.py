@@ -174,8 +174,7 @@ class _Decoder:
     def __init__(self, npz: Any, path: Path) -> None:
         self.npz = npz
         self.path = path
-        self.members = {name.removesuffix(".npy"): info for name, info in
-                        ((i.filename, i) for i in npz.zip.infolist())}
+        self.members = {info.filename.removesuffix(".npy"): info for info in npz.zip.infolist()}
 
     def _fail(self, message: str) -> ModelFormatError:
         return ModelFormatError(f"{self.path}: {message}")
@@ -551,8 +550,7 @@ def load(path: str | os.PathLike, expected: type | None = None) -> Any:
         npz = np.load(arrays_path, allow_pickle=False)
     except Exception as exc:  # zipfile.BadZipFile, OSError, ValueError and friends
         raise ModelFormatError(f"{arrays_path}: damaged array file ({exc})") from None
-    if not hasattr(npz, "zip"):
-        npz.close() if hasattr(npz, "close") else None
+    if not hasattr(npz, "zip"):  # an .npy file read as a plain array, not an archive
         raise ModelFormatError(f"{arrays_path}: damaged array file (not an .npz archive)")
     with npz:
         estimator = _Decoder(npz, path).node(meta.get("root"))

@@ -102,6 +102,7 @@ def _edit_meta(path, change):
         (lambda p: _edit_meta(p, lambda m: m.update(format_version=999)), "version 999 is not supported"),
         (lambda p: (p / "arrays.npz").unlink(), "arrays.npz not found"),
         (lambda p: (p / "arrays.npz").write_bytes(b"garbage"), "damaged array file"),
+        (lambda p: np.save(open(p / "arrays.npz", "wb"), np.zeros(3)), "not an .npz archive"),
         (lambda p: _edit_meta(p, lambda m: m["root"].update({"class": "os.system"})), "unknown class"),
         (
             lambda p: _edit_meta(p, lambda m: m["root"]["state"]["weights_"].update(shape=[1, 1])),
