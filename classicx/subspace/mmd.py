@@ -112,40 +112,50 @@ class _Problem:
             out["class_mmd2"] = float(np.sum(Delta * Delta)) / self.class_x.shape[1]
         return out
 
-    def __call__(self, A, B, gradient=False):
+    def evaluate(self, A, B) -> tuple[float, tuple | None]:
+        """The objective at ``(A, B)`` and what :meth:`gradient` needs there (``None`` without MMD terms)."""
         k = A.shape[1]
         pair = -np.sum(A * (self.T @ B)) / k
         if not self.mmd_weight:
-            value = pair
-            if not gradient:
-                return value, None
-            return value, (-(self.T @ B) / k, -(self.T.T @ A) / k)
-        Px, Py = self.Xw @ A, self.Yw @ B
-        Zx, arg_x = self._features(Px)
-        Zy, arg_y = self._features(Py)
+            return float(pair), None
+        Zx, arg_x = self._features(self.Xw @ A)
+        Zy, arg_y = self._features(self.Yw @ B)
         delta = Zx.mean(axis=0) - Zy.mean(axis=0)
         value_mmd = float(delta @ delta)
+        Delta = None
         value_cls = 0.0
-        use_classes = self.class_x is not None and self.label_weight > 0
-        if use_classes:
-            Cx, Cy = self.class_x, self.class_y
-            Delta = Cx.T @ Zx - Cy.T @ Zy
-            value_cls = float(np.sum(Delta * Delta)) / Cx.shape[1]
+        if self.class_x is not None and self.label_weight > 0:
+            Delta = self.class_x.T @ Zx - self.class_y.T @ Zy
+            value_cls = float(np.sum(Delta * Delta)) / self.class_x.shape[1]
         value = pair + self.mmd_weight * (value_mmd + self.label_weight * value_cls)
-        if not gradient:
-            return value, None
+        return float(value), (arg_x, arg_y, delta, Delta)
+
+    def gradient(self, A, B, state) -> tuple[np.ndarray, np.ndarray]:
+        """The Euclidean gradient at ``(A, B)``, reusing the random-feature arguments of :meth:`evaluate`.
+
+        The cosines of the value and the sines of the gradient are the whole
+        cost of a step (O(n k D) for n rows and D random features); keeping
+        the arguments saves recomputing them for the gradient.
+        """
+        k = A.shape[1]
+        gA, gB = -(self.T @ B) / k, -(self.T.T @ A) / k
+        if state is None:
+            return gA, gB
+        arg_x, arg_y, delta, Delta = state
         # d value / d Z for every row, then chain through Z = s * cos(P omega + offset).
-        Gx = np.broadcast_to(2.0 * delta / len(Zx), Zx.shape).copy()
-        Gy = np.broadcast_to(-2.0 * delta / len(Zy), Zy.shape).copy()
-        if use_classes:
-            factor = 2.0 * self.label_weight / Cx.shape[1]
-            Gx += factor * (Cx @ Delta)
-            Gy -= factor * (Cy @ Delta)
+        Gx = np.broadcast_to(2.0 * delta / len(arg_x), arg_x.shape).copy()
+        Gy = np.broadcast_to(-2.0 * delta / len(arg_y), arg_y.shape).copy()
+        if Delta is not None:
+            factor = 2.0 * self.label_weight / self.class_x.shape[1]
+            Gx += factor * (self.class_x @ Delta)
+            Gy -= factor * (self.class_y @ Delta)
         dPx = -(self.scale * np.sin(arg_x) * Gx) @ self.omega.T
         dPy = -(self.scale * np.sin(arg_y) * Gy) @ self.omega.T
-        gA = -(self.T @ B) / k + self.mmd_weight * (self.Xw.T @ dPx)
-        gB = -(self.T.T @ A) / k + self.mmd_weight * (self.Yw.T @ dPy)
-        return value, (gA, gB)
+        return gA + self.mmd_weight * (self.Xw.T @ dPx), gB + self.mmd_weight * (self.Yw.T @ dPy)
+
+    def __call__(self, A, B, gradient=False):
+        value, state = self.evaluate(A, B)
+        return value, (self.gradient(A, B, state) if gradient else None)
 
 
 def _tangent(A: np.ndarray, G: np.ndarray) -> np.ndarray:
@@ -593,7 +603,8 @@ class MMDAlignment(BaseAligner):
         return V
 
     def _descend(self, problem: _Problem, A: np.ndarray, B: np.ndarray) -> tuple:
-        value, (gA, gB) = problem(A, B, gradient=True)
+        value, state = problem.evaluate(A, B)
+        gA, gB = problem.gradient(A, B, state)
         history = [float(value)]
         step = 1.0
         for _ in progress(range(int(self.max_iter)), desc="MMD alignment", verbose=self.verbose):
@@ -603,15 +614,15 @@ class MMDAlignment(BaseAligner):
                 break
             for _ in range(_MAX_HALVINGS):
                 A_new, B_new = _retract(A - step * xiA), _retract(B - step * xiB)
-                new_value, _ = problem(A_new, B_new)
+                new_value, new_state = problem.evaluate(A_new, B_new)
                 if new_value <= value - _ARMIJO * step * slope:
                     break
                 step *= 0.5
             else:
                 break
             decrease = value - new_value
-            A, B = A_new, B_new
-            value, (gA, gB) = problem(A, B, gradient=True)
+            A, B, value = A_new, B_new, new_value
+            gA, gB = problem.gradient(A, B, new_state)
             history.append(float(value))
             step *= 2.0
             if decrease <= self.tol * max(1.0, abs(value)):
