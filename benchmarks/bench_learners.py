@@ -58,28 +58,13 @@ and grids) and ``--no-results`` never write it.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
-import tempfile
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sklearn.decomposition import PCA
-from sklearn.pipeline import FeatureUnion
-
-from classicx.datasets import load_wikipedia_layout
-from classicx.image import (
-    VLAD,
-    BagOfVisualWords,
-    ColorHistogram,
-    FisherVector,
-    LocalDescriptors,
-)
-from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
 if __package__:
     from . import _common as common
@@ -88,11 +73,7 @@ else:  # run as a file: this folder is sys.path[0]
     import _common as common
     import _learners as learners
 
-DEFAULT_CACHE = Path(tempfile.gettempdir()) / "classicx-bench"
 GOAL = (0.34, 0.30)
-IMAGE_ENCODINGS = ("fisher+hsv", "fisher", "bovw", "vlad")
-# Weight of the HSV histogram block next to the Fisher vector (both have unit L2 norm).
-COLOR_WEIGHT = 0.5
 # Published-style reference points for this collection (issue 5), for the text of RESULTS.md.
 REFERENCE = (
     "plain RootSIFT BoVW + TF-IDF/LSA + regularised CCA about 0.21 / 0.19; "
@@ -100,108 +81,19 @@ REFERENCE = (
 )
 
 
-def image_encoder(kind: str, quick: bool, n_jobs: int, cache: Path):
-    """The image feature transformer (fitted on the training images only)."""
-    rootsift = LocalDescriptors("rootsift", cache=str(cache / "descriptors"))
-    settings = dict(n_jobs=n_jobs, verbose=True, random_state=0)
-    if kind == "bovw":
-        return BagOfVisualWords(rootsift, 64 if quick else 512, normalize="l1", **settings)
-    if kind == "vlad":
-        return VLAD(rootsift, 16 if quick else 64, **settings)
-    if kind == "fisher":
-        return FisherVector(rootsift, 8 if quick else 64, **settings)
-    if kind == "fisher+hsv":
-        color = ColorHistogram(normalize="hellinger", n_jobs=n_jobs, verbose=True)
-        return FeatureUnion(
-            [("fisher", image_encoder("fisher", quick, n_jobs, cache)), ("hsv", color)],
-            transformer_weights={"hsv": COLOR_WEIGHT},
-        )
-    raise ValueError(f"unknown image encoding {kind!r}")
-
-
-def feature_config(args: argparse.Namespace) -> dict:
-    return {
-        "data_dir": str(Path(args.data_dir).resolve()),
-        "image": args.image,
-        "text": "tfidf-lsa-char",
-        "text_dim": 50 if args.quick else 200,
-        "quick": bool(args.quick),
-        "version": 1,
-    }
-
-
-def cache_path(config: dict, cache_dir: Path) -> Path:
-    data_dir = Path(config["data_dir"])
-    stamp = [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(data_dir.glob("*.list"))]
-    key = hashlib.sha1(json.dumps([config, stamp], sort_keys=True).encode()).hexdigest()[:16]
-    return cache_dir / f"webnews-features-{key}.npz"
-
-
-def quick_subset(split, n: int):
-    """The first ``n`` pairs of each category in turn (a stratified, deterministic subsample)."""
-    order = np.argsort(split.labels, kind="stable")
-    rank_in_class = np.empty(len(order), dtype=int)
-    for label in np.unique(split.labels):
-        rows = order[split.labels[order] == label]
-        rank_in_class[rows] = np.arange(len(rows))
-    keep = np.sort(np.argsort(rank_in_class, kind="stable")[:n])
-    return split.subset(keep)
-
-
-def compute_features(args: argparse.Namespace, config: dict) -> learners.Views:
-    """Load the collection, encode both splits of both modalities, return the views."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        data = load_wikipedia_layout(args.data_dir, on_error="skip")
-    for w in caught:
-        print(f"note: {w.message}", file=sys.stderr)
-    train, test = data.train, data.test
-    if args.quick:
-        train, test = quick_subset(train, 200), quick_subset(test, 100)
-    start = time.perf_counter()
-    images = image_encoder(args.image, args.quick, args.jobs, args.cache_dir)
-    X_train = images.fit(train.images).transform(train.images)
-    X_test = images.transform(test.images)
-    print(f"image features {X_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
-    start = time.perf_counter()
-    chars = TfidfFeatures(tokenizer=Tokenizer(segmenter="char"))
-    texts = TfidfLSA(n_components=config["text_dim"], tfidf=chars, random_state=0)
-    Y_train = texts.fit(train.texts).transform(train.texts)
-    Y_test = texts.transform(test.texts)
-    print(f"text features {Y_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
-    return learners.Views(
-        np.asarray(X_train, np.float64),
-        np.asarray(Y_train, np.float64),
-        np.asarray(train.labels),
-        np.asarray(X_test, np.float64),
-        np.asarray(Y_test, np.float64),
-        np.asarray(test.labels),
-        image_histograms=bool(np.all(X_train >= 0) and np.all(X_test >= 0)),
-        text_histograms=bool(np.all(Y_train >= 0) and np.all(Y_test >= 0)),
-    )
+# The webnews features live in _learners.py (shared with bench_partial.py); these names are kept here.
+DEFAULT_CACHE = learners.DEFAULT_CACHE
+IMAGE_ENCODINGS = learners.IMAGE_ENCODINGS
+COLOR_WEIGHT = learners.COLOR_WEIGHT
+image_encoder = learners.image_encoder
+feature_config = learners.feature_config
+cache_path = learners.cache_path
+quick_subset = learners.quick_subset
 
 
 def load_or_compute(args: argparse.Namespace) -> learners.Views:
-    config = feature_config(args)
-    path = cache_path(config, args.cache_dir)
-    if path.is_file():
-        print(f"features from the cache {path}")
-        with np.load(path) as f:
-            return learners.Views(
-                f["X_train"],
-                f["Y_train"],
-                f["labels_train"],
-                f["X_test"],
-                f["Y_test"],
-                f["labels_test"],
-                bool(f["image_histograms"]),
-                bool(f["text_histograms"]),
-            )
-    views = compute_features(args, config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{k: np.asarray(v) for k, v in vars(views).items()})
-    print(f"features cached in {path}")
-    return views
+    """The webnews views, from the feature cache or computed (see :func:`_learners.load_or_compute`)."""
+    return learners.load_or_compute(args)
 
 
 def reduce_images(views: learners.Views, n_components: int | None = None) -> learners.Views:
