@@ -46,8 +46,8 @@ def class_mean_indicator(indicator: np.ndarray) -> np.ndarray:
     >>> import numpy as np
     >>> from classicx.subspace import class_mean_indicator
     >>> L = class_mean_indicator(np.eye(2)[[0, 0, 0, 1]])
-    >>> (L @ L.T)[0, 1], (L @ L.T)[3, 3], (L @ L.T)[0, 3]
-    (1.3333333333333333, 4.0, 0.0)
+    >>> print((L @ L.T)[0, 1], (L @ L.T)[3, 3], (L @ L.T)[0, 3])
+    1.3333333333333333 4.0 0.0
     """
     counts = indicator.sum(axis=0)
     return indicator * np.sqrt(len(indicator) / np.where(counts > 0, counts, 1.0))
