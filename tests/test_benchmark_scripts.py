@@ -445,3 +445,23 @@ def test_bench_partial_quick_run(tmp_path, capsys):
     assert max(r["mean"] for r in records if r["method"].startswith("MMD-SCM")) > 0.5
     assert "45 pairs, 22 unpaired images, 23 unpaired texts" in capsys.readouterr().out
     assert not results.exists()  # --quick never writes the results file
+
+
+@pytest.mark.slow
+def test_diagnose_measures_mmd_and_gram_on_held_out_training_pairs():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 30)
+    X = rng.normal(size=(90, 12)) + np.eye(12)[labels] * 2
+    Y = rng.normal(size=(90, 6)) + np.eye(6)[labels] * 2
+    # the test split is poisoned: diagnose must not touch it
+    views = learners.Views(X, Y, labels, np.full((5, 12), np.nan), np.full((5, 6), np.nan), np.zeros(5, int),
+                           image_histograms=False, text_histograms=False)
+    rows = bl.diagnose(views, kernel_rank=20, n_components=3, log=lambda row: None)
+    mmd = [r for r in rows if r["learner"] == "MMDAlignment"]
+    gram = [r for r in rows if r["learner"] == "GramAlignment"]
+    assert len(mmd) == 6 and len(gram) == 3
+    assert all(0.0 < r["min_cos_start_end"] <= 1.0 + 1e-9 and r["steps"] <= 50 for r in mmd)
+    # the weight that multiplies the MMD terms lowers them further
+    assert mmd[-1]["end_mmd2"] <= mmd[-1]["start_mmd2"]
+    assert gram[0]["hsic_label_x"] <= gram[1]["hsic_label_x"] + 1e-12
+    assert all(0.0 <= r["class_r2_x"] <= 1.0 for r in gram)
