@@ -5,7 +5,7 @@ Usage::
     python -m benchmarks.bench_learners [DATA_DIR] [--json PATH] [--quick] [--jobs N]
                                          [--image {fisher+hsv,fisher,bovw,vlad}] [--image-pca N]
                                          [--cache-dir DIR] [--methods NAMES] [--compact-grids]
-                                         [--no-results] [--results PATH]
+                                         [--no-results] [--results PATH] [--diagnose]
 
 ``DATA_DIR`` (default ``../shared/data/webnews`` next to the repository) is a
 collection in the layout of the Wikipedia cross-modal dataset, loaded with
@@ -44,11 +44,17 @@ Then every learner of ``_learners.learner_specs`` -- CCA, PLS, SM,
 SCM, kernel CCA (chi-square kernel for histogram views, RBF for signed
 features), KCCA-SCM, kernel SM, three-view CCA, three-view CCA-SCM,
 semantic matching on unstandardised features with class weights, MMD
-alignment, Gram alignment -- is tuned by ``GridSearchCV`` on the training split only
+alignment, Gram alignment, and (issue #14) kernel-target alignment (KTA,
+supervised Gram alignment), KTA-SCM and MMD-SCM -- is tuned by ``GridSearchCV`` on the training split only
 (3-fold, retrieval MAP on the held-out fold; the similarity, centred
 correlation or inner product, is chosen the same way), refitted on the
 whole training split and evaluated on the test split: MAP over the full
 ranking of the other modality, relevant = same category.
+
+``--diagnose`` measures instead what the MMD and Gram terms do (issue
+#14: objective parts at the warm start and at the end, steps, how far the
+subspace moved, held-out MAP) on a held-out third of the training split,
+prints it and stops (see :func:`diagnose`).
 
 The table goes to ``benchmarks/RESULTS.md`` (section ``learners-webnews``)
 after a full run; ``--quick`` (a subsample of the pairs, small vocabularies
