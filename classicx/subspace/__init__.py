@@ -16,7 +16,12 @@ from ._lowrank import KernelFeatureMap
 from .cca import RegularizedCCA
 from .gram import GramAlignment, centered_alignment
 from .kcca import KernelCCA
-from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel, resolve_kernel_params
+from .kernels import (
+    KERNELS,
+    median_heuristic_gamma,
+    pairwise_kernel,
+    resolve_kernel_params,
+)
 from .mmd import MMDAlignment, MMDKernel, rbf_mmd2
 from .multiview import MultiviewCCA, ThreeViewCCA
 from .pls import PLSSVD

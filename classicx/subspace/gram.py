@@ -15,7 +15,13 @@ from ..exceptions import InputError
 from ..utils.validation import check_n_components
 from ._base import BaseAligner, labels_to_indicator, optional_labels
 from ._linalg import flip_signs, std_from_covariance, top_eigenvectors
-from ._lowrank import KernelFeatureMap, centred_features, feature_moments, kernel_name, resolve_map
+from ._lowrank import (
+    KernelFeatureMap,
+    centred_features,
+    feature_moments,
+    kernel_name,
+    resolve_map,
+)
 from .kernels import HISTOGRAM_KERNELS, KERNELS
 
 __all__ = ["GramAlignment", "centered_alignment"]

@@ -11,7 +11,12 @@ from sklearn.cross_decomposition import PLSSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics.pairwise import rbf_kernel
 
-from classicx.exceptions import InputError, NonFiniteError, NotFittedError, ShapeMismatchError
+from classicx.exceptions import (
+    InputError,
+    NonFiniteError,
+    NotFittedError,
+    ShapeMismatchError,
+)
 from classicx.metrics import evaluate_retrieval
 from classicx.subspace import (
     GramAlignment,

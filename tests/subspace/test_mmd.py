@@ -12,7 +12,12 @@ from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from classicx.exceptions import InputError, NonFiniteError, NotFittedError, ShapeMismatchError
+from classicx.exceptions import (
+    InputError,
+    NonFiniteError,
+    NotFittedError,
+    ShapeMismatchError,
+)
 from classicx.subspace import MMDAlignment, MMDKernel, rbf_mmd2
 from classicx.subspace.mmd import _Problem, _retract
 
