@@ -5,7 +5,7 @@ Usage::
     python -m benchmarks.bench_learners [DATA_DIR] [--json PATH] [--quick] [--jobs N]
                                          [--image {fisher+hsv,fisher,bovw,vlad}] [--image-pca N]
                                          [--cache-dir DIR] [--methods NAMES] [--compact-grids]
-                                         [--no-results] [--results PATH]
+                                         [--no-results] [--results PATH] [--diagnose]
 
 ``DATA_DIR`` (default ``../shared/data/webnews`` next to the repository) is a
 collection in the layout of the Wikipedia cross-modal dataset, loaded with
@@ -44,11 +44,17 @@ Then every learner of ``_learners.learner_specs`` -- CCA, PLS, SM,
 SCM, kernel CCA (chi-square kernel for histogram views, RBF for signed
 features), KCCA-SCM, kernel SM, three-view CCA, three-view CCA-SCM,
 semantic matching on unstandardised features with class weights, MMD
-alignment, Gram alignment -- is tuned by ``GridSearchCV`` on the training split only
+alignment, Gram alignment, and (issue #14) kernel-target alignment (KTA,
+supervised Gram alignment), KTA-SCM and MMD-SCM -- is tuned by ``GridSearchCV`` on the training split only
 (3-fold, retrieval MAP on the held-out fold; the similarity, centred
 correlation or inner product, is chosen the same way), refitted on the
 whole training split and evaluated on the test split: MAP over the full
 ranking of the other modality, relevant = same category.
+
+``--diagnose`` measures instead what the MMD and Gram terms do (issue
+#14: objective parts at the warm start and at the end, steps, how far the
+subspace moved, held-out MAP) on a held-out third of the training split,
+prints it and stops (see :func:`diagnose`).
 
 The table goes to ``benchmarks/RESULTS.md`` (section ``learners-webnews``)
 after a full run; ``--quick`` (a subsample of the pairs, small vocabularies
@@ -58,28 +64,13 @@ and grids) and ``--no-results`` never write it.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
-import tempfile
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sklearn.decomposition import PCA
-from sklearn.pipeline import FeatureUnion
-
-from classicx.datasets import load_wikipedia_layout
-from classicx.image import (
-    VLAD,
-    BagOfVisualWords,
-    ColorHistogram,
-    FisherVector,
-    LocalDescriptors,
-)
-from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
 if __package__:
     from . import _common as common
@@ -88,11 +79,7 @@ else:  # run as a file: this folder is sys.path[0]
     import _common as common
     import _learners as learners
 
-DEFAULT_CACHE = Path(tempfile.gettempdir()) / "classicx-bench"
 GOAL = (0.34, 0.30)
-IMAGE_ENCODINGS = ("fisher+hsv", "fisher", "bovw", "vlad")
-# Weight of the HSV histogram block next to the Fisher vector (both have unit L2 norm).
-COLOR_WEIGHT = 0.5
 # Published-style reference points for this collection (issue 5), for the text of RESULTS.md.
 REFERENCE = (
     "plain RootSIFT BoVW + TF-IDF/LSA + regularised CCA about 0.21 / 0.19; "
@@ -100,108 +87,19 @@ REFERENCE = (
 )
 
 
-def image_encoder(kind: str, quick: bool, n_jobs: int, cache: Path):
-    """The image feature transformer (fitted on the training images only)."""
-    rootsift = LocalDescriptors("rootsift", cache=str(cache / "descriptors"))
-    settings = dict(n_jobs=n_jobs, verbose=True, random_state=0)
-    if kind == "bovw":
-        return BagOfVisualWords(rootsift, 64 if quick else 512, normalize="l1", **settings)
-    if kind == "vlad":
-        return VLAD(rootsift, 16 if quick else 64, **settings)
-    if kind == "fisher":
-        return FisherVector(rootsift, 8 if quick else 64, **settings)
-    if kind == "fisher+hsv":
-        color = ColorHistogram(normalize="hellinger", n_jobs=n_jobs, verbose=True)
-        return FeatureUnion(
-            [("fisher", image_encoder("fisher", quick, n_jobs, cache)), ("hsv", color)],
-            transformer_weights={"hsv": COLOR_WEIGHT},
-        )
-    raise ValueError(f"unknown image encoding {kind!r}")
-
-
-def feature_config(args: argparse.Namespace) -> dict:
-    return {
-        "data_dir": str(Path(args.data_dir).resolve()),
-        "image": args.image,
-        "text": "tfidf-lsa-char",
-        "text_dim": 50 if args.quick else 200,
-        "quick": bool(args.quick),
-        "version": 1,
-    }
-
-
-def cache_path(config: dict, cache_dir: Path) -> Path:
-    data_dir = Path(config["data_dir"])
-    stamp = [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(data_dir.glob("*.list"))]
-    key = hashlib.sha1(json.dumps([config, stamp], sort_keys=True).encode()).hexdigest()[:16]
-    return cache_dir / f"webnews-features-{key}.npz"
-
-
-def quick_subset(split, n: int):
-    """The first ``n`` pairs of each category in turn (a stratified, deterministic subsample)."""
-    order = np.argsort(split.labels, kind="stable")
-    rank_in_class = np.empty(len(order), dtype=int)
-    for label in np.unique(split.labels):
-        rows = order[split.labels[order] == label]
-        rank_in_class[rows] = np.arange(len(rows))
-    keep = np.sort(np.argsort(rank_in_class, kind="stable")[:n])
-    return split.subset(keep)
-
-
-def compute_features(args: argparse.Namespace, config: dict) -> learners.Views:
-    """Load the collection, encode both splits of both modalities, return the views."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        data = load_wikipedia_layout(args.data_dir, on_error="skip")
-    for w in caught:
-        print(f"note: {w.message}", file=sys.stderr)
-    train, test = data.train, data.test
-    if args.quick:
-        train, test = quick_subset(train, 200), quick_subset(test, 100)
-    start = time.perf_counter()
-    images = image_encoder(args.image, args.quick, args.jobs, args.cache_dir)
-    X_train = images.fit(train.images).transform(train.images)
-    X_test = images.transform(test.images)
-    print(f"image features {X_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
-    start = time.perf_counter()
-    chars = TfidfFeatures(tokenizer=Tokenizer(segmenter="char"))
-    texts = TfidfLSA(n_components=config["text_dim"], tfidf=chars, random_state=0)
-    Y_train = texts.fit(train.texts).transform(train.texts)
-    Y_test = texts.transform(test.texts)
-    print(f"text features {Y_train.shape[1]}-d in {time.perf_counter() - start:.0f} s")
-    return learners.Views(
-        np.asarray(X_train, np.float64),
-        np.asarray(Y_train, np.float64),
-        np.asarray(train.labels),
-        np.asarray(X_test, np.float64),
-        np.asarray(Y_test, np.float64),
-        np.asarray(test.labels),
-        image_histograms=bool(np.all(X_train >= 0) and np.all(X_test >= 0)),
-        text_histograms=bool(np.all(Y_train >= 0) and np.all(Y_test >= 0)),
-    )
+# The webnews features live in _learners.py (shared with bench_partial.py); these names are kept here.
+DEFAULT_CACHE = learners.DEFAULT_CACHE
+IMAGE_ENCODINGS = learners.IMAGE_ENCODINGS
+COLOR_WEIGHT = learners.COLOR_WEIGHT
+image_encoder = learners.image_encoder
+feature_config = learners.feature_config
+cache_path = learners.cache_path
+quick_subset = learners.quick_subset
 
 
 def load_or_compute(args: argparse.Namespace) -> learners.Views:
-    config = feature_config(args)
-    path = cache_path(config, args.cache_dir)
-    if path.is_file():
-        print(f"features from the cache {path}")
-        with np.load(path) as f:
-            return learners.Views(
-                f["X_train"],
-                f["Y_train"],
-                f["labels_train"],
-                f["X_test"],
-                f["Y_test"],
-                f["labels_test"],
-                bool(f["image_histograms"]),
-                bool(f["text_histograms"]),
-            )
-    views = compute_features(args, config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{k: np.asarray(v) for k, v in vars(views).items()})
-    print(f"features cached in {path}")
-    return views
+    """The webnews views, from the feature cache or computed (see :func:`_learners.load_or_compute`)."""
+    return learners.load_or_compute(args)
 
 
 def reduce_images(views: learners.Views, n_components: int | None = None) -> learners.Views:
@@ -231,6 +129,91 @@ def reduce_images(views: learners.Views, n_components: int | None = None) -> lea
         X_test=pca.transform(views.X_test),
         image_histograms=False,
     )
+
+
+def diagnose(views: learners.Views, kernel_rank: int, n_components: int = 16, log=print) -> list[dict]:
+    """What the MMD and Gram terms do (issue #14), measured on a held-out third of the *training* split.
+
+    The training pairs are split 2:1 (stratified, seed 0); the test split
+    is not used. On the RBF (chi-square for histograms) Nystroem maps of
+    the learner table: for ``MMDAlignment`` at each ``mmd_weight`` and
+    ``label_weight``, the objective's parts at the CCA warm start
+    (``max_iter=0``) and after 50 steps, the steps taken, the smallest
+    cosine of the principal angles between the warm-start and the final
+    image subspaces and the held-out MAP (inner product) of both; for
+    ``GramAlignment`` at each ``label_weight``, the HSIC terms, the mean
+    correlation of the projected pairs, the share of the projected
+    variance explained by the class means, and the held-out MAP.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from classicx.metrics import evaluate_retrieval
+    from classicx.subspace import GramAlignment, KernelFeatureMap, MMDAlignment
+
+    labels = views.labels_train
+    fit, held = train_test_split(
+        np.arange(len(labels)), test_size=1 / 3, stratify=labels, random_state=0
+    )
+    sub = learners.Views(views.X_train[fit], views.Y_train[fit], labels[fit], views.X_train[held],
+                         views.Y_train[held], labels[held], views.image_histograms, views.text_histograms)
+    Xk, Yk, Xk_held, Yk_held = learners.prepare(sub, "kmap", kernel_rank)
+    k = min(n_components, Xk.shape[1] - 1, Yk.shape[1] - 1)
+
+    def held_map(model, X, Y):
+        report = evaluate_retrieval(model.transform(X), model.transform_y(Y), labels[held], metric="inner_product")
+        return round(report.map_image_to_text, 3), round(report.map_text_to_image, 3)
+
+    def class_r2(V, lab):
+        Vc = V - V.mean(axis=0)
+        means = np.array([Vc[lab == c].mean(axis=0) if np.any(lab == c) else np.zeros(V.shape[1])
+                          for c in range(int(lab.max()) + 1)])
+        return float(np.sum(means[lab] ** 2) / np.sum(Vc**2))
+
+    rows = []
+    for weight in (0.1, 1.0, 10.0):
+        for label_weight in (0.0, 1.0):
+            params = {"n_components": k, "reg": 0.3, "mmd_weight": weight, "label_weight": label_weight,
+                          "random_state": 0, "verbose": False}
+            start = MMDAlignment(max_iter=0, **params).fit(Xk, Yk, labels=labels[fit])
+            seconds = time.perf_counter()
+            end = MMDAlignment(max_iter=50, **params).fit(Xk, Yk, labels=labels[fit])
+            seconds = time.perf_counter() - seconds
+            P0, P1 = start.transform(Xk), end.transform(Xk)
+            Q0, Q1 = (np.linalg.qr(P - P.mean(axis=0))[0] for P in (P0, P1))
+            row = {
+                "learner": "MMDAlignment", "mmd_weight": weight, "label_weight": label_weight,
+                "start_corr": round(float(start.correlations_.mean()), 3), "start_mmd2": start.mmd2_,
+                "start_class_mmd2": start.class_mmd2_, "steps": end.n_iter_,
+                "end_corr": round(float(end.correlations_.mean()), 3), "end_mmd2": end.mmd2_,
+                "end_class_mmd2": end.class_mmd2_,
+                "min_cos_start_end": round(float(np.linalg.svd(Q0.T @ Q1, compute_uv=False).min()), 4),
+                "held_map_start": held_map(start, Xk_held, Yk_held), "held_map_end": held_map(end, Xk_held, Yk_held),
+                "seconds": round(seconds, 1),
+            }
+            rows.append(row)
+            log(row)
+    kx, ky = (learners.histogram_kernel(h) for h in (views.image_histograms, views.text_histograms))
+    maps = {"kernel": KernelFeatureMap(kx, method="nystrom", n_components=kernel_rank),
+            "kernel_y": KernelFeatureMap(ky, method="nystrom", n_components=kernel_rank)}
+    L = np.eye(int(labels.max()) + 1)[labels[fit]]
+    Lc = L - L.mean(axis=0)
+    for label_weight in (0.0, 1.0, 10.0):
+        gram = GramAlignment(k, label_weight=label_weight, random_state=0, verbose=False, **maps)
+        gram.fit(views.X_train[fit], views.Y_train[fit], labels=labels[fit])
+        P, Q = gram.transform(views.X_train[fit], views.Y_train[fit])
+        n = len(P)
+        row = {
+            "learner": "GramAlignment", "label_weight": label_weight, "solves": gram.n_iter_,
+            "hsic_cross": float(np.sum((P.T @ Q) ** 2)) / (n - 1) ** 2,
+            "hsic_label_x": float(np.sum((P.T @ Lc) ** 2)) / (n - 1) ** 2,
+            "hsic_label_y": float(np.sum((Q.T @ Lc) ** 2)) / (n - 1) ** 2,
+            "pair_corr": round(float(np.mean([np.corrcoef(P[:, j], Q[:, j])[0, 1] for j in range(k)])), 3),
+            "class_r2_x": round(class_r2(P, labels[fit]), 3), "class_r2_y": round(class_r2(Q, labels[fit]), 3),
+            "held_map": held_map(gram, views.X_train[held], views.Y_train[held]),
+        }
+        rows.append(row)
+        log(row)
+    return rows
 
 
 def image_pca_setting(value: str) -> int | str:
@@ -270,9 +253,18 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CACHE,
         help=f"where the feature .npz is cached (default {DEFAULT_CACHE})",
     )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="issue #14: measure what the MMD and Gram terms do on a held-out third of the training "
+        "split (the test split is not used), print it, and stop",
+    )
     args = parser.parse_args(argv)
 
     views = load_or_compute(args)
+    if args.diagnose:
+        diagnose(views, 50 if args.quick else 500, n_components=8 if args.quick else 16)
+        return 0
     image_dim = views.X_train.shape[1]
     n_axes = len(views.labels_train) - 1 if args.image_pca == "all" else args.image_pca
     reduced = bool(n_axes) and image_dim > n_axes

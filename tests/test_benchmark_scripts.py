@@ -26,6 +26,7 @@ import scipy.io
 from benchmarks import _common as common
 from benchmarks import _learners as learners
 from benchmarks import bench_learners as bl
+from benchmarks import bench_partial as bp
 from benchmarks import wikipedia_features as wf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +73,7 @@ def test_wikipedia_features_quick_run(wikipedia_dir, tmp_path, capsys):
     records = json.loads(out.read_text())
     methods = [r["method"] for r in records]
     assert methods[:3] == ["CCA", "SM", "SCM"]
-    assert len(methods) == len(set(methods)) == 13
+    assert len(methods) == len(set(methods)) == 16
     assert all(set(r) == {"method", "image_to_text", "text_to_image"} for r in records)
     assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
     by_name = {r["method"]: r for r in records}
@@ -120,7 +121,7 @@ def test_wikipedia_results_section_only_on_full_runs(wikipedia_dir, tmp_path, mo
     wf.main([str(wikipedia_dir), "--no-results", "--results", str(results)])
     assert not results.exists()
     wf.main([str(wikipedia_dir), "--results", str(results)])
-    assert seen == {"folds": 3, "n_specs": 13, "n_train": 2173}
+    assert seen == {"folds": 3, "n_specs": 16, "n_train": 2173}
     text = results.read_text()
     assert "<!-- wikipedia-features:start -->" in text
     assert "| CCA | 0.249 | 0.25 | 0.196 | 0.2 |" in text
@@ -288,7 +289,7 @@ def test_bench_learners_quick_run_and_cache(tmp_path, capsys):
     options = [str(data), "--quick", "--jobs", "1", "--cache-dir", str(cache), "--results", str(results)]
     assert bl.main([*options, "--json", str(out)]) == 0
     records = json.loads(out.read_text())
-    assert len(records) == 13
+    assert len(records) == 16
     assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
     # Texts name their category's words: the best learner must beat chance (1/3) clearly.
     assert max((r["image_to_text"] + r["text_to_image"]) / 2 for r in records) > 0.5
@@ -396,3 +397,71 @@ def test_semantic_rows_tune_the_classifier_options():
     assert set(sm.grid["class_weight"]) == {None, "balanced"}
     # The paper's SM keeps the paper's classifier (standardised features, no class weights).
     assert specs["SM"].estimator.standardize is True and "class_weight" not in specs["SM"].grid
+
+
+# ---------------------------------------------------------------------------
+# bench_partial.py: partially-paired training data (issue #14)
+
+
+def test_split_pairs_keeps_unpaired_images_and_texts_apart():
+    labels = np.repeat(np.arange(4), 25)
+    paired, images, texts = bp.split_pairs(labels, 0.2)
+    assert len(paired) == 20 and np.all(np.bincount(labels[paired]) == 5)  # stratified
+    everything = np.concatenate([paired, images, texts])
+    assert sorted(everything) == list(range(100))  # every training item used once
+    # no unpaired image has its own text among the unpaired texts
+    assert not set(images) & set(texts) and abs(len(images) - len(texts)) <= 1
+
+
+def test_partial_summary_compares_best_rows_per_direction():
+    records = [
+        {"fraction": 0.1, "data": "pairs only", "method": "SM", "image_to_text": 0.30, "text_to_image": 0.25},
+        {"fraction": 0.1, "data": "pairs + unpaired", "method": "MMD-SCM (labels of all)",
+         "image_to_text": 0.34, "text_to_image": 0.29},
+        {"fraction": 0.1, "data": "pairs + unpaired", "method": "SM on every labelled image and text",
+         "image_to_text": 0.50, "text_to_image": 0.50},
+    ]
+    text = bp.summarise(records, [0.1])
+    assert "+0.040" in text and "met" in text and "NOT" not in text
+    records[1]["text_to_image"] = 0.27
+    assert "NOT met" in bp.summarise(records, [0.1])
+
+
+@pytest.mark.filterwarnings("ignore:n_components=50 is more than the training data allows")
+def test_bench_partial_quick_run(tmp_path, capsys):
+    data = make_layout(tmp_path / "collection", n_train=30)
+    out, results = tmp_path / "partial.json", tmp_path / "RESULTS.md"
+    options = [str(data), "--quick", "--jobs", "1", "--cache-dir", str(tmp_path / "cache"), "--fractions", "0.5"]
+    assert bp.main([*options, "--json", str(out), "--results", str(results)]) == 0
+    records = json.loads(out.read_text())
+    alone = [r["method"] for r in records if r["data"] == "pairs only"]
+    unpaired = [r["method"] for r in records if r["data"] == "pairs + unpaired"]
+    assert alone[:2] == ["CCA", "SM"] and len(alone) == 5
+    assert unpaired[:4] == [
+        "MMD (labels of the pairs)", "MMD-SCM (labels of the pairs)", "MMD (labels of all)", "MMD-SCM (labels of all)"
+    ]
+    assert all(0.0 <= r[d] <= 1.0 for r in records for d in ("image_to_text", "text_to_image"))
+    # Texts name their category's words: the semi-paired learners must beat chance (1/3) clearly.
+    assert max(r["mean"] for r in records if r["method"].startswith("MMD-SCM")) > 0.5
+    assert "45 pairs, 22 unpaired images, 23 unpaired texts" in capsys.readouterr().out
+    assert not results.exists()  # --quick never writes the results file
+
+
+@pytest.mark.slow
+def test_diagnose_measures_mmd_and_gram_on_held_out_training_pairs():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 30)
+    X = rng.normal(size=(90, 12)) + np.eye(12)[labels] * 2
+    Y = rng.normal(size=(90, 6)) + np.eye(6)[labels] * 2
+    # the test split is poisoned: diagnose must not touch it
+    views = learners.Views(X, Y, labels, np.full((5, 12), np.nan), np.full((5, 6), np.nan), np.zeros(5, int),
+                           image_histograms=False, text_histograms=False)
+    rows = bl.diagnose(views, kernel_rank=20, n_components=3, log=lambda row: None)
+    mmd = [r for r in rows if r["learner"] == "MMDAlignment"]
+    gram = [r for r in rows if r["learner"] == "GramAlignment"]
+    assert len(mmd) == 6 and len(gram) == 3
+    assert all(0.0 < r["min_cos_start_end"] <= 1.0 + 1e-9 and r["steps"] <= 50 for r in mmd)
+    # the weight that multiplies the MMD terms lowers them further
+    assert mmd[-1]["end_mmd2"] <= mmd[-1]["start_mmd2"]
+    assert gram[0]["hsic_label_x"] <= gram[1]["hsic_label_x"] + 1e-12
+    assert all(0.0 <= r["class_r2_x"] <= 1.0 for r in gram)

@@ -6,15 +6,22 @@ the pair when ``Y`` is given) and ``transform_y(Y)``.
 
 Linear: :class:`RegularizedCCA`, :class:`PLSSVD`, :class:`ThreeViewCCA`
 (and :class:`MultiviewCCA` for any number of views, with a list API).
-Kernel: :class:`KernelCCA`, :class:`MMDAlignment`, :class:`GramAlignment`.
+Kernel: :class:`KernelCCA`, :class:`MMDAlignment`, :class:`GramAlignment`,
+:class:`KernelTargetAlignment` (supervised Gram alignment: HSIC with the labels).
 Semantic: :class:`SemanticMatching`, :class:`SemanticCorrelationMatching`.
 """
 
+from ._kta import KernelTargetAlignment, class_mean_indicator
 from ._lowrank import KernelFeatureMap
 from .cca import RegularizedCCA
 from .gram import GramAlignment, centered_alignment
 from .kcca import KernelCCA
-from .kernels import KERNELS, median_heuristic_gamma, pairwise_kernel, resolve_kernel_params
+from .kernels import (
+    KERNELS,
+    median_heuristic_gamma,
+    pairwise_kernel,
+    resolve_kernel_params,
+)
 from .mmd import MMDAlignment, MMDKernel, rbf_mmd2
 from .multiview import MultiviewCCA, ThreeViewCCA
 from .pls import PLSSVD
@@ -26,6 +33,7 @@ __all__ = [
     "GramAlignment",
     "KernelCCA",
     "KernelFeatureMap",
+    "KernelTargetAlignment",
     "MMDAlignment",
     "MMDKernel",
     "MultiviewCCA",
@@ -34,6 +42,7 @@ __all__ = [
     "SemanticMatching",
     "ThreeViewCCA",
     "centered_alignment",
+    "class_mean_indicator",
     "median_heuristic_gamma",
     "pairwise_kernel",
     "rbf_mmd2",

@@ -35,7 +35,13 @@ from sklearn.base import TransformerMixin
 
 from ..base import ClassicxEstimator
 from ..exceptions import InputError, ParameterError, ShapeMismatchError
-from ..utils.validation import check_array, check_is_fitted, check_labels, validate_data, validate_params
+from ..utils.validation import (
+    check_array,
+    check_is_fitted,
+    check_labels,
+    validate_data,
+    validate_params,
+)
 
 __all__ = ["BaseAligner", "labels_to_indicator", "optional_labels", "resolve_dtype"]
 

@@ -13,7 +13,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..exceptions import InputError
 from ..utils.validation import check_n_components, validate_params
 from ._base import BaseAligner, optional_labels, resolve_dtype
-from ._linalg import eig_basis, flip_signs, lapack_threads, std_from_covariance, svd_basis
+from ._linalg import (
+    eig_basis,
+    flip_signs,
+    lapack_threads,
+    std_from_covariance,
+    svd_basis,
+)
 
 __all__ = ["RegularizedCCA"]
 

@@ -18,6 +18,7 @@ from classicx.subspace import (
     GramAlignment,
     KernelCCA,
     KernelFeatureMap,
+    KernelTargetAlignment,
     MMDAlignment,
     MMDKernel,
     MultiviewCCA,
@@ -37,6 +38,7 @@ ESTIMATORS = [
     KernelFeatureMap(n_components=20, random_state=0),
     KernelCCA(n_components=1, kernel=KernelFeatureMap(n_components=20), random_state=0, verbose=False),
     GramAlignment(n_components=1),
+    KernelTargetAlignment(n_components=1),
     MMDAlignment(
         n_components=1, kernel=MMDKernel(n_random_features=16), max_iter=5, random_state=0, verbose=False
     ),

@@ -24,6 +24,7 @@ from classicx.subspace import (
     GramAlignment,
     KernelCCA,
     KernelFeatureMap,
+    KernelTargetAlignment,
     MMDAlignment,
     MMDKernel,
     RegularizedCCA,
@@ -48,6 +49,7 @@ def _two_view_aligners():
         PLSSVD(n_components=1),
         KernelCCA(n_components=1, kernel=KernelFeatureMap(n_components=20), random_state=0, verbose=False),
         GramAlignment(n_components=1),
+        KernelTargetAlignment(n_components=1),
         MMDAlignment(
             n_components=1, kernel=MMDKernel(n_random_features=16), max_iter=3, random_state=0, verbose=False
         ),
@@ -63,7 +65,7 @@ def test_every_public_subspace_class_takes_at_most_ten_parameters():
         for name in subspace.__all__
         if isinstance(getattr(subspace, name), type) and issubclass(getattr(subspace, name), BaseEstimator)
     ]
-    assert len(classes) == 11
+    assert len(classes) == 12
     for cls in classes:
         params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
         assert len(params) <= 10, (cls.__name__, params)

@@ -12,7 +12,12 @@ from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from classicx.exceptions import InputError, NonFiniteError, NotFittedError, ShapeMismatchError
+from classicx.exceptions import (
+    InputError,
+    NonFiniteError,
+    NotFittedError,
+    ShapeMismatchError,
+)
 from classicx.subspace import MMDAlignment, MMDKernel, rbf_mmd2
 from classicx.subspace.mmd import _Problem, _retract
 
@@ -60,7 +65,7 @@ def test_optimiser_finds_cca_from_a_random_start():
     Xw, Yw = whitened
     T = Xw.T @ Yw / (len(X) - 1)
     optimum = -np.linalg.svd(T, compute_uv=False)[:k].mean()
-    problem = _Problem(T, Xw, Yw, len(X), None, 0.0, 0.0, np.zeros((k, 1)), np.zeros(1))
+    problem = _Problem(T, Xw, Yw, None, None, 0.0, 0.0, np.zeros((k, 1)), np.zeros(1))
     rng = np.random.default_rng(0)
     start = _retract(rng.normal(size=(5, k))), _retract(rng.normal(size=(4, k)))
     _, _, history = MMDAlignment(k, max_iter=500, verbose=False)._descend(problem, *start)
@@ -77,7 +82,9 @@ def test_gradient_matches_finite_differences():
     Xw, Yw = rng.normal(size=(n + 6, 4)), rng.normal(size=(n, 3))
     omega, offset = rng.normal(size=(k, 20)), rng.uniform(0, 2 * np.pi, 20)
     indicator = np.eye(3)[rng.integers(0, 3, n)]
-    problem = _Problem(rng.normal(size=(4, 3)), Xw, Yw, n, indicator, 1.5, 0.7, omega, offset)
+    means = indicator / indicator.sum(axis=0)
+    # six unlabelled unpaired images: zero rows of the image class-mean operator
+    problem = _Problem(rng.normal(size=(4, 3)), Xw, Yw, np.vstack([means, np.zeros((6, 3))]), means, 1.5, 0.7, omega, offset)
     A, B = _retract(rng.normal(size=(4, k))), _retract(rng.normal(size=(3, k)))
     _, (gA, gB) = problem(A, B, gradient=True)
     eps = 1e-6
