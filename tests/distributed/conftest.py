@@ -18,7 +18,7 @@ def _cluster(processes: bool):
         n_workers=2,
         threads_per_worker=1,
         processes=processes,
-        dashboard_address=None,
+        dashboard_address=":0",
         memory_limit="1GiB",
         silence_logs=40,
     )

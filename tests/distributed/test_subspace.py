@@ -161,9 +161,10 @@ def test_binary_balanced_and_multilabel_semantic_matching(thread_cluster, pairs)
     X, Y, labels = pairs
     binary = (labels == 3).astype(int)
     with Client(thread_cluster):
-        sm = SemanticMatching(C=2.0, class_weight="balanced", standardize=False).fit(_dask(X[:, :4]), _dask(Y), labels=binary)
+        sm = SemanticMatching(C=2.0, class_weight="balanced", standardize=False)
+        sm.fit(_dask(Y[:, :2]), _dask(Y), labels=binary)
         indicator = np.stack([labels == 0, labels == 3], axis=1)
-        ml = SemanticMatching().fit(_dask(X[:, :4]), _dask(Y), labels=indicator)
+        ml = SemanticMatching().fit(_dask(Y[:, :2]), _dask(Y), labels=indicator)
     model = LogisticRegression(C=2.0, class_weight="balanced", tol=1e-12, max_iter=10_000).fit(Y, binary)
     np.testing.assert_allclose(sm.transform_y(Y), model.predict_proba(Y), atol=2e-5)
     Z = (Y - Y.mean(0)) / Y.std(0)
@@ -189,3 +190,19 @@ def test_local_scheduler_without_a_client(pairs):
     ref = RegularizedCCA(n_components=2).fit(X, Y)
     est = RegularizedCCA(n_components=2).fit(_dask(X), Y)  # one dask view is enough
     _close(ref.canonical_correlations_, est.canonical_correlations_)
+
+
+def test_large_semantic_model_takes_the_lbfgs_path(thread_cluster):
+    from distributed import Client
+    from sklearn.linear_model import LogisticRegression
+
+    from classicx.distributed import _semantic
+
+    rng = np.random.default_rng(2)
+    n, d = 400, 2 * _semantic._NEWTON_MAX_PARAMS  # one binary model with more parameters than Newton takes
+    labels = rng.integers(0, 2, n)
+    Y = rng.normal(size=(n, d)) + 0.3 * labels[:, None]
+    with Client(thread_cluster):
+        sm = SemanticMatching(C=0.01, standardize=False).fit(_dask(Y[:, :3], 200), _dask(Y, 200), labels=labels)
+    model = LogisticRegression(C=0.01, tol=1e-12, max_iter=10_000).fit(Y, labels)
+    np.testing.assert_allclose(sm.transform_y(Y), model.predict_proba(Y), atol=2e-5)
