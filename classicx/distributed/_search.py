@@ -227,7 +227,7 @@ class ShardedSearcher(BaseSearcher):
         else:
             client = self.shards_[0].client
             # Sent once to every worker, not once per shard.
-            sent = client.scatter(queries, broadcast=True)
+            sent = client.scatter(queries, broadcast=True, hash=False)
             futures = [
                 client.submit(_search_shard, s, sent, min(k, n), m, pure=False)
                 for s, n, m in zip(self.shards_, self.shard_sizes_, masks)
