@@ -79,12 +79,24 @@ def merge_moments(parts: list[Moments]) -> Moments:
     return total
 
 
+def _register_sizeof() -> None:
+    # The scheduler places the merges where the statistics are; it must know their size
+    # (several MB each), which dask's generic estimate of an object misses.
+    from dask.sizeof import sizeof
+
+    @sizeof.register(Moments)
+    def _size(m: Moments) -> int:
+        return int(sum(S.nbytes for S in m.scatter.values()) + sum(v.nbytes for v in m.means))
+
+
 def view_moments(
     views: list, pairs: list[tuple[int, int]], dtype: Any, names: list[str], *, desc: str = "statistics", verbose: bool = True
 ) -> Moments:
     """Statistics of whole dask views (row-aligned, one column block each), computed on the workers."""
     dask = require_dask()
-    blocks = [V.to_delayed().ravel() for V in views]
+    _register_sizeof()
+    # Unoptimised: optimising each view alone would fuse (and so duplicate) the tasks the views share.
+    blocks = [V.to_delayed(optimize_graph=False).ravel() for V in views]
     offsets = row_offsets(views[0])
     leaf = dask.delayed(block_moments, pure=True)
     leaves = [leaf(list(group), pairs, dtype, offset, names) for group, offset in zip(zip(*blocks), offsets)]
