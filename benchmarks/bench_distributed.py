@@ -236,7 +236,7 @@ def image_part(data: Path, limit: int | None, memory_limit: str) -> dict | None:
     paths = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
     if limit:
         paths = paths[:limit]
-    encoder = BagOfVisualWords(n_words=256, random_state=0, verbose=False, n_jobs=2).fit(paths[: min(200, len(paths))])
+    encoder = BagOfVisualWords(vocabulary=256, random_state=0, verbose=False, n_jobs=2).fit(paths[: min(200, len(paths))])
     t_threads, A = common.best_time(lambda: encoder.transform(paths))
     with cluster(memory_limit) as lc, Client(lc):
         bag = db.from_sequence(paths, partition_size=max(1, len(paths) // 16))

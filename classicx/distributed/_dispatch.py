@@ -46,7 +46,12 @@ def dask_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
     """
     require_dask()
     from ..subspace import MultiviewCCA
+    from ..text import TfidfFeatures, TfidfLSA
 
+    if isinstance(estimator, (TfidfFeatures, TfidfLSA)):
+        from ._text import fit_lsa, fit_tfidf
+
+        return (fit_lsa if isinstance(estimator, TfidfLSA) else fit_tfidf)(estimator, *args, **kwargs)
     if isinstance(estimator, MultiviewCCA):
         from ._subspace import fit_multiview_views
 
@@ -64,9 +69,21 @@ def dask_transform(estimator: Any, *args: Any) -> Any:
     index)`` (``args = (V, index)``) when handed a dask array.
     """
     require_dask()
+    from dask.bag import Bag
+
     from ..subspace import MultiviewCCA
+    from ..text import TfidfFeatures, TfidfLSA
     from ._subspace import transform_dask
 
+    if isinstance(estimator, (TfidfFeatures, TfidfLSA)):
+        from ._text import transform_lsa, transform_tfidf
+
+        return (transform_lsa if isinstance(estimator, TfidfLSA) else transform_tfidf)(estimator, *args)
+    if isinstance(args[0], Bag):
+        # Every other estimator that takes a bag is an image encoder.
+        from ._image import transform_images
+
+        return transform_images(estimator, *args)
     if isinstance(estimator, MultiviewCCA):
         V, index = args
         return transform_dask(estimator, partial(estimator.transform_view, index=index), V)

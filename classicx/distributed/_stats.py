@@ -81,12 +81,20 @@ def merge_moments(parts: list[Moments]) -> Moments:
 
 def _register_sizeof() -> None:
     # The scheduler places the merges where the statistics are; it must know their size
-    # (several MB each), which dask's generic estimate of an object misses.
-    from dask.sizeof import sizeof
+    # (several MB each), which dask's generic estimate of an object misses. Registered at
+    # import, so that the worker processes (which import this module to run the tasks)
+    # report the true size too.
+    try:
+        from dask.sizeof import sizeof
+    except ImportError:  # without dask this module only serves the doctest collector
+        return
 
     @sizeof.register(Moments)
     def _size(m: Moments) -> int:
         return int(sum(S.nbytes for S in m.scatter.values()) + sum(v.nbytes for v in m.means))
+
+
+_register_sizeof()
 
 
 def view_moments(
@@ -94,7 +102,6 @@ def view_moments(
 ) -> Moments:
     """Statistics of whole dask views (row-aligned, one column block each), computed on the workers."""
     dask = require_dask()
-    _register_sizeof()
     # Unoptimised: optimising each view alone would fuse (and so duplicate) the tasks the views share.
     blocks = [V.to_delayed(optimize_graph=False).ravel() for V in views]
     offsets = row_offsets(views[0])
