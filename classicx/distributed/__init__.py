@@ -16,7 +16,12 @@ Dask's local scheduler), while only small results travel back:
   transforms numpy arrays as before.
 * :class:`ShardedSearcher` splits a gallery over the workers, searches every
   shard where it lives and merges the per-shard top-k exactly.
-* :func:`client_from_spec` opens a client from ``"tcp://HOST:8786"`` or ``"local:N"``.
+* :class:`~classicx.CrossModalRetriever` fits on bags of images and texts
+  (:meth:`classicx.datasets.Split.to_bag`); the text and image encoders take
+  ``dask.bag`` collections (TF-IDF and LSA from per-partition counts and a
+  randomised SVD, the visual vocabulary from per-partition samples).
+* :func:`client_from_spec` opens a client from ``"tcp://HOST:8786"`` or
+  ``"local:N"``; :func:`fit_on_cluster` is what ``classicx fit --scheduler`` runs.
 
 Importing this package does not import Dask; :func:`is_dask_collection` tells
 a Dask collection apart without importing it either, so that the estimators'
@@ -41,12 +46,14 @@ __all__ = [
     "client_from_spec",
     "dask_fit",
     "dask_transform",
+    "fit_on_cluster",
     "is_dask_collection",
 ]
 
 _LAZY = {
     "ShardedSearcher": "._search",
     "client_from_spec": "._client",
+    "fit_on_cluster": "._client",
     "dask_fit": "._dispatch",
     "dask_transform": "._dispatch",
 }

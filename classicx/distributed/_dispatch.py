@@ -45,13 +45,25 @@ def dask_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
     (True, 'Array')
     """
     require_dask()
+    from dask.bag import Bag
+
+    from ..retriever import CrossModalRetriever
     from ..subspace import MultiviewCCA
     from ..text import TfidfFeatures, TfidfLSA
 
+    if isinstance(estimator, CrossModalRetriever):
+        from ._retriever import fit_retriever
+
+        return fit_retriever(estimator, *args, **kwargs)
     if isinstance(estimator, (TfidfFeatures, TfidfLSA)):
         from ._text import fit_lsa, fit_tfidf
 
         return (fit_lsa if isinstance(estimator, TfidfLSA) else fit_tfidf)(estimator, *args, **kwargs)
+    if args and isinstance(args[0], Bag):
+        # Every other estimator fitted on a bag is an image encoder.
+        from ._image import fit_encoder
+
+        return fit_encoder(estimator, *args, **kwargs)
     if isinstance(estimator, MultiviewCCA):
         from ._subspace import fit_multiview_views
 

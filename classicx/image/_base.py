@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
 from ..base import ClassicxEstimator
-from ..distributed import dask_transform, is_dask_collection
+from ..distributed import dask_fit, dask_transform, is_dask_collection
 from ..exceptions import (
     EmptyFeatureWarning,
     EmptyInputError,
@@ -369,6 +369,8 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
         -------
         self
         """
+        if is_dask_collection(images):
+            return dask_fit(self, images)
         if self._needs_fit_encoding:
             images, known = self._fit(images, keep=True)
             self._fit_weights(self._encode_all(images, known))

@@ -43,3 +43,10 @@ def client(request):
     cluster = request.getfixturevalue(name)
     with distributed.Client(cluster, set_as_default=True) as c:
         yield c
+
+
+@pytest.fixture
+def thread_client(thread_cluster):
+    """A client of the thread cluster only (for the variants not worth a second run in processes)."""
+    with distributed.Client(thread_cluster, set_as_default=True) as c:
+        yield c

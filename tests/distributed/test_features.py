@@ -39,7 +39,7 @@ def corpus():
     ],
     ids=["default", "limits", "bigrams"],
 )
-def test_tfidf_from_a_bag_equals_in_memory(client, corpus, make):
+def test_tfidf_from_a_bag_equals_in_memory(thread_client, corpus, make):
     ref = make().fit(corpus)
     bag = db.from_sequence(corpus, npartitions=5)
     est = make().fit(bag)

@@ -25,7 +25,7 @@ def gallery():
     return G, Q, labels
 
 
-@pytest.mark.parametrize("metric", ["cosine", "euclidean", "inner_product"])
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_sharded_equals_exact_on_a_cluster(client, gallery, metric):
     G, Q, labels = gallery
     one = ExactSearcher(metric=metric, chunk_size=256).fit(G, labels=labels)

@@ -55,7 +55,7 @@ def _dask(V, rows=300):
     ],
     ids=["cca", "cca-reg-scale", "pls", "pls-unscaled"],
 )
-def test_linear_two_view_equals_in_memory(client, pairs, make):
+def test_linear_two_view_equals_in_memory(thread_client, pairs, make):
     X, Y, _ = pairs
     ref = make().fit(X, Y)
     est = make().fit(_dask(X), _dask(Y, 250))
@@ -82,7 +82,7 @@ def test_cca_float32_equals_partial_fit_over_the_same_blocks(client, pairs):
     _close(stream.x_scatter_, est.x_scatter_, 1e-12)
 
 
-def test_fitted_on_dask_saves_loads_and_transforms_numpy(client, pairs, tmp_path):
+def test_fitted_on_dask_saves_loads_and_transforms_numpy(thread_client, pairs, tmp_path):
     X, Y, _ = pairs
     est = RegularizedCCA(n_components=2).fit(_dask(X), _dask(Y))
     save(est, tmp_path / "cca")
@@ -114,7 +114,7 @@ def test_three_view_and_multiview_equal_in_memory(client, pairs):
 
 
 @pytest.mark.parametrize("method", ["nystrom", "rff"])
-def test_kernel_cca_equals_in_memory(client, method):
+def test_kernel_cca_equals_in_memory(thread_client, method):
     rng = np.random.default_rng(1)
     n = 2400  # above 2,000 rows, where the bandwidth comes from a 1,000-row sample
     z = rng.uniform(-1, 1, size=(n, 1))
