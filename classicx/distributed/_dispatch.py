@@ -14,12 +14,14 @@ def dask_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
     """Fit ``estimator`` on Dask collections, the heavy work on the workers.
 
     This is what ``estimator.fit`` calls when its input is a Dask collection;
-    calling ``estimator.fit`` directly is the usual spelling. Supported: the
-    linear learners of :mod:`classicx.subspace` (``RegularizedCCA``,
-    ``PLSSVD``, ``ThreeViewCCA``, ``MultiviewCCA``), ``KernelCCA`` with
-    low-rank (Nyström or random-feature) maps and
-    ``SemanticCorrelationMatching``; the text and image encoders take
-    ``dask.bag`` collections.
+    calling ``estimator.fit`` directly is the usual spelling. Supported: on
+    dask arrays, ``RegularizedCCA``, ``PLSSVD``, ``ThreeViewCCA``,
+    ``MultiviewCCA``, ``KernelCCA`` (Nyström or random-feature maps; the exact
+    map only for small inputs, which are gathered), ``SemanticMatching`` and
+    ``SemanticCorrelationMatching``; on ``dask.bag`` collections,
+    ``TfidfFeatures``, ``TfidfLSA``, the local-feature image encoders
+    (``BagOfVisualWords``, ``VLAD``, ``FisherVector``, ...) and
+    ``CrossModalRetriever`` (a bag of images and a bag of texts).
 
     Parameters
     ----------

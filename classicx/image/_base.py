@@ -390,6 +390,8 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
         -------
         ndarray of float32, shape (n_images, n_features_out_)
         """
+        if is_dask_collection(images):
+            return self.fit(images).transform(images)
         images, known = self._fit(images, keep=True)
         raw = self._encode_all(images, known)
         if self._needs_fit_encoding:
