@@ -418,6 +418,7 @@ def test_bench_distributed_blocks_are_reproducible_and_the_model_adds_up():
     assert row["total_s"] == pytest.approx(32.0 + row["network_s"] + 5.0)
 
 
+@pytest.mark.slow
 def test_bench_distributed_quick_cca(capsys):
     pytest.importorskip("distributed")
     from benchmarks import bench_distributed as bd
