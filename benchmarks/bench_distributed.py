@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import resource
 import time
 from pathlib import Path
@@ -296,7 +295,7 @@ def report(cca: dict | None, costs: dict, model: list[dict], search: dict | None
         ]
     if images:
         lines += [
-            f"**Image features.** {images['images']} webnews images, `BagOfVisualWords(n_words=256)`: "
+            f"**Image features.** {images['images']} webnews images, `BagOfVisualWords(vocabulary=256)`: "
             f"`transform(paths)` with `n_jobs=2` threads {images['t_threads']:.1f} s; `transform(dask.bag)` "
             f"through 2 worker processes {images['t_dask']:.1f} s (ratio {images['ratio']:.2f}); largest "
             f"difference between the two {images['max_abs_diff']:.1e}.",

@@ -25,7 +25,7 @@ def require_dask() -> Any:
     """Import and return ``dask``, or raise :class:`BackendUnavailableError` naming the extra."""
     try:
         import dask
-        import dask.array  # noqa: F401
+        import dask.array
     except ImportError as exc:  # pragma: no cover - dask is installed wherever collections exist
         raise BackendUnavailableError(_DASK_EXTRA) from exc
     return dask

@@ -12,7 +12,12 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from ..exceptions import InputError
 from ..search import BaseSearcher, ExactSearcher
-from ..utils.validation import check_labels, check_positive_int, validate_data, validate_params
+from ..utils.validation import (
+    check_labels,
+    check_positive_int,
+    validate_data,
+    validate_params,
+)
 from . import is_dask_collection
 from ._compute import active_client
 

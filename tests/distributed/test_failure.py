@@ -12,7 +12,7 @@ import pytest
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from classicx.subspace import RegularizedCCA  # noqa: E402
+from classicx.subspace import RegularizedCCA
 
 
 def _slow_views(n_blocks=12, rows=200):

@@ -10,8 +10,8 @@ import pytest
 da = pytest.importorskip("dask.array")
 db = pytest.importorskip("dask.bag")
 
-from classicx.exceptions import EmptyInputError, InputTypeError  # noqa: E402
-from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer  # noqa: E402
+from classicx.exceptions import EmptyInputError, InputTypeError
+from classicx.text import TfidfFeatures, TfidfLSA, Tokenizer
 
 WORDS = [f"w{i}" for i in range(60)]
 

@@ -9,15 +9,15 @@ import pytest
 da = pytest.importorskip("dask.array")
 db = pytest.importorskip("dask.bag")
 
-from classicx.cli import main  # noqa: E402
-from classicx.datasets import load_synthetic  # noqa: E402
-from classicx.distributed import client_from_spec  # noqa: E402
-from classicx.distributed._image import _partition_sample  # noqa: E402
-from classicx.exceptions import ParameterError  # noqa: E402
-from classicx.image import BagOfVisualWords  # noqa: E402
-from classicx.retriever import CrossModalRetriever  # noqa: E402
-from classicx.subspace import RegularizedCCA  # noqa: E402
-from classicx.text import TfidfLSA  # noqa: E402
+from classicx.cli import main
+from classicx.datasets import load_synthetic
+from classicx.distributed import client_from_spec
+from classicx.distributed._image import _partition_sample
+from classicx.exceptions import ParameterError
+from classicx.image import BagOfVisualWords
+from classicx.retriever import CrossModalRetriever
+from classicx.subspace import RegularizedCCA
+from classicx.text import TfidfLSA
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 
-from classicx.distributed import ShardedSearcher  # noqa: E402
-from classicx.distributed._search import merge_top_k  # noqa: E402
-from classicx.exceptions import ShapeMismatchError  # noqa: E402
-from classicx.search import ExactSearcher  # noqa: E402
+from classicx.distributed import ShardedSearcher
+from classicx.distributed._search import merge_top_k
+from classicx.exceptions import ShapeMismatchError
+from classicx.search import ExactSearcher
 
 
 @pytest.fixture(scope="module")

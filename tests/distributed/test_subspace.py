@@ -7,9 +7,9 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 
-from classicx.exceptions import NonFiniteError, ShapeMismatchError  # noqa: E402
-from classicx.persistence import load, save  # noqa: E402
-from classicx.subspace import (  # noqa: E402
+from classicx.exceptions import NonFiniteError, ShapeMismatchError
+from classicx.persistence import load, save
+from classicx.subspace import (
     PLSSVD,
     KernelCCA,
     KernelFeatureMap,
