@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--skip-missing", action="store_true",
                      help="skip rows whose files are missing or whose image, text or label is empty "
                      "(with a warning) instead of failing")
+    fit.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                     help="run the fit on a Dask cluster: tcp://HOST:8786 for a running scheduler, or "
+                     "local:N for a local cluster of N worker processes (needs the dask extra)")
     _add_model_options(fit)
     _add_common(fit)
 
@@ -214,8 +217,13 @@ def _cmd_fit(args: argparse.Namespace, out) -> int:
     data = load_dataset(args.dataset, on_error="skip" if args.skip_missing else "raise")
     model = _make_retriever(args)
     print(f"fitting on {len(data.train)} training pairs of {args.dataset}", file=out)
-    model.fit(data.train.images, data.train.texts, labels=data.train.labels,
-              ids=data.train.ids, descriptions=data.train.descriptions)
+    if args.scheduler:
+        from .distributed import fit_on_cluster
+
+        fit_on_cluster(model, data.train, args.scheduler, out=out)
+    else:
+        model.fit(data.train.images, data.train.texts, labels=data.train.labels,
+                  ids=data.train.ids, descriptions=data.train.descriptions)
     model.save(args.output)
     print(f"model saved to {args.output}", file=out)
     return 0

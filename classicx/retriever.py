@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metadata_routing import get_routing_for_object
 
 from .base import ClassicxEstimator
+from .distributed import dask_fit, is_dask_collection
 from .exceptions import ShapeMismatchError
 from .image import BagOfVisualWords
 from .metrics import RetrievalReport, evaluate_retrieval
@@ -346,6 +347,9 @@ class CrossModalRetriever(ClassicxEstimator):
         -------
         self
         """
+        if is_dask_collection(images, texts):
+            # Bags of images and texts: the stages run on the workers (classicx.distributed).
+            return dask_fit(self, images, texts, labels, ids=ids, descriptions=descriptions)
         validate_params(self)
         images = check_images(images)
         texts = check_texts(texts)

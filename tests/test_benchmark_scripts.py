@@ -465,3 +465,32 @@ def test_diagnose_measures_mmd_and_gram_on_held_out_training_pairs():
     assert mmd[-1]["end_mmd2"] <= mmd[-1]["start_mmd2"]
     assert gram[0]["hsic_label_x"] <= gram[1]["hsic_label_x"] + 1e-12
     assert all(0.0 <= r["class_r2_x"] <= 1.0 for r in gram)
+# bench_distributed (issue #16)
+
+
+def test_bench_distributed_blocks_are_reproducible_and_the_model_adds_up():
+    from benchmarks import bench_distributed as bd
+
+    np.testing.assert_array_equal(bd.block_x(0, 3, 5), bd.block_x(0, 3, 5))
+    # The two views share their latent signal: X and Y of one block are correlated.
+    X, Y = bd.block_xy(0, 0, 4000)
+    assert X.shape == (4000, bd.DX) and Y.shape == (4000, bd.DY) and X.dtype == np.float32
+    costs = {"rows": 1000, "t_gen": 1.0, "t_stats": 1.0, "t_merge": 0.0, "t_solve": 5.0,
+             "stats_bytes": 1e6, "data_bytes": 0}
+    (row,) = bd.paper_model(costs, 64_000, [4])
+    # 64 blocks on 4 workers: 16 blocks of 2 s each; 64 leaves + 8 + 1 merges.
+    assert row["blocks"] == 64 and row["compute_s"] == 32.0
+    assert row["network_GB"] == pytest.approx(0.75 * 73 * 1e6 / 1e9)
+    assert row["total_s"] == pytest.approx(32.0 + row["network_s"] + 5.0)
+
+
+@pytest.mark.slow
+def test_bench_distributed_quick_cca(capsys):
+    pytest.importorskip("distributed")
+    from benchmarks import bench_distributed as bd
+
+    bd.main(["--quick", "--parts", "cca"])
+    out = capsys.readouterr().out
+    assert "Canonical correlations agree to" in out and "On paper: 100 million pairs" in out
+    agree = float(out.split("Canonical correlations agree to ")[1].split(" ")[0])
+    assert agree < 1e-6

@@ -104,6 +104,40 @@ class Split:
             descriptions=[self.descriptions[i] for i in idx],
         )
 
+    def to_bag(self, npartitions: int | None = None) -> tuple[Any, Any]:
+        """The images and the texts as two ``dask.bag`` collections with the same partitions.
+
+        For :meth:`classicx.CrossModalRetriever.fit` (or an encoder) on a Dask
+        cluster: the workers read the image files themselves. Needs the
+        ``dask`` extra.
+
+        Parameters
+        ----------
+        npartitions : int, optional
+            Number of partitions; default about 100 pairs per partition, at
+            most 1,000 partitions.
+
+        Returns
+        -------
+        images, texts : dask.bag.Bag
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from classicx.datasets import Split
+        >>> split = Split(["a.jpg", "b.jpg"], ["a cat", "a dog"], np.array([0, 1]), ["1", "2"],
+        ...               ["a", "b"], ["a.jpg", "b.jpg"])
+        >>> images, texts = split.to_bag(npartitions=2)  # doctest: +SKIP
+        >>> texts.compute()  # doctest: +SKIP
+        ['a cat', 'a dog']
+        """
+        import dask.bag as db
+
+        n = max(len(self), 1)
+        parts = npartitions or min(1000, max(1, n // 100))
+        parts = max(1, min(int(parts), n))
+        return db.from_sequence(self.images, npartitions=parts), db.from_sequence(self.texts, npartitions=parts)
+
     @property
     def is_multilabel(self) -> bool:
         """True when :attr:`labels` is a 2-D indicator array."""

@@ -31,6 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
 from ..base import ClassicxEstimator
+from ..distributed import dask_fit, dask_transform, is_dask_collection
 from ..exceptions import (
     EmptyFeatureWarning,
     EmptyInputError,
@@ -368,6 +369,8 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
         -------
         self
         """
+        if is_dask_collection(images):
+            return dask_fit(self, images)
         if self._needs_fit_encoding:
             images, known = self._fit(images, keep=True)
             self._fit_weights(self._encode_all(images, known))
@@ -387,6 +390,8 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
         -------
         ndarray of float32, shape (n_images, n_features_out_)
         """
+        if is_dask_collection(images):
+            return self.fit(images).transform(images)
         images, known = self._fit(images, keep=True)
         raw = self._encode_all(images, known)
         if self._needs_fit_encoding:
@@ -398,7 +403,9 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
 
         Parameters
         ----------
-        images : sequence of paths, bytes or arrays
+        images : sequence of paths, bytes or arrays, or a ``dask.bag`` of them
+            A bag is encoded partition by partition on the workers of the
+            active Dask client, into a ``dask.array`` (see :mod:`classicx.distributed`).
 
         Returns
         -------
@@ -407,6 +414,8 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
             ``on_error="skip"``, are all-zero rows.
         """
         check_is_fitted(self)
+        if is_dask_collection(images):
+            return dask_transform(self, images)
         # No images give an empty (0, n_features_out_) array, as before the validation layer.
         return self._finalize(self._encode_all(check_images(images, allow_empty=True)))
 

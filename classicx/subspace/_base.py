@@ -34,6 +34,7 @@ import scipy.sparse as sp
 from sklearn.base import TransformerMixin
 
 from ..base import ClassicxEstimator
+from ..distributed import dask_transform, is_dask_collection
 from ..exceptions import InputError, ParameterError, ShapeMismatchError
 from ..utils.validation import (
     check_array,
@@ -173,6 +174,8 @@ class BaseAligner(TransformerMixin, ClassicxEstimator):
         arrays when ``Y`` is given.
         """
         check_is_fitted(self)
+        if is_dask_collection(X, Y):
+            return dask_transform(self, X, Y)
         X_proj = self._transform_x(self._check_view(X, "X"))
         if Y is None:
             return X_proj
@@ -190,6 +193,8 @@ class BaseAligner(TransformerMixin, ClassicxEstimator):
         ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
+        if is_dask_collection(Y):
+            return dask_transform(self, None, Y)
         return self._transform_y(self._check_view(Y, "Y"))
 
     def _transform_x(self, X: Any) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..distributed import dask_fit, is_dask_collection
 from ..exceptions import InputError
 from ..utils.validation import check_n_components, validate_params
 from ._base import BaseAligner, optional_labels, resolve_dtype
@@ -182,7 +183,9 @@ class RegularizedCCA(BaseAligner):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            First view (e.g. image features). Sparse input is densified.
+            First view (e.g. image features). Sparse input is densified. A
+            ``dask.array`` (with ``Y`` one too) is fitted on the workers of the
+            active Dask client: see :mod:`classicx.distributed`.
         Y : array-like of shape (n_samples, n_features_y) or (n_samples,)
             Second view (e.g. text features), paired row by row with ``X``;
             1-D means one feature.
@@ -194,6 +197,8 @@ class RegularizedCCA(BaseAligner):
         -------
         self
         """
+        if is_dask_collection(X, Y):
+            return dask_fit(self, X, Y, labels=labels)
         X, Y = self._validate_pair(X, Y, copy=self.copy)
         regs = self._regs()
         dtype = resolve_dtype(self.dtype, X, Y)

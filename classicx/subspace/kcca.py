@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..distributed import dask_fit, is_dask_collection
 from ..exceptions import InputError
 from ..utils.validation import check_n_components
 from ._base import BaseAligner, optional_labels
@@ -207,6 +208,8 @@ class KernelCCA(BaseAligner):
         -------
         self
         """
+        if is_dask_collection(X, Y):
+            return dask_fit(self, X, Y, labels=labels)
         X, Y = self._validate_pair(X, Y, dtype=np.float64)
         optional_labels(labels, X.shape[0])
         reg_x = float(self.reg)
@@ -222,6 +225,10 @@ class KernelCCA(BaseAligner):
             A, B, corr, mean_x, mean_y, rank_x, rank_y = self._fit_exact(map_x, X, map_y, Y, reg_x, reg_y)
         else:
             A, B, corr, mean_x, mean_y, rank_x, rank_y = self._fit_low_rank(map_x, X, map_y, Y, reg_x, reg_y)
+        return self._set_solution(map_x, map_y, (A, B, corr, mean_x, mean_y, rank_x, rank_y), method, X, Y)
+
+    def _set_solution(self, map_x, map_y, solution: tuple, method: str, X: Any, Y: Any) -> KernelCCA:
+        A, B, corr, mean_x, mean_y, rank_x, rank_y = solution
         self.x_map_ = map_x.compose(A)
         self.y_map_ = map_y.compose(B)
         self.x_offset_ = mean_x @ A
@@ -250,11 +257,18 @@ class KernelCCA(BaseAligner):
         # Unbiased (n - 1) covariances, as RegularizedCCA, so the linear kernel reproduces it exactly.
         scale = n / (n - 1)
         cov_xx, cov_yy, cov_xy = (moments[k] * scale for k in ("cov_xx", "cov_yy", "cov_xy"))
+        covs = (cov_xx, cov_yy, cov_xy, moments["mean_x"], moments["mean_y"])
+        return self._solve_covariances(map_x, map_y, n, covs, reg_x, reg_y)
+
+    def _solve_covariances(self, map_x, map_y, n: int, covs: tuple, reg_x: float, reg_y: float) -> tuple:
+        # From the feature covariances (n - 1 normalised) and means; shared with the Dask
+        # fit (classicx.distributed), which computes them on the workers.
+        cov_xx, cov_yy, cov_xy, mean_x, mean_y = covs
         Wx = whitener(cov_xx, reg_x, float(np.trace(cov_xx)))
         Wy = whitener(cov_yy, reg_y, float(np.trace(cov_yy)))
         k = self._check_k(Wx.shape[1], Wy.shape[1], (map_x, map_y), n)
         A, B, corr = cca_from_covariances(Wx, Wy, cov_xy, k)
-        return A, B, corr, moments["mean_x"], moments["mean_y"], Wx.shape[1], Wy.shape[1]
+        return A, B, corr, mean_x, mean_y, Wx.shape[1], Wy.shape[1]
 
     def _fit_exact(self, map_x, X, map_y, Y, reg_x, reg_y) -> tuple:
         # The exact features U sqrt(s) have a diagonal covariance s / (n - 1): whitening is a

@@ -12,6 +12,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import Interval
 
 from ..base import ClassicxEstimator
+from ..distributed import dask_fit, dask_transform, is_dask_collection
 from ..exceptions import InputError, InputTypeError, ParameterError, ShapeMismatchError
 from ..utils.validation import (
     check_array,
@@ -76,6 +77,47 @@ def _fit_multiview(
         weights.append(Q @ (vectors[start : start + len(s)] / s[:, None]))
         start += len(s)
     return means, list(flip_signs(*weights)), values
+
+
+def _solve_from_covariances(
+    covs: dict[tuple[int, int], np.ndarray], n_views: int, n: int, n_components: Any, regs: list[float]
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`_fit_multiview` from the block covariances ``covs[(i, j)]`` (``i <= j``) of ``n`` rows.
+
+    The whitened block covariance is formed blockwise, ``(Q_i / s_i)' C_ij (Q_j / s_j)``,
+    which is the ``whitened' whitened / (n - 1)`` of the in-memory primal form
+    without the data (the Dask fit computes ``covs`` on the workers). Returns
+    (weights, eigenvalues).
+    """
+    eps = float(np.finfo(np.float64).eps)
+    bases = [eig_basis(covs[(i, i)], covs[(i, i)].shape[0], eps) for i in range(n_views)]
+    ranks = [len(b[1]) for b in bases]
+    k = check_n_components(
+        n_components,
+        min(ranks),
+        f"the centred views have ranks {ranks} (from {n} samples); each view must have at least "
+        "n_components independent directions",
+    )
+    scales = [np.sqrt((1 - r) * evals + r * mean_var) for (Q, evals, mean_var), r in zip(bases, regs)]
+    whiteners = [Q / s for (Q, _, _), s in zip(bases, scales)]
+    M = np.block(
+        [
+            [
+                whiteners[i].T @ (covs[(i, j)] if i <= j else covs[(j, i)].T) @ whiteners[j]
+                for j in range(n_views)
+            ]
+            for i in range(n_views)
+        ]
+    )
+    size = M.shape[0]
+    with lapack_threads(size):
+        values, vectors = scipy.linalg.eigh(0.5 * (M + M.T), subset_by_index=[size - k, size - 1])
+    values, vectors = values[::-1], vectors[:, ::-1]
+    weights, start = [], 0
+    for (Q, _, _), s in zip(bases, scales):
+        weights.append(Q @ (vectors[start : start + len(s)] / s[:, None]))
+        start += len(s)
+    return list(flip_signs(*weights)), values
 
 
 def _check_regs(reg: Any, n_views: int) -> list[float]:
@@ -181,11 +223,21 @@ class MultiviewCCA(TransformerMixin, ClassicxEstimator):
         -------
         self
         """
+        if isinstance(views, Sequence) and is_dask_collection(*views):
+            return dask_fit(self, views)
         validate_params(self)
         views = self._check_views(views)
         regs = _check_regs(self.reg, len(views))
         self.means_, self.weights_, self.eigenvalues_ = _fit_multiview(views, self.n_components, regs)
         self.n_views_ = len(views)
+        return self
+
+    def _fit_covariances(self, means: list, covs: dict, n: int) -> MultiviewCCA:
+        # The fit from block covariances, for the Dask fit (classicx.distributed).
+        regs = _check_regs(self.reg, len(means))
+        self.weights_, self.eigenvalues_ = _solve_from_covariances(covs, len(means), n, self.n_components, regs)
+        self.means_ = [np.asarray(m, np.float64) for m in means]
+        self.n_views_ = len(means)
         return self
 
     def _check_views(self, views: Sequence[Any]) -> list[np.ndarray]:
@@ -218,6 +270,8 @@ class MultiviewCCA(TransformerMixin, ClassicxEstimator):
         check_is_fitted(self)
         if not 0 <= index < self.n_views_:
             raise InputError(f"view index {index} out of range: the model has {self.n_views_} views")
+        if is_dask_collection(V):
+            return dask_transform(self, V, index)
         V = _dense(
             check_array(V, name=f"view {index}", estimator=self, dtype=np.float64, accept_sparse="csr")
         )
@@ -322,6 +376,8 @@ class ThreeViewCCA(BaseAligner):
         -------
         self
         """
+        if is_dask_collection(X, Y):
+            return dask_fit(self, X, Y, labels=labels)
         X, Y = self._validate_pair(X, Y, dtype=np.float64)
         if labels is None:
             raise InputError("three-view CCA needs labels (the third view): fit(X, Y, labels=...)")
@@ -331,6 +387,16 @@ class ThreeViewCCA(BaseAligner):
         self.x_mean_, self.y_mean_ = means[0], means[1]
         self.x_weights_, self.y_weights_ = weights[0], weights[1]
         self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
+        return self
+
+    def _fit_covariances(self, means: list, covs: dict, n: int, classes: np.ndarray) -> ThreeViewCCA:
+        # The fit from the block covariances of (X, Y, label indicator), for the Dask fit.
+        regs = _check_regs(self.reg, 3)
+        weights, self.eigenvalues_ = _solve_from_covariances(covs, 3, n, self.n_components, regs)
+        self.classes_ = classes
+        self.x_mean_, self.y_mean_ = np.asarray(means[0], np.float64), np.asarray(means[1], np.float64)
+        self.x_weights_, self.y_weights_ = weights[0], weights[1]
+        self.n_features_in_, self.n_features_y_in_ = len(means[0]), len(means[1])
         return self
 
     def _scale(self) -> np.ndarray:

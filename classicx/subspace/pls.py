@@ -9,6 +9,7 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils._param_validation import Interval
 
+from ..distributed import dask_fit, is_dask_collection
 from ..utils.validation import check_n_components
 from ._base import BaseAligner, optional_labels
 from ._linalg import flip_signs, lapack_threads
@@ -85,24 +86,32 @@ class PLSSVD(BaseAligner):
         -------
         self
         """
+        if is_dask_collection(X, Y):
+            return dask_fit(self, X, Y, labels=labels)
         X, Y = self._validate_pair(X, Y, copy=True)
         n = X.shape[0]
         optional_labels(labels, n)
-        self.x_mean_, self.y_mean_ = X.mean(axis=0), Y.mean(axis=0)
-        X -= self.x_mean_
-        Y -= self.y_mean_
-        self.x_std_, self.y_std_ = self._std(X), self._std(Y)
-        X /= self.x_std_
-        Y /= self.y_std_
-        cross = X.T @ Y
+        x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
+        X -= x_mean
+        Y -= y_mean
+        x_std, y_std = self._std(X), self._std(Y)
+        X /= x_std
+        Y /= y_std
+        return self._fit_cross(X.T @ Y, n, [x_mean, y_mean], [x_std, y_std], X.dtype)
+
+    def _fit_cross(self, cross: np.ndarray, n: int, means: list, stds: list, dtype: Any) -> PLSSVD:
+        # The solve from the (scaled) cross-product matrix, shared with the Dask fit
+        # (classicx.distributed), which computes that matrix on the workers.
+        cross = cross.astype(dtype, copy=False)
         with lapack_threads(max(cross.shape)):
             U, s, Vt = scipy.linalg.svd(cross, full_matrices=False, lapack_driver="gesdd")
-        eps = np.finfo(X.dtype).eps
-        rank = int(np.sum(s > s[0] * max(X.shape[1], Y.shape[1], n) * eps)) if s[0] > 0 else 0
+        eps = np.finfo(dtype).eps
+        rank = int(np.sum(s > s[0] * max(cross.shape[0], cross.shape[1], n) * eps)) if s[0] > 0 else 0
         k = check_n_components(self.n_components, rank, f"the cross-covariance of X and Y has rank {rank}")
         self.x_weights_, self.y_weights_ = flip_signs(U[:, :k], Vt[:k].T)
         self.singular_values_ = s[:k] / (n - 1)
-        self.n_features_in_, self.n_features_y_in_ = X.shape[1], Y.shape[1]
+        (self.x_mean_, self.y_mean_), (self.x_std_, self.y_std_) = means, stds
+        self.n_features_in_, self.n_features_y_in_ = cross.shape
         return self
 
     def _std(self, V: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from ..distributed import dask_fit, is_dask_collection
 from ..exceptions import InputError
 from ..utils.validation import check_labels, validate_params
 from ._base import BaseAligner
@@ -208,6 +209,8 @@ class SemanticMatching(BaseAligner):
             ``class_weight`` or ``standardize`` is not one of the allowed
             values.
         """
+        if is_dask_collection(X, Y):
+            return dask_fit(self, X, Y, labels=labels)
         X, Y = self._validate_pair(X, Y, copy=True)
         class_weight = self.class_weight
         if labels is None:
@@ -338,6 +341,8 @@ class SemanticCorrelationMatching(BaseAligner):
         -------
         self
         """
+        if is_dask_collection(X, Y):
+            return dask_fit(self, X, Y, labels=labels)
         X, Y = self._validate_pair(X, Y)
         if labels is None:
             raise InputError("semantic correlation matching needs labels: fit(X, Y, labels=...)")

@@ -14,6 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import ClassicxEstimator
+from ..distributed import dask_fit, dask_transform, is_dask_collection
 from ..exceptions import ClassicxWarning, EmptyFeatureWarning
 from ..utils.parallel import progress
 from ..utils.validation import check_is_fitted, check_texts, validate_params
@@ -154,12 +155,16 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         return progress(texts, total=len(texts), desc=desc, verbose=self.verbose)
 
     def fit(self, texts: Sequence[str], y: object = None) -> TfidfFeatures:
-        """Learn the vocabulary and idf from ``texts`` (a sequence of str)."""
+        """Learn the vocabulary and idf from ``texts`` (a sequence of str, or a ``dask.bag`` of str)."""
+        if is_dask_collection(texts):
+            return dask_fit(self, texts)
         self._fit(texts)
         return self
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> sp.csr_matrix:
         """Fit and return the TF-IDF matrix of ``texts`` (CSR, float64)."""
+        if is_dask_collection(texts):
+            return dask_fit(self, texts).transform(texts)
         texts, X = self._fit(texts)
         warn_empty_rows(n_empty_rows(X), X.shape[0])
         return X
@@ -172,6 +177,8 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         and are counted in one :class:`~classicx.exceptions.EmptyFeatureWarning`.
         """
         check_is_fitted(self, "idf_")
+        if is_dask_collection(texts):
+            return dask_transform(self, texts)
         texts = check_texts(texts, allow_empty=True)
         vectorizer = self._vectorizer(self.vocabulary_)
         vectorizer.idf_ = self.idf_
@@ -294,12 +301,16 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         return Z, n_empty_rows(X)
 
     def fit(self, texts: Sequence[str], y: object = None) -> TfidfLSA:
-        """Fit the TF-IDF step and the SVD on ``texts``."""
+        """Fit the TF-IDF step and the SVD on ``texts`` (a sequence of str, or a ``dask.bag`` of str)."""
+        if is_dask_collection(texts):
+            return dask_fit(self, texts)
         self._fit(texts)
         return self
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
         """Fit and return the LSA vectors of ``texts``."""
+        if is_dask_collection(texts):
+            return dask_fit(self, texts).transform(texts)
         Z, n_empty = self._fit(texts)
         warn_empty_rows(n_empty, len(Z))
         return Z
@@ -311,6 +322,8 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         :class:`~classicx.exceptions.EmptyFeatureWarning`).
         """
         check_is_fitted(self, "components_")
+        if is_dask_collection(texts):
+            return dask_transform(self, texts)
         X = self.tfidf_.transform(texts)
         return np.asarray(X @ self.components_.T)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 
+from classicx.distributed import ShardedSearcher
 from classicx.search import AnnoySearcher, ExactSearcher, FaissSearcher, HnswlibSearcher
 
 
@@ -29,6 +30,8 @@ def _installed(module: str) -> bool:
 ESTIMATORS = [
     ExactSearcher(chunk_size=7, batch_size=5),
     ExactSearcher(metric="euclidean", dtype="float64", n_jobs=2),
+    # Without a Dask client its shards live in this process (tests/distributed/ runs it on clusters).
+    ShardedSearcher(ExactSearcher(chunk_size=7), n_shards=3),
 ]
 if _installed("faiss"):
     ESTIMATORS += [
