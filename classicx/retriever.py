@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -10,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metadata_routing import get_routing_for_object
 
 from .base import ClassicxEstimator
-from .exceptions import ShapeMismatchError
+from .exceptions import EmptyFeatureWarning, EmptyInputError, InputError, ShapeMismatchError
 from .image import BagOfVisualWords
 from .metrics import RetrievalReport, evaluate_retrieval
 from .search import ExactSearcher, make_searcher
@@ -97,6 +99,18 @@ class Hit:
     content : str
         The text itself for a text gallery; the image's description (its path
         for images read from files) for an image gallery.
+    label : str or None, default=None
+        The item's category name (several joined by ``"|"`` for multi-label
+        items; the label index when the retriever knows no category names);
+        ``None`` when the gallery has no labels.
+    text : str or None, default=None
+        The text of the item's pair: the caption paired with a gallery image
+        (``None`` when the image gallery was indexed without its texts), the
+        text itself for a gallery text.
+    file : str or None, default=None
+        The image file of the item's pair: the path of a gallery image read
+        from a file, the image paired with a gallery text; ``None`` for images
+        given as arrays or bytes.
     """
 
     rank: int
@@ -104,6 +118,34 @@ class Hit:
     id: str
     score: float
     content: str
+    label: str | None = None
+    text: str | None = None
+    file: str | None = None
+
+
+def _label_names(labels: Any, categories: Sequence[str] | None) -> list[str] | None:
+    """One display name per row of ``labels`` (see :attr:`Hit.label`)."""
+    if labels is None:
+        return None
+
+    def name(k: int) -> str:
+        return str(categories[k]) if categories is not None and 0 <= k < len(categories) else str(k)
+
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        return [name(int(k)) for k in labels]
+    return ["|".join(name(int(k)) for k in np.flatnonzero(row)) for row in labels]
+
+
+def _image_files(images: Sequence[Any]) -> list[str | None]:
+    return [str(item) if isinstance(item, (str, Path)) else None for item in images]
+
+
+def _zero_rows(features: Any) -> np.ndarray:
+    """Indices of the all-zero rows of a dense or sparse feature matrix."""
+    if sp.issparse(features):
+        return np.flatnonzero(features.tocsr().getnnz(axis=1) == 0)
+    return np.flatnonzero(~np.any(np.asarray(features) != 0, axis=1))
 
 
 def _default_descriptions(images: Sequence[Any]) -> list[str]:
@@ -177,6 +219,13 @@ class CrossModalRetriever(ClassicxEstimator):
     image_ids_, text_ids_ : list of str, ids of the gallery items
     image_descriptions_, gallery_texts_ : list of str, shown in :class:`Hit` results
     image_labels_, text_labels_ : ndarray or None, labels of the gallery items
+    categories_ : list of str or None, the category names of the labels (``categories`` of :meth:`fit`)
+    image_files_ : list of (str or None), the file of each gallery image (``None`` for arrays and bytes)
+    image_texts_ : list of str or None, the text paired with each gallery image
+    text_files_ : list of (str or None) or None, the image file paired with each gallery text
+    dataset_record_ : dict, optional; set by ``classicx fit``: how its training data was loaded
+        (loader options, the dataset path, content hashes of the training pairs), saved with the
+        model so that ``classicx evaluate`` loads the data the same way and finds overlaps
 
     See Also
     --------
@@ -237,8 +286,10 @@ class CrossModalRetriever(ClassicxEstimator):
         if not hasattr(self, "aligner_"):
             return
         for side, gallery, columns in (
-            ("image", self.image_gallery_, (self.image_ids_, self.image_descriptions_, self.image_labels_)),
-            ("text", self.text_gallery_, (self.text_ids_, self.gallery_texts_, self.text_labels_)),
+            ("image", self.image_gallery_, (self.image_ids_, self.image_descriptions_, self.image_labels_,
+                                            getattr(self, "image_files_", None), getattr(self, "image_texts_", None))),
+            ("text", self.text_gallery_, (self.text_ids_, self.gallery_texts_, self.text_labels_,
+                                          getattr(self, "text_files_", None))),
         ):
             n = len(gallery)
             for column in columns:
@@ -325,6 +376,7 @@ class CrossModalRetriever(ClassicxEstimator):
         *,
         ids: Sequence[str] | None = None,
         descriptions: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
     ) -> CrossModalRetriever:
         """Learn features and the shared space from paired images and texts.
 
@@ -341,6 +393,9 @@ class CrossModalRetriever(ClassicxEstimator):
             Pair ids for the gallery; default ``"0"``, ``"1"``, ...
         descriptions : sequence of str, default=None
             How gallery images are shown in results; default their paths.
+        categories : sequence of str, default=None
+            Category names: label ``k`` is ``categories[k]``, shown as
+            :attr:`Hit.label` (``Dataset.categories`` of the loaders).
 
         Returns
         -------
@@ -368,6 +423,10 @@ class CrossModalRetriever(ClassicxEstimator):
             ids,
             descriptions if descriptions is not None else _default_descriptions(images),
         )
+        self.categories_ = None if categories is None else [str(c) for c in categories]
+        self.image_files_ = _image_files(images)
+        self.image_texts_ = list(self.gallery_texts_)
+        self.text_files_ = list(self.image_files_)
         return self
 
     def _set_gallery(self, image_vectors, text_vectors, texts, labels, ids, descriptions) -> None:
@@ -394,18 +453,25 @@ class CrossModalRetriever(ClassicxEstimator):
         image_labels: Any = None,
         text_labels: Any = None,
         descriptions: Sequence[str] | None = None,
+        paired: bool = False,
     ) -> CrossModalRetriever:
         """Replace the search gallery of one or both modalities.
 
         Images given here are what :meth:`search_text` returns; texts are what
         :meth:`search_image` returns. A modality left at ``None`` keeps its
         current gallery. The learned features and subspace are unchanged.
+        With ``paired=True``, ``images[i]`` and ``texts[i]`` form a pair: an
+        image hit then shows its text (:attr:`Hit.text`) and a text hit its
+        image file (:attr:`Hit.file`). Labels are indices into the fitted
+        ``categories_``.
 
         Returns
         -------
         self
         """
         check_is_fitted(self, "aligner_")
+        if paired and (images is None or texts is None or len(images) != len(texts)):
+            raise ShapeMismatchError("index(paired=True) needs as many images as texts")
         if images is not None:
             images = check_images(images, name="index(images=...)")
             vectors = self.transform_images(images)
@@ -415,6 +481,8 @@ class CrossModalRetriever(ClassicxEstimator):
             self.image_labels_ = None if image_labels is None else check_labels(image_labels, len(images),
                                                                                 name="image_labels")
             self._check_lengths("images", len(images), self.image_ids_, self.image_descriptions_)
+            self.image_files_ = _image_files(images)
+            self.image_texts_ = [str(t) for t in texts] if paired else None
         if texts is not None:
             texts = check_texts(texts, name="index(texts=...)")
             vectors = self.transform_texts(texts)
@@ -424,6 +492,7 @@ class CrossModalRetriever(ClassicxEstimator):
             self.text_labels_ = None if text_labels is None else check_labels(text_labels, len(texts),
                                                                               name="text_labels")
             self._check_lengths("texts", len(texts), self.text_ids_)
+            self.text_files_ = list(self.image_files_) if paired else None
         return self
 
     @staticmethod
@@ -444,14 +513,70 @@ class CrossModalRetriever(ClassicxEstimator):
         return self.aligner_.transform_y(self.text_features_.transform(check_texts(texts)))
 
     # ----------------------------------------------------------------- search
-    def _hits(self, scores, indices, ids, contents) -> list[list[Hit]]:
+    def _hits(self, target: str, scores: Any, indices: Any) -> list[list[Hit]]:
+        """Hits of the ``target`` gallery ("images" or "texts") for rows of search results."""
+        # getattr: models saved before classicx 0.3 lack the files, paired texts and category names.
+        categories = getattr(self, "categories_", None)
+        if target == "images":
+            ids, contents, labels = self.image_ids_, self.image_descriptions_, self.image_labels_
+            texts, files = getattr(self, "image_texts_", None), getattr(self, "image_files_", None)
+        else:
+            ids, contents, labels = self.text_ids_, self.gallery_texts_, self.text_labels_
+            texts, files = self.gallery_texts_, getattr(self, "text_files_", None)
+        names = None if labels is None else _label_names(labels, categories)
         return [
             [
-                Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)])
+                Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)],
+                    label=None if names is None else names[int(i)],
+                    text=None if texts is None else texts[int(i)],
+                    file=None if files is None else files[int(i)])
                 for r, (s, i) in enumerate(zip(row_s, row_i))
             ]
             for row_s, row_i in zip(scores, indices)
         ]
+
+    def _query_vectors(self, modality: str, queries: list) -> np.ndarray:
+        """Shared-space vectors of search queries; a query that would rank the gallery arbitrarily is refused.
+
+        An empty text, a text none of whose words the text features know, or an
+        image that gives no features at all (no keypoints) maps to the zero
+        vector, whose "ranking" is arbitrary: :class:`EmptyInputError` or
+        :class:`InputError` naming the query instead. (:meth:`evaluate` and
+        :meth:`transform_texts` keep such rows, as zero vectors with a warning.)
+        """
+        check_is_fitted(self, "aligner_")
+        several = len(queries) > 1
+
+        def which(i: int) -> str:
+            return f"query {i} " if several else "query "
+
+        if modality == "text":
+            queries = check_texts(queries)
+            for i, query in enumerate(queries):
+                if not query.strip():
+                    raise EmptyInputError(f"the text {which(i)}is empty: give words to search for")
+            stage, project = self.text_features_, self.aligner_.transform_y
+        else:
+            queries = check_images(queries)
+            stage, project = self.image_features_, self.aligner_.transform
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EmptyFeatureWarning)  # refused below, with the query named
+            features = stage.transform(queries)
+        empty = _zero_rows(features)
+        if len(empty):
+            i = int(empty[0])
+            if modality == "text":
+                raise InputError(
+                    f"the text {which(i)}{queries[i]!r} has no word the model knows (no term of the "
+                    "vocabulary learned from its training texts): its ranking would be arbitrary"
+                )
+            from .image.io import describe_item
+
+            raise InputError(
+                f"the image {which(i)}({describe_item(queries[i])}) gives no image features (no keypoints "
+                "found): its ranking would be arbitrary"
+            )
+        return project(features)
 
     def search_text(self, text: str | Sequence[str], k: int = 10) -> list[Hit] | list[list[Hit]]:
         """Rank the gallery images for a text query.
@@ -469,9 +594,9 @@ class CrossModalRetriever(ClassicxEstimator):
         """
         check_is_fitted(self, "aligner_")
         single = isinstance(text, str)
-        queries = self.transform_texts([text] if single else list(text))
+        queries = self._query_vectors("text", [text] if single else list(text))
         scores, indices = self.image_gallery_.search(queries, k=min(k, len(self.image_ids_)))
-        hits = self._hits(scores, indices, self.image_ids_, self.image_descriptions_)
+        hits = self._hits("images", scores, indices)
         return hits[0] if single else hits
 
     def search_image(self, image: Any, k: int = 10) -> list[Hit] | list[list[Hit]]:
@@ -489,9 +614,9 @@ class CrossModalRetriever(ClassicxEstimator):
         """
         check_is_fitted(self, "aligner_")
         single = not isinstance(image, list)
-        queries = self.transform_images([image] if single else image)
+        queries = self._query_vectors("image", [image] if single else image)
         scores, indices = self.text_gallery_.search(queries, k=min(k, len(self.text_ids_)))
-        hits = self._hits(scores, indices, self.text_ids_, self.gallery_texts_)
+        hits = self._hits("texts", scores, indices)
         return hits[0] if single else hits
 
     # --------------------------------------------------------------- evaluate

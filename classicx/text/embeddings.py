@@ -373,7 +373,7 @@ class _WordVectorPooling(DefaultParts, TransformerMixin, ClassicxEstimator):
                 100.0 * n_oov / n_tokens,
             )
         D = self._pool(counts)
-        warn_empty_rows(n_empty_rows(counts), counts.shape[0], stacklevel=5)
+        warn_empty_rows(n_empty_rows(counts), counts.shape[0])
         return D
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
