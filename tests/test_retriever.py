@@ -282,3 +282,110 @@ def test_a_loaded_model_whose_ids_do_not_match_its_gallery_is_refused(tmp_path):
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelFormatError, match="image gallery holds 60 items but 5"):
         CrossModalRetriever.load(tmp_path / "model")
+
+
+# ------------------------------------------------------------- readable hits, refused queries (#11)
+@pytest.fixture(scope="module")
+def named(data):
+    """A model fitted with category names and ids, on arrays and on file paths of the same images."""
+    return _small_model().fit(data.train.images, data.train.texts, labels=data.train.labels,
+                              ids=data.train.ids, descriptions=data.train.descriptions,
+                              categories=data.categories)
+
+
+def test_hits_carry_label_paired_text_and_id(named, data):
+    for hit in named.search_text("a red circle", k=5):
+        row = data.train.ids.index(hit.id)
+        assert hit.index == row and hit.label == data.categories[data.train.labels[row]]
+        assert hit.text == data.train.texts[row] and hit.content == data.train.descriptions[row]
+        assert hit.file is None  # arrays have no file
+    for hit in named.search_image(data.test.images[0], k=5):
+        assert hit.content == hit.text == data.train.texts[hit.index]
+        assert hit.label == data.categories[data.train.labels[hit.index]]
+    with pytest.raises(AttributeError):
+        hit.label = "x"  # still a frozen dataclass
+
+
+def test_hits_name_files_and_keep_their_fields_through_save_and_load(data, tmp_path):
+    import cv2
+
+    paths = []
+    for i, image in enumerate(data.train.images[:80]):
+        paths.append(str(tmp_path / f"{i}.png"))
+        cv2.imwrite(paths[-1], image)
+    model = _small_model().fit(paths, data.train.texts[:80], labels=data.train.labels[:80])
+    hits = model.search_text("a blue square", k=4)
+    assert [h.file for h in hits] == [paths[h.index] for h in hits]
+    assert [h.label for h in hits] == [str(data.train.labels[h.index]) for h in hits]  # no names: the index
+    text_hits = model.search_image(paths[0], k=3)
+    assert [h.file for h in text_hits] == [paths[h.index] for h in text_hits]  # the paired image
+    model.save(tmp_path / "m")
+    again = CrossModalRetriever.load(tmp_path / "m")
+    assert again.search_text("a blue square", k=4) == hits
+
+
+def test_index_pairs_images_and_texts_only_when_told(named, data):
+    model = copy.deepcopy(named)
+    model.index(images=data.test.images, texts=data.test.texts, image_labels=data.test.labels,
+                text_labels=data.test.labels, image_ids=data.test.ids, text_ids=data.test.ids, paired=True)
+    hit = model.search_text("a green star", k=1)[0]
+    assert hit.text == data.test.texts[hit.index] and hit.label == data.categories[data.test.labels[hit.index]]
+    model.index(images=data.test.images[:10])
+    hit = model.search_text("a green star", k=1)[0]
+    assert hit.text is None and hit.label is None
+    with pytest.raises(ShapeMismatchError, match="paired=True"):
+        model.index(images=data.test.images[:3], texts=data.test.texts[:2], paired=True)
+
+
+def test_multi_label_hits_join_their_names(data):
+    labels = np.zeros((len(data.train), 3), dtype=int)
+    labels[:, 0] = 1
+    labels[::2, 2] = 1
+    model = _small_model().fit(data.train.images, data.train.texts, labels=labels, categories=["a", "b", "c"])
+    names = {hit.index: hit.label for hit in model.search_text("a red circle", k=10)}
+    for index, name in names.items():
+        assert name == ("a|c" if index % 2 == 0 else "a")
+
+
+def test_hits_of_a_model_saved_before_the_new_fields(named):
+    old = copy.deepcopy(named)
+    for name in ("categories_", "image_files_", "image_texts_", "text_files_"):
+        delattr(old, name)
+    hit = old.search_text("a red circle", k=1)[0]
+    assert hit.label == str(named.image_labels_[hit.index]) and hit.text is None and hit.file is None
+
+
+@pytest.mark.parametrize("query", ["", "  \n ", "qwertyuiop zxcvbnm"])
+def test_empty_or_unknown_text_queries_are_refused(named, query):
+    from classicx.exceptions import InputError
+
+    with pytest.raises(InputError, match="empty|no word the model knows") as info:
+        named.search_text(query)
+    assert (query.strip() == "") == isinstance(info.value, EmptyInputError)
+    with pytest.raises(InputError, match="empty|no word the model knows"):
+        named.search(text=query)  # the fused query too
+    with pytest.raises(InputError, match="empty|no word the model knows"):
+        named.search(text=query, image=np.zeros((8, 8, 3), np.uint8) + 100, weight=0.5)
+
+
+def test_a_refused_query_among_several_is_named_by_its_position(named):
+    from classicx.exceptions import InputError
+
+    with pytest.raises(InputError, match=r"query 2 'zzzz'"):
+        named.search_text(["a red circle", "a blue star", "zzzz"])
+    assert len(named.search_text(["a red circle", "a blue star"], k=2)) == 2
+
+
+def test_an_image_query_without_features_is_refused(named):
+    from classicx.exceptions import InputError
+
+    with pytest.raises(InputError, match="no image features"):
+        named.search_image(np.full((64, 64, 3), 90, np.uint8))
+
+
+def test_evaluate_still_scores_texts_without_known_words(named, data):
+    texts = list(data.test.texts)
+    texts[0] = "qwertyuiop"
+    with pytest.warns(Warning, match="no term of the fitted vocabulary"):
+        report = named.evaluate(data.test.images, texts, labels=data.test.labels)
+    assert report.n_queries == len(texts)

@@ -35,6 +35,7 @@ td, th { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; 
 """
 
 _THUMB_SIDE = 160
+_HIT_SIDE = 96  # hits in a table: smaller than the query's thumbnail
 
 
 def thumbnail_uri(image: Any, max_side: int = _THUMB_SIDE) -> str | None:
@@ -120,7 +121,7 @@ def _hit_rows(hits: Sequence[Any], target: str, query_label: str | None = None,
         rows.append(
             "<tr>"
             f'<td>{hit.rank}</td><td class="score">{hit.score:+.3f}</td>'
-            f"<td>{_img(thumbnail_uri(source), hit.content)}</td>"
+            f"<td>{_img(thumbnail_uri(source, _HIT_SIDE), hit.content)}</td>"
             f"<td>{_e(hit.id)}</td><td>{_mark(hit.label, query_label)}</td><td>{text}</td></tr>"
         )
     rows.append("</table>")
