@@ -347,14 +347,17 @@ def test_evaluate_html_escapes_and_embeds_thumbnails_and_plot(fitted_model, csv_
     rows = [[image, text, data.categories[label], "test"] for image, text, label in
             zip(data.test.images, data.test.texts, data.test.labels)]
     rows[0][1] = rows[0][1] + " <script>alert(1)</script> & <b>bold</b>"
-    _write_csv(tmp_path / "markup.csv", ["image", "text", "label", "split"], rows)
+    train_row = [data.train.images[0], data.train.texts[0], "circle", "train"]  # the loader needs one
+    _write_csv(tmp_path / "markup.csv", ["image", "text", "label", "split"], rows + [train_row])
     report = tmp_path / "report.html"
     args = ["evaluate", str(fitted_model), str(tmp_path / "markup.csv"), "--html", str(report), "-q", "-j", "1"]
     assert main(args) == 0  # the HTML page does not need matplotlib: its curves are inline SVG
     capsys.readouterr()
     page = _parse(report)
-    assert "script" not in page.tags and "b" not in page.tags
-    assert any("<script>alert(1)</script>" in t for t in page.text)
+    raw = report.read_text(encoding="utf-8")
+    assert "script" not in page.tags and "<b>bold</b>" not in raw
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in raw
+    assert any("<script>alert(1)</script> & <b>bold</b>" in t for t in page.text)  # shown as text
     # 4 example queries each way: image queries shown, and the image of every hit of both directions
     assert len(page.images) == 4 + 4 * 5 + 4 * 5
     for uri in page.images:
@@ -427,4 +430,8 @@ def test_demo_prints_labelled_hits(capsys):
     assert main(["demo", "--n-train", "150", "--n-test", "60", "--words", "64", "--quiet", "-j", "1"]) == 0
     out = capsys.readouterr().out
     assert "(looking for:" in out and "example hits have the query's category" in out
-    assert out.count("✓") + out.count("✗") == 5 * 3  # 3 text and 2 image queries, 3 hits each
+    hit_lines = [line for line in out.splitlines() if line[:5].strip().rstrip(".").isdigit()]
+    assert len(hit_lines) == 5 * 3  # 3 text and 2 image queries, 3 hits each
+    assert all(("✓" in line) != ("✗" in line) for line in hit_lines)
+    right = sum("✓" in line for line in hit_lines)
+    assert f"{right} of 15 example hits have the query's category" in out
