@@ -6,23 +6,28 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import get_routing_for_object
 
 from .base import ClassicxEstimator
-from .exceptions import EmptyFeatureWarning, EmptyInputError, InputError, ShapeMismatchError
-from .image import BagOfVisualWords
+from .exceptions import (
+    ClassicxWarning,
+    EmptyFeatureWarning,
+    EmptyInputError,
+    InputError,
+    ParameterError,
+    ShapeMismatchError,
+)
 from .metrics import RetrievalReport, evaluate_retrieval
-from .search import ExactSearcher, make_searcher
-from .subspace import RegularizedCCA
-from .text import TfidfLSA
+from .presets import PRESET_NAMES, PRESETS, preset_specs
+from .utils.messages import warn
 from .utils.validation import (
     check_images,
     check_is_fitted,
@@ -40,21 +45,20 @@ logger = logging.getLogger(__name__)
 _SHARED_SETTINGS = ("n_jobs", "verbose", "random_state")
 
 
-def default_stages() -> dict[str, Any]:
+def default_stages(preset: str = "balanced", labels: bool = True) -> dict[str, Any]:
     """The stages a :class:`CrossModalRetriever` uses where its parameter is ``None``: new, unfitted objects.
 
-    This is the one place where the default pipeline is written down; the
-    ``classicx`` command builds its model from the same objects.
+    They are built from the specs of the preset (:mod:`classicx.presets`, the
+    one place where the default pipeline is written down); the ``classicx``
+    command builds its model from the same objects.
 
-    * ``image_features``: ``BagOfVisualWords(descriptor="sift", vocabulary=256)``, SIFT
-      (:class:`~classicx.image.LocalDescriptors` defaults) and 256 k-means words;
-    * ``text_features``: ``TfidfLSA()`` (TF-IDF, LSA with 100 dimensions);
-    * ``aligner``: ``RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)``,
-      a strongly regularised CCA whose dimensions are weighted by their
-      canonical correlation to the 4th power (Gong et al. 2014). On webnews,
-      cross-validation on the training split chose reg 0.3-0.6 with power 4
-      for every text representation (``benchmarks/RESULTS.md``);
-    * ``searcher``: ``ExactSearcher(metric="cosine")``.
+    Parameters
+    ----------
+    preset : {"fast", "balanced", "best"}, default="balanced"
+        The retriever's default preset is ``"balanced"``.
+    labels : bool, default=True
+        Whether the training pairs have labels: with, the preset's supervised
+        aligner (semantic matching); without, its unsupervised one (CCA).
 
     Returns
     -------
@@ -64,22 +68,23 @@ def default_stages() -> dict[str, Any]:
     See Also
     --------
     CrossModalRetriever : the pipeline these stages make.
+    classicx.presets.PRESETS : the specs, with how they were chosen.
 
     Examples
     --------
     >>> from classicx.retriever import default_stages
     >>> stages = default_stages()
     >>> stages["aligner"]
-    RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)
-    >>> stages["image_features"]
-    BagOfVisualWords(vocabulary=256)
+    SemanticMatching(C=10.0, class_weight='balanced', standardize=False)
+    >>> from classicx.spec import to_spec
+    >>> to_spec(stages["image_features"])
+    'fisher(rootsift,64)+0.5*hsv'
+    >>> default_stages(labels=False)["aligner"]
+    RegularizedCCA(n_components=16, reg=0.6, weight_power=4.0)
     """
-    return {
-        "image_features": BagOfVisualWords(descriptor="sift", vocabulary=256),
-        "text_features": TfidfLSA(),
-        "aligner": RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0),
-        "searcher": ExactSearcher(metric="cosine"),
-    }
+    from .presets import default_stages as preset_stages
+
+    return preset_stages(preset, labels)
 
 
 @dataclass(frozen=True)
@@ -164,12 +169,20 @@ class CrossModalRetriever(ClassicxEstimator):
 
     The retriever composes four replaceable stages:
 
-    ``image_features``  images → vectors (default :class:`~classicx.image.BagOfVisualWords`, SIFT, 256 words)
-    ``text_features``   texts → vectors (default :class:`~classicx.text.TfidfLSA`)
-    ``aligner``         both → one shared space (default :class:`~classicx.subspace.RegularizedCCA`)
-    ``searcher``        ranks a gallery for each query (default :class:`~classicx.search.ExactSearcher`, cosine)
+    ``image_features``  images → vectors
+    ``text_features``   texts → vectors
+    ``aligner``         both → one shared space
+    ``searcher``        ranks a gallery for each query
 
-    A stage left at ``None`` is the one :func:`default_stages` builds. After
+    Each is an estimator or a spec string (:mod:`classicx.spec`:
+    ``image_features="fisher(rootsift,64)+0.5*hsv"``, ``aligner="cca(32,reg=0.3)"``,
+    ``searcher="faiss:HNSW32"``), built in :meth:`fit`. A stage left at
+    ``None`` comes from the ``preset`` (:mod:`classicx.presets`): by default
+    ``"balanced"``, Fisher vectors of RootSIFT with an HSV histogram, TF-IDF +
+    LSA 200 with rows L2-normalised, and semantic matching when :meth:`fit`
+    gets labels (CCA without labels, with a warning), exact cosine search.
+    ``preset="auto"`` chooses the stages left at ``None`` by cross-validation
+    on the training pairs within ``time_budget`` (``leaderboard_``). After
     :meth:`fit`, the training images and texts form the search gallery;
     :meth:`index` replaces it with another collection. :meth:`evaluate` ranks
     the whole evaluation set of the other modality for every query (the
@@ -204,7 +217,21 @@ class CrossModalRetriever(ClassicxEstimator):
         ``fit(gallery)``, ``search(queries, k)``; a string is a spec for
         :func:`classicx.search.make_searcher` (``"exact"``, ``"hnswlib"``,
         ``"faiss:IVF256,Flat"``, ...) with the cosine metric, resolved in
-        :meth:`fit`.
+        :meth:`fit`. ``image_features``, ``text_features`` and ``aligner``
+        take spec strings too (:func:`classicx.spec.build`).
+    preset : {"balanced", "fast", "best", "auto"}, default="balanced"
+        Fills the stages left at ``None`` (:data:`classicx.presets.PRESETS`,
+        with their measured costs and scores). Without labels the supervised
+        aligner of a preset is replaced by its unsupervised one, with a
+        warning. ``"auto"`` cross-validates the candidates of
+        :data:`classicx.presets.AUTO_CANDIDATES` on the training pairs and
+        keeps the best (see ``time_budget``).
+    time_budget : float or str, default=None
+        Seconds (or ``"10m"``, ``"1h"``: :func:`classicx.spec.parse_duration`)
+        that ``preset="auto"`` may spend choosing; default 10 minutes. No new
+        candidate starts once it is spent, and one whose cost, estimated from
+        those measured so far, exceeds the time left is skipped; the one under
+        way and the final refit still finish (the slack). Only for ``"auto"``.
     n_jobs : int, default=None
         Shared with the stages (see above).
     verbose : bool, default=True
@@ -214,6 +241,14 @@ class CrossModalRetriever(ClassicxEstimator):
 
     Attributes
     ----------
+    preset_stages_ : dict of str
+        The spec of every stage that the preset (or ``"auto"``) filled,
+        stage name -> spec; empty when every stage was given.
+    supervised_ : bool
+        Whether the aligner was fitted with labels.
+    leaderboard_ : list of dict
+        ``preset="auto"`` only: every candidate tried, best first, with its
+        cross-validated MAP (``pandas.DataFrame(model.leaderboard_)`` shows it).
     image_features_, text_features_, aligner_ : fitted clones of the stages
     image_gallery_, text_gallery_ : fitted searchers over the gallery images and texts
     image_ids_, text_ids_ : list of str, ids of the gallery items
@@ -247,10 +282,12 @@ class CrossModalRetriever(ClassicxEstimator):
     """
 
     _parameter_constraints: dict = {
-        "image_features": [HasMethods(["fit", "transform"]), None],
-        "text_features": [HasMethods(["fit", "transform"]), None],
-        "aligner": [HasMethods(["fit", "transform", "transform_y"]), None],
+        "image_features": [HasMethods(["fit", "transform"]), str, None],
+        "text_features": [HasMethods(["fit", "transform"]), str, None],
+        "aligner": [HasMethods(["fit", "transform", "transform_y"]), str, None],
         "searcher": [HasMethods(["fit", "search"]), str, None],
+        "preset": [StrOptions(set(PRESET_NAMES))],
+        "time_budget": [Interval(Real, 0, None, closed="neither"), str, None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -262,6 +299,8 @@ class CrossModalRetriever(ClassicxEstimator):
         text_features: Any = None,
         aligner: Any = None,
         searcher: Any = None,
+        preset: str = "balanced",
+        time_budget: float | str | None = None,
         n_jobs: int | None = None,
         verbose: bool = True,
         random_state: int | None = None,
@@ -270,6 +309,8 @@ class CrossModalRetriever(ClassicxEstimator):
         self.text_features = text_features
         self.aligner = aligner
         self.searcher = searcher
+        self.preset = preset
+        self.time_budget = time_budget
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
@@ -297,12 +338,18 @@ class CrossModalRetriever(ClassicxEstimator):
                     raise ValueError(f"the {side} gallery holds {n} items but {len(column)} ids/labels/contents")
 
     def _given(self, name: str) -> Any:
-        """The stage as given, or its default; a searcher spec string is resolved here."""
+        """The stage as given (a spec string built here), or the one the preset filled at fit time."""
+        from .spec import build
+
         given = getattr(self, name)
         if given is None:
-            return default_stages()[name]
-        if name == "searcher" and isinstance(given, str):
-            return make_searcher(given, metric="cosine")
+            filled = getattr(self, "preset_stages_", None)
+            if filled is None or name not in filled:  # not fitted yet: the preset's default
+                preset = self.preset if self.preset in PRESETS else "balanced"
+                return build(preset_specs(preset)[name], name)
+            return build(filled[name], name)
+        if isinstance(given, str):
+            return build(given, name)
         return given
 
     def _shared(self, stage: Any, names: Sequence[str] = _SHARED_SETTINGS, deep: bool = True) -> dict[str, Any]:
@@ -335,8 +382,49 @@ class CrossModalRetriever(ClassicxEstimator):
 
     def _stage(self, name: str) -> Any:
         """A fresh, unfitted copy of the stage ``name`` with the shared settings applied."""
-        stage = clone(self._given(name))
+        return self._prepare(self._given(name))
+
+    def _prepare(self, estimator: Any) -> Any:
+        """A fresh, unfitted copy of ``estimator`` with the retriever's shared settings applied."""
+        stage = clone(estimator)
         return stage.set_params(**self._shared(stage))
+
+    def _fill_stages(self, images: Sequence[Any], texts: Sequence[str], labels: Any) -> dict[str, Any]:
+        """Record in ``preset_stages_`` the spec of every stage left at ``None``, from the preset or by ``"auto"``.
+
+        Returns the stages ``"auto"`` already fitted while choosing (stage name
+        -> (fitted estimator, training features)), so that they are not fitted
+        again; empty for a fixed preset.
+        """
+        from .spec import parse_duration
+
+        missing = [name for name in ("image_features", "text_features", "aligner", "searcher")
+                   if getattr(self, name) is None]
+        if self.time_budget is not None and self.preset != "auto":
+            raise ParameterError(f"time_budget is for preset='auto' (the preset is {self.preset!r})")
+        if self.preset == "auto":
+            budget = 600.0 if self.time_budget is None else parse_duration(self.time_budget)
+            self.leaderboard_ = []
+            if not missing:
+                self.preset_stages_ = {}
+                return {}
+            from ._autoselect import select_stages
+
+            specs, self.leaderboard_, prefitted = select_stages(self, images, texts, labels, missing, budget)
+            self.preset_stages_ = specs
+            return prefitted
+        has_labels = labels is not None
+        specs = preset_specs(self.preset, has_labels)
+        self.preset_stages_ = {name: specs[name] for name in missing}
+        preset = PRESETS[self.preset]
+        if "aligner" in missing and not has_labels and preset.aligner != preset.unsupervised_aligner:
+            warn(
+                f"preset {self.preset!r} without labels: the aligner is the unsupervised "
+                f"{preset.unsupervised_aligner!r} instead of the supervised {preset.aligner!r} "
+                "(pass labels= to fit to use it)",
+                ClassicxWarning,
+            )
+        return {}
 
     def _fit_gallery(self, vectors: np.ndarray) -> Any:
         return self._stage("searcher").fit(vectors)
@@ -406,15 +494,23 @@ class CrossModalRetriever(ClassicxEstimator):
         texts = check_texts(texts)
         check_paired(len(images), len(texts))
         labels = None if labels is None else check_labels(labels, len(images))
-        self.image_features_ = self._stage("image_features")
-        self.text_features_ = self._stage("text_features")
+        prefitted = self._fill_stages(images, texts, labels)
         self.aligner_ = self._stage("aligner")
-        logger.info("extracting image features for %d images", len(images))
-        X = self.image_features_.fit_transform(images)
-        logger.info("extracting text features for %d texts", len(texts))
-        Y = self.text_features_.fit_transform(texts)
+        if "image_features" in prefitted:  # preset="auto" fitted and encoded them while choosing
+            self.image_features_, X = prefitted["image_features"]
+        else:
+            self.image_features_ = self._stage("image_features")
+            logger.info("extracting image features for %d images", len(images))
+            X = self.image_features_.fit_transform(images)
+        if "text_features" in prefitted:
+            self.text_features_, Y = prefitted["text_features"]
+        else:
+            self.text_features_ = self._stage("text_features")
+            logger.info("extracting text features for %d texts", len(texts))
+            Y = self.text_features_.fit_transform(texts)
         routed = {"labels": labels} if labels is not None and _consumes_labels(self.aligner_) else {}
         self.aligner_.fit(X, Y, **routed)
+        self.supervised_ = bool(routed)
         self._set_gallery(
             self.aligner_.transform(X),
             self.aligner_.transform_y(Y),

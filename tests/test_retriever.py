@@ -6,10 +6,12 @@ import copy
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from classicx import CrossModalRetriever, datasets
 from classicx.exceptions import (
+    ClassicxWarning,
     EmptyInputError,
     ModelFormatError,
     NotFittedError,
@@ -125,11 +127,19 @@ def test_errors(data):
 
 
 def test_defaults_and_shared_parameters_reach_stages(data):
+    from classicx.image import ColorHistogram, FisherVector
+    from classicx.spec import ConcatFeatures
+
     model = CrossModalRetriever(n_jobs=2, verbose=False, random_state=7)
-    model.fit(data.train.images[:60], data.train.texts[:60])
-    assert isinstance(model.image_features_, BagOfVisualWords)
-    assert model.image_features_.n_jobs == 2 and model.image_features_.random_state == 7
+    with pytest.warns(ClassicxWarning, match="without labels.*unsupervised"):
+        model.fit(data.train.images[:60], data.train.texts[:60])
+    assert isinstance(model.image_features_, ConcatFeatures)  # the balanced preset: Fisher + HSV
+    parts = dict(model.image_features_.transformers_)
+    assert isinstance(parts["fisher"], FisherVector) and isinstance(parts["hsv"], ColorHistogram)
+    assert parts["fisher"].n_jobs == 2 and parts["fisher"].random_state == 7 and parts["fisher"].verbose is False
+    assert parts["hsv"].n_jobs == 2 and parts["hsv"].verbose is False
     assert model.image_features is None  # the constructor argument is left untouched
+    assert model.supervised_ is False and model.preset_stages_["aligner"].startswith("cca(")
 
 
 def test_grid_search_over_retriever(data):
@@ -171,17 +181,31 @@ def test_retriever_as_the_last_step_of_a_pipeline(data):
 def test_default_stages_are_what_an_unset_stage_becomes(data):
     from classicx.retriever import default_stages
 
+    from classicx.spec import to_spec
+    from classicx.subspace import SemanticMatching
+
     stages = default_stages()
-    assert stages["aligner"].get_params() == RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0).get_params()
-    assert stages["image_features"].get_params()["vocabulary"] == 256
+    assert stages["aligner"].get_params() == \
+        SemanticMatching(C=10.0, class_weight="balanced", standardize=False).get_params()
+    assert to_spec(stages["image_features"]) == "fisher(rootsift,64)+0.5*hsv"
     assert default_stages()["aligner"] is not stages["aligner"]  # new objects each call
-    model = CrossModalRetriever(verbose=False, random_state=0).fit(data.train.images[:60], data.train.texts[:60])
+    images, texts, labels = data.train.images[:60], data.train.texts[:60], data.train.labels[:60]
+    model = CrossModalRetriever(verbose=False, random_state=0).fit(images, texts, labels=labels)
+    assert model.supervised_ is True
     for name in ("image_features", "text_features", "aligner"):
-        fitted = getattr(model, f"{name}_").get_params()
-        expected = stages[name].get_params()
-        assert {k: v for k, v in fitted.items() if k not in ("verbose", "random_state", "n_jobs")} == \
-            {k: v for k, v in expected.items() if k not in ("verbose", "random_state", "n_jobs")}
+        # written as specs, the fitted stages equal the defaults (the shared settings aside)
+        assert to_spec(clone(getattr(model, f"{name}_")).set_params(**_unshared(stages[name]))) == \
+            to_spec(stages[name])
     assert model.image_gallery_.get_params() == stages["searcher"].get_params()
+    unlabelled = default_stages(labels=False)
+    assert unlabelled["aligner"].get_params() == \
+        RegularizedCCA(n_components=16, reg=0.6, weight_power=4.0).get_params()
+
+
+def _unshared(stage):
+    """The shared settings (n_jobs, verbose, random_state) of ``stage`` as it was built, at any depth."""
+    return {k: v for k, v in stage.get_params(deep=True).items()
+            if k.rsplit("__", 1)[-1] in ("n_jobs", "verbose", "random_state")}
 
 
 def test_shared_settings_reach_an_encoder_inside_a_feature_union(data):
