@@ -50,46 +50,73 @@ def _jobs(text: str) -> int:
     return value
 
 
-# Model options of 'demo' and 'fit': option -> parameter of the retriever built from default_stages().
-# An option left out keeps the stage's default; the help text shows that default.
-_MODEL_OPTIONS = {
-    "descriptor": "image_features__descriptor",
-    "words": "image_features__vocabulary",
-    "text_dim": "text_features__n_components",
-    "components": "aligner__n_components",
-    "reg": "aligner__reg",
-    "weight_power": "aligner__weight_power",
+# Shorthand options of 'demo' and 'fit': option -> (stage, test of a nested parameter key of that stage
+# as get_params(deep=True) writes it, and of its value). A shorthand sets every matching parameter of the
+# stage built from its spec (--image SPEC, or the preset's); a stage without one is an error.
+def _last(name: str):
+    return lambda key, value: key.split("__")[-1] == name
+
+
+_SHORTHANDS = {
+    "descriptor": ("image_features", lambda key, value: (key.split("__")[-1] == "descriptor" and isinstance(value, str))
+                   or key.endswith("descriptor__kind")),
+    "words": ("image_features", lambda key, value: (key.split("__")[-1] == "vocabulary" and isinstance(value, int))
+              or key.endswith("vocabulary__n_words")),
+    "text_dim": ("text_features", _last("n_components")),
+    "components": ("aligner", _last("n_components")),
+    "reg": ("aligner", _last("reg")),
+    "weight_power": ("aligner", _last("weight_power")),
 }
+_STAGE_FLAGS = {"image_features": "--image", "text_features": "--text", "aligner": "--aligner",
+                "searcher": "--searcher"}
 
 
-def _default_model():
-    from .retriever import CrossModalRetriever, default_stages
+def _duration(text: str) -> float:
+    from .exceptions import ClassicxError
+    from .spec import parse_duration
 
-    return CrossModalRetriever(**default_stages())
+    try:
+        return parse_duration(text)
+    except (ClassicxError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    defaults = _default_model().get_params(deep=True)
+    from .presets import PRESET_NAMES, preset_specs
+    from .retriever import CrossModalRetriever
 
-    def default(option: str) -> str:
-        return f"(default: {defaults[_MODEL_OPTIONS[option]]})"
-
-    parser.add_argument("--descriptor", choices=["sift", "rootsift", "orb", "dense_sift"],
-                        help=f"local image descriptor {default('descriptor')}")
-    parser.add_argument("--words", type=positive_int, help=f"visual vocabulary size {default('words')}")
-    parser.add_argument("--text-dim", type=positive_int,
-                        help=f"LSA dimensions of the text features {default('text_dim')}")
-    parser.add_argument("--components", type=positive_int,
-                        help=f"dimensions of the shared CCA space {default('components')}")
-    parser.add_argument("--reg", type=float,
-                        help=f"CCA regularisation in [0, 1]: 0 = plain CCA, 1 = PLS {default('reg')}")
-    parser.add_argument("--weight-power", type=float,
-                        help="weight shared dimensions by canonical correlation to this power "
-                        f"{default('weight_power')}")
-    parser.add_argument("--searcher",
-                        help="search backend spec: exact, hnswlib, annoy, lsh, faiss:INDEX "
-                        "(e.g. faiss:HNSW32); approximate ones need the 'ann' extra "
-                        f"(default: the retriever's {defaults['searcher']!r}, exact cosine search)")
+    preset = CrossModalRetriever().preset
+    specs = preset_specs(preset)
+    group = parser.add_argument_group(
+        "the model",
+        f"a stage not given as a SPEC (see classicx.spec) comes from --preset; {preset!r}, the default, is "
+        f"image {specs['image_features']}, text {specs['text_features']}, aligner {specs['aligner']} "
+        f"(with labels; {preset_specs(preset, labels=False)['aligner']} without), searcher {specs['searcher']}",
+    )
+    group.add_argument("--preset", choices=PRESET_NAMES,
+                       help=f"the whole pipeline in one word (default: {preset}); 'auto' chooses the stages "
+                       "by cross-validation on the training split within --budget")
+    group.add_argument("--budget", type=_duration, metavar="DURATION",
+                       help="time 'auto' may spend choosing, e.g. 90s, 10m, 1h30m (default: 10m)")
+    group.add_argument("--image", metavar="SPEC", help="image features, e.g. 'fisher(rootsift,64)+0.5*hsv', "
+                       "'bovw(sift,512)', 'vlad(rootsift,64)', 'hsv'")
+    group.add_argument("--text", metavar="SPEC", help="text features, e.g. 'lsa(200)|l2', 'tfidf(1-2)', 'lda(50)'")
+    group.add_argument("--aligner", metavar="SPEC", help="shared space, e.g. 'cca(32,reg=0.3)', 'sm(balanced)', "
+                       "'kcca-scm(chi2)', '3cca(9)'")
+    group.add_argument("--searcher", metavar="SPEC",
+                       help="search backend: exact, hnswlib, annoy, lsh, faiss:INDEX (e.g. faiss:HNSW32); "
+                       "approximate ones need the 'ann' extra (default: exact cosine search)")
+    short = parser.add_argument_group(
+        "shorthands", "each sets every parameter of that name in its stage (the --image/--text/--aligner SPEC, "
+        "or the preset's); one that the stage does not have is an error")
+    short.add_argument("--descriptor", choices=["sift", "rootsift", "orb", "dense_sift"],
+                       help="local image descriptor of the image features")
+    short.add_argument("--words", type=positive_int, help="visual vocabulary size (number of words or Gaussians)")
+    short.add_argument("--text-dim", type=positive_int, help="dimensions of the text features (LSA, LDA)")
+    short.add_argument("--components", type=positive_int, help="dimensions of a CCA-type shared space")
+    short.add_argument("--reg", type=float, help="CCA regularisation in [0, 1]: 0 = plain CCA, 1 = PLS")
+    short.add_argument("--weight-power", type=float,
+                       help="weight CCA dimensions by canonical correlation to this power")
 
 
 # Loading options of 'fit' and 'evaluate': loader parameter -> command-line flag. The model
@@ -121,7 +148,7 @@ def _add_data_options(parser: argparse.ArgumentParser, *, evaluate: bool = False
     else:
         group.add_argument("--skip-missing", action="store_true", default=None, help=skip_help)
     for name, what in (("image", "image paths"), ("text", "texts (or .txt/.xml paths)"),
-                       ("label", "category names"), ("split", "train/test"), ("id", "pair ids")):
+                       ("label", "category names"), ("split", "split (train or test)"), ("id", "pair ids")):
         group.add_argument(f"--{name}-column", metavar="NAME",
                            help=f"CSV/TSV column of the {what} (default: {name!r}"
                            + ("; an empty NAME ignores the column)" if name in ("label", "split", "id") else ")"))
@@ -214,23 +241,85 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _make_retriever(args: argparse.Namespace):
-    """The default retriever with the model options given on the command line set on its stages."""
-    model = _default_model()
-    chosen = {param: getattr(args, option) for option, param in _MODEL_OPTIONS.items()
-              if getattr(args, option) is not None}
-    if args.searcher is not None:
-        chosen["searcher"] = args.searcher
-    return model.set_params(**chosen, n_jobs=args.jobs, verbose=not args.quiet, random_state=args.seed)
+def _make_retriever(args: argparse.Namespace, labels: bool = True):
+    """The retriever the model options describe: ``CrossModalRetriever(preset=..., <stage>=SPEC, ...)``.
+
+    A stage given as a SPEC is passed as that string and one left out stays
+    ``None`` (the preset fills it at fit time), unless a shorthand option
+    applies to it: then the stage is built here, from its SPEC or the
+    preset's spec for data with (or without, ``labels=False``) labels, and
+    the shorthand set on it. Every SPEC is checked here, before any data is read.
+    """
+    from .exceptions import InputError
+    from .presets import preset_specs
+    from .retriever import CrossModalRetriever
+    from .spec import build
+
+    preset = args.preset if args.preset is not None else CrossModalRetriever().preset
+    if args.budget is not None and preset != "auto":
+        raise InputError(f"--budget is for --preset auto (the preset is {preset!r})")
+    stages: dict = {}
+    for stage, flag in _STAGE_FLAGS.items():
+        spec = getattr(args, flag[2:])
+        if spec is not None:
+            build(spec, stage)  # a bad spec fails now, naming the valid names
+        chosen = {option: getattr(args, option) for option, (where, _) in _SHORTHANDS.items()
+                  if where == stage and getattr(args, option) is not None}
+        if not chosen:
+            stages[stage] = spec
+            continue
+        if spec is None and preset == "auto":
+            raise InputError(f"--{next(iter(chosen)).replace('_', '-')} needs a fixed {stage.split('_')[0]} stage: "
+                             f"give {flag} SPEC, or a preset other than auto")
+        spec = spec if spec is not None else preset_specs(preset, labels)[stage]
+        built = build(spec, stage)
+        params = built.get_params(deep=True)
+        for option, value in chosen.items():
+            keys = [key for key, current in params.items() if _SHORTHANDS[option][1](key, current)]
+            if not keys:
+                raise InputError(f"--{option.replace('_', '-')} does not apply to the {stage.split('_')[0]} stage "
+                                 f"{spec!r}, which has no such parameter; give {flag} SPEC instead")
+            built.set_params(**{key: value for key in keys})
+        stages[stage] = built
+    return CrossModalRetriever(**stages, preset=preset, time_budget=args.budget, n_jobs=args.jobs,
+                               verbose=not args.quiet, random_state=args.seed)
 
 
-def _describe(model) -> str:
-    """One line naming the stages of a retriever built by :func:`_make_retriever`."""
-    p = model.get_params(deep=True)
-    searcher = p["searcher"] if isinstance(p["searcher"], str) else "exact"
-    return (f"{p['image_features__descriptor']} bag of {p['image_features__vocabulary']} visual words "
-            f"+ TF-IDF/LSA({p['text_features__n_components']}) "
-            f"+ regularised CCA({p['aligner__n_components']}, reg {p['aligner__reg']}) + {searcher} cosine search")
+def _stage_specs(model, labels: bool = True) -> dict[str, str]:
+    """The spec of each stage of ``model``: as given, or the preset's (``auto``: what it chose, once fitted)."""
+    from .presets import preset_specs
+    from .spec import to_spec
+
+    chosen = getattr(model, "preset_stages_", None) or {}
+    specs = {}
+    for stage in _STAGE_FLAGS:
+        given = getattr(model, stage)
+        if given is None:
+            specs[stage] = chosen.get(stage) or ("(chosen by auto)" if model.preset == "auto"
+                                                 else preset_specs(model.preset, labels)[stage])
+        else:
+            specs[stage] = given if isinstance(given, str) else to_spec(given)
+    return specs
+
+
+def _describe(model, labels: bool = True) -> str:
+    """One line naming the preset and the spec of each stage."""
+    specs = _stage_specs(model, labels)
+    return f"preset {model.preset}: " + ", ".join(
+        f"{flag[2:]} {specs[stage]}" for stage, flag in _STAGE_FLAGS.items())
+
+
+def _print_leaderboard(model, out) -> None:
+    """What ``--preset auto`` tried, best first, and what it kept."""
+    board = getattr(model, "leaderboard_", None) or []
+    if not board:
+        return
+    print("auto: candidates tried, best first (cross-validated on the training split):", file=out)
+    for rank, row in enumerate(board, start=1):
+        cells = "  ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
+                          for key, value in row.items())
+        print(f"  {rank:>2}. {cells}", file=out)
+    print(f"auto kept: {_describe(model)}", file=out)
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -290,9 +379,10 @@ def _cmd_demo(args: argparse.Namespace, out) -> int:
     text_queries = _demo_queries(data.categories, args.seed)
     image_queries = pick_examples(data.test.labels, 2, seed=args.seed) if len(data.test) else []
     model = _make_retriever(args)
-    print(f"fitting: {_describe(model)}", file=out)
+    print(f"fitting {_describe(model)}", file=out)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels,
               ids=data.train.ids, descriptions=data.train.descriptions, categories=data.categories)
+    _print_leaderboard(model, out)
     if not len(data.test):
         print(f"\nno test pairs (--n-test 0): nothing to evaluate; done in {time.perf_counter() - start:.1f} s",
               file=out)
@@ -399,12 +489,16 @@ def _cmd_fit(args: argparse.Namespace, out) -> int:
     from .persistence import check_writable
 
     check_writable(args.output)  # before any work: a fit of many minutes must not end in a refusal
+    _make_retriever(args)  # the model options are checked before the data is read
     loader, options, _ = _data_options(args, args.dataset)
     data = _load(args.dataset, options, loader)
-    model = _make_retriever(args)
-    print(f"fitting on {len(data.train)} training pairs of {args.dataset}", file=out)
+    labels = data.train.labels is not None
+    model = _make_retriever(args, labels=labels)
+    print(f"fitting on {len(data.train)} training pairs of {args.dataset}"
+          f"{'' if labels else ' (no labels)'}: {_describe(model, labels)}", file=out)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels,
               ids=data.train.ids, descriptions=data.train.descriptions, categories=data.categories or None)
+    _print_leaderboard(model, out)
     # Saved with the model: 'evaluate' loads its data the same way and finds evaluation pairs it was trained on.
     model.dataset_record_ = make_record(args.dataset, loader, options, data.train, verbose=not args.quiet)
     model.save(args.output)

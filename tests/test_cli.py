@@ -13,13 +13,6 @@ from classicx.cli import main
 from classicx.datasets import load_synthetic
 
 
-def test_demo_prints_results_table(capsys):
-    assert main(["demo", "--n-train", "150", "--n-test", "60", "--words", "64", "--quiet"]) == 0
-    out = capsys.readouterr().out
-    for needle in ("MAP", "P@10", "chance", "image→text", "text → images", "image → texts"):
-        assert needle in out
-
-
 @pytest.fixture(scope="module")
 def csv_dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("collection")
@@ -36,7 +29,8 @@ def csv_dataset(tmp_path_factory):
 
 def test_fit_search_evaluate_round_trip(csv_dataset, tmp_path, capsys):
     model_dir = tmp_path / "model"
-    assert main(["fit", str(csv_dataset / "pairs.csv"), "-o", str(model_dir), "--words", "32", "--components", "4", "-q"]) == 0
+    assert main(["fit", str(csv_dataset / "pairs.csv"), "-o", str(model_dir), "--image", "bovw(sift,32)",
+                 "--aligner", "cca(4)", "-q"]) == 0
     assert (model_dir / "classicx.json").is_file()
     capsys.readouterr()
     assert main(["search", str(model_dir), "--text", "a red circle", "-k", "3", "--json"]) == 0
@@ -71,32 +65,78 @@ def test_help_on_each_command(command):
     assert done.returncode == 0 and "usage: classicx" in done.stdout
 
 
-def test_model_options_set_the_default_stages_and_default_to_them():
+def test_without_model_options_the_model_is_the_retrievers_default():
     from sklearn.base import clone
 
     from classicx.cli import _make_retriever, build_parser
-    from classicx.retriever import CrossModalRetriever, default_stages
+    from classicx.retriever import CrossModalRetriever
 
-    parser = build_parser()
-    plain = _make_retriever(parser.parse_args(["demo"]))
-    expected = CrossModalRetriever(**default_stages(), n_jobs=-1, verbose=True, random_state=0)
+    plain = _make_retriever(build_parser().parse_args(["demo"]))
+    expected = CrossModalRetriever(n_jobs=-1, verbose=True, random_state=0)
     assert repr(plain.get_params(deep=True)) == repr(clone(expected).get_params(deep=True))
-    chosen = _make_retriever(parser.parse_args(["demo", "--words", "64", "--reg", "0.5", "--searcher", "exact", "-q"]))
-    params = chosen.get_params(deep=True)
-    assert params["aligner__reg"] == 0.5 and params["aligner__n_components"] == 32
-    assert params["searcher"] == "exact" and params["verbose"] is False
-    assert 64 in [v for k, v in params.items() if k.startswith("image_features__")]
+    assert plain.preset == CrossModalRetriever().preset == "balanced"
 
 
-def test_help_shows_the_defaults_of_the_stage_objects(capsys):
-    from classicx.retriever import default_stages
+def test_spec_and_preset_options_reach_the_retriever():
+    from classicx.cli import _make_retriever, build_parser
+
+    parse = build_parser().parse_args
+    model = _make_retriever(parse(["fit", "d.csv", "-o", "m", "--preset", "fast", "--image", "vlad(rootsift,16)",
+                                   "--text", "tfidf(1-2)", "--aligner", "kcca-scm(chi2)", "--searcher", "exact",
+                                   "-q", "-j", "2", "--seed", "5"]))
+    params = model.get_params(deep=False)
+    assert (params["preset"], params["image_features"], params["text_features"], params["aligner"],
+            params["searcher"]) == ("fast", "vlad(rootsift,16)", "tfidf(1-2)", "kcca-scm(chi2)", "exact")
+    assert (params["n_jobs"], params["verbose"], params["random_state"]) == (2, False, 5)
+    auto = _make_retriever(parse(["fit", "d.csv", "-o", "m", "--preset", "auto", "--budget", "1m30s"]))
+    assert auto.preset == "auto" and auto.time_budget == 90.0
+
+
+def test_shorthands_set_the_parameters_of_the_stage_they_name():
+    from classicx.cli import _make_retriever, build_parser
+    from classicx.exceptions import InputError
+    from classicx.presets import preset_specs
+    from classicx.spec import build, to_spec
+
+    parse = build_parser().parse_args
+    model = _make_retriever(parse(["demo", "--words", "16", "--descriptor", "sift", "--text-dim", "50"]))
+    image = model.image_features.get_params(deep=True)
+    expected = build(preset_specs("balanced")["image_features"], "image").set_params(
+        fisher__vocabulary=16, fisher__descriptor="sift")
+    assert to_spec(model.image_features) == to_spec(expected) and image["fisher__vocabulary"] == 16
+    assert [v for k, v in model.text_features.get_params(deep=True).items() if k.endswith("n_components")] == [50]
+    assert model.aligner is None  # left to the preset
+    cca = _make_retriever(parse(["demo", "--aligner", "cca(8)", "--reg", "0.5", "--weight-power", "2"]))
+    assert (cca.aligner.n_components, cca.aligner.reg, cca.aligner.weight_power) == (8, 0.5, 2.0)
+    unsupervised = _make_retriever(parse(["demo", "--components", "6"]), labels=False)
+    assert unsupervised.aligner.n_components == 6  # the preset's aligner without labels is a CCA
+    with pytest.raises(InputError, match="--reg does not apply to the aligner stage 'sm.*give --aligner SPEC"):
+        _make_retriever(parse(["demo", "--reg", "0.5"]))  # with labels the preset's aligner is semantic matching
+    with pytest.raises(InputError, match="--words needs a fixed image stage: give --image SPEC"):
+        _make_retriever(parse(["demo", "--preset", "auto", "--words", "64"]))
+    with pytest.raises(InputError, match="--budget is for --preset auto"):
+        _make_retriever(parse(["demo", "--budget", "10m"]))
+
+
+def test_bad_specs_and_durations_are_one_line_errors(capsys):
+    assert main(["demo", "--image", "nonsense(3)", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "nonsense" in err and "bovw" in err  # the valid names
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "d.csv", "-o", "m", "--preset", "auto", "--budget", "ten minutes"])
+    assert exit_info.value.code == 2 and "--budget" in capsys.readouterr().err
+
+
+def test_help_shows_the_presets_specs(capsys):
+    from classicx.presets import preset_specs
 
     with pytest.raises(SystemExit):
         main(["fit", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    aligner = default_stages()["aligner"]
-    assert f"(default: {aligner.n_components})" in text and f"(default: {aligner.reg})" in text
-    assert "--skip-missing" in text and "--drop-missing" not in text
+    for spec in preset_specs("balanced").values():
+        assert spec in text
+    assert preset_specs("balanced", labels=False)["aligner"] in text
+    assert "--skip-missing" in text and "--drop-missing" not in text and "--preset {fast,balanced,best,auto}" in text
 
 
 def test_fit_refuses_an_unwritable_output_before_any_work(csv_dataset, tmp_path, capsys, monkeypatch):
@@ -123,7 +163,7 @@ import numpy as np  # noqa: E402
 
 from classicx.datasets import load_csv  # noqa: E402
 
-SMALL = ["--words", "32", "--components", "4", "-q", "-j", "1"]
+SMALL = ["--image", "bovw(sift,32)", "--aligner", "cca(4)", "-q", "-j", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +204,7 @@ def test_empty_or_unknown_text_query_exits_1(fitted_model, capsys, query):
 
 
 def test_image_query_without_features_exits_1(fitted_model, tmp_path, capsys):
+    """A flat image has no keypoints: a bag of words of it is all zero (SMALL has no colour histogram)."""
     flat = tmp_path / "flat.png"
     cv2.imwrite(str(flat), np.full((64, 64, 3), 128, np.uint8))
     assert main(["search", str(fitted_model), "--image", str(flat)]) == 1
@@ -426,9 +467,12 @@ def test_demo_queries_are_fixed_by_the_seed_and_use_the_datas_words():
         assert shape in query.split() and set(query.split()) <= words | {"a"}
 
 
-def test_demo_prints_labelled_hits(capsys):
-    assert main(["demo", "--n-train", "150", "--n-test", "60", "--words", "64", "--quiet", "-j", "1"]) == 0
+def test_demo_prints_scores_and_labelled_hits(capsys):
+    """The demo runs the default preset (with a smaller vocabulary to stay quick) and labels every hit."""
+    assert main(["demo", "--n-train", "150", "--n-test", "60", "--words", "16", "--quiet", "-j", "1"]) == 0
     out = capsys.readouterr().out
+    for needle in ("MAP", "P@10", "chance", "image→text", "text → images", "image → texts", "preset balanced"):
+        assert needle in out
     assert "(looking for:" in out and "example hits have the query's category" in out
     hit_lines = [line for line in out.splitlines() if line[:5].strip().rstrip(".").isdigit()]
     assert len(hit_lines) == 5 * 3  # 3 text and 2 image queries, 3 hits each
