@@ -616,6 +616,8 @@ _FLAG_HINTS = (
     (re.compile(r"""Pass on_error=["']skip["'] to leave them out\."""), "Use --skip-missing to leave them out."),
     (re.compile(r"\btest_size="), "--test-size "),
     (re.compile(r"\b(image|text|label|split|id)_column ('[^']*')"), r"\1 column \2 (--\1-column)"),
+    (re.compile(r"\(pass labels= to fit to use it\)"),
+     "(give the dataset labels to use it: a label column, see --label-column, or a folder per category)"),
 )
 
 
@@ -628,7 +630,7 @@ def _cli_message(message: str) -> str:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # One plain line per warning: a command-line user needs the message, not the source line.
-    print(f"classicx: warning: {message}", file=sys.stderr if file is None else file)
+    print(f"classicx: warning: {_cli_message(str(message))}", file=sys.stderr if file is None else file)
 
 
 def _cmd_serve(args: argparse.Namespace, out) -> int:

@@ -479,3 +479,11 @@ def test_demo_prints_scores_and_labelled_hits(capsys):
     assert all(("✓" in line) != ("✗" in line) for line in hit_lines)
     right = sum("✓" in line for line in hit_lines)
     assert f"{right} of 15 example hits have the query's category" in out
+
+
+def test_fit_without_labels_says_how_to_give_them_in_flags(csv_dataset, tmp_path, capsys):
+    assert main(["fit", str(csv_dataset / "pairs.csv"), "-o", str(tmp_path / "m"), "--label-column", "",
+                 "--image", "bovw(sift,16)", "-q", "-j", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "(no labels)" in captured.out and "cca(" in captured.out  # the preset's unsupervised aligner
+    assert "--label-column" in captured.err and "labels=" not in captured.err

@@ -554,7 +554,7 @@ class Word2VecEmbedding(_WordVectorPooling):
         with tqdm(
             total=self.epochs,
             desc="Word2Vec epochs",
-            disable=not self.verbose,
+            disable=None if self.verbose else True,  # None: no bar off a terminal (logs, pipes)
             leave=False,
         ) as bar:
             model = Word2Vec(
