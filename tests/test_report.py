@@ -62,3 +62,17 @@ def test_examples_depend_on_the_seed_only_and_spread_over_categories():
     assert len(set(pick_examples(labels, 12, seed=4))) == 12
     assert len(pick_examples(None, 3, seed=0, n_items=10)) == 3
     assert len(pick_examples(labels, 100, seed=0)) == len(labels)
+
+
+def test_plot_draws_without_touching_pyplot(tmp_path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("matplotlib")
+    code = (
+        "import sys, numpy as np; from classicx.report import plot_precision_recall; "
+        "c = {'image_to_text': (np.array([1.0, 0.5]), np.array([0.5, 1.0]))}; "
+        f"plot_precision_recall(c, {str(tmp_path / 'pr.png')!r}); print('matplotlib.pyplot' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False" and (tmp_path / "pr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

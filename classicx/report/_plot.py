@@ -36,25 +36,21 @@ def plot_precision_recall(
         matplotlib is not installed (``pip install 'classicx[plot]'``).
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)  # no display needed; a user's interactive backend is kept
-        import matplotlib.pyplot as plt
+        # A Figure without pyplot: no global backend is chosen or changed (a notebook keeps its own).
+        from matplotlib.figure import Figure
     except ImportError:
         raise BackendUnavailableError(
             "drawing precision-recall curves needs matplotlib, which is not installed: "
             "pip install 'classicx[plot]'"
         ) from None
-    figure, axes = plt.subplots(figsize=(5, 4.2), dpi=100)
-    try:
-        for direction, (precision, recall) in curves.items():
-            axes.plot(recall, precision, label=direction.replace("_to_", "→"), linewidth=2)
-        axes.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title=title)
-        axes.grid(alpha=0.3)
-        axes.legend()
-        figure.tight_layout()
-        path = Path(path).expanduser()
-        figure.savefig(path)
-    finally:
-        plt.close(figure)
+    figure = Figure(figsize=(5, 4.2), dpi=100)
+    axes = figure.subplots()
+    for direction, (precision, recall) in curves.items():
+        axes.plot(recall, precision, label=direction.replace("_to_", "→"), linewidth=2)
+    axes.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title=title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path = Path(path).expanduser()
+    figure.savefig(path)
     return path
