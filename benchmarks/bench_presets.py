@@ -26,7 +26,8 @@ Collections, of three different kinds:
 
 Part ``candidates``: every image and text spec is computed once per
 collection (encoders fitted on the training split only) and cached in
-``--cache-dir`` (default: the system temporary folder), then each aligner spec
+``--cache-dir`` (default: the system temporary folder; local descriptors
+too, and a concatenation is assembled from its parts' cached features), then each aligner spec
 is fitted on the training features (with labels) and evaluated on the test
 split: MAP over the full ranking of the other modality, relevant = same
 category, cosine similarity (the presets' searcher). Every hyperparameter is
@@ -221,18 +222,49 @@ def _cache_key(collection: str, spec: str, quick: bool, data_dir: Path) -> str:
     return hashlib.sha1(json.dumps([collection, spec, quick, stamp, 1]).encode()).hexdigest()[:16]
 
 
+def _with_descriptor_cache(estimator, cache: Path):
+    """The same estimator with its descriptors read from a disk cache (identical features, computed once)."""
+    from classicx.image import LocalDescriptors
+
+    for key, value in list(estimator.get_params().items()):
+        if key.rsplit("__", 1)[-1] == "descriptor" and isinstance(value, str):
+            estimator.set_params(**{key: LocalDescriptors(value, cache=str(cache))})
+    return estimator
+
+
 def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[np.ndarray, np.ndarray, float]:
-    """Training and test features of one spec (fitted on the training split), from the disk cache if there."""
+    """Training and test features of one spec (fitted on the training split), from the disk cache if there.
+
+    A concatenation (``a+0.5*b|l2``) is assembled from the cached features of its parts, as
+    :class:`classicx.spec.ConcatFeatures` combines them (weights, then the row norm).
+    """
+    from classicx.spec import ConcatFeatures
+
+    estimator = build(spec, stage)
+    if isinstance(estimator, ConcatFeatures):
+        blocks = [features(collection, data, to_spec(part), stage, args) for _, part in estimator.transformers]
+        weights = estimator.weights or {}
+        combined = []
+        for split in (0, 1):
+            out = np.hstack([weights.get(name, 1.0) * block[split]
+                             for (name, _), block in zip(estimator.transformers, blocks)])
+            if estimator.normalize is not None:
+                norms = np.abs(out).sum(axis=1) if estimator.normalize == "l1" else np.linalg.norm(out, axis=1)
+                norms[norms == 0] = 1.0
+                out = out / norms[:, None]
+            combined.append(out)
+        return combined[0], combined[1], sum(block[2] for block in blocks)
     path = args.cache_dir / f"{collection}-{_cache_key(collection, spec, args.quick, args.data)}.npz"
     if path.is_file():
         with np.load(path) as f:
             return f["train"], f["test"], float(f["seconds"])
-    estimator = build(spec, stage)
     estimator.set_params(**{k: args.jobs for k, v in estimator.get_params().items()
                             if k.rsplit("__", 1)[-1] == "n_jobs" and v is None})
     estimator.set_params(**{k: 0 for k, v in estimator.get_params().items()
                             if k.rsplit("__", 1)[-1] == "random_state" and v is None})
     estimator.set_params(**{k: False for k in estimator.get_params() if k.rsplit("__", 1)[-1] == "verbose"})
+    if stage == "image":
+        _with_descriptor_cache(estimator, args.cache_dir / "descriptors")
     column = 0 if stage == "image" else 1
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -264,7 +296,7 @@ def candidate_grid(collection: str, quick: bool) -> list[tuple[str, str, str]]:
     for image in images:
         for aligner in (ALIGNERS[:3] if quick else ALIGNERS):
             grid.append((image, "lsa(200)|l2", aligner))
-    for text in TEXT_SPECS:
+    for text in TEXT_SPECS + (() if quick else ("lsa(500)|l2",)):
         for image in images[-1:]:
             grid.append((image, text, SM))
     seen, out = set(), []
