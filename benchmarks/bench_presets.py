@@ -75,7 +75,6 @@ COLLECTIONS = ("webnews", "synthetic", "icons")
 PREVIOUS_DEFAULT = ("bovw(sift,256)", "lsa(100)", "cca(32,reg=0.3,weight_power=4.0)")
 SM = "sm(balanced,C=10.0,standardize=false)"
 IMAGE_SPECS = ("bovw(sift,256)", "bovw(sift,256)+0.5*hsv", "fisher(rootsift,64)", "fisher(rootsift,64)+0.5*hsv")
-TEXT_SPECS = ("lsa(100)", "lsa(100)|l2", "lsa(200)|l2")
 ALIGNERS = (
     "cca(32,reg=0.3,weight_power=4.0)",
     "cca(16,reg=0.6,weight_power=4.0)",
@@ -289,16 +288,18 @@ def score_aligner(spec: str, X, Y, labels, X_test, Y_test, labels_test) -> tuple
     return report.map_image_to_text, report.map_text_to_image, seconds
 
 
-def candidate_grid(collection: str, quick: bool) -> list[tuple[str, str, str]]:
-    """(image, text, aligner) triples: every aligner on the main features, text variants with the best aligner."""
-    images = IMAGE_SPECS[:2] if quick else IMAGE_SPECS
+def candidate_grid(args) -> list[tuple[str, str, str]]:
+    """(image, text, aligner) triples: every aligner on every image spec with the first text spec, then the
+    other text specs with semantic matching on the last image spec."""
+    images = args.images or (IMAGE_SPECS[:2] if args.quick else IMAGE_SPECS)
+    texts = args.texts or ("lsa(200)|l2", "lsa(100)", "lsa(100)|l2", "lsa(500)|l2")
+    aligners = args.aligners or (ALIGNERS[:3] if args.quick else ALIGNERS)
     grid = [(PREVIOUS_DEFAULT[0], PREVIOUS_DEFAULT[1], PREVIOUS_DEFAULT[2])]
     for image in images:
-        for aligner in (ALIGNERS[:3] if quick else ALIGNERS):
-            grid.append((image, "lsa(200)|l2", aligner))
-    for text in TEXT_SPECS + (() if quick else ("lsa(500)|l2",)):
-        for image in images[-1:]:
-            grid.append((image, text, SM))
+        for aligner in aligners:
+            grid.append((image, texts[0], aligner))
+    for text in texts[1:]:
+        grid.append((images[-1], text, SM))
     seen, out = set(), []
     for row in grid:
         if row not in seen:
@@ -310,7 +311,7 @@ def candidate_grid(collection: str, quick: bool) -> list[tuple[str, str, str]]:
 def run_candidates(collection: str, data: dict, args) -> list[dict]:
     rows = []
     labels, labels_test = data["train"][2], data["test"][2]
-    for image, text, aligner in candidate_grid(collection, args.quick):
+    for image, text, aligner in candidate_grid(args):
         X, X_test, image_s = features(collection, data, image, "image", args)
         Y, Y_test, text_s = features(collection, data, text, "text", args)
         i2t, t2i, align_s = score_aligner(aligner, X, Y, labels, X_test, Y_test, labels_test)
@@ -412,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", default="candidates,presets")
     parser.add_argument("--presets", default="previous default,fast,balanced,best")
     parser.add_argument("--jobs", type=int, default=2)
+    for stage in ("images", "texts", "aligners"):
+        parser.add_argument(f"--{stage}", type=lambda text: tuple(t.strip() for t in text.split(";") if t.strip()),
+                            help=f"';'-separated {stage[:-1]} specs of the candidate grid (default: the built-in grid)")
     parser.add_argument("--queries", type=int, default=50, help="single queries timed per direction")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--quick", action="store_true", help="smoke test: subsampled pairs; never writes RESULTS.md")
