@@ -310,15 +310,14 @@ def _describe(model, labels: bool = True) -> str:
 
 
 def _print_leaderboard(model, out) -> None:
-    """What ``--preset auto`` tried, best first, and what it kept."""
+    """What ``--preset auto`` tried, best first, and what it kept (also on stderr while it runs, unless -q)."""
+    from ._autoselect import leaderboard_table
+
     board = getattr(model, "leaderboard_", None) or []
     if not board:
         return
-    print("auto: candidates tried, best first (cross-validated on the training split):", file=out)
-    for rank, row in enumerate(board, start=1):
-        cells = "  ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
-                          for key, value in row.items())
-        print(f"  {rank:>2}. {cells}", file=out)
+    print("auto: candidates cross-validated on the training split, best first:", file=out)
+    print(leaderboard_table(board), file=out)
     print(f"auto kept: {_describe(model)}", file=out)
 
 
@@ -618,6 +617,8 @@ _FLAG_HINTS = (
     (re.compile(r"\b(image|text|label|split|id)_column ('[^']*')"), r"\1 column \2 (--\1-column)"),
     (re.compile(r"\(pass labels= to fit to use it\)"),
      "(give the dataset labels to use it: a label column, see --label-column, or a folder per category)"),
+    (re.compile(r"pass labels= to fit to try them\)"),
+     "give the dataset labels to try them: a label column, see --label-column, or a folder per category)"),
 )
 
 

@@ -487,3 +487,16 @@ def test_fit_without_labels_says_how_to_give_them_in_flags(csv_dataset, tmp_path
     captured = capsys.readouterr()
     assert "(no labels)" in captured.out and "cca(" in captured.out  # the preset's unsupervised aligner
     assert "--label-column" in captured.err and "labels=" not in captured.err
+
+
+def test_fit_with_preset_auto_prints_its_leaderboard(csv_dataset, tmp_path, capsys):
+    from classicx.retriever import CrossModalRetriever
+
+    model_dir = tmp_path / "auto"
+    # A budget this small runs the first candidate only (the rest are skipped): still a leaderboard.
+    assert main(["fit", str(csv_dataset / "pairs.csv"), "-o", str(model_dir), "--preset", "auto", "--budget", "1s",
+                 "--words", "16", "--image", "bovw(sift,16)", "-q", "-j", "1"]) == 0
+    out = capsys.readouterr().out
+    model = CrossModalRetriever.load(model_dir)
+    assert model.preset == "auto" and model.leaderboard_ and "CV MAP" in out and "auto kept: preset auto" in out
+    assert model.preset_stages_["aligner"] in out.split("auto kept:")[1]
