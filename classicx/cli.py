@@ -413,14 +413,21 @@ def _cmd_demo(args: argparse.Namespace, out) -> int:
     return 0
 
 
-def _data_options(args: argparse.Namespace, path: Path, recorded: dict | None = None) -> tuple[str, dict, dict]:
-    """The loader for ``path`` and its options: the record's, then the flags given (which win).
+def _loader(name: str):
+    from . import datasets
 
-    Returns the loader name, the options, and those of the options taken from the record.
+    return {"csv": datasets.load_csv, "folder": datasets.load_folder,
+            "wikipedia": datasets.load_wikipedia_layout}[name]
+
+
+def _data_options(args: argparse.Namespace, path: Path, recorded: dict | None = None) -> tuple[str, dict, dict]:
+    """The loader for ``path`` and its options: the loader's defaults, then the record's, then the flags given.
+
+    Returns the loader name, the options, and those taken from the record
+    that differ from the loader's defaults (what ``evaluate`` says it reused).
     """
     import inspect
 
-    from . import datasets
     from ._dataset_record import LOADERS, loader_of
     from .exceptions import InputError
 
@@ -436,38 +443,34 @@ def _data_options(args: argparse.Namespace, path: Path, recorded: dict | None = 
                              f"{loader} dataset")
         if key == "on_error":
             value = "skip" if value else "raise"
-        elif key.endswith("_column") and key != "image_column" and key != "text_column" and value == "":
-            value = None
+        elif key in ("label_column", "split_column", "id_column") and value == "":
+            value = None  # an empty NAME ignores an optional column
         given[key] = value
-    function = {"csv": datasets.load_csv, "folder": datasets.load_folder,
-                "wikipedia": datasets.load_wikipedia_layout}[loader]
-    defaults = {k: p.default for k, p in inspect.signature(function).parameters.items() if k in LOADERS[loader]}
-    base = dict(defaults)
+    parameters = inspect.signature(_loader(loader)).parameters
+    defaults = {key: parameters[key].default for key in LOADERS[loader]}
     reused: dict = {}
     if recorded is not None and recorded.get("loader") == loader:
         reused = {k: v for k, v in recorded["options"].items() if k in LOADERS[loader] and k not in given}
-        base.update(reused)
-    return loader, {**base, **given}, {k: v for k, v in reused.items() if v != defaults.get(k)}
+    options = {**defaults, **reused, **given}
+    return loader, options, {k: v for k, v in reused.items() if v != defaults[k]}
 
 
 def _as_flags(options: dict) -> str:
-    """Loader options written as the flags that set them."""
+    """Loader options written as the flags that set them (``--skip-missing --test-size 0.3``)."""
     words = []
     for key, value in options.items():
         flag = _DATA_FLAGS[key]
         if key == "on_error":
             words.append(flag if value == "skip" else "--no-skip-missing")
+        elif value is None:
+            words.append(f"{flag} ''")
         else:
-            words.append(f"{flag} {value!r}" if isinstance(value, str) or value is None else f"{flag} {value}")
-    return " ".join(words).replace("None", "''")
+            words.append(f"{flag} {value!r}" if isinstance(value, str) else f"{flag} {value}")
+    return " ".join(words)
 
 
 def _load(path: Path, options: dict, loader: str):
-    from . import datasets
-
-    function = {"csv": datasets.load_csv, "folder": datasets.load_folder,
-                "wikipedia": datasets.load_wikipedia_layout}[loader]
-    return function(path, **options)
+    return _loader(loader)(path, **options)
 
 
 def _check_output_file(path: Path | None, flag: str) -> None:
