@@ -500,3 +500,21 @@ def test_fit_with_preset_auto_prints_its_leaderboard(csv_dataset, tmp_path, caps
     model = CrossModalRetriever.load(model_dir)
     assert model.preset == "auto" and model.leaderboard_ and "CV MAP" in out and "auto kept: preset auto" in out
     assert model.preset_stages_["aligner"] in out.split("auto kept:")[1]
+
+
+def test_a_model_of_spec_built_stages_is_searched_from_a_fresh_process(tmp_path):
+    """``classicx fit`` then ``classicx search``: the second process has imported none of the stages' classes.
+
+    (Subpackages load lazily; the loader imports classicx's own subpackage of a class it meets.)
+    """
+    from classicx.retriever import CrossModalRetriever
+
+    data = load_synthetic(n_train=48, n_test=0, image_size=64, random_state=0)
+    model = CrossModalRetriever(image_features="bovw(sift,8)+0.5*hsv", text_features="lsa(8)|l2",
+                                aligner="sm(balanced)", verbose=False, random_state=0)
+    model.fit(data.train.images, data.train.texts, labels=data.train.labels, categories=data.categories)
+    model.save(tmp_path / "m")
+    done = subprocess.run([sys.executable, "-m", "classicx", "search", str(tmp_path / "m"), "--text", "a red circle",
+                           "-k", "2", "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [hit["rank"] for hit in json.loads(done.stdout)] == [1, 2]
