@@ -394,8 +394,9 @@ class CrossModalRetriever(ClassicxEstimator):
                 ("searcher", self.text_gallery_),
             ):
                 given = self._given(name)
-                own = {k: v for k, v in given.get_params(deep=False).items() if k in runtime}
-                fitted.set_params(**{**own, **self._shared(given, runtime, deep=False)})
+                # At every depth, so that the parts of a composed stage (ConcatFeatures, Pipeline) get them too.
+                own = {k: v for k, v in given.get_params(deep=True).items() if k.rsplit("__", 1)[-1] in runtime}
+                fitted.set_params(**{**own, **self._shared(given, runtime, deep=True)})
         return self
 
     # -------------------------------------------------------------------- fit
