@@ -46,21 +46,27 @@ STAGE_NAMES = ("image_features", "text_features", "aligner", "searcher")
 
 @dataclass(frozen=True)
 class Preset:
-    """The specs of one preset; ``aligner`` needs labels, ``unsupervised_aligner`` does not."""
+    """The specs of one preset; ``aligner`` needs labels, ``unsupervised_aligner`` does not.
+
+    Semantic matching maps both modalities to class posteriors, which rank best by their inner
+    product (the probability that the two items share a class); a CCA space ranks by cosine.
+    Each aligner therefore comes with its searcher.
+    """
 
     image_features: str
     text_features: str
     aligner: str
     unsupervised_aligner: str
-    searcher: str = "exact"
+    searcher: str = "exact:metric=inner_product"
+    unsupervised_searcher: str = "exact"
 
     def specs(self, labels: bool = True) -> dict[str, str]:
-        """Stage name -> spec, with the aligner for data with (or without) labels."""
+        """Stage name -> spec, with the aligner (and its searcher) for data with (or without) labels."""
         return {
             "image_features": self.image_features,
             "text_features": self.text_features,
             "aligner": self.aligner if labels else self.unsupervised_aligner,
-            "searcher": self.searcher,
+            "searcher": self.searcher if labels else self.unsupervised_searcher,
         }
 
 

@@ -132,7 +132,8 @@ class CrossModalRetriever(ClassicxEstimator):
     ``None`` comes from the ``preset`` (:mod:`classicx.presets`): by default
     ``"balanced"``, Fisher vectors of RootSIFT with an HSV histogram, TF-IDF +
     LSA 200 with rows L2-normalised, and semantic matching when :meth:`fit`
-    gets labels (CCA without labels, with a warning), exact cosine search.
+    gets labels, ranked by inner product (CCA and cosine without labels, with a
+    warning).
     ``preset="auto"`` chooses the stages left at ``None`` by cross-validation
     on the training pairs within ``time_budget`` (``leaderboard_``). After
     :meth:`fit`, the training images and texts form the search gallery;
