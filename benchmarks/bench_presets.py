@@ -30,7 +30,8 @@ collection (encoders fitted on the training split only) and cached in
 too, and a concatenation is assembled from its parts' cached features), then each aligner spec
 is fitted on the training features (with labels) and evaluated on the test
 split: MAP over the full ranking of the other modality, relevant = same
-category, cosine similarity (the presets' searcher). Every hyperparameter is
+category, ranked as the presets rank: inner product for the supervised
+aligners (their outputs are class posteriors), cosine otherwise. Every hyperparameter is
 fixed by the spec (the values come from cross-validation on webnews' training
 split in ``bench_learners.py``); nothing is tuned on a test split.
 
@@ -277,14 +278,22 @@ def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[
     return np.asarray(train, np.float64), np.asarray(test, np.float64), seconds
 
 
+def ranking_metric(aligner) -> str:
+    """The presets' rule: inner product for a supervised aligner (class posteriors), cosine otherwise."""
+    from classicx.retriever import _consumes_labels
+
+    return "inner_product" if _consumes_labels(aligner) else "cosine"
+
+
 def score_aligner(spec: str, X, Y, labels, X_test, Y_test, labels_test) -> tuple[float, float, float]:
     aligner = build(spec, "aligner")
+    metric = ranking_metric(aligner)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         aligner.fit(X, Y, labels=labels)
     seconds = time.perf_counter() - start
-    report = evaluate_retrieval(aligner.transform(X_test), aligner.transform_y(Y_test), labels_test, metric="cosine")
+    report = evaluate_retrieval(aligner.transform(X_test), aligner.transform_y(Y_test), labels_test, metric=metric)
     return report.map_image_to_text, report.map_text_to_image, seconds
 
 
@@ -315,7 +324,7 @@ def run_candidates(collection: str, data: dict, args) -> list[dict]:
         X, X_test, image_s = features(collection, data, image, "image", args)
         Y, Y_test, text_s = features(collection, data, text, "text", args)
         i2t, t2i, align_s = score_aligner(aligner, X, Y, labels, X_test, Y_test, labels_test)
-        rows.append({"collection": collection, "image": image, "text": text, "aligner": aligner,
+        rows.append({"collection": collection, "image": image, "text": text, "aligner": aligner, "metric": ranking_metric(build(aligner, "aligner")),
                      "image_to_text": round(i2t, 4), "text_to_image": round(t2i, 4),
                      "mean": round((i2t + t2i) / 2, 4), "feature_s": round(image_s + text_s, 1),
                      "aligner_s": round(align_s, 1)})
@@ -467,7 +476,7 @@ def markdown(candidates: list[dict], presets: list[dict]) -> str:
         parts.append(
             "Candidates (features computed once per collection and cached; aligner fitted on the training "
             "split with labels; fixed hyperparameters):\n\n"
-            + common.markdown_table(candidates, ["collection", "image", "text", "aligner", "image_to_text",
+            + common.markdown_table(candidates, ["collection", "image", "text", "aligner", "metric", "image_to_text",
                                                  "text_to_image", "mean", "feature_s", "aligner_s"])
         )
     return "\n\n".join(parts)
@@ -495,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.from_json:
         records = [r for path in args.from_json for r in json.loads(path.read_text(encoding="utf-8"))]
+        for r in records:  # rows written before the metric column ranked every candidate by cosine
+            if "aligner" in r:
+                r.setdefault("metric", "cosine")
         body = markdown([r for r in records if "aligner" in r], [r for r in records if "preset" in r])
         body = (args.note.strip() + "\n\n" + body) if args.note.strip() else body
         print(body)
