@@ -13,7 +13,9 @@ The protocol (also in the retriever's docstring):
 * Each aligner is scored by 3-fold cross-validation on the training pairs
   (stratified by label when there are single labels): fitted on two folds,
   MAP of both directions on the third, as ``evaluate`` computes it with the
-  gallery searcher's metric. The best mean MAP wins and is refitted on all
+  gallery searcher's metric (when the searcher is chosen too: inner product
+  for supervised aligners, whose outputs are class posteriors, cosine
+  otherwise, as the presets). The best mean MAP wins and is refitted on all
   the training pairs by the retriever.
 * Budget: no candidate starts once the budget is spent, and one whose
   estimated cost (the largest feature and CV times measured so far) exceeds
@@ -114,12 +116,14 @@ def _run(retriever, row, names, cache, feature_seconds, images, texts, labels, f
     value = row["aligner"]
     aligner = retriever._prepare(build(value, "aligner") if isinstance(value, str) else value)
     routed = labels is not None and _consumes_labels(aligner)
+    if metric is None:  # the searcher is chosen too: as the presets, inner product for class posteriors
+        metric = "inner_product" if routed else "cosine"
     t = _clock()
     scores = Parallel(n_jobs=retriever.n_jobs)(
         delayed(_fold_score)(aligner, X, Y, labels, train, test, metric, routed) for train, test in folds
     )
     i2t, t2i = (float(np.mean(s)) for s in zip(*scores))
-    return i2t, t2i, _clock() - t
+    return i2t, t2i, _clock() - t, metric
 
 
 def select_stages(
@@ -131,8 +135,6 @@ def select_stages(
     -------
     (specs of the missing stages, leaderboard best first, {stage: (fitted encoder, training features)})
     """
-    from .spec import build
-
     start = _clock()
     verbose = bool(retriever.verbose)
 
@@ -147,8 +149,8 @@ def select_stages(
     if without:
         warn(f"preset 'auto' without labels: only unsupervised aligners are tried ({len(without)} supervised "
              "candidates need labels; pass labels= to fit to try them)", ClassicxWarning)
-    searcher = retriever._given("searcher") if "searcher" not in missing else build("exact", "searcher")
-    metric = getattr(searcher, "metric", "cosine")
+    # A given searcher ranks every candidate with its metric; otherwise each aligner gets its own (_run).
+    metric = None if "searcher" in missing else getattr(retriever._given("searcher"), "metric", "cosine")
     if labels is not None and np.ndim(labels) == 1 and np.unique(labels, return_counts=True)[1].min() >= _FOLDS:
         folds = list(StratifiedKFold(_FOLDS, shuffle=True, random_state=0).split(np.zeros(len(images)), labels))
     else:
@@ -160,7 +162,7 @@ def select_stages(
     say(f"{len(candidates)} candidates, {_FOLDS}-fold CV on {len(images)} training pairs, budget {_minutes(budget)}")
     for number, row in enumerate(candidates, 1):
         names = {stage: _label(value) for stage, value in row.items()}
-        entry = {**names, "cv_map": None, "cv_image_to_text": None, "cv_text_to_image": None, "seconds": None}
+        entry = {**names, **({"searcher": None} if "searcher" in missing else {}), "cv_map": None, "cv_image_to_text": None, "cv_text_to_image": None, "seconds": None}
         estimate = cv_seconds + sum(
             seconds for stage, seconds in feature_seconds.items() if (stage, names[stage]) not in cache
         )
@@ -175,13 +177,15 @@ def select_stages(
             f"(time left {_minutes(left())})")
         began = _clock()
         try:
-            i2t, t2i, seconds = _run(retriever, row, names, cache, feature_seconds, images, texts, labels, folds,
+            i2t, t2i, seconds, used = _run(retriever, row, names, cache, feature_seconds, images, texts, labels, folds,
                                      metric, say)
         except ClassicxError as exc:  # e.g. more components than a small training set allows
             board.append({**entry, "seconds": round(_clock() - began, 1), "status": f"failed: {exc}"})
             say(f"    failed: {exc}")
             continue
         cv_seconds = max(cv_seconds, seconds)
+        if "searcher" in missing:
+            entry["searcher"] = "exact" if used == "cosine" else f"exact:metric={used}"
         entry.update(cv_map=round((i2t + t2i) / 2, 4), cv_image_to_text=round(i2t, 4),
                      cv_text_to_image=round(t2i, 4), seconds=round(_clock() - began, 1), status="done")
         board.append(entry)
@@ -200,7 +204,7 @@ def select_stages(
     say(f"leaderboard ({_minutes(_clock() - start)} spent):\n" + leaderboard_table(board))
     specs = {stage: best[stage] for stage in ("image_features", "text_features", "aligner") if stage in missing}
     if "searcher" in missing:
-        specs["searcher"] = "exact"
+        specs["searcher"] = best["searcher"]
     prefitted = {stage: cache[(stage, best[stage])] for stage in ("image_features", "text_features")}
     return specs, board, prefitted
 

@@ -180,7 +180,8 @@ class CrossModalRetriever(ClassicxEstimator):
     ``None`` comes from the ``preset`` (:mod:`classicx.presets`): by default
     ``"balanced"``, Fisher vectors of RootSIFT with an HSV histogram, TF-IDF +
     LSA 200 with rows L2-normalised, and semantic matching when :meth:`fit`
-    gets labels (CCA without labels, with a warning), exact cosine search.
+    gets labels, ranked by inner product (CCA and cosine without labels, with a
+    warning).
     ``preset="auto"`` chooses the stages left at ``None`` by cross-validation
     on the training pairs within ``time_budget`` (``leaderboard_``). After
     :meth:`fit`, the training images and texts form the search gallery;
@@ -451,8 +452,9 @@ class CrossModalRetriever(ClassicxEstimator):
                 ("searcher", self.text_gallery_),
             ):
                 given = self._given(name)
-                own = {k: v for k, v in given.get_params(deep=False).items() if k in runtime}
-                fitted.set_params(**{**own, **self._shared(given, runtime, deep=False)})
+                # At every depth, so that the parts of a composed stage (ConcatFeatures, Pipeline) get them too.
+                own = {k: v for k, v in given.get_params(deep=True).items() if k.rsplit("__", 1)[-1] in runtime}
+                fitted.set_params(**{**own, **self._shared(given, runtime, deep=True)})
         return self
 
     # -------------------------------------------------------------------- fit

@@ -44,7 +44,10 @@ def test_auto_keeps_the_best_of_a_leaderboard_and_computes_each_feature_set_once
         assert e["cv_map"] == pytest.approx((e["cv_image_to_text"] + e["cv_text_to_image"]) / 2, abs=1e-4)
     best = board[0]
     assert model.preset_stages_ == {"image_features": best["image_features"], "text_features": best["text_features"],
-                                    "aligner": best["aligner"], "searcher": "exact"}
+                                    "aligner": best["aligner"], "searcher": best["searcher"]}
+    for e in board:  # the searcher follows the aligner: inner product for class posteriors, cosine for CCA
+        assert e["searcher"] == ("exact:metric=inner_product" if e["aligner"].startswith("sm(") else "exact")
+    assert model.image_gallery_.metric == ("inner_product" if best["aligner"].startswith("sm(") else "cosine")
     # two image feature sets, each computed once; the final model reuses the winner's instead of refitting
     assert sorted(calls) == [(4, 2, 2), (8, 2, 2)]
     assert set(board[0]) >= {"image_features", "text_features", "aligner", "cv_map", "seconds", "status", "rank"}

@@ -229,6 +229,18 @@ def test_shared_settings_reach_an_encoder_inside_a_feature_union(data):
     assert union.get_params()["bovw__n_jobs"] is None  # the user's objects are not mutated
 
 
+def test_n_jobs_and_verbose_of_a_fitted_retriever_reach_the_parts_of_a_composed_stage(data):
+    model = CrossModalRetriever(image_features="bovw(sift(max_keypoints=40),8)+0.5*hsv(4,2,2)",
+                                text_features="lsa(10)|l2", aligner="cca(4)", random_state=0)
+    model.fit(data.train.images[:40], data.train.texts[:40])
+    parts = dict(model.image_features_.transformers_)
+    assert parts["bovw"].verbose is True and parts["bovw"].n_jobs is None
+    model.set_params(n_jobs=2, verbose=False)
+    assert parts["bovw"].verbose is False and parts["hsv"].verbose is False
+    assert parts["bovw"].n_jobs == 2 and parts["hsv"].n_jobs == 2
+    assert dict(model.text_features_.transformers_)["lsa"].verbose is False
+
+
 def test_n_jobs_and_verbose_of_a_fitted_retriever_reach_its_fitted_stages(fitted):
     model = copy.deepcopy(fitted)
     model.set_params(n_jobs=2, verbose=True)

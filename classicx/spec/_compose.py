@@ -94,7 +94,13 @@ class ConcatFeatures(TransformerMixin, _BaseComposition, ClassicxEstimator):
         return self._get_params("transformers", deep=deep)
 
     def set_params(self, **params: Any) -> ConcatFeatures:
+        """Set parameters; on a fitted instance ``name__param`` also reaches the fitted part (``n_jobs``, ``verbose``)."""
         self._set_params("transformers", **params)
+        fitted = dict(getattr(self, "transformers_", []))
+        for key, value in params.items():
+            name, _, rest = key.partition("__")
+            if rest and name in fitted:
+                fitted[name].set_params(**{rest: value})
         return self
 
     def __sklearn_tags__(self):
