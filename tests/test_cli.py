@@ -387,7 +387,8 @@ def test_evaluate_html_escapes_and_embeds_thumbnails_and_plot(fitted_model, csv_
     data = load_csv(csv_dataset / "pairs.csv")
     rows = [[image, text, data.categories[label], "test"] for image, text, label in
             zip(data.test.images, data.test.texts, data.test.labels)]
-    rows[0][1] = rows[0][1] + " <script>alert(1)</script> & <b>bold</b>"
+    for row in rows:  # every caption, so that whichever texts the page shows carry the markup
+        row[1] = row[1] + " <script>alert(1)</script> & <b>bold</b>"
     train_row = [data.train.images[0], data.train.texts[0], "circle", "train"]  # the loader needs one
     _write_csv(tmp_path / "markup.csv", ["image", "text", "label", "split"], rows + [train_row])
     report = tmp_path / "report.html"
