@@ -68,6 +68,7 @@ def build_model(n_gallery: int, n_train: int, seed: int = 0):
     model.image_ids_ = list(ids)
     model.image_descriptions_ = [f"{data.train.descriptions[r]} ({i})" for i, r in enumerate(rows)]
     model.image_labels_ = labels
+    model.image_files_, model.image_texts_ = [None] * n_gallery, None  # vectors only: no files, no paired texts
     queries = list(data.test.texts)
     return model, queries
 

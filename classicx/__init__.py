@@ -5,6 +5,11 @@ The data flows one way through the subpackages::
     datasets  →  image, text  →  subspace  →  search, metrics  →  retriever  →  cli
     (pairs)      (features)      (shared space) (ranking, scores)  (composition)
 
+:mod:`classicx.spec` builds any stage from a short string
+(``"fisher(rootsift,64)+0.5*hsv"``, ``"sm(balanced)"``, ``"faiss:HNSW32"``) and
+:mod:`classicx.presets` names whole pipelines (``"fast"``, ``"balanced"``,
+``"best"``) that the retriever fills its unset stages from.
+
 The top level holds the subpackages and :class:`CrossModalRetriever`; every
 other public name has one spelling, in its subpackage
 (``from classicx.subspace import RegularizedCCA``). Subpackages are imported
@@ -34,8 +39,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         metrics,
         model_selection,
         persistence,
+        presets,
         search,
         serve,
+        spec,
         subspace,
         text,
         utils,
@@ -50,8 +57,10 @@ _SUBMODULES = (
     "metrics",
     "model_selection",
     "persistence",
+    "presets",
     "search",
     "serve",
+    "spec",
     "subspace",
     "text",
     "utils",

@@ -2,8 +2,9 @@
 
 :meth:`classicx.CrossModalRetriever.search` is :func:`fused_search`; the
 search service (:mod:`classicx.serve`) uses the same functions. They use only
-the retriever's fitted public state (``transform_texts``,
-``transform_images``, the gallery searchers and their ids and contents).
+the retriever's fitted state (its query projection ``_query_vectors``, which
+refuses queries that would rank arbitrarily, the gallery searchers and its
+``_hits``, which builds complete :class:`~classicx.Hit` results).
 """
 
 from __future__ import annotations
@@ -109,19 +110,12 @@ def rank_gallery(retriever: Any, query_vector: Any, *, target: str = "images", k
     --------
     fused_search : builds the query vector from a text and an image.
     """
-    from .retriever import Hit
-
     target = check_choice(target, TARGETS, "target")
     k = check_positive_int(k, "k")
-    if target == "images":
-        gallery, ids, contents = retriever.image_gallery_, retriever.image_ids_, retriever.image_descriptions_
-    else:
-        gallery, ids, contents = retriever.text_gallery_, retriever.text_ids_, retriever.gallery_texts_
-    scores, indices = gallery.search(np.atleast_2d(query_vector), k=min(k, len(ids)))
-    return [
-        Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)])
-        for r, (s, i) in enumerate(zip(scores[0], indices[0]))
-    ]
+    gallery = retriever.image_gallery_ if target == "images" else retriever.text_gallery_
+    n = len(retriever.image_ids_ if target == "images" else retriever.text_ids_)
+    scores, indices = gallery.search(np.atleast_2d(query_vector), k=min(k, n))
+    return retriever._hits(target, scores, indices)[0]
 
 
 def fused_search(
@@ -189,10 +183,12 @@ def fused_search(
         raise InputTypeError(f"text must be one string; got {type(text).__name__}")
     if isinstance(image, list):
         raise InputTypeError("image must be one image (a path, an array or encoded bytes), not a list")
+    # _query_vectors refuses an empty text, a text of unknown words and an image without features.
     if image is None:
-        query = retriever.transform_texts([text])
+        query = retriever._query_vectors("text", [text])
     elif text is None:
-        query = retriever.transform_images([image])
+        query = retriever._query_vectors("image", [image])
     else:
-        query = fuse_vectors(retriever.transform_texts([text]), retriever.transform_images([image]), weight)
+        query = fuse_vectors(retriever._query_vectors("text", [text]), retriever._query_vectors("image", [image]),
+                             weight)
     return rank_gallery(retriever, query, target=target, k=k)

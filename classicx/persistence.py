@@ -276,6 +276,8 @@ class _Decoder:
             raise self._fail("an estimator entry lacks 'class', 'params' or 'state'")
         name = node["class"]
         cls = _REGISTRY.get(name) if isinstance(name, str) else None
+        if cls is None and isinstance(name, str):
+            cls = _import_own(name)
         if cls is None:
             raise self._fail(
                 f"unknown class {name!r} (not a classicx estimator; a class of your own must be "
@@ -301,6 +303,26 @@ class _Decoder:
             except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
                 raise self._fail(f"{name}: fitted state is inconsistent ({exc})") from None
         return estimator
+
+
+def _import_own(name: str) -> type | None:
+    """The classicx class keyed ``name`` once its subpackage is imported (``classicx.spec.ConcatFeatures``).
+
+    Subpackages load lazily, so a model of classes whose subpackage this
+    process has not imported yet (the retriever builds its stages from spec
+    strings) would otherwise be refused. Only classicx's own subpackages, by
+    the fixed list of the top level, are ever imported: never a module named
+    by the file.
+    """
+    import importlib
+
+    import classicx
+
+    parts = name.split(".")
+    if len(parts) != 3 or parts[0] != "classicx" or parts[1] not in classicx._SUBMODULES:
+        return None
+    importlib.import_module(f"classicx.{parts[1]}")
+    return _REGISTRY.get(name)
 
 
 def _is_model_dir(path: Path) -> bool:

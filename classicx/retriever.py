@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import get_routing_for_object
 
 from .base import ClassicxEstimator
 from .distributed import dask_fit, is_dask_collection
-from .exceptions import ShapeMismatchError
-from .image import BagOfVisualWords
+from .exceptions import (
+    ClassicxWarning,
+    EmptyFeatureWarning,
+    EmptyInputError,
+    InputError,
+    ParameterError,
+    ShapeMismatchError,
+)
 from .metrics import RetrievalReport, evaluate_retrieval
-from .search import ExactSearcher, make_searcher
-from .subspace import RegularizedCCA
-from .text import TfidfLSA
+from .presets import PRESET_NAMES, PRESETS, preset_specs
+from .utils.messages import warn
 from .utils.validation import (
     check_images,
     check_is_fitted,
@@ -39,21 +46,20 @@ logger = logging.getLogger(__name__)
 _SHARED_SETTINGS = ("n_jobs", "verbose", "random_state")
 
 
-def default_stages() -> dict[str, Any]:
+def default_stages(preset: str = "balanced", labels: bool = True) -> dict[str, Any]:
     """The stages a :class:`CrossModalRetriever` uses where its parameter is ``None``: new, unfitted objects.
 
-    This is the one place where the default pipeline is written down; the
-    ``classicx`` command builds its model from the same objects.
+    They are built from the specs of the preset (:mod:`classicx.presets`, the
+    one place where the default pipeline is written down); the ``classicx``
+    command builds its model from the same objects.
 
-    * ``image_features``: ``BagOfVisualWords(descriptor="sift", vocabulary=256)``, SIFT
-      (:class:`~classicx.image.LocalDescriptors` defaults) and 256 k-means words;
-    * ``text_features``: ``TfidfLSA()`` (TF-IDF, LSA with 100 dimensions);
-    * ``aligner``: ``RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)``,
-      a strongly regularised CCA whose dimensions are weighted by their
-      canonical correlation to the 4th power (Gong et al. 2014). On webnews,
-      cross-validation on the training split chose reg 0.3-0.6 with power 4
-      for every text representation (``benchmarks/RESULTS.md``);
-    * ``searcher``: ``ExactSearcher(metric="cosine")``.
+    Parameters
+    ----------
+    preset : {"fast", "balanced", "best"}, default="balanced"
+        The retriever's default preset is ``"balanced"``.
+    labels : bool, default=True
+        Whether the training pairs have labels: with, the preset's supervised
+        aligner (semantic matching); without, its unsupervised one (CCA).
 
     Returns
     -------
@@ -63,22 +69,23 @@ def default_stages() -> dict[str, Any]:
     See Also
     --------
     CrossModalRetriever : the pipeline these stages make.
+    classicx.presets.PRESETS : the specs, with how they were chosen.
 
     Examples
     --------
     >>> from classicx.retriever import default_stages
     >>> stages = default_stages()
     >>> stages["aligner"]
-    RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0)
-    >>> stages["image_features"]
-    BagOfVisualWords(vocabulary=256)
+    SemanticMatching(C=10.0, class_weight='balanced', standardize=False)
+    >>> from classicx.spec import to_spec
+    >>> to_spec(stages["image_features"])
+    'fisher(rootsift,64)+0.5*hsv'
+    >>> default_stages(labels=False)["aligner"]
+    RegularizedCCA(n_components=16, reg=0.6, weight_power=4.0)
     """
-    return {
-        "image_features": BagOfVisualWords(descriptor="sift", vocabulary=256),
-        "text_features": TfidfLSA(),
-        "aligner": RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0),
-        "searcher": ExactSearcher(metric="cosine"),
-    }
+    from .presets import default_stages as preset_stages
+
+    return preset_stages(preset, labels)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,18 @@ class Hit:
     content : str
         The text itself for a text gallery; the image's description (its path
         for images read from files) for an image gallery.
+    label : str or None, default=None
+        The item's category name (several joined by ``"|"`` for multi-label
+        items; the label index when the retriever knows no category names);
+        ``None`` when the gallery has no labels.
+    text : str or None, default=None
+        The text of the item's pair: the caption paired with a gallery image
+        (``None`` when the image gallery was indexed without its texts), the
+        text itself for a gallery text.
+    file : str or None, default=None
+        The image file of the item's pair: the path of a gallery image read
+        from a file, the image paired with a gallery text; ``None`` for images
+        given as arrays or bytes.
     """
 
     rank: int
@@ -105,6 +124,34 @@ class Hit:
     id: str
     score: float
     content: str
+    label: str | None = None
+    text: str | None = None
+    file: str | None = None
+
+
+def _label_names(labels: Any, categories: Sequence[str] | None) -> list[str] | None:
+    """One display name per row of ``labels`` (see :attr:`Hit.label`)."""
+    if labels is None:
+        return None
+
+    def name(k: int) -> str:
+        return str(categories[k]) if categories is not None and 0 <= k < len(categories) else str(k)
+
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        return [name(int(k)) for k in labels]
+    return ["|".join(name(int(k)) for k in np.flatnonzero(row)) for row in labels]
+
+
+def _image_files(images: Sequence[Any]) -> list[str | None]:
+    return [str(item) if isinstance(item, (str, Path)) else None for item in images]
+
+
+def _zero_rows(features: Any) -> np.ndarray:
+    """Indices of the all-zero rows of a dense or sparse feature matrix."""
+    if sp.issparse(features):
+        return np.flatnonzero(features.tocsr().getnnz(axis=1) == 0)
+    return np.flatnonzero(~np.any(np.asarray(features) != 0, axis=1))
 
 
 def _default_descriptions(images: Sequence[Any]) -> list[str]:
@@ -123,12 +170,21 @@ class CrossModalRetriever(ClassicxEstimator):
 
     The retriever composes four replaceable stages:
 
-    ``image_features``  images → vectors (default :class:`~classicx.image.BagOfVisualWords`, SIFT, 256 words)
-    ``text_features``   texts → vectors (default :class:`~classicx.text.TfidfLSA`)
-    ``aligner``         both → one shared space (default :class:`~classicx.subspace.RegularizedCCA`)
-    ``searcher``        ranks a gallery for each query (default :class:`~classicx.search.ExactSearcher`, cosine)
+    ``image_features``  images → vectors
+    ``text_features``   texts → vectors
+    ``aligner``         both → one shared space
+    ``searcher``        ranks a gallery for each query
 
-    A stage left at ``None`` is the one :func:`default_stages` builds. After
+    Each is an estimator or a spec string (:mod:`classicx.spec`:
+    ``image_features="fisher(rootsift,64)+0.5*hsv"``, ``aligner="cca(32,reg=0.3)"``,
+    ``searcher="faiss:HNSW32"``), built in :meth:`fit`. A stage left at
+    ``None`` comes from the ``preset`` (:mod:`classicx.presets`): by default
+    ``"balanced"``, Fisher vectors of RootSIFT with an HSV histogram, TF-IDF +
+    LSA 200 with rows L2-normalised, and semantic matching when :meth:`fit`
+    gets labels, ranked by inner product (CCA and cosine without labels, with a
+    warning).
+    ``preset="auto"`` chooses the stages left at ``None`` by cross-validation
+    on the training pairs within ``time_budget`` (``leaderboard_``). After
     :meth:`fit`, the training images and texts form the search gallery;
     :meth:`index` replaces it with another collection. :meth:`evaluate` ranks
     the whole evaluation set of the other modality for every query (the
@@ -163,7 +219,21 @@ class CrossModalRetriever(ClassicxEstimator):
         ``fit(gallery)``, ``search(queries, k)``; a string is a spec for
         :func:`classicx.search.make_searcher` (``"exact"``, ``"hnswlib"``,
         ``"faiss:IVF256,Flat"``, ...) with the cosine metric, resolved in
-        :meth:`fit`.
+        :meth:`fit`. ``image_features``, ``text_features`` and ``aligner``
+        take spec strings too (:func:`classicx.spec.build`).
+    preset : {"balanced", "fast", "best", "auto"}, default="balanced"
+        Fills the stages left at ``None`` (:data:`classicx.presets.PRESETS`,
+        with their measured costs and scores). Without labels the supervised
+        aligner of a preset is replaced by its unsupervised one, with a
+        warning. ``"auto"`` cross-validates the candidates of
+        :data:`classicx.presets.AUTO_CANDIDATES` on the training pairs and
+        keeps the best (see ``time_budget``).
+    time_budget : float or str, default=None
+        Seconds (or ``"10m"``, ``"1h"``: :func:`classicx.spec.parse_duration`)
+        that ``preset="auto"`` may spend choosing; default 10 minutes. No new
+        candidate starts once it is spent, and one whose cost, estimated from
+        those measured so far, exceeds the time left is skipped; the one under
+        way and the final refit still finish (the slack). Only for ``"auto"``.
     n_jobs : int, default=None
         Shared with the stages (see above).
     verbose : bool, default=True
@@ -173,11 +243,26 @@ class CrossModalRetriever(ClassicxEstimator):
 
     Attributes
     ----------
+    preset_stages_ : dict of str
+        The spec of every stage that the preset (or ``"auto"``) filled,
+        stage name -> spec; empty when every stage was given.
+    supervised_ : bool
+        Whether the aligner was fitted with labels.
+    leaderboard_ : list of dict
+        ``preset="auto"`` only: every candidate tried, best first, with its
+        cross-validated MAP (``pandas.DataFrame(model.leaderboard_)`` shows it).
     image_features_, text_features_, aligner_ : fitted clones of the stages
     image_gallery_, text_gallery_ : fitted searchers over the gallery images and texts
     image_ids_, text_ids_ : list of str, ids of the gallery items
     image_descriptions_, gallery_texts_ : list of str, shown in :class:`Hit` results
     image_labels_, text_labels_ : ndarray or None, labels of the gallery items
+    categories_ : list of str or None, the category names of the labels (``categories`` of :meth:`fit`)
+    image_files_ : list of (str or None), the file of each gallery image (``None`` for arrays and bytes)
+    image_texts_ : list of str or None, the text paired with each gallery image
+    text_files_ : list of (str or None) or None, the image file paired with each gallery text
+    dataset_record_ : dict, optional; set by ``classicx fit``: how its training data was loaded
+        (loader options, the dataset path, content hashes of the training pairs), saved with the
+        model so that ``classicx evaluate`` loads the data the same way and finds overlaps
 
     See Also
     --------
@@ -199,10 +284,12 @@ class CrossModalRetriever(ClassicxEstimator):
     """
 
     _parameter_constraints: dict = {
-        "image_features": [HasMethods(["fit", "transform"]), None],
-        "text_features": [HasMethods(["fit", "transform"]), None],
-        "aligner": [HasMethods(["fit", "transform", "transform_y"]), None],
+        "image_features": [HasMethods(["fit", "transform"]), str, None],
+        "text_features": [HasMethods(["fit", "transform"]), str, None],
+        "aligner": [HasMethods(["fit", "transform", "transform_y"]), str, None],
         "searcher": [HasMethods(["fit", "search"]), str, None],
+        "preset": [StrOptions(set(PRESET_NAMES))],
+        "time_budget": [Interval(Real, 0, None, closed="neither"), str, None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -214,6 +301,8 @@ class CrossModalRetriever(ClassicxEstimator):
         text_features: Any = None,
         aligner: Any = None,
         searcher: Any = None,
+        preset: str = "balanced",
+        time_budget: float | str | None = None,
         n_jobs: int | None = None,
         verbose: bool = True,
         random_state: int | None = None,
@@ -222,6 +311,8 @@ class CrossModalRetriever(ClassicxEstimator):
         self.text_features = text_features
         self.aligner = aligner
         self.searcher = searcher
+        self.preset = preset
+        self.time_budget = time_budget
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
@@ -238,8 +329,10 @@ class CrossModalRetriever(ClassicxEstimator):
         if not hasattr(self, "aligner_"):
             return
         for side, gallery, columns in (
-            ("image", self.image_gallery_, (self.image_ids_, self.image_descriptions_, self.image_labels_)),
-            ("text", self.text_gallery_, (self.text_ids_, self.gallery_texts_, self.text_labels_)),
+            ("image", self.image_gallery_, (self.image_ids_, self.image_descriptions_, self.image_labels_,
+                                            getattr(self, "image_files_", None), getattr(self, "image_texts_", None))),
+            ("text", self.text_gallery_, (self.text_ids_, self.gallery_texts_, self.text_labels_,
+                                          getattr(self, "text_files_", None))),
         ):
             n = len(gallery)
             for column in columns:
@@ -247,12 +340,18 @@ class CrossModalRetriever(ClassicxEstimator):
                     raise ValueError(f"the {side} gallery holds {n} items but {len(column)} ids/labels/contents")
 
     def _given(self, name: str) -> Any:
-        """The stage as given, or its default; a searcher spec string is resolved here."""
+        """The stage as given (a spec string built here), or the one the preset filled at fit time."""
+        from .spec import build
+
         given = getattr(self, name)
         if given is None:
-            return default_stages()[name]
-        if name == "searcher" and isinstance(given, str):
-            return make_searcher(given, metric="cosine")
+            filled = getattr(self, "preset_stages_", None)
+            if filled is None or name not in filled:  # not fitted yet: the preset's default
+                preset = self.preset if self.preset in PRESETS else "balanced"
+                return build(preset_specs(preset)[name], name)
+            return build(filled[name], name)
+        if isinstance(given, str):
+            return build(given, name)
         return given
 
     def _shared(self, stage: Any, names: Sequence[str] = _SHARED_SETTINGS, deep: bool = True) -> dict[str, Any]:
@@ -285,8 +384,49 @@ class CrossModalRetriever(ClassicxEstimator):
 
     def _stage(self, name: str) -> Any:
         """A fresh, unfitted copy of the stage ``name`` with the shared settings applied."""
-        stage = clone(self._given(name))
+        return self._prepare(self._given(name))
+
+    def _prepare(self, estimator: Any) -> Any:
+        """A fresh, unfitted copy of ``estimator`` with the retriever's shared settings applied."""
+        stage = clone(estimator)
         return stage.set_params(**self._shared(stage))
+
+    def _fill_stages(self, images: Sequence[Any], texts: Sequence[str], labels: Any) -> dict[str, Any]:
+        """Record in ``preset_stages_`` the spec of every stage left at ``None``, from the preset or by ``"auto"``.
+
+        Returns the stages ``"auto"`` already fitted while choosing (stage name
+        -> (fitted estimator, training features)), so that they are not fitted
+        again; empty for a fixed preset.
+        """
+        from .spec import parse_duration
+
+        missing = [name for name in ("image_features", "text_features", "aligner", "searcher")
+                   if getattr(self, name) is None]
+        if self.time_budget is not None and self.preset != "auto":
+            raise ParameterError(f"time_budget is for preset='auto' (the preset is {self.preset!r})")
+        if self.preset == "auto":
+            budget = 600.0 if self.time_budget is None else parse_duration(self.time_budget)
+            self.leaderboard_ = []
+            if not missing:
+                self.preset_stages_ = {}
+                return {}
+            from ._autoselect import select_stages
+
+            specs, self.leaderboard_, prefitted = select_stages(self, images, texts, labels, missing, budget)
+            self.preset_stages_ = specs
+            return prefitted
+        has_labels = labels is not None
+        specs = preset_specs(self.preset, has_labels)
+        self.preset_stages_ = {name: specs[name] for name in missing}
+        preset = PRESETS[self.preset]
+        if "aligner" in missing and not has_labels and preset.aligner != preset.unsupervised_aligner:
+            warn(
+                f"preset {self.preset!r} without labels: the aligner is the unsupervised "
+                f"{preset.unsupervised_aligner!r} instead of the supervised {preset.aligner!r} "
+                "(pass labels= to fit to use it)",
+                ClassicxWarning,
+            )
+        return {}
 
     def _fit_gallery(self, vectors: np.ndarray) -> Any:
         return self._stage("searcher").fit(vectors)
@@ -313,8 +453,9 @@ class CrossModalRetriever(ClassicxEstimator):
                 ("searcher", self.text_gallery_),
             ):
                 given = self._given(name)
-                own = {k: v for k, v in given.get_params(deep=False).items() if k in runtime}
-                fitted.set_params(**{**own, **self._shared(given, runtime, deep=False)})
+                # At every depth, so that the parts of a composed stage (ConcatFeatures, Pipeline) get them too.
+                own = {k: v for k, v in given.get_params(deep=True).items() if k.rsplit("__", 1)[-1] in runtime}
+                fitted.set_params(**{**own, **self._shared(given, runtime, deep=True)})
         return self
 
     # -------------------------------------------------------------------- fit
@@ -326,6 +467,7 @@ class CrossModalRetriever(ClassicxEstimator):
         *,
         ids: Sequence[str] | None = None,
         descriptions: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
     ) -> CrossModalRetriever:
         """Learn features and the shared space from paired images and texts.
 
@@ -342,6 +484,9 @@ class CrossModalRetriever(ClassicxEstimator):
             Pair ids for the gallery; default ``"0"``, ``"1"``, ...
         descriptions : sequence of str, default=None
             How gallery images are shown in results; default their paths.
+        categories : sequence of str, default=None
+            Category names: label ``k`` is ``categories[k]``, shown as
+            :attr:`Hit.label` (``Dataset.categories`` of the loaders).
 
         Returns
         -------
@@ -355,15 +500,23 @@ class CrossModalRetriever(ClassicxEstimator):
         texts = check_texts(texts)
         check_paired(len(images), len(texts))
         labels = None if labels is None else check_labels(labels, len(images))
-        self.image_features_ = self._stage("image_features")
-        self.text_features_ = self._stage("text_features")
+        prefitted = self._fill_stages(images, texts, labels)
         self.aligner_ = self._stage("aligner")
-        logger.info("extracting image features for %d images", len(images))
-        X = self.image_features_.fit_transform(images)
-        logger.info("extracting text features for %d texts", len(texts))
-        Y = self.text_features_.fit_transform(texts)
+        if "image_features" in prefitted:  # preset="auto" fitted and encoded them while choosing
+            self.image_features_, X = prefitted["image_features"]
+        else:
+            self.image_features_ = self._stage("image_features")
+            logger.info("extracting image features for %d images", len(images))
+            X = self.image_features_.fit_transform(images)
+        if "text_features" in prefitted:
+            self.text_features_, Y = prefitted["text_features"]
+        else:
+            self.text_features_ = self._stage("text_features")
+            logger.info("extracting text features for %d texts", len(texts))
+            Y = self.text_features_.fit_transform(texts)
         routed = {"labels": labels} if labels is not None and _consumes_labels(self.aligner_) else {}
         self.aligner_.fit(X, Y, **routed)
+        self.supervised_ = bool(routed)
         self._set_gallery(
             self.aligner_.transform(X),
             self.aligner_.transform_y(Y),
@@ -372,6 +525,10 @@ class CrossModalRetriever(ClassicxEstimator):
             ids,
             descriptions if descriptions is not None else _default_descriptions(images),
         )
+        self.categories_ = None if categories is None else [str(c) for c in categories]
+        self.image_files_ = _image_files(images)
+        self.image_texts_ = list(self.gallery_texts_)
+        self.text_files_ = list(self.image_files_)
         return self
 
     def _set_gallery(self, image_vectors, text_vectors, texts, labels, ids, descriptions) -> None:
@@ -398,18 +555,25 @@ class CrossModalRetriever(ClassicxEstimator):
         image_labels: Any = None,
         text_labels: Any = None,
         descriptions: Sequence[str] | None = None,
+        paired: bool = False,
     ) -> CrossModalRetriever:
         """Replace the search gallery of one or both modalities.
 
         Images given here are what :meth:`search_text` returns; texts are what
         :meth:`search_image` returns. A modality left at ``None`` keeps its
         current gallery. The learned features and subspace are unchanged.
+        With ``paired=True``, ``images[i]`` and ``texts[i]`` form a pair: an
+        image hit then shows its text (:attr:`Hit.text`) and a text hit its
+        image file (:attr:`Hit.file`). Labels are indices into the fitted
+        ``categories_``.
 
         Returns
         -------
         self
         """
         check_is_fitted(self, "aligner_")
+        if paired and (images is None or texts is None or len(images) != len(texts)):
+            raise ShapeMismatchError("index(paired=True) needs as many images as texts")
         if images is not None:
             images = check_images(images, name="index(images=...)")
             vectors = self.transform_images(images)
@@ -419,6 +583,8 @@ class CrossModalRetriever(ClassicxEstimator):
             self.image_labels_ = None if image_labels is None else check_labels(image_labels, len(images),
                                                                                 name="image_labels")
             self._check_lengths("images", len(images), self.image_ids_, self.image_descriptions_)
+            self.image_files_ = _image_files(images)
+            self.image_texts_ = [str(t) for t in texts] if paired else None
         if texts is not None:
             texts = check_texts(texts, name="index(texts=...)")
             vectors = self.transform_texts(texts)
@@ -428,6 +594,7 @@ class CrossModalRetriever(ClassicxEstimator):
             self.text_labels_ = None if text_labels is None else check_labels(text_labels, len(texts),
                                                                               name="text_labels")
             self._check_lengths("texts", len(texts), self.text_ids_)
+            self.text_files_ = list(self.image_files_) if paired else None
         return self
 
     @staticmethod
@@ -448,14 +615,70 @@ class CrossModalRetriever(ClassicxEstimator):
         return self.aligner_.transform_y(self.text_features_.transform(check_texts(texts)))
 
     # ----------------------------------------------------------------- search
-    def _hits(self, scores, indices, ids, contents) -> list[list[Hit]]:
+    def _hits(self, target: str, scores: Any, indices: Any) -> list[list[Hit]]:
+        """Hits of the ``target`` gallery ("images" or "texts") for rows of search results."""
+        # getattr: models saved before classicx 0.3 lack the files, paired texts and category names.
+        categories = getattr(self, "categories_", None)
+        if target == "images":
+            ids, contents, labels = self.image_ids_, self.image_descriptions_, self.image_labels_
+            texts, files = getattr(self, "image_texts_", None), getattr(self, "image_files_", None)
+        else:
+            ids, contents, labels = self.text_ids_, self.gallery_texts_, self.text_labels_
+            texts, files = self.gallery_texts_, getattr(self, "text_files_", None)
+        names = None if labels is None else _label_names(labels, categories)
         return [
             [
-                Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)])
+                Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)],
+                    label=None if names is None else names[int(i)],
+                    text=None if texts is None else texts[int(i)],
+                    file=None if files is None else files[int(i)])
                 for r, (s, i) in enumerate(zip(row_s, row_i))
             ]
             for row_s, row_i in zip(scores, indices)
         ]
+
+    def _query_vectors(self, modality: str, queries: list) -> np.ndarray:
+        """Shared-space vectors of search queries; a query that would rank the gallery arbitrarily is refused.
+
+        An empty text, a text none of whose words the text features know, or an
+        image that gives no features at all (no keypoints) maps to the zero
+        vector, whose "ranking" is arbitrary: :class:`EmptyInputError` or
+        :class:`InputError` naming the query instead. (:meth:`evaluate` and
+        :meth:`transform_texts` keep such rows, as zero vectors with a warning.)
+        """
+        check_is_fitted(self, "aligner_")
+        several = len(queries) > 1
+
+        def which(i: int) -> str:
+            return f"query {i} " if several else "query "
+
+        if modality == "text":
+            queries = check_texts(queries)
+            for i, query in enumerate(queries):
+                if not query.strip():
+                    raise EmptyInputError(f"the text {which(i)}is empty: give words to search for")
+            stage, project = self.text_features_, self.aligner_.transform_y
+        else:
+            queries = check_images(queries)
+            stage, project = self.image_features_, self.aligner_.transform
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EmptyFeatureWarning)  # refused below, with the query named
+            features = stage.transform(queries)
+        empty = _zero_rows(features)
+        if len(empty):
+            i = int(empty[0])
+            if modality == "text":
+                raise InputError(
+                    f"the text {which(i)}{queries[i]!r} has no word the model knows (no term of the "
+                    "vocabulary learned from its training texts): its ranking would be arbitrary"
+                )
+            from .image.io import describe_item
+
+            raise InputError(
+                f"the image {which(i)}({describe_item(queries[i])}) gives no image features (no keypoints "
+                "found): its ranking would be arbitrary"
+            )
+        return project(features)
 
     def search_text(self, text: str | Sequence[str], k: int = 10) -> list[Hit] | list[list[Hit]]:
         """Rank the gallery images for a text query.
@@ -473,9 +696,9 @@ class CrossModalRetriever(ClassicxEstimator):
         """
         check_is_fitted(self, "aligner_")
         single = isinstance(text, str)
-        queries = self.transform_texts([text] if single else list(text))
+        queries = self._query_vectors("text", [text] if single else list(text))
         scores, indices = self.image_gallery_.search(queries, k=min(k, len(self.image_ids_)))
-        hits = self._hits(scores, indices, self.image_ids_, self.image_descriptions_)
+        hits = self._hits("images", scores, indices)
         return hits[0] if single else hits
 
     def search_image(self, image: Any, k: int = 10) -> list[Hit] | list[list[Hit]]:
@@ -493,9 +716,9 @@ class CrossModalRetriever(ClassicxEstimator):
         """
         check_is_fitted(self, "aligner_")
         single = not isinstance(image, list)
-        queries = self.transform_images([image] if single else image)
+        queries = self._query_vectors("image", [image] if single else image)
         scores, indices = self.text_gallery_.search(queries, k=min(k, len(self.text_ids_)))
-        hits = self._hits(scores, indices, self.text_ids_, self.gallery_texts_)
+        hits = self._hits("texts", scores, indices)
         return hits[0] if single else hits
 
     # --------------------------------------------------------------- evaluate

@@ -494,3 +494,57 @@ def test_bench_distributed_quick_cca(capsys):
     assert "Canonical correlations agree to" in out and "On paper: 100 million pairs" in out
     agree = float(out.split("Canonical correlations agree to ")[1].split(" ")[0])
     assert agree < 1e-6
+# ------------------------------------------------------------------ bench_presets.py
+def test_bench_presets_quick_run_caches_features_and_writes_from_json(tmp_path, capsys):
+    from benchmarks import bench_presets as bp
+
+    cache, out, results = tmp_path / "cache", tmp_path / "rows.json", tmp_path / "RESULTS.md"
+    options = ["--collections", "icons", "--quick", "--jobs", "1", "--cache-dir", str(cache), "--queries", "3",
+               "--images", "hsv(4,2,2);bovw(sift(max_keypoints=50),16)+0.5*hsv(4,2,2)", "--texts", "lsa(30)|l2;lsa(20)",
+               "--aligners", "cca(4,reg=0.3);sm(balanced,C=10.0,standardize=false)", "--presets", "fast"]
+    with pytest.warns(Warning):  # small-sample notes of the encoders
+        assert bp.main([*options, "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())
+    candidates = [r for r in rows if "aligner" in r]
+    presets = [r for r in rows if "preset" in r]
+    # the previous default, 2 images x 2 aligners, 1 more text
+    assert len(candidates) == 1 + 4 + 1 and [r["preset"] for r in presets] == ["fast"]
+    assert all(0 < r["image_to_text"] <= 1 and 0 < r["text_to_image"] <= 1 for r in rows)
+    assert presets[0]["model_mb"] > 0 and presets[0]["text_query_ms_p50"] <= presets[0]["text_query_ms_p99"]
+    first = capsys.readouterr().out
+    assert "icons: image hsv(4,2,2)" in first
+    assert bp.main([*options, "--part", "candidates"]) == 0
+    assert "icons: image" not in capsys.readouterr().out  # every feature set came from the cache
+    assert not results.exists()  # --quick never writes RESULTS.md
+    assert bp.main(["--from-json", str(out), "--results", str(results)]) == 0
+    text = results.read_text()
+    assert "## Presets (issue #11)" in text and "| icons | fast |" in text
+
+
+def test_bench_presets_assembles_a_concatenation_as_concat_features_does(tmp_path):
+    """Oracle for the part cache: the union built from cached parts equals ConcatFeatures on the images."""
+    import argparse
+
+    from benchmarks import bench_presets as bp
+    from classicx.spec import build
+
+    data = bp.load_collection("icons", tmp_path, quick=True)
+    args = argparse.Namespace(cache_dir=tmp_path / "c", quick=True, data=tmp_path, jobs=1)
+    spec = "bovw(sift(max_keypoints=50),16)+0.5*hsv(4,2,2)|l2"
+    train, test, _ = bp.features("icons", data, spec, "image", args)
+    union = build(spec, "image").set_params(bovw__random_state=0, bovw__verbose=False, hsv__verbose=False)
+    np.testing.assert_allclose(train, union.fit_transform(data["train"][0]), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(test, union.transform(data["test"][0]), rtol=1e-5, atol=1e-7)
+
+
+def test_icons_are_deterministic_balanced_and_named():
+    from benchmarks import bench_presets as bp
+
+    images, texts, labels = bp.make_icons(5, seed=3)
+    again = bp.make_icons(5, seed=3)
+    assert len(images) == 45 and np.bincount(labels).tolist() == [5] * 9
+    assert all(np.array_equal(a, b) for a, b in zip(images, again[0])) and texts == again[1]
+    assert images[0].shape == (48, 48, 3) and images[0].dtype == np.uint8
+    # most names say what the icon is
+    named = sum(any(w in t for w in bp._NAMES[bp.ICON_CLASSES[c]]) for t, c in zip(texts, labels))
+    assert named >= 0.5 * len(texts)

@@ -26,3 +26,19 @@ def test_notebook_executes(path):
     client.execute()
     errors = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs if o.output_type == "error"]
     assert not errors
+    if path.name.startswith("02_"):
+        _check_choosing_a_pipeline(notebook)
+
+
+def _check_choosing_a_pipeline(notebook) -> None:
+    """Notebook 02 shows a leaderboard of every pipeline, auto's own leaderboard and (with matplotlib) PR curves."""
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    for name in ("BoVW + LSA + CCA (as 0.2.0)", "BoVW + LSA + semantic matching", 'preset="auto", 20 s', "chosen:"):
+        assert name in text, name
+    assert "[done]" in text  # auto's leaderboard lists what it tried
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    assert any("image/png" in o.get("data", {}) for o in outputs if o.output_type == "display_data")

@@ -16,17 +16,17 @@ PACKAGE = Path(classicx.__file__).resolve().parent
 LAYER = {
     "utils": -1, "exceptions": -1, "persistence": -1, "base": -1,
     "datasets": 0, "image": 1, "text": 1, "subspace": 2, "search": 3, "metrics": 3,
-    "model_selection": 4, "retriever": 4, "serve": 5, "cli": 6,
+    "model_selection": 4, "retriever": 4, "spec": 4, "presets": 4, "_autoselect": 4, "serve": 5, "cli": 6,
 }
 
 
-SUBPACKAGES = ("datasets", "image", "text", "subspace", "search", "metrics", "utils")
+SUBPACKAGES = ("datasets", "image", "text", "subspace", "search", "metrics", "utils", "spec")
 
 
 def test_top_level_holds_subpackages_and_the_retriever():
     assert set(classicx.__all__) == {
         "__version__", "base", "datasets", "exceptions", "image", "metrics", "model_selection",
-        "persistence", "search", "serve", "subspace", "text", "utils", "CrossModalRetriever", "Hit",
+        "persistence", "presets", "search", "serve", "spec", "subspace", "text", "utils", "CrossModalRetriever", "Hit",
     }
     for name in classicx.__all__:
         assert hasattr(classicx, name), name

@@ -6,10 +6,12 @@ import copy
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from classicx import CrossModalRetriever, datasets
 from classicx.exceptions import (
+    ClassicxWarning,
     EmptyInputError,
     ModelFormatError,
     NotFittedError,
@@ -125,11 +127,19 @@ def test_errors(data):
 
 
 def test_defaults_and_shared_parameters_reach_stages(data):
+    from classicx.image import ColorHistogram, FisherVector
+    from classicx.spec import ConcatFeatures
+
     model = CrossModalRetriever(n_jobs=2, verbose=False, random_state=7)
-    model.fit(data.train.images[:60], data.train.texts[:60])
-    assert isinstance(model.image_features_, BagOfVisualWords)
-    assert model.image_features_.n_jobs == 2 and model.image_features_.random_state == 7
+    with pytest.warns(ClassicxWarning, match="without labels.*unsupervised"):
+        model.fit(data.train.images[:60], data.train.texts[:60])
+    assert isinstance(model.image_features_, ConcatFeatures)  # the balanced preset: Fisher + HSV
+    parts = dict(model.image_features_.transformers_)
+    assert isinstance(parts["fisher"], FisherVector) and isinstance(parts["hsv"], ColorHistogram)
+    assert parts["fisher"].n_jobs == 2 and parts["fisher"].random_state == 7 and parts["fisher"].verbose is False
+    assert parts["hsv"].n_jobs == 2 and parts["hsv"].verbose is False
     assert model.image_features is None  # the constructor argument is left untouched
+    assert model.supervised_ is False and model.preset_stages_["aligner"].startswith("cca(")
 
 
 def test_grid_search_over_retriever(data):
@@ -171,17 +181,31 @@ def test_retriever_as_the_last_step_of_a_pipeline(data):
 def test_default_stages_are_what_an_unset_stage_becomes(data):
     from classicx.retriever import default_stages
 
+    from classicx.spec import to_spec
+    from classicx.subspace import SemanticMatching
+
     stages = default_stages()
-    assert stages["aligner"].get_params() == RegularizedCCA(n_components=32, reg=0.3, weight_power=4.0).get_params()
-    assert stages["image_features"].get_params()["vocabulary"] == 256
+    assert stages["aligner"].get_params() == \
+        SemanticMatching(C=10.0, class_weight="balanced", standardize=False).get_params()
+    assert to_spec(stages["image_features"]) == "fisher(rootsift,64)+0.5*hsv"
     assert default_stages()["aligner"] is not stages["aligner"]  # new objects each call
-    model = CrossModalRetriever(verbose=False, random_state=0).fit(data.train.images[:60], data.train.texts[:60])
+    images, texts, labels = data.train.images[:60], data.train.texts[:60], data.train.labels[:60]
+    model = CrossModalRetriever(verbose=False, random_state=0).fit(images, texts, labels=labels)
+    assert model.supervised_ is True
     for name in ("image_features", "text_features", "aligner"):
-        fitted = getattr(model, f"{name}_").get_params()
-        expected = stages[name].get_params()
-        assert {k: v for k, v in fitted.items() if k not in ("verbose", "random_state", "n_jobs")} == \
-            {k: v for k, v in expected.items() if k not in ("verbose", "random_state", "n_jobs")}
+        # written as specs, the fitted stages equal the defaults (the shared settings aside)
+        assert to_spec(clone(getattr(model, f"{name}_")).set_params(**_unshared(stages[name]))) == \
+            to_spec(stages[name])
     assert model.image_gallery_.get_params() == stages["searcher"].get_params()
+    unlabelled = default_stages(labels=False)
+    assert unlabelled["aligner"].get_params() == \
+        RegularizedCCA(n_components=16, reg=0.6, weight_power=4.0).get_params()
+
+
+def _unshared(stage):
+    """The shared settings (n_jobs, verbose, random_state) of ``stage`` as it was built, at any depth."""
+    return {k: v for k, v in stage.get_params(deep=True).items()
+            if k.rsplit("__", 1)[-1] in ("n_jobs", "verbose", "random_state")}
 
 
 def test_shared_settings_reach_an_encoder_inside_a_feature_union(data):
@@ -203,6 +227,18 @@ def test_shared_settings_reach_an_encoder_inside_a_feature_union(data):
     lsa = model.text_features_.steps[0][1]
     assert lsa.random_state == 5 and lsa.verbose is False
     assert union.get_params()["bovw__n_jobs"] is None  # the user's objects are not mutated
+
+
+def test_n_jobs_and_verbose_of_a_fitted_retriever_reach_the_parts_of_a_composed_stage(data):
+    model = CrossModalRetriever(image_features="bovw(sift(max_keypoints=40),8)+0.5*hsv(4,2,2)",
+                                text_features="lsa(10)|l2", aligner="cca(4)", random_state=0)
+    model.fit(data.train.images[:40], data.train.texts[:40])
+    parts = dict(model.image_features_.transformers_)
+    assert parts["bovw"].verbose is True and parts["bovw"].n_jobs is None
+    model.set_params(n_jobs=2, verbose=False)
+    assert parts["bovw"].verbose is False and parts["hsv"].verbose is False
+    assert parts["bovw"].n_jobs == 2 and parts["hsv"].n_jobs == 2
+    assert dict(model.text_features_.transformers_)["lsa"].verbose is False
 
 
 def test_n_jobs_and_verbose_of_a_fitted_retriever_reach_its_fitted_stages(fitted):
@@ -282,3 +318,110 @@ def test_a_loaded_model_whose_ids_do_not_match_its_gallery_is_refused(tmp_path):
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelFormatError, match="image gallery holds 60 items but 5"):
         CrossModalRetriever.load(tmp_path / "model")
+
+
+# ------------------------------------------------------------- readable hits, refused queries (#11)
+@pytest.fixture(scope="module")
+def named(data):
+    """A model fitted with category names and ids, on arrays and on file paths of the same images."""
+    return _small_model().fit(data.train.images, data.train.texts, labels=data.train.labels,
+                              ids=data.train.ids, descriptions=data.train.descriptions,
+                              categories=data.categories)
+
+
+def test_hits_carry_label_paired_text_and_id(named, data):
+    for hit in named.search_text("a red circle", k=5):
+        row = data.train.ids.index(hit.id)
+        assert hit.index == row and hit.label == data.categories[data.train.labels[row]]
+        assert hit.text == data.train.texts[row] and hit.content == data.train.descriptions[row]
+        assert hit.file is None  # arrays have no file
+    for hit in named.search_image(data.test.images[0], k=5):
+        assert hit.content == hit.text == data.train.texts[hit.index]
+        assert hit.label == data.categories[data.train.labels[hit.index]]
+    with pytest.raises(AttributeError):
+        hit.label = "x"  # still a frozen dataclass
+
+
+def test_hits_name_files_and_keep_their_fields_through_save_and_load(data, tmp_path):
+    import cv2
+
+    paths = []
+    for i, image in enumerate(data.train.images[:80]):
+        paths.append(str(tmp_path / f"{i}.png"))
+        cv2.imwrite(paths[-1], image)
+    model = _small_model().fit(paths, data.train.texts[:80], labels=data.train.labels[:80])
+    hits = model.search_text("a blue square", k=4)
+    assert [h.file for h in hits] == [paths[h.index] for h in hits]
+    assert [h.label for h in hits] == [str(data.train.labels[h.index]) for h in hits]  # no names: the index
+    text_hits = model.search_image(paths[0], k=3)
+    assert [h.file for h in text_hits] == [paths[h.index] for h in text_hits]  # the paired image
+    model.save(tmp_path / "m")
+    again = CrossModalRetriever.load(tmp_path / "m")
+    assert again.search_text("a blue square", k=4) == hits
+
+
+def test_index_pairs_images_and_texts_only_when_told(named, data):
+    model = copy.deepcopy(named)
+    model.index(images=data.test.images, texts=data.test.texts, image_labels=data.test.labels,
+                text_labels=data.test.labels, image_ids=data.test.ids, text_ids=data.test.ids, paired=True)
+    hit = model.search_text("a green star", k=1)[0]
+    assert hit.text == data.test.texts[hit.index] and hit.label == data.categories[data.test.labels[hit.index]]
+    model.index(images=data.test.images[:10])
+    hit = model.search_text("a green star", k=1)[0]
+    assert hit.text is None and hit.label is None
+    with pytest.raises(ShapeMismatchError, match="paired=True"):
+        model.index(images=data.test.images[:3], texts=data.test.texts[:2], paired=True)
+
+
+def test_multi_label_hits_join_their_names(data):
+    labels = np.zeros((len(data.train), 3), dtype=int)
+    labels[:, 0] = 1
+    labels[::2, 2] = 1
+    model = _small_model().fit(data.train.images, data.train.texts, labels=labels, categories=["a", "b", "c"])
+    names = {hit.index: hit.label for hit in model.search_text("a red circle", k=10)}
+    for index, name in names.items():
+        assert name == ("a|c" if index % 2 == 0 else "a")
+
+
+def test_hits_of_a_model_saved_before_the_new_fields(named):
+    old = copy.deepcopy(named)
+    for name in ("categories_", "image_files_", "image_texts_", "text_files_"):
+        delattr(old, name)
+    hit = old.search_text("a red circle", k=1)[0]
+    assert hit.label == str(named.image_labels_[hit.index]) and hit.text is None and hit.file is None
+
+
+@pytest.mark.parametrize("query", ["", "  \n ", "qwertyuiop zxcvbnm"])
+def test_empty_or_unknown_text_queries_are_refused(named, query):
+    from classicx.exceptions import InputError
+
+    with pytest.raises(InputError, match="empty|no word the model knows") as info:
+        named.search_text(query)
+    assert (query.strip() == "") == isinstance(info.value, EmptyInputError)
+    with pytest.raises(InputError, match="empty|no word the model knows"):
+        named.search(text=query)  # the fused query too
+    with pytest.raises(InputError, match="empty|no word the model knows"):
+        named.search(text=query, image=np.zeros((8, 8, 3), np.uint8) + 100, weight=0.5)
+
+
+def test_a_refused_query_among_several_is_named_by_its_position(named):
+    from classicx.exceptions import InputError
+
+    with pytest.raises(InputError, match=r"query 2 'zzzz'"):
+        named.search_text(["a red circle", "a blue star", "zzzz"])
+    assert len(named.search_text(["a red circle", "a blue star"], k=2)) == 2
+
+
+def test_an_image_query_without_features_is_refused(named):
+    from classicx.exceptions import InputError
+
+    with pytest.raises(InputError, match="no image features"):
+        named.search_image(np.full((64, 64, 3), 90, np.uint8))
+
+
+def test_evaluate_still_scores_texts_without_known_words(named, data):
+    texts = list(data.test.texts)
+    texts[0] = "qwertyuiop"
+    with pytest.warns(Warning, match="no term of the fitted vocabulary"):
+        report = named.evaluate(data.test.images, texts, labels=data.test.labels)
+    assert report.n_queries == len(texts)

@@ -5,11 +5,11 @@ Text documents are read by :func:`classicx.utils.documents.read_text`.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import DatasetError, MissingFileError, SkippedItemsWarning
+from ..utils.messages import warn
 
 #: File name endings treated as images when scanning folders (compared in lower case).
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm")
@@ -48,9 +48,8 @@ def handle_problems(problems: list[Problem], on_error: str, source: Path) -> lis
             f"{len(problems)} pair(s) of {source} cannot be loaded:\n  {listing}\n"
             f'Pass on_error="skip" to leave them out.'
         )
-    warnings.warn(
+    warn(
         f"skipped {len(problems)} pair(s) of {source} that cannot be loaded:\n  {listing}",
         SkippedItemsWarning,
-        stacklevel=3,
     )
     return [p.item_id for p in problems]

@@ -17,7 +17,7 @@ uses ``n_jobs`` BLAS/OpenMP threads.
 
 from __future__ import annotations
 
-import warnings
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from numbers import Integral
@@ -41,6 +41,7 @@ from ..exceptions import (
     ShapeMismatchError,
     SkippedItemsWarning,
 )
+from ..utils.messages import warn
 from ..utils.parallel import progress, thread_imap
 from ..utils.validation import check_array, check_images, check_is_fitted, validate_params
 from .descriptors import DESCRIPTOR_KINDS, ImageFeatures, LocalDescriptors
@@ -232,11 +233,10 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
             return
         listed = "; ".join(messages[i] for i in self.skipped_rows_[:_LIST_LIMIT])
         more = "" if len(messages) <= _LIST_LIMIT else f"; and {len(messages) - _LIST_LIMIT} more"
-        warnings.warn(
+        warn(
             f"{type(self).__name__}: skipped {len(messages)} unreadable image(s) (rows listed in "
             f"skipped_rows_): {listed}{more}",
             SkippedItemsWarning,
-            stacklevel=3,
         )
 
     # ---------------------------------------------------------------- sampling
@@ -324,12 +324,15 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
                     raw[index] = vector
         self._warn_skipped(skipped)
         if empty:
-            shown = ", ".join(str(i) for i in empty[:_LIST_LIMIT]) + (" ..." if len(empty) > _LIST_LIMIT else "")
-            warnings.warn(
+            # Files by name (what the user can open), arrays by row.
+            shown = ", ".join(
+                describe_item(images[i]) if isinstance(images[i], (str, os.PathLike)) else f"row {i}"
+                for i in empty[:_LIST_LIMIT]
+            ) + (f" and {len(empty) - _LIST_LIMIT} more" if len(empty) > _LIST_LIMIT else "")
+            warn(
                 f"{type(self).__name__}: {len(empty)} image(s) gave no keypoints and were encoded as "
-                f"all-zero rows (rows {shown})",
+                f"all-zero rows: {shown}",
                 EmptyFeatureWarning,
-                stacklevel=3,
             )
         return raw
 

@@ -24,7 +24,6 @@ import hashlib
 import os
 import pickle
 import tempfile
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral
@@ -48,6 +47,7 @@ from ..exceptions import (
     ParameterError,
     SkippedItemsWarning,
 )
+from ..utils.messages import warn
 from ..utils.parallel import progress, thread_imap
 from ..utils.validation import check_images, check_is_fitted, validate_params
 from .descriptors import file_signature
@@ -633,10 +633,9 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
             return
         listed = "; ".join(messages[i] for i in self.skipped_rows_[:_LIST_LIMIT])
         more = "" if len(messages) <= _LIST_LIMIT else f"; and {len(messages) - _LIST_LIMIT} more"
-        warnings.warn(
+        warn(
             f"CNNFeatures: skipped {len(messages)} unreadable image(s) (rows listed in skipped_rows_): {listed}{more}",
             SkippedItemsWarning,
-            stacklevel=4,
         )
 
     def transform(self, images: Sequence[Any]) -> np.ndarray:

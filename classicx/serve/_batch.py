@@ -58,13 +58,21 @@ class TextBatcher:
             if not jobs:
                 continue
             self.batches += 1
-            try:
-                # Exact search ranks with ties broken by the smaller index, so the best
-                # k of a query are the first k of its best max(k).
-                results = self._run([text for text, _, _ in jobs], max(k for _, k, _ in jobs))
-            except Exception as exc:  # noqa: BLE001 - handed to every waiting request, which answers with it
-                for _, _, future in jobs:
-                    future.set_exception(exc)
-                continue
-            for (_, k, future), result in zip(jobs, results):
-                future.set_result(result[:k])
+            self._answer(jobs)
+
+    def _answer(self, jobs: list) -> None:
+        try:
+            # Exact search ranks with ties broken by the smaller index, so the best
+            # k of a query are the first k of its best max(k).
+            results = self._run([text for text, _, _ in jobs], max(k for _, k, _ in jobs))
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request, which answers with it
+            if len(jobs) > 1:
+                # One refused query (for example one without a known word) must not fail the
+                # others of its batch: answer each alone, so only that one gets the error.
+                for job in jobs:
+                    self._answer([job])
+                return
+            jobs[0][2].set_exception(exc)
+            return
+        for (_, k, future), result in zip(jobs, results):
+            future.set_result(result[:k])

@@ -15,12 +15,12 @@ import argparse
 import ipaddress
 import json
 import logging
-import warnings
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import BackendUnavailableError, InputError
 from ..utils.arguments import positive_int
+from ..utils.messages import warn
 from ._limits import Limits
 
 __all__ = ["add_serve_command", "check_host", "is_loopback", "run_serve_command"]
@@ -50,11 +50,10 @@ def check_host(host: str) -> None:
     if is_loopback(host):
         return
     where = "every network interface" if host in ("0.0.0.0", "::", "") else f"{host!r}"
-    warnings.warn(
+    warn(
         f"classicx serve listens on {where}: other machines can query the model and see its gallery; "
         "the service has no authentication. Use --host 127.0.0.1 (the default) unless that is intended.",
         UserWarning,
-        stacklevel=2,
     )
 
 

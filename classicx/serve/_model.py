@@ -340,7 +340,7 @@ class ServedModel:
         return self._hits(hits, target)
 
     def text_vector(self, text: str) -> np.ndarray:
-        return self.retriever.transform_texts([self._check_text(text)])
+        return self.retriever._query_vectors("text", [self._check_text(text)])
 
     def upload_vector(self, data: bytes) -> np.ndarray:
         """Shared-space vector of uploaded image bytes, after the header checks."""
@@ -390,21 +390,11 @@ class ServedModel:
 
     def _rank_texts(self, texts: list[str], k: int) -> list[list[dict]]:
         """Text queries -> their best ``k`` gallery images, in one projection and one search."""
-        from ..retriever import Hit
-
         k = min(k, self.n_images)
         with _single_threaded():
-            vectors = self.retriever.transform_texts(texts)
+            vectors = self.retriever._query_vectors("text", texts)
             scores, indices = self.retriever.image_gallery_.search(vectors, k=k)
-        ids, descriptions = self.retriever.image_ids_, self.retriever.image_descriptions_
-        return [
-            self._hits(
-                [Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=descriptions[int(i)])
-                 for r, (s, i) in enumerate(zip(row_s, row_i))],
-                "images",
-            )
-            for row_s, row_i in zip(scores, indices)
-        ]
+        return [self._hits(hits, "images") for hits in self.retriever._hits("images", scores, indices)]
 
     def submit_text(self, text: str, k: int) -> Any:
         """A future of the text query's hits, answered together with concurrent text queries."""

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from ..exceptions import EmptyFeatureWarning, EmptyInputError, InputError
+from ..utils.messages import warn
 
 
 class DefaultParts:
@@ -51,13 +52,12 @@ def terms(vocabulary: dict[str, int]) -> np.ndarray:
     return out
 
 
-def warn_empty_rows(n_empty: int, n_rows: int, stacklevel: int = 4) -> None:
+def warn_empty_rows(n_empty: int, n_rows: int) -> None:
     if n_empty:
-        warnings.warn(
+        warn(
             f"{n_empty} of {n_rows} texts have no term of the fitted vocabulary (empty, "
             "whitespace-only, only stop words or only unseen words): their vectors are all zero",
             EmptyFeatureWarning,
-            stacklevel=stacklevel,
         )
 
 

@@ -373,7 +373,7 @@ class _WordVectorPooling(DefaultParts, TransformerMixin, ClassicxEstimator):
                 100.0 * n_oov / n_tokens,
             )
         D = self._pool(counts)
-        warn_empty_rows(n_empty_rows(counts), counts.shape[0], stacklevel=5)
+        warn_empty_rows(n_empty_rows(counts), counts.shape[0])
         return D
 
     def fit_transform(self, texts: Sequence[str], y: object = None) -> np.ndarray:
@@ -554,7 +554,7 @@ class Word2VecEmbedding(_WordVectorPooling):
         with tqdm(
             total=self.epochs,
             desc="Word2Vec epochs",
-            disable=not self.verbose,
+            disable=None if self.verbose else True,  # None: no bar off a terminal (logs, pipes)
             leave=False,
         ) as bar:
             model = Word2Vec(

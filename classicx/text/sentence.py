@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral
@@ -47,6 +46,7 @@ from ..exceptions import (
     ModelFormatError,
     ParameterError,
 )
+from ..utils.messages import warn
 from ..utils.validation import check_is_fitted, check_texts, validate_params
 from ._common import text_tags
 from .tokenize import detect_language
@@ -299,11 +299,10 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
             texts = check_texts(texts, allow_empty=True)
             name = _ALIASES.get(os.fspath(self.model), os.fspath(self.model))
             if name in _ENGLISH_ONLY and texts and detect_language(texts) == "chinese":
-                warnings.warn(
+                warn(
                     f"SentenceEmbedding: {name} is an English model and does not cover Chinese; its vectors "
                     "of Chinese texts are close to noise (use TfidfLSA, or a local multilingual model directory)",
                     ClassicxWarning,
-                    stacklevel=2,
                 )
         self._encoder = _load(directory, self.max_seq_length, effective_n_jobs(self.n_jobs))
         self.weights_sha256_ = _cached_digest(directory)
@@ -364,11 +363,10 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
         if full:
             out[full] = self._encode([texts[i] for i in full])
         if len(full) < len(texts):
-            warnings.warn(
+            warn(
                 f"{len(texts) - len(full)} of {len(texts)} texts are empty or whitespace only: "
                 "their vectors are all zero",
                 EmptyFeatureWarning,
-                stacklevel=2,
             )
         return out
 

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ..base import ClassicxEstimator
 from ..distributed import dask_fit, dask_transform, is_dask_collection
 from ..exceptions import ClassicxWarning, EmptyFeatureWarning
+from ..utils.messages import warn
 from ..utils.parallel import progress
 from ..utils.validation import check_is_fitted, check_texts, validate_params
 from ._common import (
@@ -282,11 +283,10 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         limit = min(X.shape)
         n = int(self.n_components)
         if n > limit:
-            warnings.warn(
+            warn(
                 f"n_components={n} is more than the training data allows "
                 f"(min(n_texts={X.shape[0]}, n_terms={X.shape[1]}) = {limit}); using {limit}",
                 ClassicxWarning,
-                stacklevel=3,
             )
             n = limit
         svd = TruncatedSVD(

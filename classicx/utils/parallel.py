@@ -29,11 +29,33 @@ def progress(iterable: Iterable[_T], *, total: int | None = None, desc: str = ""
     """Wrap ``iterable`` in a tqdm progress bar unless ``verbose`` is false.
 
     The bar appears only once the loop has run for a second, so quick steps
-    (a single query, a small batch) print nothing.
+    (a single query, a small batch) print nothing. When standard error is not
+    a terminal (a log file, a pipe) and not a notebook, there is no bar:
+    a step that took a second or more writes one line when it ends
+    (``"<desc>: 600/600 in 3.2 s"``) instead of thousands of carriage-return updates.
     """
     if not verbose:
         return iterable
-    return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, delay=_PROGRESS_DELAY)
+    import sys
+    import time
+
+    notebook = any(cls.__module__ == "tqdm.notebook" for cls in type.mro(tqdm))
+    if notebook or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, delay=_PROGRESS_DELAY)
+
+    def one_line_per_step() -> Iterator[_T]:
+        start, done = time.perf_counter(), 0
+        try:
+            for item in iterable:
+                yield item
+                done += 1
+        finally:  # also when the consumer stops early (sampling) or fails
+            elapsed = time.perf_counter() - start
+            if elapsed >= _PROGRESS_DELAY:
+                of = f"/{total}" if total is not None else ""
+                print(f"{desc or 'progress'}: {done}{of} in {elapsed:.1f} s", file=sys.stderr, flush=True)
+
+    return one_line_per_step()
 
 
 def parallel_map(

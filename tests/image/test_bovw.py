@@ -163,7 +163,7 @@ def test_parallel_encoding_keeps_rows_in_place_with_skipped_and_empty_images(sce
         X_parallel = parallel.transform(batch)
     assert serial.skipped_rows_ == parallel.skipped_rows_ == [1]
     empty = [str(w.message) for w in caught if issubclass(w.category, EmptyFeatureWarning)]
-    assert len(empty) == 2 and all(f"rows 2, {len(batch) - 1}" in m for m in empty)
+    assert len(empty) == 2 and all(f"row 2, row {len(batch) - 1}" in m for m in empty)
     zero_rows = np.flatnonzero(~X_parallel.any(axis=1)).tolist()
     assert zero_rows == [1, 2, len(batch) - 1]
     np.testing.assert_allclose(X_parallel, X_serial, rtol=1e-6)

@@ -397,10 +397,10 @@ def test_unknown_route_and_method_are_json(client):
 def test_unexpected_errors_are_json_without_traceback(model, caplog):
     broken = copy.copy(model)
 
-    def boom(texts):
+    def boom(*args):
         raise RuntimeError("secret internal detail")
 
-    broken.transform_texts = boom
+    broken._query_vectors = boom  # the projection of search queries
     client = TestClient(create_app(broken), raise_server_exceptions=False)
     response = client.post("/api/search/text", json={"text": "circle"})
     assert response.status_code == 500

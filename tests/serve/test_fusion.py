@@ -10,7 +10,8 @@ import pytest
 from classicx.exceptions import InputError, InputTypeError
 from classicx.serve import fuse_vectors, fused_search, rank_gallery
 
-QUERIES = ["a red circle", "large blue star on a striped background", "hexagon", "zzz unknown words"]
+# (A query of unknown words is refused by both, tests/test_retriever.py and tests/serve/test_refused_queries.py.)
+QUERIES = ["a red circle", "large blue star on a striped background", "hexagon"]
 
 
 @pytest.mark.filterwarnings("ignore::classicx.exceptions.EmptyFeatureWarning")  # the unknown-words query

@@ -1,0 +1,77 @@
+"""Presets: every stage of every preset builds, supervised aligners need labels, the fallback is said."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from classicx import CrossModalRetriever, datasets
+from classicx.exceptions import ClassicxWarning, ParameterError
+from classicx.presets import AUTO_CANDIDATES, PRESET_NAMES, PRESETS, default_stages, preset_specs
+from classicx.retriever import _consumes_labels
+from classicx.spec import build, to_spec
+
+STAGES = ("image_features", "text_features", "aligner", "searcher")
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("labels", [True, False])
+def test_every_stage_of_every_preset_builds_and_prints_back(preset, labels):
+    specs = preset_specs(preset, labels)
+    assert tuple(specs) == STAGES
+    stages = default_stages(preset, labels)
+    for stage in STAGES:
+        assert to_spec(stages[stage]) == to_spec(build(specs[stage], stage))
+        assert to_spec(build(to_spec(stages[stage]), stage)) == to_spec(stages[stage])
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_with_labels_a_supervised_aligner_without_an_unsupervised_one(preset):
+    assert _consumes_labels(build(PRESETS[preset].aligner, "aligner"))
+    assert not _consumes_labels(build(PRESETS[preset].unsupervised_aligner, "aligner"))
+
+
+def test_auto_candidates_build_and_say_whether_they_need_labels():
+    for image, text, aligner, needs_labels in AUTO_CANDIDATES:
+        build(image, "image"), build(text, "text")
+        assert _consumes_labels(build(aligner, "aligner")) == needs_labels
+    assert PRESET_NAMES == ("fast", "balanced", "best", "auto")
+
+
+def test_the_default_is_balanced():
+    assert CrossModalRetriever().preset == "balanced"
+    assert preset_specs() == preset_specs("balanced")
+
+
+def test_unknown_presets_are_refused():
+    with pytest.raises(ParameterError, match=r"unknown preset 'huge'; expected one of \['balanced', 'best', 'fast'\]"):
+        preset_specs("huge")
+    with pytest.raises(ParameterError, match="no fixed stages"):
+        preset_specs("auto")
+    data = datasets.load_synthetic(n_train=10, n_test=4, random_state=0)
+    with pytest.raises(ParameterError, match="preset"):
+        CrossModalRetriever(preset="huge", verbose=False).fit(data.train.images, data.train.texts)
+
+
+def test_a_preset_fills_only_the_stages_left_at_none():
+    data = datasets.load_synthetic(n_train=60, n_test=20, random_state=0)
+    model = CrossModalRetriever(image_features="hsv(4,2,2)", preset="fast", verbose=False, random_state=0)
+    model.fit(data.train.images, data.train.texts, labels=data.train.labels)
+    assert set(model.preset_stages_) == {"text_features", "aligner", "searcher"}
+    assert model.preset_stages_["aligner"] == PRESETS["fast"].aligner and model.supervised_
+    assert to_spec(model.image_features_.set_params(verbose=True)) == "hsv(4,2,2)"
+
+
+def test_without_labels_the_fallback_is_warned_and_recorded():
+    data = datasets.load_synthetic(n_train=60, n_test=20, random_state=0)
+    model = CrossModalRetriever(image_features="hsv", text_features="lsa(40)|l2", preset="fast",
+                                verbose=False, random_state=0)
+    with pytest.warns(ClassicxWarning, match=r"preset 'fast' without labels.*unsupervised"):
+        model.fit(data.train.images, data.train.texts)
+    assert model.preset_stages_["aligner"] == PRESETS["fast"].unsupervised_aligner and not model.supervised_
+    # a given aligner is not replaced, and nothing is said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClassicxWarning)
+        CrossModalRetriever(image_features="hsv(4,2,2)", text_features="lsa(20)|l2", aligner="cca(4)",
+                            verbose=False).fit(data.train.images, data.train.texts)
