@@ -501,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-results", action="store_true")
     parser.add_argument("--results", type=Path, default=common.RESULTS)
-    parser.add_argument("--note", default="", help="a paragraph put first in the RESULTS.md section (with --from-json)")
+    parser.add_argument("--note", type=Path, help="a Markdown file put first in the RESULTS.md section (with --from-json)")
     parser.add_argument("--from-json", type=Path, nargs="+",
                         help="write RESULTS.md from the --json files of earlier runs (one per collection)")
     args = parser.parse_args(argv)
@@ -511,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             if "aligner" in r:
                 r.setdefault("metric", "cosine")
         body = markdown([r for r in records if "aligner" in r], [r for r in records if "preset" in r])
-        body = (args.note.strip() + "\n\n" + body) if args.note.strip() else body
+        if args.note is not None:
+            body = args.note.read_text(encoding="utf-8").strip() + "\n\n" + body
         print(body)
         if not args.no_results:
             common.write_section("presets", "Presets (issue #11)", body, args.results)
