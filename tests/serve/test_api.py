@@ -82,7 +82,7 @@ def test_info_chance_level_and_no_recorded_map(client, data):
     assert info["report"] is None
     assert info["label_names"] == data.categories
     assert info["limits"]["max_k"] == 100
-    assert info["stages"]["aligner"] == "SemanticMatching"  # the balanced preset, fitted with labels
+    assert info["stages"]["aligner"] == "RegularizedCCA"
 
 
 def test_info_shows_a_recorded_report(model, data):
