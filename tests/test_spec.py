@@ -172,6 +172,17 @@ def test_to_spec_refuses_what_has_no_spec():
         to_spec(ConcatFeatures([("pca", PCA(2))]))
 
 
+def test_every_name_is_described_and_builds_in_its_stage():
+    from classicx.spec import describe_names
+
+    rows = describe_names()
+    assert {name for _, name, _ in rows} == set(names()) - set(names("searcher"))
+    for stage, name, doc in rows:
+        assert doc and name in doc, name
+        if stage in ("image", "text", "aligner") and name not in ("cnn", "sentence", "pretrained"):
+            assert to_spec(build(name, stage))  # a bare name builds with the defaults
+
+
 def test_names_per_stage():
     assert "kcca-scm" in names("aligner") and "3cca" in names("aligner")
     assert names("searcher") == ["exact", "faiss", "hnswlib", "annoy", "lsh"]
