@@ -146,7 +146,8 @@ class _ThreadLimits:
     the limits currently asked for: the smallest one is in effect, the value
     found before the first request is put back when the last one ends, in
     whatever order the calls end. OpenMP's limit belongs to the calling
-    thread (``omp_set_num_threads``), so its requests are kept per thread.
+    thread (``omp_set_num_threads``), and so does that of an OpenBLAS built on
+    OpenMP: their requests are kept per thread.
 
     Hand-written because threadpoolctl's ``threadpool_limits`` restores what
     it found (the bug above), and since threadpoolctl 3.8 OpenBLAS limits set
@@ -174,8 +175,11 @@ class _ThreadLimits:
             from threadpoolctl import ThreadpoolController
 
             controller = ThreadpoolController()
+            libraries = controller.lib_controllers
             self._by_api = {
-                api: [lib for lib in controller.lib_controllers if lib.user_api == api] for api in ("blas", "openmp")
+                "blas": [lib for lib in libraries if lib.user_api == "blas" and not _per_thread(lib)],
+                "blas_per_thread": [lib for lib in libraries if lib.user_api == "blas" and _per_thread(lib)],
+                "openmp": [lib for lib in libraries if lib.user_api == "openmp"],
             }
             self._controller, self._controller_key = controller, key
         return self._by_api[user_api]
@@ -224,7 +228,7 @@ class _ThreadLimits:
 
     # Requests --------------------------------------------------------------------
     def _states(self, resource: str) -> dict:
-        if resource == "openmp":
+        if resource in ("openmp", "blas_per_thread"):
             states = getattr(self._local, "states", None)
             if states is None:
                 states = self._local.states = {}
@@ -257,6 +261,8 @@ class _ThreadLimits:
 
     @contextmanager
     def __call__(self, **limits: int | None) -> Iterator[None]:
+        if limits.get("blas") is not None:
+            limits["blas_per_thread"] = limits["blas"]
         wanted = [(resource, max(1, int(n))) for resource, n in limits.items() if n is not None]
         entered: list[tuple[str, int]] = []
         try:
@@ -269,6 +275,11 @@ class _ThreadLimits:
             with self._lock:
                 for resource, n in reversed(entered):
                     self._exit(resource, n)
+
+
+def _per_thread(lib: Any) -> bool:
+    """Whether a BLAS's thread limit belongs to the calling thread: OpenBLAS built on OpenMP (as faiss's)."""
+    return getattr(lib, "internal_api", None) == "openblas" and getattr(lib, "threading_layer", None) == "openmp"
 
 
 _THREAD_LIMITS = _ThreadLimits()
@@ -285,7 +296,8 @@ def limit_threads(
     when the last one ends, the library gets back the value it had before the
     first one began, whatever the order in which they end. BLAS and OpenCV
     limits are process-wide; OpenMP limits apply to the calling thread (as
-    ``omp_set_num_threads`` does). The loaded libraries are inspected once
+    ``omp_set_num_threads`` does), and so do those of an OpenBLAS built on
+    OpenMP. The loaded libraries are inspected once
     (again only after a module that brings one, such as ``cv2``, is imported),
     not on every call.
 
