@@ -86,9 +86,11 @@ def test_one_query_on_whole_rows_equals_the_running_merge_exactly(metric):
 
 def test_a_single_query_runs_without_a_thread_pool(monkeypatch):
     rng = np.random.default_rng(2)
-    searcher = ExactSearcher(n_jobs=2).fit(rng.normal(size=(300, 8)))
-    queries = rng.normal(size=(3, 8))
-    expected_scores, expected_idx = searcher.search(queries, k=4)  # three batches, in the pool
+    gallery, queries = rng.normal(size=(300, 8)), rng.normal(size=(3, 8))
+    searcher = ExactSearcher(n_jobs=2).fit(gallery)
+    serial = ExactSearcher().fit(gallery)
+    expected = [serial.search(queries[i : i + 1], k=4) for i in range(3)]
+    np.testing.assert_array_equal(searcher.search(queries, k=4)[1], np.vstack([e[1] for e in expected]))
 
     def no_pool(*args, **kwargs):
         raise AssertionError("a thread pool was started for one query batch")
@@ -96,8 +98,8 @@ def test_a_single_query_runs_without_a_thread_pool(monkeypatch):
     monkeypatch.setattr(exact_module, "ThreadPoolExecutor", no_pool)
     for i in range(3):
         scores, idx = searcher.search(queries[i : i + 1], k=4)
-        np.testing.assert_array_equal(idx[0], expected_idx[i])
-        np.testing.assert_array_equal(scores[0], expected_scores[i])
+        np.testing.assert_array_equal(idx, expected[i][1])
+        np.testing.assert_array_equal(scores, expected[i][0])
 
 
 @pytest.fixture(scope="module")
