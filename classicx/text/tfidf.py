@@ -368,9 +368,16 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         return projection
 
     def _check_loaded_state(self) -> None:
-        """Called when a saved model is loaded: the components match the TF-IDF vocabulary."""
+        """Called when a saved model is loaded: the components match the TF-IDF vocabulary.
+
+        Components saved in C order (by classicx 0.2) are put in the Fortran
+        order :meth:`fit` gives them (same values), so that every process
+        loading the model need not copy them for its first query.
+        """
         if not hasattr(self, "components_"):
             return
+        if not self.components_.flags.f_contiguous:
+            self.components_ = np.asfortranarray(self.components_)
         idf = getattr(self.tfidf_, "idf_", None)
         n_terms = None if idf is None else len(idf)
         shape = self.components_.shape

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from joblib import Parallel, delayed, effective_n_jobs
 from joblib.parallel import BACKENDS, get_active_backend
-from tqdm.auto import tqdm
 
 __all__ = ["cluster_backend_active", "limit_threads", "progress", "parallel_map", "thread_imap"]
 
@@ -36,6 +35,9 @@ def progress(iterable: Iterable[_T], *, total: int | None = None, desc: str = ""
     """
     if not verbose:
         return iterable
+    # Imported here: tqdm.auto looks for notebook support, a cost a quiet command need not pay.
+    from tqdm.auto import tqdm
+
     return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, delay=_PROGRESS_DELAY)
 
 
