@@ -396,3 +396,23 @@ def test_semantic_rows_tune_the_classifier_options():
     assert set(sm.grid["class_weight"]) == {None, "balanced"}
     # The paper's SM keeps the paper's classifier (standardised features, no class weights).
     assert specs["SM"].estimator.standardize is True and "class_weight" not in specs["SM"].grid
+
+
+# ---------------------------------------------------------------------------
+# bench_query.py (issue #15): a quick run on synthetic data, in worker processes
+
+
+@pytest.mark.slow
+def test_bench_query_quick_run(tmp_path, capsys):
+    from benchmarks import bench_query
+
+    out_json = tmp_path / "query.json"
+    assert bench_query.main(["--quick", "--json", str(out_json)]) == 0
+    report = capsys.readouterr().out
+    for measure in ("text query p50", "100k gallery", "image query p50", "model load", "end to end"):
+        assert measure in report
+    (record,) = json.loads(out_json.read_text(encoding="utf-8"))
+    new = record["new"]
+    assert new["text"]["classicx_p50"] > 0 and new["text"]["minimal_p50"] > 0
+    assert new["text"]["same_top10"] == "8/8"  # the minimal path ranks as classicx does
+    assert new["image"]["bare_p50"] > 0 and new["load"] > 0 and new["cli"]["cli_s"] > 0
