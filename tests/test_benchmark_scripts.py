@@ -548,3 +548,20 @@ def test_icons_are_deterministic_balanced_and_named():
     # most names say what the icon is
     named = sum(any(w in t for w in bp._NAMES[bp.ICON_CLASSES[c]]) for t, c in zip(texts, labels))
     assert named >= 0.5 * len(texts)
+# bench_query.py (issue #15): a quick run on synthetic data, in worker processes
+
+
+@pytest.mark.slow
+def test_bench_query_quick_run(tmp_path, capsys):
+    from benchmarks import bench_query
+
+    out_json = tmp_path / "query.json"
+    assert bench_query.main(["--quick", "--json", str(out_json)]) == 0
+    report = capsys.readouterr().out
+    for measure in ("text query p50", "100k gallery", "image query p50", "model load", "end to end"):
+        assert measure in report
+    (record,) = json.loads(out_json.read_text(encoding="utf-8"))
+    new = record["new"]
+    assert new["text"]["classicx_p50"] > 0 and new["text"]["minimal_p50"] > 0
+    assert new["text"]["same_top10"] == "8/8"  # the minimal path ranks as classicx does
+    assert new["image"]["bare_p50"] > 0 and new["load"] > 0 and new["cli"]["cli_s"] > 0

@@ -17,18 +17,16 @@ uses ``n_jobs`` BLAS/OpenMP threads.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from numbers import Integral
 from typing import Any
 
-import cv2
 import numpy as np
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from threadpoolctl import threadpool_limits
 
 from ..base import ClassicxEstimator
 from ..distributed import dask_fit, dask_transform, is_dask_collection
@@ -42,7 +40,7 @@ from ..exceptions import (
     SkippedItemsWarning,
 )
 from ..utils.messages import warn
-from ..utils.parallel import progress, thread_imap
+from ..utils.parallel import limit_threads, progress, thread_imap
 from ..utils.validation import check_array, check_images, check_is_fitted, validate_params
 from .descriptors import DESCRIPTOR_KINDS, ImageFeatures, LocalDescriptors
 from .io import describe_item
@@ -69,23 +67,17 @@ def _power_normalize(X: np.ndarray, normalize: str | None, alpha: float) -> np.n
     return normalize_rows(X, normalize, alpha=float(alpha))
 
 
-@contextmanager
-def _single_threaded_libraries() -> Iterator[None]:
-    """OpenCV and BLAS with one thread each for the duration, then as before.
+def _single_threaded_libraries() -> contextlib.AbstractContextManager:
+    """OpenCV, BLAS and OpenMP with one thread each for the duration, then as before.
 
     Parallelism comes from ``n_jobs`` threads of ours. OpenCV's SIFT alone
     uses a thread per core (1.56x faster than one thread on this project's
     2-core machine), so leaving it on would make ``n_jobs=1`` use every core
-    and ``n_jobs=2`` start four threads on two cores. Called from the main
-    thread only: both settings are process-wide.
+    and ``n_jobs=2`` start four threads on two cores. The settings are
+    process-wide: :func:`~classicx.utils.parallel.limit_threads` restores
+    them correctly when encoders run at the same time in several threads.
     """
-    previous = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        cv2.setNumThreads(previous)
+    return limit_threads(blas=1, openmp=1, opencv=1)
 
 
 class _Reservoir:
@@ -307,21 +299,31 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
         raw = np.zeros((len(images), n_dims), dtype=np.float32)
         skipped: dict[int, str] = {}
         empty = []
-        # Features kept from the sampling pass travel with their item (and leave ``known``).
-        items = ((index, images[index], known.pop(index, None)) for index in range(len(images)))
-        # Rows are written into ``raw`` as they arrive (bounded look-ahead), so
-        # peak memory is the output plus a few images, whatever the collection size.
-        with _single_threaded_libraries(), thread_imap(one, items, n_jobs=self.n_jobs) as stream:
-            results = progress(
-                stream, total=len(images), desc=f"{type(self).__name__}: encoding images", verbose=self.verbose
-            )
-            for index, (vector, error) in enumerate(results):
-                if error is not None:
-                    skipped[index] = error
-                elif vector is None:
-                    empty.append(index)
-                else:
-                    raw[index] = vector
+
+        def store(index: int, vector: np.ndarray | None, error: str | None) -> None:
+            if error is not None:
+                skipped[index] = error
+            elif vector is None:
+                empty.append(index)
+            else:
+                raw[index] = vector
+
+        if len(images) == 1:
+            # One image (a query): encoded in this thread, without a pool, a
+            # progress bar or a cluster round trip, which would cost more than they share.
+            with _single_threaded_libraries():
+                store(0, *one((0, images[0], known.pop(0, None))))
+        else:
+            # Features kept from the sampling pass travel with their item (and leave ``known``).
+            items = ((index, images[index], known.pop(index, None)) for index in range(len(images)))
+            # Rows are written into ``raw`` as they arrive (bounded look-ahead), so
+            # peak memory is the output plus a few images, whatever the collection size.
+            with _single_threaded_libraries(), thread_imap(one, items, n_jobs=self.n_jobs) as stream:
+                results = progress(
+                    stream, total=len(images), desc=f"{type(self).__name__}: encoding images", verbose=self.verbose
+                )
+                for index, (vector, error) in enumerate(results):
+                    store(index, vector, error)
         self._warn_skipped(skipped)
         if empty:
             # Files by name (what the user can open), arrays by row.

@@ -10,10 +10,9 @@ from typing import ClassVar
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.utils._param_validation import Interval, StrOptions
-from threadpoolctl import threadpool_limits
 
-from ..utils.parallel import progress
-from ._topk import RunningTopK, sort_rows
+from ..utils.parallel import limit_threads, progress
+from ._topk import RunningTopK, sort_rows, top_k
 from .base import BaseSearcher
 from .similarity import get_measure
 
@@ -52,7 +51,9 @@ class ExactSearcher(BaseSearcher):
         BLAS (``None``: one scan using BLAS's own threads; ``-1``: all cores,
         other negative values as in joblib).
         With several threads the selection between matrix products runs in
-        parallel as well, which is faster for many queries.
+        parallel as well, which is faster for many queries. A search that
+        fits in one batch (a single query, say) runs in the calling thread
+        and leaves BLAS's threads as they are.
     verbose : bool, default=False
         Show a progress bar over query batches.
 
@@ -146,9 +147,11 @@ class ExactSearcher(BaseSearcher):
         Q = np.ascontiguousarray(measure.prepare_queries(queries, "queries"), dtype=dtype)
         G = self.gallery_.astype(dtype, copy=False)
         n, chunk = len(G), int(self.chunk_size)
-        # A large k makes the running merge costlier than sorting whole rows.
-        full_rows = 4 * k > min(chunk, n)
         batch = int(self.batch_size)
+        # Whole rows of scores and one partial selection per row when they fit in
+        # the working memory of one batch (a few queries: no running merge per
+        # block), or when a large k makes the running merge costlier anyway.
+        full_rows = 4 * k > min(chunk, n) or len(Q) * n <= batch * chunk
         if full_rows:
             batch = max(1, min(batch, (batch * chunk) // n))
         n_jobs = self._n_threads()
@@ -168,6 +171,12 @@ class ExactSearcher(BaseSearcher):
             scores[out], indices[out] = sort_rows(measure.finalize(keys, Qb).astype(dtype, copy=False), idx)
 
         starts = range(0, len(Q), batch)
+        if len(starts) == 1:
+            # One batch (a single query, say) runs in this thread with BLAS as it is: a
+            # pool, a progress bar or a change of the process-wide BLAS threads would
+            # cost more than the products of one query block, which are small.
+            run(0)
+            return scores, indices
         if n_jobs == 1:
             for start in progress(starts, total=len(starts), desc="search", verbose=self.verbose):
                 run(start)
@@ -175,7 +184,7 @@ class ExactSearcher(BaseSearcher):
         # Threads, not processes: BLAS and numpy's reductions release the GIL, and
         # each thread's BLAS is kept single-threaded so the selection work between
         # products runs in parallel too instead of leaving cores idle.
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_jobs) as pool:
+        with limit_threads(blas=1), ThreadPoolExecutor(n_jobs) as pool:
             done = pool.map(run, starts)
             for _ in progress(done, total=len(starts), desc="search", verbose=self.verbose):
                 pass
@@ -200,6 +209,4 @@ class ExactSearcher(BaseSearcher):
             measure.block(Qb, G[g0 : g0 + chunk], keys[:, g0 : g0 + chunk])
         if mask is not None:
             keys[:, ~mask] = -np.inf
-        # A stable sort of the negated keys keeps equal scores in index order.
-        order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
-        return np.take_along_axis(keys, order, axis=1), order
+        return top_k(keys, k)

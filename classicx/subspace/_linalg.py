@@ -12,7 +12,8 @@ import contextlib
 
 import numpy as np
 import scipy.linalg
-from threadpoolctl import ThreadpoolController
+
+from ..utils.parallel import limit_threads
 
 __all__ = [
     "cca_from_covariances",
@@ -26,7 +27,6 @@ __all__ = [
 ]
 
 _SMALL = 1024
-_CONTROLLER: ThreadpoolController | None = None
 
 
 def lapack_threads(size: int) -> contextlib.AbstractContextManager:
@@ -35,15 +35,12 @@ def lapack_threads(size: int) -> contextlib.AbstractContextManager:
     Multi-threaded eigen/singular value solvers gain little at this size, and
     when the cores are busy with other work their spinning threads make them
     tens of times slower (measured: 12.6 s instead of 0.23 s for a 512 x 512
-    ``eigh`` on 2 loaded cores).
+    ``eigh`` on 2 loaded cores). The limit is process-wide and shared with
+    calls overlapping in other threads (:func:`~classicx.utils.parallel.limit_threads`).
     """
-    global _CONTROLLER
     if size > _SMALL:
         return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        # Inspecting the loaded libraries costs tens of milliseconds: do it once.
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    return limit_threads(blas=1)
 
 
 def eig_basis(cov: np.ndarray, n_features: int, eps: float) -> tuple[np.ndarray, np.ndarray, float]:
