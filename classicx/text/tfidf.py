@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import ClassicxEstimator
-from ..exceptions import ClassicxWarning, EmptyFeatureWarning
+from ..exceptions import ClassicxWarning, EmptyFeatureWarning, InputError
 from ..utils.parallel import progress
 from ..utils.validation import check_is_fitted, check_texts, validate_params
 from ._common import (
@@ -272,6 +272,15 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EmptyFeatureWarning)
             X = tfidf.fit_transform(texts)
+        if X.shape[1] < 2:
+            # TruncatedSVD needs two terms; say which one the texts reduce to.
+            names = getattr(tfidf, "get_feature_names_out", None)
+            found = ", ".join(repr(str(t)) for t in names()) if names is not None and X.shape[1] else "none"
+            raise InputError(
+                f"TfidfLSA: the {X.shape[0]} training texts hold {X.shape[1]} distinct term(s) ({found}) "
+                "after tokenizing and filtering; LSA needs at least 2 (give more varied texts, or "
+                "lower the tfidf part's min_df / remove its stop words)"
+            )
         limit = min(X.shape)
         n = int(self.n_components)
         if n > limit:
