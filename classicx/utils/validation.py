@@ -58,6 +58,7 @@ __all__ = [
     "check_n_components",
     "check_positive_int",
     "check_texts",
+    "MAX_TEXT_CHARS",
     "check_images",
 ]
 
@@ -511,12 +512,21 @@ def check_n_components(n_components: Any, limit: int, reason: str) -> int:
     return n
 
 
-def check_texts(texts: Any, *, name: str = "texts", allow_empty: bool = False) -> list[str]:
+#: Longest text classicx accepts, in characters: inline texts (:func:`check_texts`),
+#: text files (:func:`classicx.utils.documents.read_text`) and CSV cells. Ten million
+#: characters is some 20 novels; a longer "text" is almost surely a wrong file.
+MAX_TEXT_CHARS = 10_000_000
+
+
+def check_texts(
+    texts: Any, *, name: str = "texts", allow_empty: bool = False, max_chars: int | None = MAX_TEXT_CHARS
+) -> list[str]:
     """Validate a collection of texts: a sequence whose items are all ``str``.
 
     Empty and whitespace-only strings are valid texts. A single string is
     refused (it would be read as a sequence of characters), and so are
-    ``None`` and other types, naming the first bad row.
+    ``None`` and other types, naming the first bad row. So is a text longer
+    than ``max_chars`` characters (:data:`MAX_TEXT_CHARS`; ``None`` for no limit).
 
     Examples
     --------
@@ -541,6 +551,11 @@ def check_texts(texts: Any, *, name: str = "texts", allow_empty: bool = False) -
         if not isinstance(text, str):
             hint = " (read files with classicx.text.read_text first)" if isinstance(text, os.PathLike) else ""
             raise InputTypeError(f"{name}[{row}] is {type(text).__name__}, expected str{hint}")
+        if max_chars is not None and len(text) > max_chars:
+            raise InputError(
+                f"{name}[{row}] has {len(text):,} characters, above the limit of {max_chars:,} "
+                "(classicx.utils.validation.MAX_TEXT_CHARS); split long documents into passages"
+            )
     if not texts and not allow_empty:
         raise EmptyInputError(f"no {name} given: at least one is needed")
     return texts
