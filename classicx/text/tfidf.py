@@ -217,7 +217,8 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
     singular_values_ : ndarray of shape (n_components_,)
         Singular values of the training TF-IDF matrix.
     explained_variance_ratio_ : ndarray of shape (n_components_,)
-        Share of the training variance along each component.
+        Share of the training variance along each component (0 when the training
+        rows are all alike).
     n_components_ : int
         The output dimension actually used.
 
@@ -294,11 +295,14 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         svd = TruncatedSVD(
             n_components=n, n_iter=self.n_iter, random_state=self.random_state
         )
-        Z = svd.fit_transform(X)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            Z = svd.fit_transform(X)
         self.tfidf_ = tfidf
         self.components_ = svd.components_
         self.singular_values_ = svd.singular_values_
-        self.explained_variance_ratio_ = svd.explained_variance_ratio_
+        # Identical training rows leave no variance to explain: a ratio of 0, not NaN (which
+        # would also make the saved model unloadable).
+        self.explained_variance_ratio_ = np.nan_to_num(svd.explained_variance_ratio_, nan=0.0)
         self.n_components_ = n
         return Z, n_empty_rows(X)
 
