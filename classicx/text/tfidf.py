@@ -184,6 +184,25 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         check_is_fitted(self, "vocabulary_")
         return terms(self.vocabulary_)
 
+    def _check_loaded_state(self) -> None:
+        """Called by loading (which reports a ValueError as a ModelFormatError naming the directory)."""
+        if not (hasattr(self, "vocabulary_") or hasattr(self, "idf_")):
+            return  # saved unfitted
+        vocabulary, idf = getattr(self, "vocabulary_", None), getattr(self, "idf_", None)
+        if not isinstance(vocabulary, dict) or not vocabulary:
+            raise ValueError(
+                f"TfidfFeatures: vocabulary_ must be a non-empty dict, found {type(vocabulary).__name__}"
+            )
+        if not all(isinstance(t, str) and type(i) is int for t, i in vocabulary.items()):
+            raise ValueError("TfidfFeatures: vocabulary_ must map str terms to int columns")
+        if sorted(vocabulary.values()) != list(range(len(vocabulary))):
+            raise ValueError("TfidfFeatures: vocabulary_ columns must be 0..n_terms-1, each once")
+        if not isinstance(idf, np.ndarray) or idf.shape != (len(vocabulary),) or idf.dtype.kind != "f":
+            raise ValueError(
+                f"TfidfFeatures: idf_ must be {len(vocabulary)} floats, one per term; "
+                f"found {getattr(idf, 'shape', type(idf).__name__)}"
+            )
+
 
 class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
     """Dense LSA vectors: TF-IDF (:class:`TfidfFeatures`) reduced by truncated SVD.
@@ -326,6 +345,22 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         check_is_fitted(self, "components_")
         X = self.tfidf_.transform(texts)
         return np.asarray(X @ self.components_.T)
+
+    def _check_loaded_state(self) -> None:
+        """Called by loading: the SVD must fit the TF-IDF step (a ValueError becomes a ModelFormatError)."""
+        if not hasattr(self, "components_"):
+            return  # saved unfitted
+        components, n = getattr(self, "components_", None), getattr(self, "n_components_", None)
+        n_terms = len(getattr(self.tfidf_, "vocabulary_", ()) or ()) or None
+        if (
+            not isinstance(components, np.ndarray) or components.ndim != 2 or components.dtype.kind != "f"
+            or type(n) is not int or components.shape[0] != n
+            or (n_terms is not None and components.shape[1] != n_terms)
+        ):
+            raise ValueError(
+                f"TfidfLSA: components_ of shape {getattr(components, 'shape', None)} do not fit "
+                f"n_components_={n!r} and the {n_terms} terms of tfidf_"
+            )
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Output column names ``tfidflsa0``, ``tfidflsa1``, ..."""

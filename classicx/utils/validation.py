@@ -23,6 +23,7 @@ classicx.exceptions.NonFiniteError: gallery holds NaN or infinity in 1 row(s); f
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -289,19 +290,22 @@ def check_array(
             "(convert it with .toarray(), or project sparse features first, e.g. with classicx.text.TfidfLSA)"
         )
     try:
-        out = _sk_check_array(
-            X,
-            accept_sparse=accept_sparse,
-            dtype=dtype,
-            ensure_2d=ensure_2d,
-            allow_nd=allow_nd,
-            ensure_min_samples=ensure_min_samples,
-            ensure_min_features=ensure_min_features,
-            copy=copy,
-            ensure_all_finite=False,
-            input_name=name,
-            estimator=estimator,
-        )
+        # An overflow when casting to a narrower float is reported below, naming the row.
+        with np.errstate(over="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "overflow encountered in cast", RuntimeWarning)
+            out = _sk_check_array(
+                X,
+                accept_sparse=accept_sparse,
+                dtype=dtype,
+                ensure_2d=ensure_2d,
+                allow_nd=allow_nd,
+                ensure_min_samples=ensure_min_samples,
+                ensure_min_features=ensure_min_features,
+                copy=copy,
+                ensure_all_finite=False,
+                input_name=name,
+                estimator=estimator,
+            )
     except (ValueError, TypeError) as exc:
         raise _translate(exc, name, prefix) from None
     if ensure_all_finite:
@@ -309,7 +313,16 @@ def check_array(
             check_finite(out, name)
             check_magnitude(out, name)
         except NonFiniteError as exc:
-            raise NonFiniteError(f"{prefix}{exc}") from None
+            given = getattr(X, "dtype", None)
+            narrowed = (
+                given is not None and np.dtype(given).kind == "f" and getattr(out, "dtype", given).kind == "f"
+                and np.dtype(given).itemsize > out.dtype.itemsize
+            )
+            hint = (
+                f" (after conversion to {out.dtype}, whose values end at {np.finfo(out.dtype).max:.3g}: "
+                "larger ones became infinite)" if narrowed and "NaN or infinity" in str(exc) else ""
+            )
+            raise NonFiniteError(f"{prefix}{exc}{hint}") from None
     return out
 
 
