@@ -271,6 +271,23 @@ def _png_has_alpha(data: bytes) -> bool:
     return color_type == 3 and any(kind == b"tRNS" for kind, _, _ in _png_chunks(data))
 
 
+def _may_have_alpha(kind: str, data: bytes) -> bool:
+    """Whether a WebP, BMP, TIFF or GIF header allows an alpha channel (TIFF and GIF: checked after decoding)."""
+    try:
+        if kind == "WEBP":
+            chunk = data[12:16]
+            if chunk == b"VP8X":
+                return bool(data[20] & 0x10)  # the "alpha" flag of the extended header
+            if chunk == b"VP8L":
+                return bool((int.from_bytes(data[21:25], "little") >> 28) & 1)  # alpha_is_used
+            return False  # simple lossy WebP: no alpha
+        if kind == "BMP":
+            return struct.unpack("<H", data[28:30])[0] == 32
+    except (IndexError, struct.error):
+        return False
+    return kind in ("TIFF", "GIF")
+
+
 def _tiff_size(data: bytes) -> tuple[int, int] | None:
     order = "<" if data[:2] == b"II" else ">"
     (offset,) = struct.unpack(order + "I", data[4:8])
@@ -417,19 +434,19 @@ def _decode(
             # The whole buffer, without a copy: a tRNS chunk may follow long metadata.
             unchanged = options.background_bgr is not None and _png_has_alpha(buffer.data)
         else:
-            # WebP, TIFF, BMP, GIF may carry alpha; which of them do is found after decoding.
-            unchanged = options.background_bgr is not None
+            unchanged = options.background_bgr is not None and _may_have_alpha(kind, data)
         _check_budget(height, width, name, options.max_pixels)
-    elif buffer[:2].tobytes() == _JPEG_SOI:
-        if _JPEG_EOI not in buffer[-_JPEG_TAIL:].tobytes():
-            raise ImageReadError(f"{name}: the JPEG data is truncated (no end-of-image marker)")
+    elif buffer[:2].tobytes() == _JPEG_SOI and _JPEG_EOI not in buffer[-_JPEG_TAIL:].tobytes():
+        raise ImageReadError(f"{name}: the JPEG data is truncated (no end-of-image marker)")
     if not unchanged:
         image = _imdecode(buffer, flags, name)
         _check_budget(image.shape[0], image.shape[1], name, options.max_pixels)
         return image
     image = _imdecode(buffer, cv2.IMREAD_UNCHANGED, name)
-    if image.dtype not in (np.uint8, np.uint16) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        # Float or signed TIFFs and the like: OpenCV's own conversion, as without alpha.
+    has_alpha = image.ndim == 3 and image.shape[2] == 4 and image[:, :, 3].any()
+    if not has_alpha or image.dtype not in (np.uint8, np.uint16):
+        # No alpha after all (or alpha left at 0, or float/signed samples): decode as without
+        # alpha, so that such images read exactly as before (OpenCV's conversion, EXIF orientation).
         image = _imdecode(buffer, flags, name)
         _check_budget(image.shape[0], image.shape[1], name, options.max_pixels)
         return image

@@ -154,7 +154,7 @@ def test_a_link_leading_out_of_texts_or_images_is_refused(tmp_path):
 
 @pytest.mark.parametrize("which", ["categories.list", "trainset_txt_img_cat.list"])
 def test_a_gbk_list_file_is_an_error_naming_it_or_decodes_with_the_given_encoding(tmp_path, which):
-    root = _layout(tmp_path, b"t1\ti1\t1\n", categories="艺术\n体育\n".encode("utf-8"))
+    root = _layout(tmp_path, b"t1\ti1\t1\n", categories="艺术\n体育\n".encode())
     target = root / which
     target.write_bytes(target.read_bytes().decode("utf-8").encode("gbk") if which == "categories.list"
                        else "t1\ti1\t1\n中文\ti1\t1\n".encode("gbk"))

@@ -8,9 +8,8 @@ import pytest
 
 from classicx.cli import main
 from classicx.datasets import load_synthetic
-from classicx.utils.validation import MAX_TEXT_CHARS
-
 from classicx.image import read_options
+from classicx.utils.validation import MAX_TEXT_CHARS
 
 from ._forge import encode, png
 

@@ -10,10 +10,10 @@ from hypothesis.extra import numpy as hnp
 from classicx.exceptions import ClassicxError, NonFiniteError
 from classicx.search import ExactSearcher
 from classicx.subspace import (
+    PLSSVD,
     GramAlignment,
     KernelCCA,
     MMDAlignment,
-    PLSSVD,
     RegularizedCCA,
     SemanticCorrelationMatching,
     ThreeViewCCA,

@@ -65,11 +65,11 @@ def test_inline_texts_above_the_limit_name_the_row():
 @pytest.mark.parametrize("profile", MODES)
 def test_text_estimators_on_arbitrary_unicode(profile):
     def check(texts):
-        for make in (lambda: TfidfFeatures(), lambda: TfidfLSA(n_components=2, random_state=0)):
-            model = outcome(lambda: make().fit(texts))
+        for estimator in (TfidfFeatures(), TfidfLSA(n_components=2, random_state=0)):
+            model = outcome(lambda est=estimator: est.fit(texts))
             if isinstance(model, ClassicxError):
                 continue
-            Z = outcome(lambda: model.transform(texts))
+            Z = outcome(lambda m=model: m.transform(texts))
             if not isinstance(Z, ClassicxError):
                 values = Z.toarray() if hasattr(Z, "toarray") else Z
                 assert values.shape[0] == len(texts) and np.isfinite(values).all()

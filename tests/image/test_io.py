@@ -7,9 +7,18 @@ import numpy as np
 import pytest
 
 from classicx.exceptions import ImageReadError, InputTypeError
-from classicx.image import read_image
+from classicx.exceptions import ParameterError as _ParameterError
+from classicx.image import (
+    ColorHistogram,
+    LocalDescriptors,
+    get_read_options,
+    read_image,
+    read_options,
+    set_read_options,
+)
 from classicx.image.io import describe_item
 
+from ..fuzz._forge import encode, jpeg_with_size, png, strokes_in_alpha
 from .conftest import draw_scene
 
 
@@ -149,10 +158,6 @@ def test_bad_max_side_is_a_parameter_error():
 
 
 # ------------------------------------------------------------------ transparency
-from classicx.image import LocalDescriptors, ColorHistogram, get_read_options, read_options, set_read_options  # noqa: E402
-from classicx.exceptions import ParameterError as _ParameterError  # noqa: E402
-
-from ..fuzz._forge import encode, jpeg_with_size, png, strokes_in_alpha  # noqa: E402
 
 
 def _alpha_variants() -> dict[str, bytes | np.ndarray]:
@@ -253,9 +258,8 @@ def test_the_budget_is_configurable_and_applies_to_arrays_and_decoded_sizes():
         read_image(image, max_pixels=11_999)
     with pytest.raises(ImageReadError, match="above the pixel budget"):
         read_image(encode(image), max_pixels=11_999)
-    with read_options(max_pixels=11_999):
-        with pytest.raises(ImageReadError, match="above the pixel budget"):
-            LocalDescriptors().extract(image)
+    with read_options(max_pixels=11_999), pytest.raises(ImageReadError, match="above the pixel budget"):
+        LocalDescriptors().extract(image)
     assert get_read_options().max_pixels == 64_000_000
 
 
