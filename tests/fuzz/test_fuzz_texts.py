@@ -127,3 +127,14 @@ def test_arbitrary_text_queries_give_hits_or_a_classicx_error(retriever, profile
         assert all(np.isfinite(h.score) for h in hits)
 
     explore(profile, check, _ANY_TEXT, st.integers(1, 100))
+
+
+@pytest.mark.parametrize("image, k, message", [
+    (None, 5, "NoneType image at row 0"),
+    ([], 5, "no images given"),
+    ("IMAGE", None, "'k' parameter must be a positive integer. Got None"),
+])
+def test_bad_image_queries_are_classicx_errors(retriever, image, k, message):
+    image = np.zeros((32, 32, 3), np.uint8) if isinstance(image, str) else image
+    with pytest.raises(ClassicxError, match=message):
+        retriever.search_image(image, k=k)
