@@ -188,6 +188,10 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         """Called by loading (which reports a ValueError as a ModelFormatError naming the directory)."""
         if not (hasattr(self, "vocabulary_") or hasattr(self, "idf_")):
             return  # saved unfitted
+        validate_params(self)  # transform uses the parameters without fit's check
+        if not callable(getattr(self, "tokenizer_", None)):
+            found = type(getattr(self, "tokenizer_", None)).__name__
+            raise ValueError(f"TfidfFeatures: tokenizer_ must be a fitted tokenizer, found {found}")
         vocabulary, idf = getattr(self, "vocabulary_", None), getattr(self, "idf_", None)
         if not isinstance(vocabulary, dict) or not vocabulary:
             raise ValueError(
@@ -350,6 +354,9 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         """Called by loading: the SVD must fit the TF-IDF step (a ValueError becomes a ModelFormatError)."""
         if not hasattr(self, "components_"):
             return  # saved unfitted
+        validate_params(self)
+        if not callable(getattr(getattr(self, "tfidf_", None), "transform", None)):
+            raise ValueError(f"TfidfLSA: tfidf_ must be a fitted TF-IDF step, found {type(self.tfidf_).__name__}")
         components, n = getattr(self, "components_", None), getattr(self, "n_components_", None)
         n_terms = len(getattr(self.tfidf_, "vocabulary_", ()) or ()) or None
         if (
