@@ -671,7 +671,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return _COMMANDS[args.command](args, sys.stdout)
-    except (ClassicxError, FileNotFoundError) as exc:
+    except (ClassicxError, OSError) as exc:
+        # OSError: a file the user named cannot be read or written (permissions, a directory, ...).
         print(f"classicx {args.command}: error: {_cli_message(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

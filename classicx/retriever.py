@@ -34,6 +34,7 @@ from .utils.validation import (
     check_is_fitted,
     check_labels,
     check_paired,
+    check_positive_int,
     check_texts,
     validate_params,
 )
@@ -695,8 +696,9 @@ class CrossModalRetriever(ClassicxEstimator):
         list of Hit, or a list of such lists when several queries are given.
         """
         check_is_fitted(self, "aligner_")
+        k = check_positive_int(k, "k")
         single = isinstance(text, str)
-        queries = self._query_vectors("text", [text] if single else list(text))
+        queries = self._query_vectors("text", [text] if single else check_texts(text, name="text"))
         scores, indices = self.image_gallery_.search(queries, k=min(k, len(self.image_ids_)))
         hits = self._hits("images", scores, indices)
         return hits[0] if single else hits
@@ -715,6 +717,7 @@ class CrossModalRetriever(ClassicxEstimator):
         list of Hit, or a list of such lists when a list of images is given.
         """
         check_is_fitted(self, "aligner_")
+        k = check_positive_int(k, "k")
         single = not isinstance(image, list)
         queries = self._query_vectors("image", [image] if single else image)
         scores, indices = self.text_gallery_.search(queries, k=min(k, len(self.text_ids_)))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
-from collections import defaultdict
+import threading
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from sklearn.model_selection import train_test_split
 from ..exceptions import DatasetError, EmptyInputError, InputError, MissingFileError, ParameterError, TextReadError
 from ._containers import Dataset, Split, empty_split
 from ..utils.documents import read_text
-from ..utils.validation import check_choice
+from ..utils.validation import MAX_TEXT_CHARS, check_choice
 from ._files import IMAGE_EXTENSIONS, Problem, handle_problems
 from ._wikipedia import load_wikipedia_layout
 
@@ -118,6 +120,68 @@ def _sniff_delimiter(path: Path, header: str) -> str:
     return best if counts[best] else ","
 
 
+# csv.field_size_limit is process-wide: it is raised to MAX_TEXT_CHARS only while a file
+# is parsed, under this lock, then restored.
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+def _read_rows(path: Path, content: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """``(line, cells)`` of every record of a CSV text, ``line`` being where the record starts.
+
+    The csv module reads the records itself (``newline=""``), so a quoted
+    cell may hold line breaks and only ``\n``, ``\r`` and ``\r\n`` end a
+    record: U+2028, form feeds and other characters that ``str.splitlines``
+    would break at stay inside their cell. ``strict=True`` turns a quote that
+    is never closed, or text after a closing quote, into an error instead of
+    a cell that silently swallows the rest of the file.
+    """
+    rows: list[tuple[int, list[str]]] = []
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(MAX_TEXT_CHARS)
+        reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
+        start = 1
+        try:
+            for cells in reader:
+                if cells:  # a blank line is no record
+                    rows.append((start, cells))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            message = str(exc)
+            if "field larger than field limit" in message:
+                reason = (
+                    f"a cell is longer than {MAX_TEXT_CHARS:,} characters, the limit of one text "
+                    "(classicx.utils.validation.MAX_TEXT_CHARS), or a quote opened here is never closed"
+                )
+            elif "unexpected end of data" in message:
+                reason = 'a quoted cell of the record starting on this line is never closed (an unmatched ")'
+            else:
+                reason = f"malformed CSV record ({message})"
+            raise DatasetError(f"{path}, line {start}: {reason}") from None
+        finally:
+            csv.field_size_limit(previous)
+    return rows
+
+
+def _check_unique_ids(path: Path, ids: list[tuple[int, str]]) -> None:
+    """Refuse a CSV whose id column repeats a value: results and skipped_ids name pairs by id."""
+    counts = Counter(pair_id for _, pair_id in ids)
+    repeated = [pair_id for pair_id, n in counts.items() if n > 1]
+    if not repeated:
+        return
+    lines = defaultdict(list)
+    for line, pair_id in ids:
+        if counts[pair_id] > 1:
+            lines[pair_id].append(line)
+    listing = "; ".join(f"{pair_id!r} on lines {', '.join(map(str, lines[pair_id][:5]))}"
+                        + (" ..." if len(lines[pair_id]) > 5 else "") for pair_id in repeated[:10])
+    more = f"; and {len(repeated) - 10} more" if len(repeated) > 10 else ""
+    raise DatasetError(
+        f"{path}: the id column must name each pair once, but {len(repeated)} id(s) repeat: {listing}{more} "
+        "(fix the ids, or pass id_column=None to number the rows instead)"
+    )
+
+
 def load_csv(
     path: str | os.PathLike,
     *,
@@ -143,6 +207,19 @@ def load_csv(
     category name or several separated by ``label_separator``; an optional
     split column holds ``train`` or ``test``.
 
+    **Paths may point anywhere.** Image and text paths are taken as written:
+    ``../photos/x.jpg``, ``/data/x.jpg`` and ``~/x.txt`` are all read. A CSV
+    file is trusted like any file of the user's own (see the README's threat
+    model); load a CSV from someone else only after reading which files it names.
+
+    Records are read by the :mod:`csv` module: quoted cells may hold
+    delimiters, quotes (doubled) and line breaks; only ``\n``, ``\r`` and
+    ``\r\n`` end a record (U+2028 or a form feed inside a cell stays in it).
+    A quote that is never closed is an error naming the line where its
+    record starts. A cell may hold up to
+    :data:`~classicx.utils.validation.MAX_TEXT_CHARS` (ten million) characters.
+    The values of the id column must be unique.
+
     Parameters
     ----------
     path : str or path-like
@@ -155,8 +232,9 @@ def load_csv(
         (``"label"``, ``"split"``, ``"id"``) it is treated as absent, while a
         non-default name that is missing raises :class:`DatasetError`.
     delimiter : str or None
-        Field separator; ``None`` uses a tab for ``.tsv``/``.tab`` files and
-        otherwise the most frequent of ``,``, tab and ``;`` in the header.
+        Field separator, one character; ``None`` uses a tab for
+        ``.tsv``/``.tab`` files and otherwise the most frequent of ``,``, tab
+        and ``;`` in the header.
     label_separator : str
         Separator of several labels in one cell. When any row has more than
         one label, ``labels`` is a 2-D 0/1 indicator array; otherwise 1-D indices.
@@ -188,8 +266,12 @@ def load_csv(
     Raises
     ------
     DatasetError
-        Missing columns, unknown split values, a file without rows, or (with
-        ``on_error="raise"``) unusable rows — each named by its line number.
+        Missing or repeated columns, a malformed record (an unclosed quote),
+        a cell above the length limit, repeated ids, unknown split values, a
+        file without rows, or (with ``on_error="raise"``) unusable rows — each
+        named by its line number.
+    ParameterError
+        A delimiter that is not one character (or is a quote or line break).
     MissingFileError
         The CSV file, or (with ``on_error="raise"``) files it names, do not exist.
     TextReadError
@@ -225,20 +307,38 @@ def load_csv(
     if not label_separator:
         raise ParameterError("The 'label_separator' parameter must be a non-empty string.")
     _check_test_size(test_size)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise ParameterError(
+            "The 'delimiter' parameter must be one character other than a quote or a line break "
+            f"(',', '\\t', ';', ...) or None. Got {delimiter!r} instead."
+        )
     path = Path(path).expanduser().resolve()
     if not path.is_file():
         raise MissingFileError(f"CSV file not found: {path}")
     base = path.parent
     try:
-        content = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TextReadError(f"cannot read CSV file {path} ({exc.strerror or exc})") from None
+    try:
+        content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TextReadError(f"cannot decode CSV file {path} as UTF-8 (byte {exc.start})") from exc
+        line = raw[: exc.start].count(b"\n") + 1
+        raise TextReadError(
+            f"cannot decode CSV file {path} as UTF-8 (line {line}, byte {exc.start}: {exc.reason}); "
+            "save it as UTF-8"
+        ) from None
     if not content.strip():
         raise DatasetError(f"CSV file {path} is empty")
     if delimiter is None:
-        delimiter = _sniff_delimiter(path, content.splitlines()[0])
-    reader = csv.DictReader(content.splitlines(keepends=True), delimiter=delimiter)
-    columns = reader.fieldnames or []
+        delimiter = _sniff_delimiter(path, content.split("\n", 1)[0])
+    records_read = _read_rows(path, content, delimiter)
+    if not records_read:
+        raise DatasetError(f"CSV file {path} is empty")
+    columns = records_read[0][1]
+    doubled = sorted({c for c in columns if columns.count(c) > 1})
+    if doubled:
+        raise DatasetError(f"CSV file {path}: the header names column(s) {doubled} more than once")
     defaults = {"label_column": "label", "split_column": "split", "id_column": "id"}
     optional = {"label_column": label_column, "split_column": split_column, "id_column": id_column}
     for name, column in (("image_column", image_column), ("text_column", text_column)):
@@ -254,11 +354,14 @@ def load_csv(
     records: list[dict[str, Any]] = []
     split_names: list[str] = []
     problems: list[Problem] = []
-    for index, row in enumerate(reader):
-        line = reader.line_num
-        if None in row:
+    ids: list[tuple[int, str]] = []
+    for index, (line, cells) in enumerate(records_read[1:]):
+        if len(cells) > len(columns):
             raise DatasetError(f"{path}, line {line}: more fields than the {len(columns)} columns of the header")
+        # A short record leaves its last columns empty, as csv.DictReader does.
+        row = dict(zip(columns, cells + [""] * (len(columns) - len(cells))))
         pair_id = (row[id_column] or "").strip() if id_column else str(index)
+        ids.append((line, pair_id))
         where = f"line {line}"
 
         split_name = "train"
@@ -300,6 +403,8 @@ def load_csv(
         split_names.append(split_name)
     if not records and not problems:
         raise EmptyInputError(f"CSV file {path} has a header but no rows")
+    if id_column:
+        _check_unique_ids(path, ids)
     skipped = handle_problems(problems, on_error, path)
     if not records:
         raise DatasetError(f"no row of {path} could be loaded")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import DatasetError, MissingFileError
+from ..exceptions import DatasetError, MissingFileError, TextReadError
 from ._containers import Dataset, Split
 from ..utils.documents import DOCUMENT_FORMATS, read_text
 from ..utils.validation import check_choice
@@ -22,21 +23,63 @@ logger = logging.getLogger(__name__)
 _LIST_FILES = {"train": "trainset_txt_img_cat.list", "test": "testset_txt_img_cat.list"}
 
 
-def _read_categories(path: Path) -> list[str]:
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _list_lines(path: Path, encoding: str) -> list[str]:
+    """Lines of a list file: UTF-8 (a byte-order mark is dropped), else ``encoding``.
+
+    Lines end at ``\n``, ``\r`` or ``\r\n`` only, not at the other characters
+    :meth:`str.splitlines` breaks at (U+2028, form feed), which may be part of a name.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TextReadError(f"cannot read list file {path} ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        fallback = None
+        if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            try:
+                fallback = raw.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                fallback = None
+        if fallback is None:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise TextReadError(
+                f"{path}, line {line}: cannot decode the list file as UTF-8 (byte {exc.start}: {exc.reason}); "
+                "save it as UTF-8, or pass the encoding of the collection (encoding='gbk', ...)"
+            ) from None
+        text = fallback
+    return _LINE_BREAK.split(text)
+
+
+def _read_categories(path: Path, encoding: str) -> list[str]:
     if not path.is_file():
         raise MissingFileError(f"category list not found: {path}")
-    categories = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    categories = [line.strip() for line in _list_lines(path, encoding) if line.strip()]
     if not categories:
         raise DatasetError(f"category list {path} is empty")
     return categories
 
 
-def _read_list(path: Path, n_categories: int) -> list[tuple[str, str, int, int]]:
+def _check_id(path: Path, number: int, kind: str, value: str) -> None:
+    """Refuse an id that is not a plain relative name inside its folder (``../x``, ``/etc/x``, NUL)."""
+    parts = Path(value).parts
+    if not value or "\x00" in value or Path(value).is_absolute() or ".." in parts or value.startswith("~"):
+        raise DatasetError(
+            f"{path}, line {number}: {kind} id {value!r} is not a name inside the collection's "
+            f"{'texts' if kind == 'text' else 'images'}/ folder (absolute paths, '..' and '~' are refused)"
+        )
+
+
+def _read_list(path: Path, n_categories: int, encoding: str) -> list[tuple[str, str, int, int]]:
     """Rows ``(text_id, image_id, label, line_number)`` of a split list, labels made 0-based."""
     if not path.is_file():
         raise MissingFileError(f"split list not found: {path}")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(_list_lines(path, encoding), start=1):
         if not line.strip():
             continue
         fields = line.rstrip("\r\n").split("\t")
@@ -47,6 +90,8 @@ def _read_list(path: Path, n_categories: int) -> list[tuple[str, str, int, int]]
                 f"{path}, line {number}: expected 'text_id<TAB>image_id<TAB>label', got {line!r}"
             )
         text_id, image_id, label_field = (f.strip() for f in fields)
+        _check_id(path, number, "text", text_id)
+        _check_id(path, number, "image", image_id)
         try:
             label = int(label_field)
         except ValueError:
@@ -113,7 +158,13 @@ def load_wikipedia_layout(
 
     Image ids are matched to files by scanning ``images/`` once; file names
     with spaces before the extension (``22 .jpg``) match id ``22``. Files no
-    list names are ignored. Text files are ``.txt`` (read with ``encoding``)
+    list names are ignored. Ids are names inside ``texts/`` and ``images/``:
+    an absolute id, or one with ``..`` or ``~`` (``../../secret``), is a
+    :class:`DatasetError`, and so is a file that is a link leading out of
+    its folder (a collection may come from someone else; see the README's
+    threat model). The list files are UTF-8; one that does not decode as
+    UTF-8 is decoded with ``encoding`` when that is another encoding, else a
+    :class:`TextReadError` names the file and line. Text files are ``.txt`` (read with ``encoding``)
     or XML documents whose ``<text>`` element holds the text; malformed XML
     (e.g. an unescaped ``&``) is read with a tolerant fallback.
 
@@ -130,7 +181,8 @@ def load_wikipedia_layout(
     text_format : {"auto", "txt", "xml"}
         ``"auto"`` looks for ``texts/<id>.txt``, then ``texts/<id>.xml``.
     encoding, errors : str
-        Passed to :meth:`bytes.decode` for every text file.
+        Passed to :meth:`bytes.decode` for every text file; ``encoding`` is
+        also the fallback of list files that are not UTF-8.
 
     Returns
     -------
@@ -145,9 +197,11 @@ def load_wikipedia_layout(
     MissingFileError
         A list file, ``images/`` or (with ``on_error="raise"``) a pair's file is missing.
     DatasetError
-        A list row is malformed or its label is out of range.
+        A list row is malformed, its label is out of range, or an id or a link
+        leads outside ``texts/`` or ``images/``.
     TextReadError
-        A text file cannot be decoded with ``encoding``.
+        A text file cannot be decoded with ``encoding``, or a list file neither
+        as UTF-8 nor with ``encoding``.
 
     See Also
     --------
@@ -178,8 +232,8 @@ def load_wikipedia_layout(
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise MissingFileError(f"dataset directory not found: {root}")
-    categories = _read_categories(root / "categories.list")
-    lists = {split: _read_list(root / name, len(categories)) for split, name in _LIST_FILES.items()}
+    categories = _read_categories(root / "categories.list", encoding)
+    lists = {split: _read_list(root / name, len(categories), encoding) for split, name in _LIST_FILES.items()}
     if not lists["train"]:
         raise DatasetError(f"training list {root / _LIST_FILES['train']} has no rows")
     image_index = _index_images(root / "images")
@@ -200,11 +254,19 @@ def load_wikipedia_layout(
             if not text_path.is_file():
                 problems.append(Problem(split, text_id, str(text_path), "missing text file"))
                 continue
+            image_path = _pick_image(candidates, categories[label])
+            # A link inside texts/ or images/ must not lead out of them (a collection from
+            # someone else could otherwise read any file of the user's).
+            for file, folder in ((text_path, texts_dir), (image_path, root / "images")):
+                if not file.resolve().is_relative_to(folder.resolve()):
+                    raise DatasetError(
+                        f"{root}: {split} pair {text_id!r}: {file} leads outside {folder} "
+                        f"(to {file.resolve()}); links out of the collection's folders are refused"
+                    )
             text = read_text(text_path, format=text_format, encoding=encoding, errors=errors)
             if not text.strip():
                 problems.append(Problem(split, text_id, str(text_path), "empty text file"))
                 continue
-            image_path = _pick_image(candidates, categories[label])
             used_images.add(image_id)
             found[split].append((text_id, image_id, label, image_path, text))
     skipped = handle_problems(problems, on_error, root)

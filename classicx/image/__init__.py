@@ -2,7 +2,9 @@
 
 Every transformer takes a sequence of images — file paths, encoded bytes or
 numpy arrays (see :func:`read_image`) — and returns a float32 array with one
-row per image.
+row per image. Images with transparency are composited onto a background
+(white unless :func:`set_read_options` says otherwise) and images above a
+pixel budget are refused before they are decoded (see :mod:`classicx.image.io`).
 
 The local-feature encoders (:class:`BagOfVisualWords`, :class:`SpatialPyramid`,
 :class:`VLAD`, :class:`FisherVector`) are composed of two parts given as
@@ -14,7 +16,7 @@ number of words as an int)::
     BagOfVisualWords(LocalDescriptors("rootsift", max_side=640), KMeansVocabulary(512))
 """
 
-from .io import read_image
+from .io import ReadOptions, get_read_options, read_image, read_options, set_read_options
 from .descriptors import ImageFeatures, LocalDescriptors, rootsift
 from .normalization import normalize_rows
 from .vocabulary import BinaryKMeansVocabulary, GaussianMixtureVocabulary, KMeansVocabulary
@@ -28,6 +30,10 @@ from .cnn import CNNFeatures
 
 __all__ = [
     "read_image",
+    "ReadOptions",
+    "get_read_options",
+    "set_read_options",
+    "read_options",
     "ImageFeatures",
     "LocalDescriptors",
     "rootsift",

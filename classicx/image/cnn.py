@@ -51,7 +51,7 @@ from ..utils.messages import warn
 from ..utils.parallel import progress, thread_imap
 from ..utils.validation import check_images, check_is_fitted, validate_params
 from .descriptors import file_signature
-from .io import describe_item, read_image
+from .io import describe_item, get_read_options, read_image
 from .normalization import normalize_rows
 
 __all__ = ["CNN_MODELS", "IMAGENET_MEAN", "IMAGENET_STD", "CNNFeatures", "center_crop_transform"]
@@ -316,7 +316,7 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         float precision whatever its value).
     cache : str or path, optional
         Directory keeping each image's pooled features (keyed by the network's
-        weight checksum, ``layer``, ``preprocess`` and the image: path + size +
+        weight checksum, ``layer``, ``preprocess``, the transparency background and the image: path + size +
         mtime, or its data), so features are computed once per image.
     on_error : {"raise", "skip"}, default="raise"
         Unreadable images raise :class:`~classicx.exceptions.ImageReadError`,
@@ -468,7 +468,7 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
                 f"CNNFeatures: cache= needs a preprocess function that can be hashed (a module-level function or a "
                 f"functools.partial of one), got {self.preprocess!r} ({exc})"
             ) from None
-        return (self.model_name_, self.weights_sha256_, self.layer, transform_key)
+        return (self.model_name_, self.weights_sha256_, self.layer, transform_key, get_read_options().background)
 
     # --------------------------------------------------------------- fitting
     def _check_params(self) -> None:

@@ -7,6 +7,7 @@ local encodings, so it can be concatenated with them in a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
@@ -20,7 +21,7 @@ from ..base import ClassicxEstimator
 from ..exceptions import InputError
 from ..utils.parallel import parallel_map
 from ..utils.validation import check_images, check_is_fitted, validate_params
-from .io import describe_item, read_image
+from .io import ReadOptions, describe_item, get_read_options, read_image
 
 __all__ = ["ColorHistogram", "opponent_channels"]
 
@@ -53,7 +54,8 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
     """Global HSV colour histogram of each image.
 
     The joint histogram over (hue, saturation, value) with ``bins`` cells per
-    axis, normalised to sum 1 (``normalize="l1"``) or mapped to its square
+    axis (transparent pixels count as the background they are composited
+    onto, as in every image transformer: :func:`~classicx.image.set_read_options`), normalised to sum 1 (``normalize="l1"``) or mapped to its square
     root (``"hellinger"``, unit L2 norm).
 
     Parameters
@@ -172,9 +174,12 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
             [f"hsv_h{i}_s{j}_v{k}" for i in range(h) for j in range(s) for k in range(v)], dtype=object
         )
 
-    def _one(self, indexed: tuple[int, Any]) -> np.ndarray:
+    def _one(self, indexed: tuple[int, Any], options: ReadOptions) -> np.ndarray:
         index, item = indexed
-        bgr = read_image(item, max_side=self.max_side, color=True, name=describe_item(item, index))
+        bgr = read_image(
+            item, max_side=self.max_side, color=True, name=describe_item(item, index),
+            background=options.background, max_pixels=options.max_pixels,
+        )
         hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
         # OpenCV stores 8-bit hue in [0, 180).
         hist = cv2.calcHist([hsv], [0, 1, 2], None, list(self.bins_), [0, 180, 0, 256, 0, 256])
@@ -195,8 +200,10 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
         """
         check_is_fitted(self)
         images = check_images(images, allow_empty=True)
+        # The read options travel with the task: joblib's worker processes do not share them.
+        one = functools.partial(self._one, options=get_read_options())
         rows = parallel_map(
-            self._one, list(enumerate(images)), n_jobs=self.n_jobs, desc="colour histograms", verbose=self.verbose
+            one, list(enumerate(images)), n_jobs=self.n_jobs, desc="colour histograms", verbose=self.verbose
         )
         if not rows:
             return np.zeros((0, self.n_features_out_), np.float32)

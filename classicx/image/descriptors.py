@@ -28,7 +28,7 @@ from ..base import ClassicxEstimator
 from ..exceptions import InputError
 from ..utils.validation import validate_params
 from .color import opponent_channels
-from .io import read_image
+from .io import get_read_options, read_image
 
 __all__ = ["LocalDescriptors", "ImageFeatures", "DESCRIPTOR_KINDS"]
 
@@ -87,8 +87,9 @@ class LocalDescriptors(ClassicxEstimator):
         Apply the RootSIFT mapping to dense SIFT descriptors.
     cache : str, path or None, default=None
         Directory of a ``joblib.Memory`` cache of per-image descriptors,
-        keyed on the other parameters above and on the image (path, size and
-        modification time of a file; the content of bytes or an array).
+        keyed on the other parameters above, on the transparency background
+        (:func:`~classicx.image.set_read_options`) and on the image (path,
+        size and modification time of a file; the content of bytes or an array).
         The cache lives here, on the part that computes descriptors, rather
         than on every encoder: encoders (and the
         :class:`~classicx.image.GeometricVerifier`) built with descriptors
@@ -245,10 +246,14 @@ class LocalDescriptors(ClassicxEstimator):
         params = self.get_params()
         # Where the cache lives is not what the descriptors depend on.
         del params["cache"]
-        return _cached(os.fspath(self.cache))(params, file_signature(image), image, name)
+        # The transparency background is: entries are keyed on it (read_image's option).
+        background = get_read_options().background
+        return _cached(os.fspath(self.cache))(params, background, file_signature(image), image, name)
 
-    def _compute(self, image: Any, name: str | None) -> ImageFeatures:
-        pixels = read_image(image, max_side=self.max_side, color=self.color != "gray", name=name)
+    def _compute(self, image: Any, name: str | None, background: str | int | None = None) -> ImageFeatures:
+        pixels = read_image(
+            image, max_side=self.max_side, color=self.color != "gray", name=name, background=background
+        )
         gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         height, width = gray.shape
         detector = self._detector()
@@ -300,9 +305,9 @@ class LocalDescriptors(ClassicxEstimator):
         return ImageFeatures(positions, descriptors, (height, width))
 
 
-def _describe(params: dict, signature: Any, item: Any, name: str | None) -> ImageFeatures:
+def _describe(params: dict, background: str | int, signature: Any, item: Any, name: str | None) -> ImageFeatures:
     """Descriptors of one image; ``signature`` identifies the image for the disk cache."""
-    return LocalDescriptors(**params)._compute(item, name)
+    return LocalDescriptors(**params)._compute(item, name, background)
 
 
 @functools.lru_cache(maxsize=8)

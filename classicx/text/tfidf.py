@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import ClassicxEstimator
 from ..distributed import dask_fit, dask_transform, is_dask_collection
-from ..exceptions import ClassicxWarning, EmptyFeatureWarning
+from ..exceptions import ClassicxWarning, EmptyFeatureWarning, InputError
 from ..utils.messages import warn
 from ..utils.parallel import progress
 from ..utils.validation import check_is_fitted, check_texts, validate_params
@@ -206,25 +206,34 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         self._fitted_vectorizer_cache = (state, vectorizer)
         return vectorizer
 
-    def _check_loaded_state(self) -> None:
-        """Called when a saved model is loaded: the vocabulary maps the terms onto the idf columns one to one."""
-        if not hasattr(self, "idf_"):
-            return
-        if self.idf_.ndim != 1:
-            raise ValueError(f"idf_ must be 1-D, got shape {self.idf_.shape}")
-        columns = np.fromiter(self.vocabulary_.values(), dtype=np.int64, count=len(self.vocabulary_))
-        n = len(self.idf_)
-        if len(columns) != n or (n and (columns.min() < 0 or columns.max() >= n
-                                        or np.bincount(columns, minlength=n).max() > 1)):
-            raise ValueError(
-                f"vocabulary_ ({len(columns)} terms) does not map its terms one to one onto the "
-                f"{n} columns of idf_"
-            )
-
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Terms in column order."""
         check_is_fitted(self, "vocabulary_")
         return terms(self.vocabulary_)
+
+    def _check_loaded_state(self) -> None:
+        """Called by loading (which reports a ValueError as a ModelFormatError naming the directory)."""
+        if not (hasattr(self, "vocabulary_") or hasattr(self, "idf_")):
+            return  # saved unfitted
+        validate_params(self)  # transform uses the parameters without fit's check
+        if not callable(getattr(self, "tokenizer_", None)):
+            found = type(getattr(self, "tokenizer_", None)).__name__
+            raise ValueError(f"TfidfFeatures: tokenizer_ must be a fitted tokenizer, found {found}")
+        vocabulary, idf = getattr(self, "vocabulary_", None), getattr(self, "idf_", None)
+        if not isinstance(vocabulary, dict) or not vocabulary:
+            raise ValueError(
+                f"TfidfFeatures: vocabulary_ must be a non-empty dict, found {type(vocabulary).__name__}"
+            )
+        if not all(isinstance(t, str) and type(i) is int for t, i in vocabulary.items()):
+            raise ValueError("TfidfFeatures: vocabulary_ must map str terms to int columns")
+        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+        if columns.min() < 0 or columns.max() >= len(columns) or np.bincount(columns).max() > 1:
+            raise ValueError("TfidfFeatures: vocabulary_ columns must be 0..n_terms-1, each once")
+        if not isinstance(idf, np.ndarray) or idf.shape != (len(vocabulary),) or idf.dtype.kind != "f":
+            raise ValueError(
+                f"TfidfFeatures: idf_ must be {len(vocabulary)} floats, one per term; "
+                f"found {getattr(idf, 'shape', type(idf).__name__)}"
+            )
 
 
 class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
@@ -259,7 +268,8 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
     singular_values_ : ndarray of shape (n_components_,)
         Singular values of the training TF-IDF matrix.
     explained_variance_ratio_ : ndarray of shape (n_components_,)
-        Share of the training variance along each component.
+        Share of the training variance along each component (0 when the training
+        rows are all alike).
     n_components_ : int
         The output dimension actually used.
 
@@ -314,6 +324,15 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EmptyFeatureWarning)
             X = tfidf.fit_transform(texts)
+        if X.shape[1] < 2:
+            # TruncatedSVD needs two terms; say which one the texts reduce to.
+            names = getattr(tfidf, "get_feature_names_out", None)
+            found = ", ".join(repr(str(t)) for t in names()) if names is not None and X.shape[1] else "none"
+            raise InputError(
+                f"TfidfLSA: the {X.shape[0]} training texts hold {X.shape[1]} distinct term(s) ({found}) "
+                "after tokenizing and filtering; LSA needs at least 2 (give more varied texts, or "
+                "lower the tfidf part's min_df / remove its stop words)"
+            )
         limit = min(X.shape)
         n = int(self.n_components)
         if n > limit:
@@ -326,13 +345,16 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         svd = TruncatedSVD(
             n_components=n, n_iter=self.n_iter, random_state=self.random_state
         )
-        Z = svd.fit_transform(X)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            Z = svd.fit_transform(X)
         self.tfidf_ = tfidf
         # Fortran order: components_.T, the operand of transform's sparse x dense
         # product, is then C-contiguous, which the product needs (same values).
         self.components_ = np.asfortranarray(svd.components_)
         self.singular_values_ = svd.singular_values_
-        self.explained_variance_ratio_ = svd.explained_variance_ratio_
+        # Identical training rows leave no variance to explain: a ratio of 0, not NaN (which
+        # would also make the saved model unloadable).
+        self.explained_variance_ratio_ = np.nan_to_num(svd.explained_variance_ratio_, nan=0.0)
         self.n_components_ = n
         return Z, n_empty_rows(X)
 
@@ -381,24 +403,27 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
         return projection
 
     def _check_loaded_state(self) -> None:
-        """Called when a saved model is loaded: the components match the TF-IDF vocabulary.
-
-        Components saved in C order (by classicx 0.2) are put in the Fortran
-        order :meth:`fit` gives them (same values), so that every process
-        loading the model need not copy them for its first query.
-        """
+        """Called by loading: the SVD must fit the TF-IDF step (a ValueError becomes a ModelFormatError)."""
         if not hasattr(self, "components_"):
-            return
-        if not self.components_.flags.f_contiguous:
-            self.components_ = np.asfortranarray(self.components_)
-        idf = getattr(self.tfidf_, "idf_", None)
-        n_terms = None if idf is None else len(idf)
-        shape = self.components_.shape
-        if len(shape) != 2 or shape[0] != self.n_components_ or (n_terms is not None and shape[1] != n_terms):
+            return  # saved unfitted
+        validate_params(self)
+        if not callable(getattr(getattr(self, "tfidf_", None), "transform", None)):
+            raise ValueError(f"TfidfLSA: tfidf_ must be a fitted TF-IDF step, found {type(self.tfidf_).__name__}")
+        components, n = getattr(self, "components_", None), getattr(self, "n_components_", None)
+        n_terms = len(getattr(self.tfidf_, "vocabulary_", ()) or ()) or None
+        if (
+            not isinstance(components, np.ndarray) or components.ndim != 2 or components.dtype.kind != "f"
+            or type(n) is not int or components.shape[0] != n
+            or (n_terms is not None and components.shape[1] != n_terms)
+        ):
             raise ValueError(
-                f"components_ has shape {shape}, expected ({self.n_components_}, {n_terms}) "
-                "(n_components_ by the TF-IDF terms)"
+                f"TfidfLSA: components_ of shape {getattr(components, 'shape', None)} do not fit "
+                f"n_components_={n!r} and the {n_terms} terms of tfidf_"
             )
+        if not components.flags.f_contiguous:
+            # Saved in C order (by classicx 0.2): put in the Fortran order fit gives them (same
+            # values), so that no process loading the model copies them for its first query.
+            self.components_ = np.asfortranarray(components)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Output column names ``tfidflsa0``, ``tfidflsa1``, ..."""

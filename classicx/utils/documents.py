@@ -21,6 +21,14 @@ The Wikipedia cross-modal dataset (Rasiwasia et al. 2010) ships texts as
 * A document without any ``<text>`` element is an error
   (:class:`~classicx.exceptions.TextReadError`).
 
+Size limit
+----------
+A text file larger than ``4 * max_chars`` bytes is refused before it is
+read, and a decoded text longer than ``max_chars`` characters after it
+(default :data:`~classicx.utils.validation.MAX_TEXT_CHARS`, ten million), with
+:class:`~classicx.exceptions.TextReadError` naming the file: a "text" of
+gigabytes is a wrong file, not a document.
+
 Errors
 ------
 A missing file raises :class:`~classicx.exceptions.MissingFileError`; any
@@ -42,6 +50,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..exceptions import InputError, InputTypeError, MissingFileError, TextReadError
+from .validation import MAX_TEXT_CHARS
 
 __all__ = ["DOCUMENT_FORMATS", "read_text", "read_texts"]
 
@@ -103,6 +112,7 @@ def read_text(
     errors: str = "strict",
     *,
     format: str = "auto",
+    max_chars: int | None = MAX_TEXT_CHARS,
 ) -> str:
     """Read one text from a file, or from a Wikipedia-style XML document.
 
@@ -123,6 +133,8 @@ def read_text(
         tolerantly); ``"txt"`` returns the file's content as it is;
         ``"auto"`` reads a file as XML when its name ends in ``.xml`` or its
         content starts like an XML document holding a ``<text>`` element.
+    max_chars : int or None, default=MAX_TEXT_CHARS
+        Longest text accepted (ten million characters); ``None`` for no limit.
 
     Returns
     -------
@@ -135,8 +147,8 @@ def read_text(
         If the file does not exist.
     TextReadError
         If the file cannot be read, does not decode with ``encoding`` (the
-        message names the file and the byte offset), or is an XML document
-        without a ``<text>`` element.
+        message names the file and the byte offset), is an XML document
+        without a ``<text>`` element, or is longer than ``max_chars``.
     InputError
         If ``encoding``, ``errors`` or ``format`` is not a known value.
     InputTypeError
@@ -157,11 +169,19 @@ def read_text(
     if format not in DOCUMENT_FORMATS:
         raise InputError(f"format must be one of {list(DOCUMENT_FORMATS)}, got {format!r}")
     if isinstance(item, str) and item.lstrip().startswith("<"):
+        if max_chars is not None and len(item) > max_chars:
+            raise TextReadError(f"XML string of {len(item):,} characters, above the limit of {max_chars:,}")
         return _text_from_xml(item, "XML string")
     if not isinstance(item, (str, os.PathLike)):
         raise InputTypeError(f"read_text expects a file path or an XML string, got {type(item).__name__}")
     _check_codec(encoding, errors)
     path = Path(item)
+    if max_chars is not None and path.is_file() and path.stat().st_size > 4 * max_chars:
+        # UTF-8 needs at most 4 bytes a character: this file cannot decode within the limit.
+        raise TextReadError(
+            f"{path}: text file of {path.stat().st_size:,} bytes, above the limit of {max_chars:,} "
+            "characters (classicx.utils.validation.MAX_TEXT_CHARS)"
+        )
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -176,6 +196,11 @@ def read_text(
             "pass encoding=... for another encoding or errors='replace' to substitute bad bytes"
         ) from exc
     text = text.removeprefix("\ufeff")
+    if max_chars is not None and len(text) > max_chars:
+        raise TextReadError(
+            f"{path}: the text has {len(text):,} characters, above the limit of {max_chars:,} "
+            "(classicx.utils.validation.MAX_TEXT_CHARS); split long documents into passages"
+        )
     is_xml = format == "xml" or (
         format == "auto" and (path.suffix.lower() == ".xml" or _looks_like_xml(text))
     )

@@ -23,6 +23,7 @@ classicx.exceptions.NonFiniteError: gallery holds NaN or infinity in 1 row(s); f
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,12 +51,15 @@ __all__ = [
     "validate_data",
     "check_is_fitted",
     "check_finite",
+    "check_magnitude",
+    "magnitude_limit",
     "check_paired",
     "check_labels",
     "check_choice",
     "check_n_components",
     "check_positive_int",
     "check_texts",
+    "MAX_TEXT_CHARS",
     "check_images",
 ]
 
@@ -120,6 +124,77 @@ def check_finite(X: Any, name: str = "X") -> None:
         raise NonFiniteError(f"{name} holds NaN or infinity in {len(rows)} row(s); first at row {int(rows[0])}")
 
 
+# How far below the largest float the scatter (or Gram, or squared-distance) sums of a
+# checked array must stay: a learner adds, centres and regularises on top of them.
+_MAGNITUDE_MARGIN = 16.0
+
+
+def magnitude_limit(dtype: Any, n_samples: int, n_features: int) -> float:
+    """Largest absolute value :func:`check_magnitude` accepts in an array of this dtype and shape.
+
+    ``sqrt(finfo(dtype).max / (n_samples * n_features)) / 16``: then every
+    sum of ``n_samples`` or ``n_features`` products of two centred values
+    (a covariance or Gram entry, a squared distance; centring at most doubles
+    a value) stays 64 times below the largest float. For float64 and a
+    million rows of a thousand features this is about 2.7e148.
+
+    Examples
+    --------
+    >>> f"{magnitude_limit(np.float64, 30, 5):.2e}"
+    '6.84e+151'
+    """
+    largest = float(np.finfo(np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.float64).max)
+    return float(np.sqrt(largest / max(1, int(n_samples) * int(n_features))) / _MAGNITUDE_MARGIN)
+
+
+def check_magnitude(X: Any, name: str = "X") -> None:
+    """Refuse values so large that the array's scatter matrix would overflow.
+
+    Features around 1e200 are finite, but their covariance (or Gram matrix,
+    or squared distances) is not: without this check the learners fail deep
+    inside LAPACK ("array must not contain infs or NaNs") or return NaN.
+    The bound is :func:`magnitude_limit`; float arrays only (dense or sparse),
+    checked by :func:`check_array` with ``ensure_all_finite=True``.
+
+    Raises
+    ------
+    NonFiniteError
+        Naming the array, the first offending row and the limit.
+
+    Examples
+    --------
+    >>> check_magnitude(np.array([[1.0, 2.0], [3.0, 1e200]]), name="Y")
+    Traceback (most recent call last):
+    ...
+    classicx.exceptions.NonFiniteError: Y holds values too large to compute with (|1e+200| at row 1; ...
+    """
+    if sp.issparse(X):
+        csr = sp.csr_array(X)
+        values, shape = csr.data, csr.shape
+    else:
+        values = np.asarray(X)
+        shape = values.shape
+    if values.dtype.kind != "f" or values.size == 0:
+        return
+    n_samples = shape[0] if len(shape) else 1
+    n_features = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+    limit = magnitude_limit(values.dtype, n_samples, n_features)
+    # Two reductions without a temporary, instead of np.abs(values).max().
+    if max(-float(values.min()), float(values.max())) <= limit:
+        return
+    flat = np.flatnonzero(np.abs(values.ravel()) > limit)
+    if sp.issparse(X):
+        rows = np.unique(np.searchsorted(csr.indptr, flat, side="right") - 1)
+    else:
+        rows = np.unique(flat // max(1, n_features))
+    value = float(values.ravel()[flat[0]])
+    raise NonFiniteError(
+        f"{name} holds values too large to compute with (|{abs(value):.3g}| at row {int(rows[0])}; "
+        f"{len(rows)} row(s) above {limit:.3g}, the limit for {n_samples} x {n_features} {values.dtype} "
+        "values, beyond which their covariance overflows): rescale the features"
+    )
+
+
 def _is_complex(X: Any) -> bool:
     if sp.issparse(X):
         return X.dtype.kind == "c"
@@ -175,7 +250,8 @@ def check_array(
     dtype, accept_sparse, ensure_2d, ensure_min_samples, ensure_min_features, allow_nd, copy
         As in scikit-learn.
     ensure_all_finite : bool, default=True
-        Refuse NaN and infinity, naming the first bad row.
+        Refuse NaN and infinity, and values so large that a covariance of
+        them would overflow (:func:`check_magnitude`), naming the first bad row.
 
     Returns
     -------
@@ -184,7 +260,8 @@ def check_array(
     Raises
     ------
     NonFiniteError
-        NaN or infinity (the first bad row is named).
+        NaN or infinity, or values beyond :func:`magnitude_limit` (the first
+        bad row is named).
     InputError
         Complex values ("Complex data not supported").
     EmptyInputError
@@ -213,26 +290,39 @@ def check_array(
             "(convert it with .toarray(), or project sparse features first, e.g. with classicx.text.TfidfLSA)"
         )
     try:
-        out = _sk_check_array(
-            X,
-            accept_sparse=accept_sparse,
-            dtype=dtype,
-            ensure_2d=ensure_2d,
-            allow_nd=allow_nd,
-            ensure_min_samples=ensure_min_samples,
-            ensure_min_features=ensure_min_features,
-            copy=copy,
-            ensure_all_finite=False,
-            input_name=name,
-            estimator=estimator,
-        )
+        # An overflow when casting to a narrower float is reported below, naming the row.
+        with np.errstate(over="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "overflow encountered in cast", RuntimeWarning)
+            out = _sk_check_array(
+                X,
+                accept_sparse=accept_sparse,
+                dtype=dtype,
+                ensure_2d=ensure_2d,
+                allow_nd=allow_nd,
+                ensure_min_samples=ensure_min_samples,
+                ensure_min_features=ensure_min_features,
+                copy=copy,
+                ensure_all_finite=False,
+                input_name=name,
+                estimator=estimator,
+            )
     except (ValueError, TypeError) as exc:
         raise _translate(exc, name, prefix) from None
     if ensure_all_finite:
         try:
             check_finite(out, name)
+            check_magnitude(out, name)
         except NonFiniteError as exc:
-            raise NonFiniteError(f"{prefix}{exc}") from None
+            given = getattr(X, "dtype", None)
+            narrowed = (
+                given is not None and np.dtype(given).kind == "f" and getattr(out, "dtype", given).kind == "f"
+                and np.dtype(given).itemsize > out.dtype.itemsize
+            )
+            hint = (
+                f" (after conversion to {out.dtype}, whose values end at {np.finfo(out.dtype).max:.3g}: "
+                "larger ones became infinite)" if narrowed and "NaN or infinity" in str(exc) else ""
+            )
+            raise NonFiniteError(f"{prefix}{exc}{hint}") from None
     return out
 
 
@@ -435,12 +525,21 @@ def check_n_components(n_components: Any, limit: int, reason: str) -> int:
     return n
 
 
-def check_texts(texts: Any, *, name: str = "texts", allow_empty: bool = False) -> list[str]:
+#: Longest text classicx accepts, in characters: inline texts (:func:`check_texts`),
+#: text files (:func:`classicx.utils.documents.read_text`) and CSV cells. Ten million
+#: characters is some 20 novels; a longer "text" is almost surely a wrong file.
+MAX_TEXT_CHARS = 10_000_000
+
+
+def check_texts(
+    texts: Any, *, name: str = "texts", allow_empty: bool = False, max_chars: int | None = MAX_TEXT_CHARS
+) -> list[str]:
     """Validate a collection of texts: a sequence whose items are all ``str``.
 
     Empty and whitespace-only strings are valid texts. A single string is
     refused (it would be read as a sequence of characters), and so are
-    ``None`` and other types, naming the first bad row.
+    ``None`` and other types, naming the first bad row. So is a text longer
+    than ``max_chars`` characters (:data:`MAX_TEXT_CHARS`; ``None`` for no limit).
 
     Examples
     --------
@@ -465,6 +564,11 @@ def check_texts(texts: Any, *, name: str = "texts", allow_empty: bool = False) -
         if not isinstance(text, str):
             hint = " (read files with classicx.text.read_text first)" if isinstance(text, os.PathLike) else ""
             raise InputTypeError(f"{name}[{row}] is {type(text).__name__}, expected str{hint}")
+        if max_chars is not None and len(text) > max_chars:
+            raise InputError(
+                f"{name}[{row}] has {len(text):,} characters, above the limit of {max_chars:,} "
+                "(classicx.utils.validation.MAX_TEXT_CHARS); split long documents into passages"
+            )
     if not texts and not allow_empty:
         raise EmptyInputError(f"no {name} given: at least one is needed")
     return texts

@@ -190,9 +190,9 @@ def test_sample_is_bounded_and_stops_reading_early(scenes, monkeypatch):
     calls = []
     original = descriptors_module.LocalDescriptors._compute
 
-    def counting(self, image, name):
+    def counting(self, image, name, *background):
         calls.append(name)
-        return original(self, image, name)
+        return original(self, image, name, *background)
 
     monkeypatch.setattr(descriptors_module.LocalDescriptors, "_compute", counting)
     many = list(scenes) * 6  # 48 images of >= 20 descriptors each
@@ -205,9 +205,9 @@ def test_cache_avoids_recomputing_descriptors(scenes, tmp_path, monkeypatch):
     calls = []
     original = descriptors_module.LocalDescriptors._compute
 
-    def counting(self, image, name):
+    def counting(self, image, name, *background):
         calls.append(name)
-        return original(self, image, name)
+        return original(self, image, name, *background)
 
     monkeypatch.setattr(descriptors_module.LocalDescriptors, "_compute", counting)
     first = _fast(cache=str(tmp_path / "cache"))
