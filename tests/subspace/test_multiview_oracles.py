@@ -8,6 +8,10 @@ The oracle is scipy's generalised symmetric eigensolver on the full block matric
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -200,3 +204,21 @@ def test_messages_name_the_estimator_and_the_view():
 def test_bad_parameters_are_refused_at_fit(params, match):
     with pytest.raises(ParameterError, match=match):
         MultiviewCCA(**params).fit(views3(seed=7))
+
+
+def documented_defaults(cls):
+    """``{name: value}`` from the numpydoc lines ``name : type, default=value`` of ``cls``."""
+    out = {}
+    for name, value in re.findall(r"^\s{4}(\w+) : [^\n]*default=([^\s,]+)", cls.__doc__, flags=re.M):
+        out[name] = ast.literal_eval(value)
+    return out
+
+
+@pytest.mark.parametrize("cls", [MultiviewCCA, ThreeViewCCA])
+def test_signature_defaults_are_the_documented_ones(cls):
+    documented = documented_defaults(cls)
+    assert {"n_components", "reg", "weight_power"} <= set(documented)
+    signature = inspect.signature(cls.__init__).parameters
+    for name, value in documented.items():
+        assert signature[name].default == value, name
+    assert cls().get_params() == {name: documented[name] for name in cls().get_params()}
