@@ -191,10 +191,46 @@ def test_messages_name_the_estimator_and_the_view():
         model.transform_view(views[1], 0)
     with pytest.raises(ShapeMismatchError, match="got 2 views, but the model was fitted on 3"):
         model.transform(views[:2])
-    with pytest.raises(InputTypeError, match="list of 2-D arrays"):
+    with pytest.raises(InputTypeError, match="^views must be a list of 2-D arrays, one per view$"):
         MultiviewCCA().fit(v for v in views)  # an iterator is not a list of views
-    with pytest.raises(InputError, match="at least 2 paired rows"):
+    with pytest.raises(InputError, match="^at least 2 paired rows are needed$"):
         MultiviewCCA(n_components=1).fit([v[:1] for v in views])
+    with pytest.raises(
+        ShapeMismatchError, match="^view 0 rows and view 2 rows must be paired row by row: got 120 view 0 rows and 119"
+    ):
+        MultiviewCCA().fit([views[0], views[1], views[2][:-1]])
+    with pytest.raises(InputError, match=r"; each view must have at least n_components independent directions$"):
+        MultiviewCCA(n_components=4).fit(views)
+    with pytest.raises(InputError, match=r"^three-view CCA needs labels \(the third view\): fit\(X, Y, labels=\.\.\.\)$"):
+        ThreeViewCCA().fit(views[0], views[1])
+
+
+def test_two_paired_rows_are_enough():
+    """The smallest problem: 2 rows, centred rank 1 in every view (the oracle still applies)."""
+    rng = np.random.default_rng(8)
+    views = [rng.normal(size=(2, d)) for d in (2, 3)]
+    mcca = MultiviewCCA(n_components=1, reg=0.5, weight_power=0).fit(views)
+    vals, _ = block_oracle(views, 1, [0.5, 0.5])
+    np.testing.assert_allclose(mcca.eigenvalues_, vals, rtol=1e-9)
+
+
+def test_per_view_reg_values_are_checked_one_by_one():
+    views = views3(seed=9)
+    for bad, shown in ((1.5, "1.5"), (True, "True"), ("0.1", "'0.1'"), (-0.1, "-0.1")):
+        with pytest.raises(ParameterError, match=re.escape(f"must hold numbers in [0, 1]; reg[1] is {shown}")):
+            MultiviewCCA(reg=[0.1, bad, 0.2]).fit(views)
+    # both ends of [0, 1] are allowed, per view
+    regs = [0.0, 1.0, 1.0]
+    mcca = MultiviewCCA(n_components=2, reg=regs, weight_power=0).fit(views)
+    np.testing.assert_allclose(mcca.eigenvalues_, block_oracle(views, 2, regs)[0], rtol=1e-9)
+
+
+def test_multiview_cca_is_tagged_as_not_taking_one_2d_array():
+    """scikit-learn's checks read this tag: the input is a list of views (tests/subspace/_checks.py)."""
+    from sklearn.utils import get_tags
+
+    assert get_tags(MultiviewCCA()).input_tags.two_d_array is False
+    assert get_tags(ThreeViewCCA()).input_tags.two_d_array is True
 
 
 @pytest.mark.parametrize(

@@ -97,3 +97,17 @@ def test_labels_are_checked_for_length():
     X, Y = rng.normal(size=(30, 3)), rng.normal(size=(30, 2))
     with pytest.raises(InputError, match="labels"):
         PLSSVD(n_components=1).fit(X, Y, labels=np.zeros(29))
+
+
+def test_the_preserved_dtypes_tag_is_what_transform_does():
+    """scikit-learn's checks read ``preserves_dtype``; each listed dtype must come back unchanged."""
+    from sklearn.utils import get_tags
+
+    tagged = get_tags(PLSSVD()).transformer_tags.preserves_dtype
+    assert sorted(tagged) == ["float32", "float64"]
+    rng = np.random.default_rng(6)
+    X64, Y64 = rng.normal(size=(30, 4)), rng.normal(size=(30, 3))
+    for name in tagged:
+        X, Y = X64.astype(name), Y64.astype(name)
+        P, Q = PLSSVD(n_components=2).fit(X, Y).transform(X, Y)
+        assert P.dtype == Q.dtype == np.dtype(name)

@@ -78,5 +78,5 @@ def test_scm_passes_the_labels_to_its_first_stage():
 
 def test_scm_without_labels_says_how_to_pass_them():
     X, Y, _ = labelled(seed=5)
-    with pytest.raises(InputError, match=re.escape("semantic correlation matching needs labels: fit(X, Y, labels=...)")):
+    with pytest.raises(InputError, match="^" + re.escape("semantic correlation matching needs labels: fit(X, Y, labels=...)") + "$"):
         SemanticCorrelationMatching().fit(X, Y)
