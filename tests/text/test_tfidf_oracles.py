@@ -132,6 +132,16 @@ def test_feature_names_follow_the_column_order():
 
 # -- TfidfLSA: scikit-learn's TruncatedSVD on the TF-IDF matrix of its tfidf step -------------------
 
+def outside_classicx(filename):
+    """A warning points at the caller: outside the package (at this file in a plain run; under
+    mutmut, whose trampoline adds a frame, at the trampoline)."""
+    import os
+
+    import classicx
+
+    return not os.path.abspath(filename).startswith(os.path.dirname(os.path.abspath(classicx.__file__)))
+
+
 LSA_TRAIN = [
     "red circle red circle red",
     "blue square blue",
@@ -212,7 +222,7 @@ def test_lsa_clips_n_components_with_a_warning_naming_the_limit():
         lsa = TfidfLSA(10, random_state=0, verbose=False).fit(texts)
     message = str(record[0].message)
     assert message == "n_components=10 is more than the training data allows (min(n_texts=3, n_terms=4) = 3); using 3"
-    assert record[0].filename == __file__  # points at the caller
+    assert outside_classicx(record[0].filename)  # points at the caller
     assert lsa.n_components_ == 3 == lsa.components_.shape[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -226,7 +236,7 @@ def test_lsa_fit_transform_warns_once_about_empty_training_texts():
     with pytest.warns(EmptyFeatureWarning) as record:
         Z = TfidfLSA(2, random_state=0, verbose=False).fit_transform(texts)
     assert [str(r.message).split(" texts")[0] for r in record] == [f"1 of {len(texts)}"]
-    assert record[0].filename == __file__
+    assert outside_classicx(record[0].filename)
     np.testing.assert_array_equal(Z[-1], 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
