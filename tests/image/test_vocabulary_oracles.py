@@ -360,3 +360,73 @@ def test_gmm_errors_name_the_problem():
         r"\(pass descriptors through project first\)",
     ):
         voc.posteriors(X)
+
+
+def test_kmeans_settings_reach_sklearn_before_convergence():
+    """On overlapping clusters k-means is not converged after 1-2 iterations, so max_iter, init and
+    n_init all change the centres; each must be scikit-learn's with the same value."""
+    X = np.random.default_rng(10).normal(size=(600, 3))
+    full = KMeansVocabulary(n_words=8, algorithm="full", init="random", max_iter=1, n_init=1, random_state=0).fit(X)
+    ref = KMeans(n_clusters=8, init="random", max_iter=1, n_init=1, random_state=0).fit(X.astype(np.float32))
+    np.testing.assert_allclose(full.centers_, ref.cluster_centers_, rtol=1e-5, atol=1e-5)
+    longer = KMeans(n_clusters=8, init="random", max_iter=300, n_init=1, random_state=0).fit(X.astype(np.float32))
+    assert np.abs(longer.cluster_centers_ - ref.cluster_centers_).max() > 1e-3  # max_iter is visible here
+    mini = KMeansVocabulary(n_words=8, init="random", max_iter=2, n_init=3, batch_size=64, random_state=0).fit(X)
+    ref = MiniBatchKMeans(
+        n_clusters=8, init="random", max_iter=2, n_init=3, batch_size=64, random_state=0,
+        init_size=min(600, max(3 * 8, 1024)),
+    ).fit(X.astype(np.float32))
+    np.testing.assert_allclose(mini.centers_, ref.cluster_centers_, rtol=1e-5, atol=1e-5)
+    for other in (dict(init="k-means++", n_init=3), dict(init="random", n_init=1)):
+        alt = MiniBatchKMeans(
+            n_clusters=8, max_iter=2, batch_size=64, random_state=0, init_size=600, **other
+        ).fit(X.astype(np.float32))
+        assert np.abs(alt.cluster_centers_ - mini.centers_).max() > 1e-3  # init and n_init are visible
+
+
+def test_sample_messages_name_the_estimator():
+    with pytest.raises(
+        ValueError,
+        match=r"^KMeansVocabulary: cannot learn 11 visual words from n_samples=10 descriptors: "
+        r"use fewer words or more/larger images$",
+    ):
+        KMeansVocabulary(n_words=11).fit(np.zeros((10, 4)))
+    with pytest.raises(TypeError, match=r"^BinaryKMeansVocabulary: binary descriptors must be packed uint8 bits"):
+        BinaryKMeansVocabulary(n_words=2).fit(np.ones((10, 3)))
+
+
+def test_gmm_max_iter_reaches_the_mixture():
+    import warnings
+
+    from classicx.image import GaussianMixtureVocabulary
+
+    X = np.random.default_rng(11).normal(size=(200, 2))  # one blob, 3 components: slow EM
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning after 2 iterations
+        voc = GaussianMixtureVocabulary(3, pca_components=None, max_iter=2, random_state=0).fit(X)
+        ref, _ = _gmm_reference(X, 3, None, 0, max_iter=2)
+        full, _ = _gmm_reference(X, 3, None, 0, max_iter=100)
+    np.testing.assert_allclose(voc.means_, ref.means_, rtol=1e-6, atol=1e-7)
+    assert np.abs(full.means_ - ref.means_).max() > 1e-3  # max_iter is visible here
+
+
+def test_gmm_constructor_defaults_and_stored_parameters():
+    from classicx.image import GaussianMixtureVocabulary
+
+    assert GaussianMixtureVocabulary().get_params() == {
+        "n_words": 64, "pca_components": 64, "max_iter": 100, "reg_covar": 1e-4, "sample_size": 100_000,
+        "n_jobs": None, "random_state": None,
+    }  # the documented defaults (test_gmm_documented_defaults reads them from the docstring)
+    assert GaussianMixtureVocabulary(n_jobs=2, random_state=5).get_params()["n_jobs"] == 2
+
+
+def test_gmm_posteriors_refuse_bad_input_naming_it():
+    from classicx.exceptions import NonFiniteError
+    from classicx.image import GaussianMixtureVocabulary
+
+    voc = GaussianMixtureVocabulary(2, pca_components=None, max_iter=5, random_state=0)
+    voc.fit(blobs(np.random.default_rng(12), n_centres=2, d=3, n=10))
+    Z = np.zeros((4, 3))
+    Z[2, 1] = np.nan
+    with pytest.raises(NonFiniteError, match=r"^GaussianMixtureVocabulary: Z .*row 2"):
+        voc.posteriors(Z)
