@@ -184,9 +184,10 @@ def test_lsa_defaults_are_truncated_svds_and_the_tfidf_defaults():
 
     from classicx.text import TfidfLSA
 
-    params = inspect.signature(TfidfLSA).parameters
-    assert params["n_components"].default == 100  # documented: "n_components : int, default=100"
-    assert params["n_iter"].default == inspect.signature(TruncatedSVD).parameters["n_iter"].default
+    params = TfidfLSA().get_params()  # what the constructor stores when given nothing
+    assert params["n_components"] == 100  # documented: "n_components : int, default=100"
+    assert params["verbose"] is True  # documented: "verbose : bool, default=True"
+    assert params["n_iter"] == inspect.signature(TruncatedSVD).parameters["n_iter"].default
     lsa = TfidfLSA(3, random_state=0, verbose=False).fit(LSA_TRAIN)
     svd = TruncatedSVD(3, random_state=0).fit(TfidfFeatures().fit_transform(LSA_TRAIN))
     np.testing.assert_allclose(lsa.singular_values_, svd.singular_values_, rtol=1e-10)
