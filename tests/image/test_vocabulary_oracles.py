@@ -377,6 +377,12 @@ def test_kmeans_settings_reach_sklearn_before_convergence():
         init_size=min(600, max(3 * 8, 1024)),
     ).fit(X.astype(np.float32))
     np.testing.assert_allclose(mini.centers_, ref.cluster_centers_, rtol=1e-5, atol=1e-5)
+    # n_init=1 with random init (scikit-learn's "auto" would be 3 here)
+    one = KMeansVocabulary(n_words=8, init="random", max_iter=2, n_init=1, batch_size=64, random_state=0).fit(X)
+    ref_one = MiniBatchKMeans(
+        n_clusters=8, init="random", max_iter=2, n_init=1, batch_size=64, random_state=0, init_size=600
+    ).fit(X.astype(np.float32))
+    np.testing.assert_allclose(one.centers_, ref_one.cluster_centers_, rtol=1e-5, atol=1e-5)
     for other in (dict(init="k-means++", n_init=3), dict(init="random", n_init=1)):
         alt = MiniBatchKMeans(
             n_clusters=8, max_iter=2, batch_size=64, random_state=0, init_size=600, **other
