@@ -1,6 +1,7 @@
 """Visual vocabularies against independent oracles: scikit-learn's own KMeans / MiniBatchKMeans
 with the documented settings, brute-force Euclidean and Hamming nearest words, and the k-majority
-fixed point (every centre bit is the majority bit of its members).
+fixed point (every centre bit is the majority bit of its members); scikit-learn's PCA and diagonal
+GaussianMixture, and Bayes' rule with scipy's normal density, for GaussianMixtureVocabulary.
 
 These tests were written from the survivors of a mutation run (see tests/README.md).
 """
@@ -242,3 +243,196 @@ def test_binary_nearest_refuses_float_descriptors_naming_the_dtype():
     voc = BinaryKMeansVocabulary(n_words=2, random_state=0).fit(np.array([[0], [255], [1]], np.uint8))
     with pytest.raises(TypeError, match="uint8"):
         voc.nearest(np.zeros((2, 1), np.float32))
+
+
+# -- GaussianMixtureVocabulary: scikit-learn's PCA and diagonal GaussianMixture, and the density ----
+
+
+def _gmm_reference(X, n_words, pca_components, seed, max_iter=100, reg_covar=1e-4):
+    """PCA then a diagonal GaussianMixture, seeded in the documented order from one RandomState."""
+    from sklearn.decomposition import PCA
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.RandomState(seed)
+    X = np.asarray(X, np.float64)
+    if pca_components is not None and pca_components < X.shape[1]:
+        pca = PCA(n_components=pca_components, random_state=rng).fit(X)
+        mean, comps = pca.mean_.astype(np.float32), pca.components_.astype(np.float32)
+        Z = ((X.astype(np.float32) - mean) @ comps.T).astype(np.float64)
+    else:
+        Z = X.astype(np.float32).astype(np.float64)
+    gmm = GaussianMixture(
+        n_components=n_words, covariance_type="diag", max_iter=max_iter, reg_covar=reg_covar, random_state=rng
+    ).fit(Z)
+    return gmm, Z
+
+
+@pytest.mark.parametrize("pca_components", [None, 3])
+def test_gmm_equals_sklearn_pca_and_diagonal_mixture(pca_components):
+    from classicx.image import GaussianMixtureVocabulary
+
+    rng = np.random.default_rng(5)
+    X = blobs(rng, n_centres=3, d=5, n=60) * np.array([1.0, 3.0, 0.5, 2.0, 1.0])
+    voc = GaussianMixtureVocabulary(3, pca_components=pca_components, max_iter=7, reg_covar=1e-2, random_state=2)
+    voc.fit(X)
+    ref, Z = _gmm_reference(X, 3, pca_components, 2, max_iter=7, reg_covar=1e-2)
+    np.testing.assert_allclose(voc.weights_, ref.weights_, rtol=1e-6)
+    np.testing.assert_allclose(voc.means_, ref.means_, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(voc.variances_, ref.covariances_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(voc.project(X), Z, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(voc.posteriors(Z), ref.predict_proba(Z), rtol=1e-6, atol=1e-9)
+    assert (voc.pca_components_ is None) == (pca_components is None)
+    assert voc.n_features_in_ == 5
+
+
+def test_gmm_posteriors_are_bayes_rule_on_the_diagonal_gaussians():
+    """The posterior, written out with scipy's normal log-density, for a mixture set by hand."""
+    from scipy.special import softmax
+    from scipy.stats import norm
+
+    from classicx.image import GaussianMixtureVocabulary
+
+    rng = np.random.default_rng(6)
+    voc = GaussianMixtureVocabulary(3, pca_components=None, random_state=0).fit(rng.normal(size=(30, 4)))
+    voc.weights_ = np.array([0.5, 0.3, 0.2])
+    voc.means_ = rng.normal(size=(3, 4))
+    voc.variances_ = rng.uniform(0.3, 3.0, size=(3, 4))
+    Z = rng.normal(size=(25, 4)) * 2
+    log = np.log(voc.weights_) + np.stack(
+        [norm.logpdf(Z, voc.means_[k], np.sqrt(voc.variances_[k])).sum(axis=1) for k in range(3)], axis=1
+    )
+    np.testing.assert_allclose(voc.posteriors(Z), softmax(log, axis=1), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(voc.posteriors(voc.means_ * 30).sum(axis=1), 1.0, rtol=1e-12)  # far out too
+
+
+def test_gmm_subsamples_with_its_seed_before_fitting():
+    from classicx.image import GaussianMixtureVocabulary
+
+    rng = np.random.default_rng(7)
+    X = blobs(rng, n_centres=2, d=3, n=100)
+    voc = GaussianMixtureVocabulary(2, pca_components=None, sample_size=50, max_iter=5, random_state=4).fit(X)
+    rows = np.sort(np.random.RandomState(4).choice(len(X), 50, replace=False))
+    ref, _ = _gmm_reference(X[rows], 2, None, 4, max_iter=5)
+    np.testing.assert_allclose(voc.means_, ref.means_, rtol=1e-5, atol=1e-5)
+    full = GaussianMixtureVocabulary(2, pca_components=None, sample_size=200, max_iter=5, random_state=4).fit(X)
+    ref_full, _ = _gmm_reference(X, 2, None, 4, max_iter=5)
+    np.testing.assert_allclose(full.means_, ref_full.means_, rtol=1e-5, atol=1e-5)
+
+
+def test_gmm_pca_is_skipped_at_or_above_the_descriptor_length():
+    from classicx.image import GaussianMixtureVocabulary
+
+    X = blobs(np.random.default_rng(8), n_centres=2, d=3, n=40)
+    for k in (3, 4):
+        voc = GaussianMixtureVocabulary(2, pca_components=k, max_iter=5, random_state=0).fit(X)
+        assert voc.pca_mean_ is None and voc.pca_components_ is None
+        np.testing.assert_array_equal(voc.project(X), X.astype(np.float32))
+    reduced = GaussianMixtureVocabulary(2, pca_components=2, max_iter=5, random_state=0).fit(X)
+    assert reduced.pca_components_.shape == (2, 3) and reduced.pca_components_.dtype == np.float32
+    assert reduced.pca_mean_.dtype == np.float32
+
+
+def test_gmm_documented_defaults():
+    import ast
+    import inspect
+    import re
+
+    from classicx.image import GaussianMixtureVocabulary
+
+    doc = dict(re.findall(r"^\s{4}(\w+) : [^\n]*default=([^\s,]+)", GaussianMixtureVocabulary.__doc__, re.M))
+    signature = inspect.signature(GaussianMixtureVocabulary).parameters
+    assert set(doc) >= {"n_words", "pca_components", "max_iter", "reg_covar", "sample_size", "n_jobs"}
+    for name, value in doc.items():
+        assert signature[name].default == ast.literal_eval(value), name
+
+
+def test_gmm_errors_name_the_problem():
+    from classicx.exceptions import InputError
+    from classicx.image import GaussianMixtureVocabulary
+
+    X = blobs(np.random.default_rng(9), n_centres=2, d=3, n=10)
+    with pytest.raises(InputError, match="cannot learn 30 visual words from n_samples=20"):
+        GaussianMixtureVocabulary(30, pca_components=None).fit(X)
+    voc = GaussianMixtureVocabulary(2, pca_components=2, max_iter=5, random_state=0).fit(X)
+    with pytest.raises(
+        InputError,
+        match=r"GaussianMixtureVocabulary.posteriors: Z has 3 features, but the mixture has 2 dimensions "
+        r"\(pass descriptors through project first\)",
+    ):
+        voc.posteriors(X)
+
+
+def test_kmeans_settings_reach_sklearn_before_convergence():
+    """On overlapping clusters k-means is not converged after 1-2 iterations, so max_iter, init and
+    n_init all change the centres; each must be scikit-learn's with the same value."""
+    X = np.random.default_rng(10).normal(size=(600, 3))
+    full = KMeansVocabulary(n_words=8, algorithm="full", init="random", max_iter=1, n_init=1, random_state=0).fit(X)
+    ref = KMeans(n_clusters=8, init="random", max_iter=1, n_init=1, random_state=0).fit(X.astype(np.float32))
+    np.testing.assert_allclose(full.centers_, ref.cluster_centers_, rtol=1e-5, atol=1e-5)
+    longer = KMeans(n_clusters=8, init="random", max_iter=300, n_init=1, random_state=0).fit(X.astype(np.float32))
+    assert np.abs(longer.cluster_centers_ - ref.cluster_centers_).max() > 1e-3  # max_iter is visible here
+    mini = KMeansVocabulary(n_words=8, init="random", max_iter=2, n_init=3, batch_size=64, random_state=0).fit(X)
+    ref = MiniBatchKMeans(
+        n_clusters=8, init="random", max_iter=2, n_init=3, batch_size=64, random_state=0,
+        init_size=min(600, max(3 * 8, 1024)),
+    ).fit(X.astype(np.float32))
+    np.testing.assert_allclose(mini.centers_, ref.cluster_centers_, rtol=1e-5, atol=1e-5)
+    # n_init=1 with random init (scikit-learn's "auto" would be 3 here)
+    one = KMeansVocabulary(n_words=8, init="random", max_iter=2, n_init=1, batch_size=64, random_state=0).fit(X)
+    ref_one = MiniBatchKMeans(
+        n_clusters=8, init="random", max_iter=2, n_init=1, batch_size=64, random_state=0, init_size=600
+    ).fit(X.astype(np.float32))
+    np.testing.assert_allclose(one.centers_, ref_one.cluster_centers_, rtol=1e-5, atol=1e-5)
+    for other in (dict(init="k-means++", n_init=3), dict(init="random", n_init=1)):
+        alt = MiniBatchKMeans(
+            n_clusters=8, max_iter=2, batch_size=64, random_state=0, init_size=600, **other
+        ).fit(X.astype(np.float32))
+        assert np.abs(alt.cluster_centers_ - mini.centers_).max() > 1e-3  # init and n_init are visible
+
+
+def test_sample_messages_name_the_estimator():
+    with pytest.raises(
+        ValueError,
+        match=r"^KMeansVocabulary: cannot learn 11 visual words from n_samples=10 descriptors: "
+        r"use fewer words or more/larger images$",
+    ):
+        KMeansVocabulary(n_words=11).fit(np.zeros((10, 4)))
+    with pytest.raises(TypeError, match=r"^BinaryKMeansVocabulary: binary descriptors must be packed uint8 bits"):
+        BinaryKMeansVocabulary(n_words=2).fit(np.ones((10, 3)))
+
+
+def test_gmm_max_iter_reaches_the_mixture():
+    import warnings
+
+    from classicx.image import GaussianMixtureVocabulary
+
+    X = np.random.default_rng(11).normal(size=(200, 2))  # one blob, 3 components: slow EM
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's ConvergenceWarning after 2 iterations
+        voc = GaussianMixtureVocabulary(3, pca_components=None, max_iter=2, random_state=0).fit(X)
+        ref, _ = _gmm_reference(X, 3, None, 0, max_iter=2)
+        full, _ = _gmm_reference(X, 3, None, 0, max_iter=100)
+    np.testing.assert_allclose(voc.means_, ref.means_, rtol=1e-6, atol=1e-7)
+    assert np.abs(full.means_ - ref.means_).max() > 1e-3  # max_iter is visible here
+
+
+def test_gmm_constructor_defaults_and_stored_parameters():
+    from classicx.image import GaussianMixtureVocabulary
+
+    assert GaussianMixtureVocabulary().get_params() == {
+        "n_words": 64, "pca_components": 64, "max_iter": 100, "reg_covar": 1e-4, "sample_size": 100_000,
+        "n_jobs": None, "random_state": None,
+    }  # the documented defaults (test_gmm_documented_defaults reads them from the docstring)
+    assert GaussianMixtureVocabulary(n_jobs=2, random_state=5).get_params()["n_jobs"] == 2
+
+
+def test_gmm_posteriors_refuse_bad_input_naming_it():
+    from classicx.exceptions import NonFiniteError
+    from classicx.image import GaussianMixtureVocabulary
+
+    voc = GaussianMixtureVocabulary(2, pca_components=None, max_iter=5, random_state=0)
+    voc.fit(blobs(np.random.default_rng(12), n_centres=2, d=3, n=10))
+    Z = np.zeros((4, 3))
+    Z[2, 1] = np.nan
+    with pytest.raises(NonFiniteError, match=r"^GaussianMixtureVocabulary: Z .*row 2"):
+        voc.posteriors(Z)

@@ -1,10 +1,11 @@
 """TfidfFeatures (default settings) against TF-IDF written out from its definition:
 sublinear tf ``1 + ln(tf)``, smoothed idf ``ln((1 + n) / (1 + df)) + 1``, l2-normalised rows.
 
-Only ``TfidfFeatures()`` with default arguments is used, through ``fit``/``transform``, since its
-constructor is being recomposed (issue #10). Written from the survivors of a mutation run (see
-tests/README.md); includes the planted bug of issue #10 where ``transform`` re-resolved
-``language="auto"`` per call instead of using the fitted ``language_``.
+The TF-IDF tests use ``TfidfFeatures()`` with default arguments (written while its constructor
+was being recomposed, issue #10); the ``TfidfLSA`` tests, added once the constructors were final,
+compare it with scikit-learn's ``TruncatedSVD`` on the matrix of its own TF-IDF step. Written from
+the survivors of mutation runs (see tests/README.md); includes the planted bug of issue #10 where
+``transform`` re-resolved ``language="auto"`` per call instead of using the fitted ``language_``.
 """
 
 from __future__ import annotations
@@ -127,3 +128,127 @@ def test_feature_names_follow_the_column_order():
     for term, column in tf.vocabulary_.items():
         assert names[column] == term
     assert sorted(names) == list(names)  # scikit-learn sorts the vocabulary
+
+
+# -- TfidfLSA: scikit-learn's TruncatedSVD on the TF-IDF matrix of its tfidf step -------------------
+
+def outside_classicx(filename):
+    """A warning points at the caller: outside the package (at this file in a plain run; under
+    mutmut, whose trampoline adds a frame, at the trampoline)."""
+    import os
+
+    import classicx
+
+    return not os.path.abspath(filename).startswith(os.path.dirname(os.path.abspath(classicx.__file__)))
+
+
+LSA_TRAIN = [
+    "red circle red circle red",
+    "blue square blue",
+    "red square green",
+    "green circle blue blue",
+    "yellow star yellow",
+    "star circle green red",
+]
+
+
+@pytest.mark.parametrize("sublinear", [True, False])
+def test_lsa_is_truncated_svd_of_its_tfidf_step(sublinear):
+    from sklearn.decomposition import TruncatedSVD
+
+    from classicx.text import TfidfLSA
+
+    tfidf = TfidfFeatures(sublinear_tf=sublinear, verbose=False)
+    lsa = TfidfLSA(3, tfidf=tfidf, n_iter=7, random_state=4).fit(LSA_TRAIN)
+    X = TfidfFeatures(sublinear_tf=sublinear, verbose=False).fit_transform(LSA_TRAIN)
+    svd = TruncatedSVD(3, n_iter=7, random_state=4)
+    Z = svd.fit_transform(X)
+    np.testing.assert_allclose(lsa.components_, svd.components_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lsa.singular_values_, svd.singular_values_, rtol=1e-10)
+    np.testing.assert_allclose(lsa.explained_variance_ratio_, svd.explained_variance_ratio_, rtol=1e-10)
+    test = ["red circle", "blue star star", "square"]
+    X_test = TfidfFeatures(sublinear_tf=sublinear, verbose=False).fit(LSA_TRAIN).transform(test)
+    np.testing.assert_allclose(lsa.transform(test), svd.transform(X_test), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(TfidfLSA(3, tfidf=tfidf, n_iter=7, random_state=4).fit_transform(LSA_TRAIN), Z,
+                               rtol=1e-10, atol=1e-12)
+    assert lsa.n_components_ == 3
+    assert list(lsa.get_feature_names_out()) == ["tfidflsa0", "tfidflsa1", "tfidflsa2"]
+    assert lsa.get_feature_names_out().dtype == object
+
+
+def test_lsa_defaults_are_truncated_svds_and_the_tfidf_defaults():
+    """``n_iter=5`` is TruncatedSVD's default, ``tfidf=None`` means ``TfidfFeatures()``."""
+    import inspect
+
+    from sklearn.decomposition import TruncatedSVD
+
+    from classicx.text import TfidfLSA
+
+    params = TfidfLSA().get_params()  # what the constructor stores when given nothing
+    assert params["n_components"] == 100  # documented: "n_components : int, default=100"
+    assert params["verbose"] is True  # documented: "verbose : bool, default=True"
+    assert params["n_iter"] == inspect.signature(TruncatedSVD).parameters["n_iter"].default
+    lsa = TfidfLSA(3, random_state=0, verbose=False).fit(LSA_TRAIN)
+    svd = TruncatedSVD(3, random_state=0).fit(TfidfFeatures().fit_transform(LSA_TRAIN))
+    np.testing.assert_allclose(lsa.singular_values_, svd.singular_values_, rtol=1e-10)
+    assert lsa.tfidf_.get_params() == TfidfFeatures(verbose=False).get_params()
+    assert lsa.tfidf is None  # the parameter is never replaced by the fitted part
+
+
+def test_lsa_seed_is_passed_to_the_svd():
+    from sklearn.decomposition import TruncatedSVD
+
+    from classicx.text import TfidfLSA
+
+    rng = np.random.default_rng(0)
+    words = [f"w{a}{b}" for a in "abcdefgh" for b in "abcdefgh"]  # 64 terms
+    texts = [" ".join(rng.choice(words, size=6)) for _ in range(80)]
+    X = TfidfFeatures().fit_transform(texts)
+    # n_iter=0 on a rank-64 matrix: the randomized range finder alone, so the seed matters
+    for seed in (0, 1):
+        lsa = TfidfLSA(3, n_iter=0, random_state=seed, verbose=False).fit(texts)
+        svd = TruncatedSVD(3, n_iter=0, random_state=seed).fit(X)
+        np.testing.assert_allclose(lsa.components_, svd.components_, rtol=1e-10, atol=1e-12)
+    a = TfidfLSA(3, n_iter=0, random_state=0, verbose=False).fit(texts).singular_values_
+    b = TfidfLSA(3, n_iter=0, random_state=1, verbose=False).fit(texts).singular_values_
+    assert np.abs(a - b).max() > 1e-6
+
+
+def test_lsa_clips_n_components_with_a_warning_naming_the_limit():
+    from classicx.exceptions import ClassicxWarning
+    from classicx.text import TfidfLSA
+
+    texts = ["red circle", "blue square", "red square"]  # 3 texts, 4 terms
+    with pytest.warns(ClassicxWarning) as record:
+        lsa = TfidfLSA(10, random_state=0, verbose=False).fit(texts)
+    message = str(record[0].message)
+    assert message == "n_components=10 is more than the training data allows (min(n_texts=3, n_terms=4) = 3); using 3"
+    assert outside_classicx(record[0].filename)  # points at the caller
+    assert lsa.n_components_ == 3 == lsa.components_.shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TfidfLSA(3, random_state=0, verbose=False).fit(texts)  # exactly the limit: no warning
+
+
+def test_lsa_fit_transform_warns_once_about_empty_training_texts():
+    from classicx.text import TfidfLSA
+
+    texts = LSA_TRAIN + ["   "]
+    with pytest.warns(EmptyFeatureWarning) as record:
+        Z = TfidfLSA(2, random_state=0, verbose=False).fit_transform(texts)
+    assert [str(r.message).split(" texts")[0] for r in record] == [f"1 of {len(texts)}"]
+    assert outside_classicx(record[0].filename)
+    np.testing.assert_array_equal(Z[-1], 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TfidfLSA(2, random_state=0, verbose=False).fit(texts)  # fit alone does not warn
+
+
+def test_lsa_verbose_false_silences_its_tfidf_step():
+    from classicx.text import TfidfLSA
+
+    lsa = TfidfLSA(2, tfidf=TfidfFeatures(verbose=True), random_state=0, verbose=False).fit(LSA_TRAIN)
+    assert lsa.tfidf_.verbose is False
+    assert lsa.tfidf.verbose is True  # the user's part is not touched
+    loud = TfidfLSA(2, tfidf=TfidfFeatures(verbose=True), random_state=0, verbose=True).fit(LSA_TRAIN)
+    assert loud.tfidf_.verbose is True
