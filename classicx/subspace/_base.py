@@ -197,6 +197,32 @@ class BaseAligner(TransformerMixin, ClassicxEstimator):
             return dask_transform(self, None, Y)
         return self._transform_y(self._check_view(Y, "Y"))
 
+    def _check_loaded_state(self) -> None:
+        """Called by loading: a fitted aligner must project a row of each view (issue #12).
+
+        The persistence layer checks each array's shape, dtype and finiteness
+        against the metadata, but not how an aligner's fitted arrays fit
+        together: a hand-edited model whose weights are ``null``, or whose
+        mean has the wrong length, would load and then fail inside NumPy at
+        the first query. Projecting one zero row of each view at load time
+        finds all of that at once, whatever the aligner; the ``ValueError`` is
+        reported as a :class:`~classicx.exceptions.ModelFormatError` naming
+        the model directory.
+        """
+        if not hasattr(self, "n_features_in_"):
+            return  # saved unfitted
+        try:
+            widths = (int(self.n_features_in_), int(self.n_features_y_in_))
+            projected = (self.transform(np.zeros((1, widths[0]))), self.transform_y(np.zeros((1, widths[1]))))
+        except Exception as exc:  # any failure means inconsistent fitted state
+            raise ValueError(f"cannot project a row of each view ({type(exc).__name__}: {exc})") from None
+        for which, P in zip(("X", "Y"), projected):
+            if not isinstance(P, np.ndarray) or P.ndim != 2 or P.shape[0] != 1 or not np.all(np.isfinite(P)):
+                raise ValueError(f"projecting a row of {which} gives {getattr(P, 'shape', type(P).__name__)}, "
+                                 "not one finite row")
+        if projected[0].shape[1] != projected[1].shape[1]:
+            raise ValueError(f"the views project to {projected[0].shape[1]} and {projected[1].shape[1]} dimensions")
+
     def _transform_x(self, X: Any) -> np.ndarray:
         raise NotImplementedError
 
