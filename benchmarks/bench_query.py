@@ -249,7 +249,10 @@ def prepare_models(args, work: Path) -> tuple[str, str | None]:
         from classicx import CrossModalRetriever, datasets
 
         data = datasets.load_synthetic(n_train=60, n_test=20, random_state=0)
-        model = CrossModalRetriever(verbose=False, random_state=0)
+        # The minimal path reproduces TF-IDF + LSA + CCA (the 0.2.0 pipeline), so the model is that one.
+        model = CrossModalRetriever(image_features="bovw(sift,256)", text_features="lsa(100)",
+                                    aligner="cca(32,reg=0.3,weight_power=4.0)", searcher="exact",
+                                    verbose=False, random_state=0)
         model.fit(data.train.images, data.train.texts, labels=data.train.labels)
         path = work / "model"
         model.save(path)

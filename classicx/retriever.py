@@ -221,7 +221,10 @@ class CrossModalRetriever(ClassicxEstimator):
         :func:`classicx.search.make_searcher` (``"exact"``, ``"hnswlib"``,
         ``"faiss:IVF256,Flat"``, ...) with the cosine metric, resolved in
         :meth:`fit`. ``image_features``, ``text_features`` and ``aligner``
-        take spec strings too (:func:`classicx.spec.build`).
+        take spec strings too (:func:`classicx.spec.build`). Left at ``None``,
+        it is the preset's searcher, which goes with the preset's aligner
+        (inner product of class posteriors after semantic matching); with an
+        aligner given here, it is exact cosine search.
     preset : {"balanced", "fast", "best", "auto"}, default="balanced"
         Fills the stages left at ``None`` (:data:`classicx.presets.PRESETS`,
         with their measured costs and scores). Without labels the supervised
@@ -418,6 +421,10 @@ class CrossModalRetriever(ClassicxEstimator):
             return prefitted
         has_labels = labels is not None
         specs = preset_specs(self.preset, has_labels)
+        if "aligner" not in missing and "searcher" in missing:
+            # The preset's searcher goes with the preset's aligner (the inner product of semantic
+            # matching's class posteriors); an aligner of the user's own gets the cosine searcher.
+            specs["searcher"] = PRESETS[self.preset].unsupervised_searcher
         self.preset_stages_ = {name: specs[name] for name in missing}
         preset = PRESETS[self.preset]
         if "aligner" in missing and not has_labels and preset.aligner != preset.unsupervised_aligner:

@@ -75,3 +75,20 @@ def test_without_labels_the_fallback_is_warned_and_recorded():
         warnings.simplefilter("error", ClassicxWarning)
         CrossModalRetriever(image_features="hsv(4,2,2)", text_features="lsa(20)|l2", aligner="cca(4)",
                             verbose=False).fit(data.train.images, data.train.texts)
+
+
+def test_an_aligner_of_the_users_own_gets_the_cosine_searcher_not_the_presets():
+    """The preset's inner-product searcher belongs to its semantic-matching aligner."""
+    from classicx import CrossModalRetriever, datasets
+
+    data = datasets.load_synthetic(n_train=60, n_test=10, random_state=0)
+    given = CrossModalRetriever(image_features="bovw(sift,16)", text_features="lsa(8)", aligner="cca(4)",
+                                verbose=False, random_state=0)
+    given.fit(data.train.images, data.train.texts, labels=data.train.labels)
+    assert given.preset_stages_ == {"searcher": "exact"}
+    assert given.image_gallery_.metric == "cosine"
+    filled = CrossModalRetriever(image_features="bovw(sift,16)", text_features="lsa(8)", verbose=False,
+                                 random_state=0)
+    filled.fit(data.train.images, data.train.texts, labels=data.train.labels)
+    assert filled.preset_stages_["searcher"] == "exact:metric=inner_product"
+    assert filled.image_gallery_.metric == "inner_product"

@@ -10,7 +10,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from classicx import CrossModalRetriever, datasets
 from classicx.image import BagOfVisualWords
 from classicx.image import _base as image_base
-from classicx.retriever import default_stages
 from classicx.search import ExactSearcher
 from classicx.search import exact as exact_module
 from classicx.search._topk import top_k
@@ -105,8 +104,9 @@ def test_a_single_query_runs_without_a_thread_pool(monkeypatch):
 @pytest.fixture(scope="module")
 def fitted():
     data = datasets.load_synthetic(n_train=60, n_test=12, random_state=0)
-    model = CrossModalRetriever(**default_stages(), n_jobs=2, verbose=False, random_state=0)
-    model.set_params(text_features__n_components=8, image_features__vocabulary=16, aligner__n_components=4)
+    # The 0.2.0 pipeline (BoVW, TF-IDF + LSA, CCA) written out as specs: these tests read its parts.
+    model = CrossModalRetriever(image_features="bovw(sift,16)", text_features="lsa(8)", aligner="cca(4)",
+                                searcher="exact", n_jobs=2, verbose=False, random_state=0)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels)
     return model, data
 

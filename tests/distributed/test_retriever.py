@@ -79,7 +79,7 @@ def test_retriever_fit_on_bags(thread_client, collection, tmp_path):
 def test_cli_fit_with_a_scheduler(thread_cluster, collection, tmp_path, capsys):
     root, _, _ = collection
     out = tmp_path / "model"
-    argv = ["fit", str(root / "pairs.csv"), "-o", str(out), "--words", "16", "--components", "4", "-q",
+    argv = ["fit", str(root / "pairs.csv"), "-o", str(out), "--image", "bovw(sift,16)", "--text", "lsa(20)", "--aligner", "cca(4)", "-q",
             "--scheduler", thread_cluster.scheduler_address]
     assert main(argv) == 0
     assert "Dask cluster" in capsys.readouterr().out

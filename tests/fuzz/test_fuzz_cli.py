@@ -43,7 +43,8 @@ def _write_csv(root, names, texts, name="pairs.csv"):
 def test_a_one_word_vocabulary(tmp_path, images, capsys):
     root, names = images
     csv_path = _write_csv(root, names, ["red"] * len(names), "one-word.csv")
-    _one_line_error(capsys, ["fit", str(csv_path), "-o", str(tmp_path / "m"), "--words", "8", "-q"],
+    _one_line_error(capsys, ["fit", str(csv_path), "-o", str(tmp_path / "m"), "--image", "bovw(sift,8)",
+                              "--aligner", "cca(2)", "-q"],
                     "classicx fit: error:", "1 distinct term(s) ('red')")
 
 
@@ -107,7 +108,7 @@ def test_transparent_icons_fit_and_search(tmp_path, capsys):
         rows.append(f"icon{i}.png,{label} icon outline,{label}")
     (tmp_path / "icons.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     model = tmp_path / "model"
-    fit = ["fit", str(tmp_path / "icons.csv"), "-o", str(model), "--words", "16", "--components", "2", "-q"]
+    fit = ["fit", str(tmp_path / "icons.csv"), "-o", str(model), "--image", "bovw(sift,16)", "--aligner", "cca(2)", "-q"]
     with read_options(background="drop"):   # alpha ignored, as before issue #12: uniformly black images
         _one_line_error(capsys, fit, "gave any descriptor")
     assert main(fit) == 0, capsys.readouterr().err

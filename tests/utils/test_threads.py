@@ -6,12 +6,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
-import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
 from classicx import CrossModalRetriever, datasets
-from classicx.retriever import default_stages
 from classicx.utils.parallel import limit_threads
 
 
@@ -110,8 +108,9 @@ def test_openmp_limits_belong_to_the_calling_thread():
 @pytest.fixture(scope="module")
 def retriever():
     data = datasets.load_synthetic(n_train=60, n_test=16, random_state=0)
-    model = CrossModalRetriever(**default_stages(), n_jobs=2, verbose=False, random_state=0)
-    model.set_params(text_features__n_components=8, image_features__vocabulary=16, aligner__n_components=4)
+    # The 0.2.0 pipeline (BoVW, TF-IDF + LSA, CCA) written out as specs: these tests read its parts.
+    model = CrossModalRetriever(image_features="bovw(sift,16)", text_features="lsa(8)", aligner="cca(4)",
+                                searcher="exact", n_jobs=2, verbose=False, random_state=0)
     model.fit(data.train.images, data.train.texts, labels=data.train.labels)
     return model, data
 
