@@ -127,6 +127,7 @@ def _big_gallery(model, n: int, seed: int = 0) -> None:
     model.image_ids_ = [f"g{i}" for i in range(n)]
     model.image_descriptions_ = [f"item {i}" for i in range(n)]
     model.image_labels_ = None
+    model.image_texts_ = model.image_files_ = None  # the synthetic gallery has no paired texts or files
 
 
 def _job_text(job: dict) -> dict:
