@@ -7,18 +7,17 @@ import math
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from ..exceptions import InputError
-from ._batch import TextBatcher
 from .._fusion import fuse_vectors, rank_gallery
+from ..exceptions import InputError
+from ..utils.parallel import limit_threads
+from ._batch import TextBatcher
 from ._images import ImageRefused, ImageTooLarge, inspect_image
 from ._limits import Limits
 
@@ -32,55 +31,22 @@ SNIPPET_CHARS = 600
 MAX_GALLERY_FILE_BYTES = 64 * 2**20
 
 
-class _SingleThreaded:
-    """While any model call of the service runs, OpenCV and every thread pool on one thread.
+def _single_threaded() -> Any:
+    """While any model call of the service runs, OpenCV, BLAS and OpenMP on one thread.
 
-    OpenCV's thread count and BLAS's/OpenMP's are process-wide. The image
-    encoders set them to 1 while they run and restore what they found, and
-    a search with ``n_jobs > 1`` does the same for BLAS; two such calls
-    overlapping in two threads restore each other's values in the wrong
-    order and leave the process at 1 thread. So the service sets them to 1
-    itself when the first call starts and restores them when the last one
-    ends: the calls inside find 1 and restore 1, whatever their overlap.
-    One thread each is also what the service wants: its calls are small
-    (one image, one batch of queries), a small matrix product over OpenBLAS
+    One thread each is what the service wants: its calls are small (one
+    image, one batch of queries), a small matrix product over OpenBLAS
     threads was far slower on the busy 2-core machine than on one (a batch
     of 10 queries x 100,000 items: 509 ms on 2 threads, 19 ms on 1), and its
-    parallelism comes from running several calls at once.
-
-    One instance serves the whole process (every app in it).
+    parallelism comes from running several calls at once. The limits are
+    classicx's process-wide, reference-counted ones
+    (:func:`classicx.utils.parallel.limit_threads`), the same the encoders
+    and searchers take inside: however the requests overlap, the process
+    gets back its own settings when the last call ends. (A limiter of the
+    service's own, saving and restoring beside that one, restored the two
+    in the wrong order and left the process at one BLAS thread.)
     """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active = 0
-        self._controller: ThreadpoolController | None = None
-        self._limiter: Any = None
-        self._cv2_threads = 0
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        import cv2
-
-        with self._lock:
-            if self._active == 0:
-                if self._controller is None:  # made once: making one scans the loaded libraries
-                    self._controller = ThreadpoolController()
-                self._cv2_threads = cv2.getNumThreads()
-                cv2.setNumThreads(1)
-                self._limiter = self._controller.limit(limits=1)
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._active -= 1
-                if self._active == 0:
-                    self._limiter.restore_original_limits()
-                    cv2.setNumThreads(self._cv2_threads)
-
-
-_single_threaded = _SingleThreaded()
+    return limit_threads(blas=1, openmp=1, opencv=1)
 
 
 class UnknownItem(InputError):
