@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from numbers import Integral, Real
 from collections.abc import Callable
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
