@@ -8,28 +8,17 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from ..exceptions import InputError
 from ..utils.validation import check_n_components
-from ._base import BaseAligner, labels_to_indicator, optional_labels
+from ._kernel_aligner import KERNEL_MAP_CONSTRAINTS, MomentAligner
 from ._linalg import flip_signs, top_eigenvectors, whitener
-from ._lowrank import (
-    KernelFeatureMap,
-    centred_features,
-    feature_moments,
-    kernel_name,
-    resolve_map,
-)
-from .kernels import HISTOGRAM_KERNELS, KERNELS
+from ._lowrank import KernelFeatureMap
 
 __all__ = ["KernelTargetAlignment", "class_mean_indicator"]
 
 logger = logging.getLogger(__name__)
 
-# Rows streamed at a time when neither view has a feature map (raw columns).
-_BATCH_SIZE = 4096
 # Stop alternating when the relative increase of the objective is below this.
 _TOL = 1e-10
 
@@ -59,7 +48,7 @@ def class_mean_indicator(indicator: np.ndarray) -> np.ndarray:
     return indicator * np.sqrt(len(indicator) / np.where(counts > 0, counts, 1.0))
 
 
-class KernelTargetAlignment(BaseAligner):
+class KernelTargetAlignment(MomentAligner):
     """Supervised Gram alignment: whitened projections maximising HSIC across the views and with the labels.
 
     Each view is mapped to features (the raw columns for ``"linear"``,
@@ -187,29 +176,17 @@ class KernelTargetAlignment(BaseAligner):
         self.verbose = verbose
 
     _parameter_constraints: dict = {
+        **KERNEL_MAP_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "kernel": [StrOptions(set(KERNELS)), KernelFeatureMap],
-        "kernel_y": [StrOptions(set(KERNELS)), KernelFeatureMap, None],
         "reg": [Interval(Real, 0, 1, closed="both")],
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "weight_power": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
-    _keeps_sparse = True
-    # Labels add the label-alignment terms: requested by default from a Pipeline or a search.
-    __metadata_request__fit = {"labels": True}
 
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "x_offset_")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # The histogram kernels (chi2, additive_chi2, hellinger) need non-negative features.
-        specs = (self.kernel, self.kernel if self.kernel_y is None else self.kernel_y)
-        tags.input_tags.positive_only = any(kernel_name(spec) in HISTOGRAM_KERNELS for spec in specs)
-        return tags
+    def _label_target(self, indicator: np.ndarray) -> np.ndarray | None:
+        # The class-mean label Gram matrix (see class_mean_indicator), not the 0/1 one.
+        return class_mean_indicator(indicator) if self.label_weight > 0 else None
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> KernelTargetAlignment:
         """Fit on the pairs ``(X[i], Y[i])``; ``labels`` add the label-alignment terms.
@@ -224,29 +201,11 @@ class KernelTargetAlignment(BaseAligner):
         -------
         self
         """
-        X, Y = self._validate_pair(X, Y, dtype=np.float64)
-        n = X.shape[0]
-        labels = optional_labels(labels, n)
+        X, Y, moments = self._moments(X, Y, labels)
         weight = float(self.label_weight)
         reg = float(self.reg)
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        map_x = resolve_map(self.kernel, "nystrom", int(seeds[0]), linear_is_raw=True)
-        kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
-        map_y = resolve_map(kernel_y, "nystrom", int(seeds[1]), linear_is_raw=True)
-        for fmap, V in ((map_x, X), (map_y, Y)):
-            if fmap is not None:
-                fmap.fit(V)
-        supervised = labels is not None and weight > 0
-        indicator = class_mean_indicator(labels_to_indicator(labels)[0]) if supervised else None
-        batch_size = next((m.batch_size for m in (map_x, map_y) if m is not None), _BATCH_SIZE)
-        moments = feature_moments(map_x, X, map_y, Y, indicator, batch_size=batch_size, verbose=self.verbose)
-        scale = n / (n - 1)
-        cov_xx, cov_yy, cov_xy = (moments[key] * scale for key in ("cov_xx", "cov_yy", "cov_xy"))
-        for name, cov, mean in (("X", cov_xx, moments["mean_x"]), ("Y", cov_yy, moments["mean_y"])):
-            # relative to the features' second moment, so that rounding noise is not mistaken for variance
-            if not np.trace(cov) > 1e-12 * (np.trace(cov) + mean @ mean):
-                raise InputError(f"{name} has no variance: every row of {name} is the same")
+        cov_xx, cov_yy, cov_xy = moments.cov_xx, moments.cov_yy, moments.cov_xy
+        supervised = moments.cov_xl is not None
         Wx = whitener(cov_xx, reg, float(np.trace(cov_xx)) / len(cov_xx))
         Wy = whitener(cov_yy, reg, float(np.trace(cov_yy)) / len(cov_yy))
         k = check_n_components(
@@ -258,8 +217,8 @@ class KernelTargetAlignment(BaseAligner):
         U, _, Vt = scipy.linalg.svd(T, full_matrices=False)
         A, B = U[:, :k], Vt[:k].T
         if supervised:
-            T_xl = Wx.T @ (moments["cov_xl"] * scale)
-            T_yl = Wy.T @ (moments["cov_yl"] * scale)
+            T_xl = Wx.T @ moments.cov_xl
+            T_yl = Wy.T @ moments.cov_yl
             A, B, history = _alternate(A, B, T, T_xl, T_yl, weight, int(self.max_iter))
             logger.debug("KernelTargetAlignment: %d alternations", len(history) - 1)
             self.label_alignment_ = np.array([np.sum((A.T @ T_xl) ** 2), np.sum((B.T @ T_yl) ** 2)]) / k
@@ -277,25 +236,8 @@ class KernelTargetAlignment(BaseAligner):
         # 0 ** 0 is 1: with weight_power=0 every component is kept as it is.
         component_scale = np.power(np.maximum(s, 0.0), power) if power else np.ones(k)
         Wx, Wy = Wx * component_scale, Wy * component_scale
-        self.x_map_ = None if map_x is None else map_x.compose(Wx)
-        self.y_map_ = None if map_y is None else map_y.compose(Wy)
-        self.x_weights_ = Wx if map_x is None else None
-        self.y_weights_ = Wy if map_y is None else None
-        self.x_offset_ = moments["mean_x"] @ Wx
-        self.y_offset_ = moments["mean_y"] @ Wy
-        self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
+        self._set_projection(moments, Wx, Wy, X, Y)
         return self
-
-    def _project(self, fmap, weights, offset, V) -> np.ndarray:
-        if fmap is None:
-            return np.asarray(V @ weights) - offset
-        return centred_features(fmap, V, offset, verbose=self.verbose)
-
-    def _transform_x(self, X: Any) -> np.ndarray:
-        return self._project(self.x_map_, self.x_weights_, self.x_offset_, X)
-
-    def _transform_y(self, Y: Any) -> np.ndarray:
-        return self._project(self.y_map_, self.y_weights_, self.y_offset_, Y)
 
 
 def hsic_objective(A, B, T, T_xl, T_yl, weight) -> float:

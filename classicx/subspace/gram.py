@@ -8,28 +8,16 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from ..exceptions import InputError
 from ..utils.validation import check_n_components
-from ._base import BaseAligner, labels_to_indicator, optional_labels
+from ._kernel_aligner import KERNEL_MAP_CONSTRAINTS, MomentAligner
 from ._linalg import flip_signs, std_from_covariance, top_eigenvectors
-from ._lowrank import (
-    KernelFeatureMap,
-    centred_features,
-    feature_moments,
-    kernel_name,
-    resolve_map,
-)
-from .kernels import HISTOGRAM_KERNELS, KERNELS
+from ._lowrank import KernelFeatureMap
 
 __all__ = ["GramAlignment", "centered_alignment"]
 
 logger = logging.getLogger(__name__)
-
-# Rows streamed at a time when neither view has a feature map (raw columns).
-_BATCH_SIZE = 4096
 
 
 def centered_alignment(K: np.ndarray, L: np.ndarray) -> float:
@@ -65,7 +53,7 @@ def centered_alignment(K: np.ndarray, L: np.ndarray) -> float:
     return float(np.sum(Kc * Lc) / (np.linalg.norm(Kc) * np.linalg.norm(Lc)))
 
 
-class GramAlignment(BaseAligner):
+class GramAlignment(MomentAligner):
     """Orthonormal projections maximising the centred alignment of the projected Gram matrices.
 
     Each view is mapped to features :math:`\\phi` (the raw columns for the
@@ -203,29 +191,13 @@ class GramAlignment(BaseAligner):
         self.verbose = verbose
 
     _parameter_constraints: dict = {
+        **KERNEL_MAP_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "kernel": [StrOptions(set(KERNELS)), KernelFeatureMap],
-        "kernel_y": [StrOptions(set(KERNELS)), KernelFeatureMap, None],
         "scale": ["boolean"],
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
-    _keeps_sparse = True
-    # Labels add the label-alignment terms: requested by default from a Pipeline or a search.
-    __metadata_request__fit = {"labels": True}
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "x_weights_")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # The histogram kernels (chi2, additive_chi2, hellinger) need non-negative features.
-        specs = (self.kernel, self.kernel if self.kernel_y is None else self.kernel_y)
-        tags.input_tags.positive_only = any(kernel_name(spec) in HISTOGRAM_KERNELS for spec in specs)
-        return tags
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> GramAlignment:
         """Fit on the pairs ``(X[i], Y[i])``; ``labels`` add the label-alignment terms.
@@ -240,31 +212,14 @@ class GramAlignment(BaseAligner):
         -------
         self
         """
-        X, Y = self._validate_pair(X, Y, dtype=np.float64)
+        X, Y, moments = self._moments(X, Y, labels)
         weight = self.label_weight
-        n = X.shape[0]
-        labels = optional_labels(labels, n)
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        map_x = resolve_map(self.kernel, "nystrom", int(seeds[0]), linear_is_raw=True)
-        kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
-        map_y = resolve_map(kernel_y, "nystrom", int(seeds[1]), linear_is_raw=True)
-        if map_x is not None:
-            map_x.fit(X)
-        if map_y is not None:
-            map_y.fit(Y)
-        indicator = labels_to_indicator(labels)[0] if labels is not None and weight > 0 else None
-        batch_size = next((m.batch_size for m in (map_x, map_y) if m is not None), _BATCH_SIZE)
-        moments = feature_moments(map_x, X, map_y, Y, indicator, batch_size=batch_size, verbose=self.verbose)
-        scale = n / (n - 1)
-        cov_xx, cov_yy, cov_xy = (moments[key] * scale for key in ("cov_xx", "cov_yy", "cov_xy"))
+        n = moments.n
+        cov_xx, cov_yy, cov_xy = moments.cov_xx, moments.cov_yy, moments.cov_xy
         std_x, std_y = (std_from_covariance(cov, self.scale) for cov in (cov_xx, cov_yy))
-        for name, cov, mean in (("X", cov_xx, moments["mean_x"]), ("Y", cov_yy, moments["mean_y"])):
-            # relative to the features' second moment, so that rounding noise is not mistaken for variance
-            if not np.trace(cov) > 1e-12 * (np.trace(cov) + mean @ mean):
-                raise InputError(f"{name} has no variance: every row of {name} is the same")
         cov_xx, cov_yy = cov_xx / np.outer(std_x, std_x), cov_yy / np.outer(std_y, std_y)
         cov_xy = cov_xy / np.outer(std_x, std_y)
+        supervised = moments.cov_xl is not None
         k = check_n_components(
             self.n_components,
             min(cov_xy.shape[0], cov_xy.shape[1], n),
@@ -274,7 +229,7 @@ class GramAlignment(BaseAligner):
         # Directions past the views' rank carry nothing: refuse them (as the other linear
         # learners do) instead of returning all-zero components.
         eps = np.finfo(np.float64).eps * max(cov_xy.shape[0], cov_xy.shape[1], n)
-        if indicator is None:
+        if not supervised:
             rank = int(np.sum(s > s[0] * eps)) if s[0] > 0 else 0
             reason = f"the cross-covariance of X and Y has rank {rank}"
         else:
@@ -283,9 +238,9 @@ class GramAlignment(BaseAligner):
             reason = f"X has rank {ranks[0]} and Y rank {ranks[1]}"
         k = check_n_components(k, rank, reason)
         A, B = U[:, :k], Vt[:k].T
-        if indicator is not None:
-            cov_xl = moments["cov_xl"] * scale / std_x[:, None]
-            cov_yl = moments["cov_yl"] * scale / std_y[:, None]
+        if supervised:
+            cov_xl = moments.cov_xl / std_x[:, None]
+            cov_yl = moments.cov_yl / std_y[:, None]
             A, B, history = self._alternate(A, B, cov_xy, cov_xl, cov_yl, float(weight))
             logger.debug("GramAlignment: %d alternations with labels", len(history) - 1)
             # The objective is unchanged by rotating A and B separately, so the alternation
@@ -304,14 +259,7 @@ class GramAlignment(BaseAligner):
             np.sum((A.T @ cov_xy @ B) ** 2)
             / (np.linalg.norm(A.T @ cov_xx @ A) * np.linalg.norm(B.T @ cov_yy @ B))
         )
-        Wx, Wy = A / std_x[:, None], B / std_y[:, None]
-        self.x_map_ = None if map_x is None else map_x.compose(Wx)
-        self.y_map_ = None if map_y is None else map_y.compose(Wy)
-        self.x_weights_ = Wx if map_x is None else None
-        self.y_weights_ = Wy if map_y is None else None
-        self.x_offset_ = moments["mean_x"] @ Wx
-        self.y_offset_ = moments["mean_y"] @ Wy
-        self.n_features_in_, self.n_features_y_in_ = int(X.shape[1]), int(Y.shape[1])
+        self._set_projection(moments, A / std_x[:, None], B / std_y[:, None], X, Y)
         return self
 
     @staticmethod
@@ -340,14 +288,3 @@ class GramAlignment(BaseAligner):
             if value - history[-2] <= self.tol * max(1.0, abs(value)):
                 break
         return A, B, history
-
-    def _project(self, fmap, weights, offset, V) -> np.ndarray:
-        if fmap is None:
-            return np.asarray(V @ weights) - offset
-        return centred_features(fmap, V, offset, verbose=self.verbose)
-
-    def _transform_x(self, X: Any) -> np.ndarray:
-        return self._project(self.x_map_, self.x_weights_, self.x_offset_, X)
-
-    def _transform_y(self, Y: Any) -> np.ndarray:
-        return self._project(self.y_map_, self.y_weights_, self.y_offset_, Y)

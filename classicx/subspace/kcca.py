@@ -9,23 +9,20 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
 from ..distributed import dask_fit, is_dask_collection
 from ..exceptions import InputError
 from ..utils.validation import check_n_components
-from ._base import BaseAligner, optional_labels
+from ._base import optional_labels
+from ._kernel_aligner import KERNEL_MAP_CONSTRAINTS, KernelMapAligner
 from ._linalg import cca_from_covariances, flip_signs, whitener
 from ._lowrank import (
     KernelFeatureMap,
     centred_features,
     feature_moments,
-    kernel_name,
-    resolve_map,
     resolve_method,
 )
-from .kernels import HISTOGRAM_KERNELS, KERNELS
 
 __all__ = ["KernelCCA"]
 
@@ -38,7 +35,7 @@ def _all_rows_equal(V: Any) -> bool:
     return not np.any(spread)
 
 
-class KernelCCA(BaseAligner):
+class KernelCCA(KernelMapAligner):
     """Regularised kernel CCA with an exact or a low-rank (Nyström, incomplete Cholesky, RFF) solver.
 
     Each view is mapped by a feature map :math:`\\phi` with
@@ -165,34 +162,14 @@ class KernelCCA(BaseAligner):
         self.verbose = verbose
 
     _parameter_constraints: dict = {
+        **KERNEL_MAP_CONSTRAINTS,
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "kernel": [StrOptions(set(KERNELS)), KernelFeatureMap],
-        "kernel_y": [StrOptions(set(KERNELS)), KernelFeatureMap, None],
         "reg": [Interval(Real, 0, 1, closed="both")],
         "reg_y": [Interval(Real, 0, 1, closed="both"), None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
-    _keeps_sparse = True
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "x_map_")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # The histogram kernels (chi2, additive_chi2, hellinger) need non-negative features.
-        specs = (self.kernel, self.kernel if self.kernel_y is None else self.kernel_y)
-        tags.input_tags.positive_only = any(kernel_name(spec) in HISTOGRAM_KERNELS for spec in specs)
-        return tags
-
-    def _maps(self) -> tuple[KernelFeatureMap, KernelFeatureMap]:
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=2)
-        kernel_y = self.kernel if self.kernel_y is None else self.kernel_y
-        return (
-            resolve_map(self.kernel, "auto", int(seeds[0])),
-            resolve_map(kernel_y, "auto", int(seeds[1])),
-        )
 
     def fit(self, X: Any, Y: Any, labels: Any = None) -> KernelCCA:
         """Fit on the pairs ``(X[i], Y[i])``.
