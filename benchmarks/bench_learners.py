@@ -6,6 +6,7 @@ Usage::
                                          [--image {fisher+hsv,fisher,bovw,vlad}] [--image-pca N]
                                          [--cache-dir DIR] [--methods NAMES] [--compact-grids]
                                          [--no-results] [--results PATH] [--diagnose]
+                                         [--time-mmd [--baseline REV]]
 
 ``DATA_DIR`` (default ``../shared/data/webnews`` next to the repository) is a
 collection in the layout of the Wikipedia cross-modal dataset, loaded with
@@ -54,7 +55,9 @@ ranking of the other modality, relevant = same category.
 ``--diagnose`` measures instead what the MMD and Gram terms do (issue
 #14: objective parts at the warm start and at the end, steps, how far the
 subspace moved, held-out MAP) on a held-out third of the training split,
-prints it and stops (see :func:`diagnose`).
+prints it and stops (see :func:`diagnose`). ``--time-mmd`` times one
+``MMDAlignment`` CV candidate, with ``--baseline REV`` against the
+``mmd.py`` of a git revision in the same run (see :func:`time_mmd`).
 
 The table goes to ``benchmarks/RESULTS.md`` (section ``learners-webnews``)
 after a full run; ``--quick`` (a subsample of the pairs, small vocabularies
@@ -216,6 +219,77 @@ def diagnose(views: learners.Views, kernel_rank: int, n_components: int = 16, lo
     return rows
 
 
+def baseline_mmd(revision: str):
+    """``MMDAlignment`` and ``MMDKernel`` as ``classicx/subspace/mmd.py`` was at a git ``revision``.
+
+    The old file is imported as ``classicx.subspace._mmd_at_<revision>`` (so
+    that its relative imports resolve against the current package) from a
+    temporary copy; nothing is written into the repository.
+    """
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    source = subprocess.run(
+        ["git", "-C", str(common.ROOT), "show", f"{revision}:classicx/subspace/mmd.py"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    name = "classicx.subspace._mmd_at_" + "".join(c if c.isalnum() else "_" for c in revision)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mmd.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module.MMDAlignment, module.MMDKernel
+
+
+def time_mmd(views: learners.Views, kernel_rank: int, baseline: str | None, steps: int = 40,
+             n_components: int = 16, log=print) -> list[dict]:
+    """Seconds of one ``MMDAlignment`` CV candidate on webnews, now and (with ``baseline``) at a git revision.
+
+    A candidate is one fit on a training fold of the 3-fold CV (two thirds
+    of the training pairs, stratified, seed 0) with the class-conditional
+    terms, ``mmd_weight=10``, 3 x 128 random features and ``steps`` gradient
+    steps (``tol=0``, so every version takes the same number), on the
+    learner table's RBF Nystroem maps and on the raw 8,320-d image / 200-d
+    text features. ``max_iter=0`` (whitening, CCA warm start, kernel) is
+    timed too; the difference divided by the steps is the time per step.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from classicx.subspace import MMDAlignment, MMDKernel
+
+    labels = views.labels_train
+    fold, _ = train_test_split(np.arange(len(labels)), test_size=1 / 3, stratify=labels, random_state=0)
+    Xk, Yk, _, _ = learners.prepare(views, "kmap", kernel_rank)
+    inputs = {"kernel maps": (Xk[fold], Yk[fold]), "raw features": (views.X_train[fold], views.Y_train[fold])}
+    versions = {"now": (MMDAlignment, MMDKernel)}
+    if baseline:
+        versions[baseline] = baseline_mmd(baseline)
+    rows = []
+    for input_name, (X, Y) in inputs.items():
+        for version, (aligner, kernel) in versions.items():
+            times = {}
+            for max_iter in (0, steps):
+                model = aligner(n_components, reg=0.9, mmd_weight=10.0, max_iter=max_iter, tol=0.0,
+                                kernel=kernel(n_random_features=128), random_state=0, verbose=False)
+                start = time.perf_counter()
+                model.fit(X, Y, labels=labels[fold])
+                times[max_iter] = time.perf_counter() - start
+            row = {
+                "input": f"{input_name} {X.shape[1]} + {Y.shape[1]}-d, {len(X)} pairs", "code": version,
+                "steps": model.n_iter_, "seconds_no_steps": round(times[0], 2),
+                "seconds_per_candidate": round(times[steps], 2),
+                "seconds_per_step": round((times[steps] - times[0]) / max(model.n_iter_, 1), 3),
+                "load": common.machine_load(),
+            }
+            rows.append(row)
+            log(row)
+    return rows
+
+
 def image_pca_setting(value: str) -> int | str:
     """``--image-pca``: ``"all"`` or a non-negative number of principal axes."""
     if value == "all":
@@ -259,9 +333,21 @@ def main(argv: list[str] | None = None) -> int:
         help="issue #14: measure what the MMD and Gram terms do on a held-out third of the training "
         "split (the test split is not used), print it, and stop",
     )
+    parser.add_argument(
+        "--time-mmd",
+        action="store_true",
+        help="issue #14: time one MMDAlignment CV candidate (a training fold) on the kernel maps and the raw "
+        "features, print it, and stop",
+    )
+    parser.add_argument("--baseline", help="with --time-mmd: also time mmd.py as it was at this git revision")
     args = parser.parse_args(argv)
 
     views = load_or_compute(args)
+    if args.time_mmd:
+        rows = time_mmd(views, 50 if args.quick else 500, args.baseline, steps=3 if args.quick else 40)
+        if args.json:
+            common.write_json(args.json, rows)
+        return 0
     if args.diagnose:
         diagnose(views, 50 if args.quick else 500, n_components=8 if args.quick else 16)
         return 0

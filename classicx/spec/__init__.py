@@ -60,7 +60,9 @@ aligner
     :class:`~classicx.subspace.SemanticCorrelationMatching`, ``kcca-scm(chi2)``
     (shorthand for ``scm(kcca(chi2,2))``, written back in full), ``mmd(16)``
     :class:`~classicx.subspace.MMDAlignment`, ``gram(16)``
-    :class:`~classicx.subspace.GramAlignment`; kernels as values: ``chi2``,
+    :class:`~classicx.subspace.GramAlignment`, ``kta(16)``
+    :class:`~classicx.subspace.KernelTargetAlignment`, ``kta-scm(16)``
+    (shorthand for ``scm(kta(16))``); kernels as values: ``chi2``,
     ``rbf``, ... or ``kmap(chi2,500)``
     (:class:`~classicx.subspace.KernelFeatureMap`), ``mmdk()``
     (:class:`~classicx.subspace.MMDKernel`).

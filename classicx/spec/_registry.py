@@ -100,6 +100,8 @@ _ENTRIES = [
           doc="semantic correlation matching (labels): scm or scm(kcca(chi2,32), sm(balanced))"),
     Entry("mmd", "aligner", f"{_S}:MMDAlignment", ("n_components",), 1, doc="MMD alignment: mmd(16)"),
     Entry("gram", "aligner", f"{_S}:GramAlignment", ("n_components",), 1, doc="Gram alignment: gram(16, kernel=chi2)"),
+    Entry("kta", "aligner", f"{_S}:KernelTargetAlignment", ("n_components",), 1,
+          doc="kernel-target alignment (labels): kta(16, kernel=chi2, reg=0.3)"),
     Entry("kmap", "kernel", f"{_S}:KernelFeatureMap", ("kernel", "n_components"), 2,
           doc="explicit kernel map: kmap(chi2, 500)"),
     Entry("mmdk", "kernel", f"{_S}:MMDKernel", (), doc="MMD kernel: mmdk(n_random_features=256)"),
@@ -108,6 +110,7 @@ _BY_NAME = {e.name: e for e in _ENTRIES}
 # Shorthands: read, never written back (to_spec writes the full form).
 _SUGAR = {
     "kcca-scm": "aligner",  # kcca-scm(KERNEL[, N]) = scm(kcca(KERNEL, N))
+    "kta-scm": "aligner",  # kta-scm([N]) = scm(kta(N))
 }
 _SEARCHER_BACKENDS = ("exact", "faiss", "hnswlib", "annoy", "lsh")
 
@@ -236,10 +239,10 @@ class _Builder:
                 raise ParameterError(f"spec {self.spec!r}: the tokenizer is given twice (tfidf= and keywords)")
 
     def sugar(self, node: Call) -> Any:
-        # kcca-scm(KERNEL, N, **kcca) = scm(kcca(KERNEL, N, **kcca))
+        # kcca-scm(KERNEL, N, **kcca) = scm(kcca(KERNEL, N, **kcca)); kta-scm(N, **kta) likewise
         from classicx.subspace import SemanticCorrelationMatching
 
-        inner = Call("kcca", node.args, node.kwargs, True)
+        inner = Call(node.name.removesuffix("-scm"), node.args, node.kwargs, True)
         return SemanticCorrelationMatching(aligner=self.call(inner, None))
 
     def value(self, value: Any, part: bool = False) -> Any:
@@ -500,4 +503,5 @@ def describe_names() -> list[tuple[str, str, str]]:
     """(stage, name, what it builds) for every spec name, for documentation and error messages."""
     rows = [(e.stage, e.name, e.doc) for e in _ENTRIES]
     rows.append(("aligner", "kcca-scm", "shorthand for scm(kcca(KERNEL, N)): kcca-scm(chi2)"))
+    rows.append(("aligner", "kta-scm", "shorthand for scm(kta(N)): kta-scm(16, kernel=chi2)"))
     return rows

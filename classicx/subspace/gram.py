@@ -143,7 +143,10 @@ class GramAlignment(MomentAligner):
     Held-out MAP: 0.241 / 0.214 without labels, 0.251 / 0.225 with.
     :class:`KernelTargetAlignment` maximises the same HSIC terms under the
     whitening constraint, which makes them the normalised centred
-    alignments and removes the variance bias.
+    alignments and removes the variance bias. On the webnews test split
+    (hyperparameters by CV on the training split) Gram alignment with labels
+    scores 0.278 / 0.246 MAP, below three-view CCA (0.338 / 0.290);
+    kernel-target alignment with semantic matching scores 0.409 / 0.324.
 
     See Also
     --------

@@ -402,8 +402,9 @@ class MMDAlignment(BaseAligner):
     (``r <= min(n, d)`` the whitened dimension); the cosines of the value
     and the sines of the gradient are the whole cost, computed once per
     accepted step. The whitening is one eigendecomposition of the ``d x d``
-    covariance, or the thin SVD of the centred rows when there are more
-    features than rows (O(n^2 d) instead of O(d^3)).
+    covariance, or, when there are more features than rows, of the
+    ``n x n`` Gram matrix of the centred rows (O(n^2 d) instead of
+    O(d^3)). The fit runs on one BLAS thread (its products are thin).
 
     Parameters
     ----------
