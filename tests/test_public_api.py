@@ -139,9 +139,21 @@ def test_a_text_query_on_a_loaded_model_imports_no_fitting_machinery(tmp_path):
     code = (
         "import sys; from classicx import CrossModalRetriever; "
         f"r = CrossModalRetriever.load({str(tmp_path / 'm')!r}); r.search_text('a red circle', k=2); "
-        "print(','.join(m for m in ('sklearn.cluster', 'sklearn.mixture', 'sklearn.decomposition')"
+        "print(','.join(m for m in ('sklearn.cluster', 'sklearn.mixture', 'sklearn.decomposition',"
+        " 'sklearn.feature_extraction')"
         " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=PACKAGE.parent)
     assert out.stdout.strip() == ""
+
+
+def test_english_stop_words_are_scikit_learns_without_importing_its_text_module():
+    code = ("import sys; from classicx.text import ENGLISH_STOP_WORDS as ours; "
+            "print(len(ours), 'sklearn.feature_extraction' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent)
+    assert out.stdout.split() == ["318", "False"]
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    assert classicx.text.ENGLISH_STOP_WORDS == ENGLISH_STOP_WORDS
