@@ -15,18 +15,8 @@ from classicx.subspace import (
     SemanticCorrelationMatching,
     SemanticMatching,
 )
-
-
-def _canonical(value):
-    """get_params(deep=True) with nested estimators replaced by (class, their params): comparable with ==."""
-    if hasattr(value, "get_params"):
-        return (type(value).__name__, {k: _canonical(v) for k, v in value.get_params(deep=False).items()})
-    if isinstance(value, (list, tuple)):
-        return type(value)(_canonical(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items()}
-    return value
-
+# get_params made comparable with ==, as in the spec module's own round-trip tests
+from tests.test_spec import _canonical
 
 SPECS = [
     "kta",
