@@ -187,7 +187,7 @@ def _whiten(Vc: np.ndarray, reg: float) -> tuple[np.ndarray, Callable[[np.ndarra
     at load 11 on 2 cores, 6 s against 27 s for ``gesdd`` on one thread
     (196 s on two). Its eigenvalues are exact to about ``n eps s_max^2``, so
     directions whose singular value is below ``sqrt(n eps) s_max`` count
-    as zero variance (the thin SVD would keep them down to ``n eps s_max``).
+    as zero variance (the thin SVD would keep them down to ``max(n, d) eps s_max``).
     """
     n, d = Vc.shape
     eps = float(np.finfo(np.float64).eps)
@@ -499,9 +499,8 @@ class MMDAlignment(BaseAligner):
       directions, and CV chose ``mmd_weight=0`` every time: the gain comes
       from whitening with every image and text (covariances of 932 and
       1,060 rows instead of 169 and 424 pairs, with strong shrinkage,
-      ``reg`` 0.99)
-      and from the labels of the unpaired items in the semantic stage, not
-      from matching the distributions. With few pairs the pairing term
+      ``reg`` 0.99) and from the labels of the unpaired items in the
+      semantic stage, not from matching the distributions. With few pairs the pairing term
       overfits the kernel maps, and the MMD terms, which any projection of
       two similar distributions nearly satisfies, do not say which
       directions carry the categories. Semantic matching on every labelled
