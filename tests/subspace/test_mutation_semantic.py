@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from classicx.exceptions import InputError
 from classicx.subspace import RegularizedCCA, SemanticCorrelationMatching, SemanticMatching
 
 
@@ -40,6 +43,32 @@ def test_constant_columns_are_left_unscaled():
     query = X.copy()
     query[:, -1] = -3.0
     np.testing.assert_allclose(sm.transform(query), ref.predict_proba(Z), atol=1e-6)
+
+
+def test_missing_labels_message_names_the_call():
+    X, Y, _ = labelled()
+    message = "semantic matching needs labels: fit(X, Y, labels=...)"
+    with pytest.raises(InputError, match="^" + re.escape(message) + "$"):
+        SemanticMatching().fit(X, Y)
+
+
+@pytest.mark.parametrize("max_iter", [1000, 4])
+def test_n_iter_is_the_largest_of_the_two_classifiers(max_iter):
+    """Oracle: scikit-learn's ``n_iter_`` of the two classifiers on the standardised views
+    (max_iter=4 stops lbfgs early, so both are at the cap)."""
+    import warnings
+
+    X, Y, labels = labelled()
+    X = X * [1.0, 30.0, 0.1, 5.0]  # views that need different numbers of lbfgs steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm = SemanticMatching(max_iter=max_iter, C=50.0, C_y=0.01).fit(X, Y, labels=labels)
+        n_iter = [
+            int(np.max(LogisticRegression(C=C, max_iter=max_iter).fit((V - V.mean(0)) / V.std(0), labels).n_iter_))
+            for V, C in ((X, 50.0), (Y, 0.01))
+        ]
+    assert sm.n_iter_ == max(n_iter)
+    assert isinstance(sm.n_iter_, int)
 
 
 def _tight(V, labels, C=1.0):
