@@ -76,6 +76,14 @@ def _tight(V, labels, C=1.0):
     return Z, LogisticRegression(C=C, tol=1e-12, max_iter=10_000).fit(Z, labels)
 
 
+def _synchronous():
+    # No thread pool: the fit is deterministic, and safe in a forked process (mutmut forks
+    # one per mutant; a threaded scheduler inherited across fork can spin until its time limit).
+    import dask
+
+    return dask.config.set(scheduler="synchronous")
+
+
 @pytest.mark.parametrize("which", ["X", "Y"])
 def test_one_dask_view_is_enough_to_fit_on_chunks(which):
     """A fit with only one of the two views a dask array runs on the chunks (as with both):
@@ -84,8 +92,9 @@ def test_one_dask_view_is_enough_to_fit_on_chunks(which):
     da = pytest.importorskip("dask.array")
     X, Y, labels = labelled()
     Xd, Yd = da.from_array(X, chunks=(45, -1)), da.from_array(Y, chunks=(45, -1))
-    both = SemanticMatching().fit(Xd, Yd, labels=labels)
-    one = SemanticMatching().fit(Xd if which == "X" else X, Yd if which == "Y" else Y, labels=labels)
+    with _synchronous():
+        both = SemanticMatching().fit(Xd, Yd, labels=labels)
+        one = SemanticMatching().fit(Xd if which == "X" else X, Yd if which == "Y" else Y, labels=labels)
     for name in ("x_coef_", "x_intercept_", "y_coef_", "y_intercept_", "x_mean_", "y_std_"):
         np.testing.assert_array_equal(getattr(one, name), getattr(both, name), err_msg=name)
     for V, out in ((X, one.transform(X)), (Y, one.transform_y(Y))):
@@ -100,8 +109,9 @@ def test_scm_with_one_dask_view_fits_on_chunks(which):
     X, Y, labels = labelled()
     Xd, Yd = da.from_array(X, chunks=(45, -1)), da.from_array(Y, chunks=(45, -1))
     make = lambda: SemanticCorrelationMatching(RegularizedCCA(n_components=2), SemanticMatching())  # noqa: E731
-    both = make().fit(Xd, Yd, labels=labels)
-    one = make().fit(Xd if which == "X" else X, Yd if which == "Y" else Y, labels=labels)
+    with _synchronous():
+        both = make().fit(Xd, Yd, labels=labels)
+        one = make().fit(Xd if which == "X" else X, Yd if which == "Y" else Y, labels=labels)
     np.testing.assert_array_equal(one.transform(X), both.transform(X))
     np.testing.assert_array_equal(one.transform_y(Y), both.transform_y(Y))
     # Oracle for the second stage: scikit-learn on the standardised CCA projections.
