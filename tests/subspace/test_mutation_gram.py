@@ -172,9 +172,10 @@ def test_messages_name_the_view_and_the_limits():
     for bad, name in ((np.zeros_like(X), "X"), (np.full_like(X, 3.0), "X")):
         with pytest.raises(InputError, match=f"^{name} has no variance: every row of {name} is the same$"):
             GramAlignment(verbose=False).fit(bad, Y)
-    # variance at the level of rounding (1e-24 against a second moment of 1e6 per column)
+    # The rule: a variance below 1e-12 of the features' second moment is no variance (here
+    # 1e-10 against 1e6 per column); a rule that divided by the second moment would accept it.
     rng = np.random.default_rng(0)
-    tiny = 1000.0 + 1e-12 * rng.normal(size=X.shape)
+    tiny = 1000.0 + 1e-5 * rng.normal(size=X.shape)
     with pytest.raises(InputError, match="^X has no variance"):
         GramAlignment(verbose=False).fit(tiny, Y)
     cases = [
