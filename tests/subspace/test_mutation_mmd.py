@@ -1,0 +1,52 @@
+"""MMDKernel and the MMDAlignment objective: tests written from the survivors of the session-3
+mutation run of ``subspace/mmd.py`` (see tests/README.md, "Session 3")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from classicx.exceptions import ShapeMismatchError
+from classicx.subspace import MMDAlignment, MMDKernel
+from classicx.subspace.mmd import _Problem
+
+
+def test_mmd_kernel_features_are_rahimi_recht_random_fourier_features():
+    """The definition (Rahimi & Recht 2007): ``sqrt(2 / D) cos(x' w + b)`` with the drawn
+    weights ``w`` and offsets ``b`` (uniform on [0, 2 pi))."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    kernel = MMDKernel(bandwidth_scales=(0.5, 2.0), n_random_features=16, random_state=0).fit(X)
+    W, b = kernel.random_weights_, kernel.random_offset_
+    assert W.shape == (3, 32) and b.shape == (32,)
+    assert np.all((b >= 0) & (b < 2 * np.pi))
+    Z = rng.normal(size=(7, 3))
+    np.testing.assert_allclose(kernel.transform(Z), np.sqrt(2.0 / 32) * np.cos(Z @ W + b), rtol=1e-12)
+    with pytest.raises(ShapeMismatchError):
+        kernel.transform(rng.normal(size=(5, 4)))  # refused at validation, not a raw matmul error
+
+
+def test_objective_mmd_term_is_the_distance_of_the_kernel_feature_means():
+    """Documented: the MMD term is the squared distance between the mean MMDKernel features of
+    the projected images and texts; the objective's own features must be the kernel's."""
+    rng = np.random.default_rng(1)
+    Xw, Yw = rng.normal(size=(30, 4)), rng.normal(size=(25, 3)) + 0.5
+    A = np.linalg.qr(rng.normal(size=(4, 2)))[0]
+    B = np.linalg.qr(rng.normal(size=(3, 2)))[0]
+    kernel = MMDKernel(n_random_features=8, random_state=0).fit(np.vstack([Xw @ A, Yw @ B]))
+    problem = _Problem(np.zeros((4, 3)), Xw, Yw, None, None, 1.0, 0.0, kernel.random_weights_, kernel.random_offset_)
+    delta = kernel.transform(Xw @ A).mean(axis=0) - kernel.transform(Yw @ B).mean(axis=0)
+    terms = problem.terms(A, B)
+    assert terms["mmd2"] == pytest.approx(float(delta @ delta), rel=1e-12)
+    assert terms["class_mmd2"] == 0.0
+    value, _ = problem(A, B)
+    assert value == pytest.approx(float(delta @ delta), rel=1e-12)  # pair term is 0 (T = 0)
+
+
+def test_class_mmd2_is_zero_without_labels():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 4))
+    Y = X[:, :3] + 0.3 * rng.normal(size=(60, 3))
+    model = MMDAlignment(n_components=2, random_state=0, verbose=False).fit(X, Y)
+    assert model.class_mmd2_ == 0.0
+    assert model.mmd2_ > 0.0
