@@ -43,10 +43,19 @@ def test_objective_mmd_term_is_the_distance_of_the_kernel_feature_means():
     assert value == pytest.approx(float(delta @ delta), rel=1e-12)  # pair term is 0 (T = 0)
 
 
-def test_class_mmd2_is_zero_without_labels():
+@pytest.mark.parametrize("with_labels", [False, True])
+def test_final_objective_is_its_documented_terms(with_labels):
+    """``objective_[-1]`` = minus the mean correlation + mmd_weight (MMD^2 + label_weight
+    class MMD^2), from the reported ``correlations_``, ``mmd2_`` and ``class_mmd2_``; the class
+    term is 0 without labels."""
     rng = np.random.default_rng(2)
     X = rng.normal(size=(60, 4))
     Y = X[:, :3] + 0.3 * rng.normal(size=(60, 3))
-    model = MMDAlignment(n_components=2, random_state=0, verbose=False).fit(X, Y)
-    assert model.class_mmd2_ == 0.0
+    labels = (X[:, 3] > 0).astype(int) if with_labels else None
+    model = MMDAlignment(n_components=2, mmd_weight=2.0, label_weight=0.5, random_state=0, verbose=False)
+    model.fit(X, Y, labels=labels)
+    if not with_labels:
+        assert model.class_mmd2_ == 0.0
     assert model.mmd2_ > 0.0
+    expected = -np.mean(model.correlations_) + 2.0 * (model.mmd2_ + 0.5 * model.class_mmd2_)
+    assert model.objective_[-1] == pytest.approx(expected, rel=1e-10, abs=1e-12)
