@@ -3,6 +3,8 @@ mutation run of ``subspace/mmd.py`` (see tests/README.md, "Session 3")."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -59,3 +61,30 @@ def test_final_objective_is_its_documented_terms(with_labels):
     assert model.mmd2_ > 0.0
     expected = -np.mean(model.correlations_) + 2.0 * (model.mmd2_ + 0.5 * model.class_mmd2_)
     assert model.objective_[-1] == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
+def test_class_means_keep_the_categories_with_an_image_and_a_text():
+    """By hand: 4 pairs labelled 0, 0, 1, 1, one unpaired image of class 1, unpaired texts of
+    classes 2 and 0. Class 2 has no image: it is dropped (no division by a zero count); each
+    kept column is the class indicator divided by its count."""
+    from classicx.subspace.mmd import _class_means
+
+    class_x, class_y = _class_means(np.array([0, 0, 1, 1]), np.array([1]), np.array([2, 0]), 4, 5, 6)
+    expected_x = np.array([[1 / 2, 0], [1 / 2, 0], [0, 1 / 3], [0, 1 / 3], [0, 1 / 3]])
+    expected_y = np.array([[1 / 3, 0], [1 / 3, 0], [0, 1 / 2], [0, 1 / 2], [0, 0], [1 / 3, 0]])
+    np.testing.assert_allclose(class_x, expected_x, rtol=1e-15)
+    np.testing.assert_allclose(class_y, expected_y, rtol=1e-15)
+
+
+def test_class_means_refuse_mixed_codings_with_the_whole_message():
+    from classicx.exceptions import InputError
+    from classicx.subspace.mmd import _class_means
+
+    message = (
+        "labels, X_unpaired_labels and Y_unpaired_labels must use one coding: all 1-D "
+        "categories or all indicator matrices with the same number of columns"
+    )
+    two, three = np.eye(2, dtype=int)[[0, 1, 1]], np.eye(3, dtype=int)[[0, 2]]
+    for parts in ((two, three, None), (np.array([0, 1, 1]), None, three)):
+        with pytest.raises(InputError, match="^" + re.escape(message) + "$"):
+            _class_means(*parts, 3, 5, 5)
