@@ -88,3 +88,15 @@ def test_class_means_refuse_mixed_codings_with_the_whole_message():
     for parts in ((two, three, None), (np.array([0, 1, 1]), None, three)):
         with pytest.raises(InputError, match="^" + re.escape(message) + "$"):
             _class_means(*parts, 3, 5, 5)
+
+
+def test_mmd_kernel_defaults_and_parameter_checks():
+    from classicx.exceptions import InputError, ParameterError
+
+    assert MMDKernel().get_params() == {"bandwidth_scales": (0.5, 1.0, 2.0), "n_random_features": 256, "random_state": None}
+    X = np.random.default_rng(3).normal(size=(20, 2))
+    with pytest.raises(ParameterError, match="n_random_features"):
+        MMDKernel(n_random_features=0).fit(X)
+    for bad in [(), (1.0, np.inf), (np.nan,), [[0.5, 1.0]], (1.0, -2.0), (0.0,)]:
+        with pytest.raises(InputError, match="^bandwidth_scales must be positive numbers"):
+            MMDKernel(bandwidth_scales=bad).fit(X)
