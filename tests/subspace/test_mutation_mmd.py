@@ -100,3 +100,24 @@ def test_mmd_kernel_defaults_and_parameter_checks():
     for bad in [(), (1.0, np.inf), (np.nan,), [[0.5, 1.0]], (1.0, -2.0), (0.0,)]:
         with pytest.raises(InputError, match="^bandwidth_scales must be positive numbers"):
             MMDKernel(bandwidth_scales=bad).fit(X)
+
+
+def test_random_state_seeds_the_median_sample_and_the_offsets():
+    """Documented: ``random_state`` seeds the median-heuristic sample (drawn when there are more
+    than 1,000 rows) and the random features; the offsets are uniform on [0, 2 pi)."""
+    X = np.random.default_rng(4).normal(size=(1100, 2)) * [1.0, 3.0]
+    a, b, c = (MMDKernel(bandwidth_scales=(1.0,), n_random_features=600, random_state=s).fit(X) for s in (0, 0, 1))
+    assert a.gammas_ == b.gammas_
+    np.testing.assert_array_equal(a.random_offset_, b.random_offset_)
+    assert a.gammas_ != c.gammas_  # another seed, another sample of 1,000 rows
+    q = np.quantile(a.random_offset_, [0.05, 0.5, 0.95]) / (2 * np.pi)
+    np.testing.assert_allclose(q, [0.05, 0.5, 0.95], atol=0.04)
+    assert a.random_offset_.min() >= 0 and a.random_offset_.max() < 2 * np.pi
+
+
+def test_a_class_with_one_text_is_kept():
+    from classicx.subspace.mmd import _class_means
+
+    class_x, class_y = _class_means(np.array([0, 0, 1]), None, None, 3, 3, 3)
+    np.testing.assert_allclose(class_x, [[0.5, 0], [0.5, 0], [0, 1]], rtol=1e-15)
+    np.testing.assert_allclose(class_y, class_x, rtol=1e-15)
