@@ -1,0 +1,123 @@
+"""MMDKernel and the MMDAlignment objective: tests written from the survivors of the session-3
+mutation run of ``subspace/mmd.py`` (see tests/README.md, "Session 3")."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from classicx.exceptions import ShapeMismatchError
+from classicx.subspace import MMDAlignment, MMDKernel
+from classicx.subspace.mmd import _Problem
+
+
+def test_mmd_kernel_features_are_rahimi_recht_random_fourier_features():
+    """The definition (Rahimi & Recht 2007): ``sqrt(2 / D) cos(x' w + b)`` with the drawn
+    weights ``w`` and offsets ``b`` (uniform on [0, 2 pi))."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    kernel = MMDKernel(bandwidth_scales=(0.5, 2.0), n_random_features=16, random_state=0).fit(X)
+    W, b = kernel.random_weights_, kernel.random_offset_
+    assert W.shape == (3, 32) and b.shape == (32,)
+    assert np.all((b >= 0) & (b < 2 * np.pi))
+    Z = rng.normal(size=(7, 3))
+    np.testing.assert_allclose(kernel.transform(Z), np.sqrt(2.0 / 32) * np.cos(Z @ W + b), rtol=1e-12)
+    with pytest.raises(ShapeMismatchError):
+        kernel.transform(rng.normal(size=(5, 4)))  # refused at validation, not a raw matmul error
+
+
+def test_objective_mmd_term_is_the_distance_of_the_kernel_feature_means():
+    """Documented: the MMD term is the squared distance between the mean MMDKernel features of
+    the projected images and texts; the objective's own features must be the kernel's."""
+    rng = np.random.default_rng(1)
+    Xw, Yw = rng.normal(size=(30, 4)), rng.normal(size=(25, 3)) + 0.5
+    A = np.linalg.qr(rng.normal(size=(4, 2)))[0]
+    B = np.linalg.qr(rng.normal(size=(3, 2)))[0]
+    kernel = MMDKernel(n_random_features=8, random_state=0).fit(np.vstack([Xw @ A, Yw @ B]))
+    problem = _Problem(np.zeros((4, 3)), Xw, Yw, None, None, 1.0, 0.0, kernel.random_weights_, kernel.random_offset_)
+    delta = kernel.transform(Xw @ A).mean(axis=0) - kernel.transform(Yw @ B).mean(axis=0)
+    terms = problem.terms(A, B)
+    assert terms["mmd2"] == pytest.approx(float(delta @ delta), rel=1e-12)
+    assert terms["class_mmd2"] == 0.0
+    value, _ = problem(A, B)
+    assert value == pytest.approx(float(delta @ delta), rel=1e-12)  # pair term is 0 (T = 0)
+
+
+@pytest.mark.parametrize("with_labels", [False, True])
+def test_final_objective_is_its_documented_terms(with_labels):
+    """``objective_[-1]`` = minus the mean correlation + mmd_weight (MMD^2 + label_weight
+    class MMD^2), from the reported ``correlations_``, ``mmd2_`` and ``class_mmd2_``; the class
+    term is 0 without labels."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 4))
+    Y = X[:, :3] + 0.3 * rng.normal(size=(60, 3))
+    labels = (X[:, 3] > 0).astype(int) if with_labels else None
+    model = MMDAlignment(n_components=2, mmd_weight=2.0, label_weight=0.5, random_state=0, verbose=False)
+    model.fit(X, Y, labels=labels)
+    if not with_labels:
+        assert model.class_mmd2_ == 0.0
+    assert model.mmd2_ > 0.0
+    expected = -np.mean(model.correlations_) + 2.0 * (model.mmd2_ + 0.5 * model.class_mmd2_)
+    assert model.objective_[-1] == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
+def test_class_means_keep_the_categories_with_an_image_and_a_text():
+    """By hand: 4 pairs labelled 0, 0, 1, 1, one unpaired image of class 1, unpaired texts of
+    classes 2 and 0. Class 2 has no image: it is dropped (no division by a zero count); each
+    kept column is the class indicator divided by its count."""
+    from classicx.subspace.mmd import _class_means
+
+    class_x, class_y = _class_means(np.array([0, 0, 1, 1]), np.array([1]), np.array([2, 0]), 4, 5, 6)
+    expected_x = np.array([[1 / 2, 0], [1 / 2, 0], [0, 1 / 3], [0, 1 / 3], [0, 1 / 3]])
+    expected_y = np.array([[1 / 3, 0], [1 / 3, 0], [0, 1 / 2], [0, 1 / 2], [0, 0], [1 / 3, 0]])
+    np.testing.assert_allclose(class_x, expected_x, rtol=1e-15)
+    np.testing.assert_allclose(class_y, expected_y, rtol=1e-15)
+
+
+def test_class_means_refuse_mixed_codings_with_the_whole_message():
+    from classicx.exceptions import InputError
+    from classicx.subspace.mmd import _class_means
+
+    message = (
+        "labels, X_unpaired_labels and Y_unpaired_labels must use one coding: all 1-D "
+        "categories or all indicator matrices with the same number of columns"
+    )
+    two, three = np.eye(2, dtype=int)[[0, 1, 1]], np.eye(3, dtype=int)[[0, 2]]
+    for parts in ((two, three, None), (np.array([0, 1, 1]), None, three)):
+        with pytest.raises(InputError, match="^" + re.escape(message) + "$"):
+            _class_means(*parts, 3, 5, 5)
+
+
+def test_mmd_kernel_defaults_and_parameter_checks():
+    from classicx.exceptions import InputError, ParameterError
+
+    assert MMDKernel().get_params() == {"bandwidth_scales": (0.5, 1.0, 2.0), "n_random_features": 256, "random_state": None}
+    X = np.random.default_rng(3).normal(size=(20, 2))
+    with pytest.raises(ParameterError, match="n_random_features"):
+        MMDKernel(n_random_features=0).fit(X)
+    for bad in [(), (1.0, np.inf), (np.nan,), [[0.5, 1.0]], (1.0, -2.0), (0.0,)]:
+        with pytest.raises(InputError, match="^bandwidth_scales must be positive numbers"):
+            MMDKernel(bandwidth_scales=bad).fit(X)
+
+
+def test_random_state_seeds_the_median_sample_and_the_offsets():
+    """Documented: ``random_state`` seeds the median-heuristic sample (drawn when there are more
+    than 1,000 rows) and the random features; the offsets are uniform on [0, 2 pi)."""
+    X = np.random.default_rng(4).normal(size=(1100, 2)) * [1.0, 3.0]
+    a, b, c = (MMDKernel(bandwidth_scales=(1.0,), n_random_features=600, random_state=s).fit(X) for s in (0, 0, 1))
+    assert a.gammas_ == b.gammas_
+    np.testing.assert_array_equal(a.random_offset_, b.random_offset_)
+    assert a.gammas_ != c.gammas_  # another seed, another sample of 1,000 rows
+    q = np.quantile(a.random_offset_, [0.05, 0.5, 0.95]) / (2 * np.pi)
+    np.testing.assert_allclose(q, [0.05, 0.5, 0.95], atol=0.04)
+    assert a.random_offset_.min() >= 0 and a.random_offset_.max() < 2 * np.pi
+
+
+def test_a_class_with_one_text_is_kept():
+    from classicx.subspace.mmd import _class_means
+
+    class_x, class_y = _class_means(np.array([0, 0, 1]), None, None, 3, 3, 3)
+    np.testing.assert_allclose(class_x, [[0.5, 0], [0.5, 0], [0, 1]], rtol=1e-15)
+    np.testing.assert_allclose(class_y, class_x, rtol=1e-15)
