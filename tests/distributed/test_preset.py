@@ -14,9 +14,10 @@ equal the in-memory fit's stage by stage:
   vocabulary is learned from per-partition samples (its equality with the
   in-memory vocabulary of the same samples is tested in test_retriever.py),
   so the oracle below encodes the images with the cluster-fitted stage;
-* semantic matching on chunks: class posteriors within 1e-4 of scikit-learn's
-  logistic regression converged to tol=1e-12, and within 3e-3 of the
-  in-memory fit, which stops at scikit-learn's default tol=1e-4.
+* semantic matching on chunks: class posteriors within 3e-3 of the in-memory
+  fit, which stops at scikit-learn's default tol=1e-4 (the fit on chunks stops
+  at 1e-6 in the same units, and is within 1e-4 of the posteriors of a
+  logistic regression converged to tol=1e-12).
 """
 
 from __future__ import annotations
@@ -84,11 +85,12 @@ def test_the_default_preset_on_the_cluster_equals_the_in_memory_fit(fits, collec
     X = cluster.image_features_.transform(paths)
     assert X.shape[1] == memory.image_features_.n_features_out_
     in_memory = SemanticMatching(C=10.0, class_weight="balanced", standardize=False).fit(X, Y, labels=labels)
-    for gallery, features, project in ((cluster.image_gallery_, X, in_memory.transform),
-                                       (cluster.text_gallery_, Y, in_memory.transform_y)):
-        optimum = LogisticRegression(C=10.0, class_weight="balanced", tol=1e-12, max_iter=100_000).fit(features, labels)
-        np.testing.assert_allclose(gallery.gallery_, optimum.predict_proba(features), atol=1e-4)
-        np.testing.assert_allclose(gallery.gallery_, project(features), atol=3e-3)
+    np.testing.assert_allclose(cluster.image_gallery_.gallery_, in_memory.transform(X), atol=3e-3)
+    np.testing.assert_allclose(cluster.text_gallery_.gallery_, in_memory.transform_y(Y), atol=3e-3)
+    # Closer to the optimum than that: the in-memory fit stops early. (The same check on the
+    # 8,000-column image features is test_subspace's L-BFGS test, at a size that is quick to converge.)
+    optimum = LogisticRegression(C=10.0, class_weight="balanced", tol=1e-12, max_iter=100_000).fit(Y, labels)
+    np.testing.assert_allclose(cluster.text_gallery_.gallery_, optimum.predict_proba(Y), atol=1e-4)
     # The fitted model is an ordinary one: queries rank the gallery as the in-memory fit's stages would.
     hits = cluster.search_text(texts[0], k=3)
     assert [h.rank for h in hits] == [1, 2, 3] and hits[0].label in cluster.categories_
@@ -142,8 +144,9 @@ def test_concatenated_stages_on_bags_equal_in_memory(thread_client, collection):
     # A stage that learns nothing from the images, as a whole stage.
     hsv = fit_features(ColorHistogram(verbose=False), images)
     np.testing.assert_array_equal(transform_features(hsv, images).compute(), hsv.transform(paths))
-    # A sparse part made dense, then rows normalised: the in-memory numbers exactly.
+    # A sparse part made dense, then rows normalised: the in-memory numbers (the idf summed in another order).
     text_stage = build("tfidf|l2", "text_features").set_params(tfidf__verbose=False)
     bag = db.from_sequence(texts, npartitions=2)
     Z = text_stage.fit_transform(bag).compute()
-    np.testing.assert_array_equal(Z, build("tfidf|l2", "text_features").set_params(tfidf__verbose=False).fit_transform(texts))
+    Z_memory = build("tfidf|l2", "text_features").set_params(tfidf__verbose=False).fit_transform(texts)
+    np.testing.assert_allclose(Z, Z_memory, rtol=1e-14, atol=1e-15)
