@@ -36,10 +36,15 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputTypeError, ParameterError, ShapeMismatchError
-from ..utils.validation import check_labels, validate_params
 from ..utils.parallel import progress
+from ..utils.validation import check_labels, validate_params
 from ._compute import active_client, require_dask
-from ._stages import check_aligner, check_feature_stage, fit_features, transform_features
+from ._stages import (
+    check_aligner,
+    check_feature_stage,
+    fit_features,
+    transform_features,
+)
 from ._text import partition_lengths
 
 __all__ = ["fit_retriever"]

@@ -57,7 +57,7 @@ def _describe(stage: Any) -> str:
 
     try:
         return f"{to_spec(stage)!r} ({type(stage).__name__})"
-    except Exception:  # a stage of the user's own has no spec: its class says what it is
+    except (ValueError, TypeError):  # a stage of the user's own has no spec: its class says what it is
         return type(stage).__name__
 
 
@@ -82,7 +82,14 @@ def check_feature_stage(stage: Any, name: str) -> None:
 
 def check_aligner(aligner: Any, name: str = "aligner") -> None:
     """Raise :class:`ParameterError` naming ``name`` unless ``aligner`` fits on dask arrays."""
-    from ..subspace import PLSSVD, KernelCCA, RegularizedCCA, SemanticCorrelationMatching, SemanticMatching, ThreeViewCCA
+    from ..subspace import (
+        PLSSVD,
+        KernelCCA,
+        RegularizedCCA,
+        SemanticCorrelationMatching,
+        SemanticMatching,
+        ThreeViewCCA,
+    )
 
     if isinstance(aligner, SemanticCorrelationMatching):
         if aligner.aligner is not None:

@@ -30,7 +30,12 @@ import pytest
 db = pytest.importorskip("dask.bag")
 
 from classicx.cli import main
-from classicx.distributed._stages import check_aligner, check_feature_stage, fit_features, transform_features
+from classicx.distributed._stages import (
+    check_aligner,
+    check_feature_stage,
+    fit_features,
+    transform_features,
+)
 from classicx.exceptions import ParameterError
 from classicx.presets import AUTO_CANDIDATES, PRESETS, preset_specs
 from classicx.retriever import CrossModalRetriever
@@ -55,7 +60,7 @@ def fits(collection, tmp_path_factory):
 
 def test_the_default_preset_runs_on_the_cluster_with_the_in_memory_bookkeeping(fits, collection):
     cluster, memory = fits
-    _, paths, texts, labels, categories = collection
+    _, paths, _, _, categories = collection
     assert cluster.preset_stages_ == preset_specs("balanced", labels=True)
     for name in _BOOKKEEPING:
         assert getattr(cluster, name) == getattr(memory, name), name
