@@ -510,7 +510,7 @@ def _cmd_fit(args: argparse.Namespace, out) -> int:
     if args.scheduler:
         from .distributed import fit_on_cluster
 
-        fit_on_cluster(model, data.train, args.scheduler, out=out)
+        fit_on_cluster(model, data.train, args.scheduler, out=out, categories=data.categories or None)
     else:
         model.fit(data.train.images, data.train.texts, labels=data.train.labels,
                   ids=data.train.ids, descriptions=data.train.descriptions, categories=data.categories or None)

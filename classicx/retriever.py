@@ -507,7 +507,7 @@ class CrossModalRetriever(ClassicxEstimator):
         """
         if is_dask_collection(images, texts):
             # Bags of images and texts: the stages run on the workers (classicx.distributed).
-            return dask_fit(self, images, texts, labels, ids=ids, descriptions=descriptions)
+            return dask_fit(self, images, texts, labels, ids=ids, descriptions=descriptions, categories=categories)
         validate_params(self)
         images = check_images(images)
         texts = check_texts(texts)

@@ -17,9 +17,15 @@ Dask's local scheduler), while only small results travel back:
 * :class:`ShardedSearcher` splits a gallery over the workers, searches every
   shard where it lives and merges the per-shard top-k exactly.
 * :class:`~classicx.CrossModalRetriever` fits on bags of images and texts
-  (:meth:`classicx.datasets.Split.to_bag`); the text and image encoders take
+  (:meth:`classicx.datasets.Split.to_bag`), with the stages a preset fills
+  recorded as in memory (``preset_stages_``): the default preset,
+  ``"balanced"``, runs on a cluster as it is. The text and image encoders take
   ``dask.bag`` collections (TF-IDF and LSA from per-partition counts and a
-  randomised SVD, the visual vocabulary from per-partition samples).
+  randomised SVD, the visual vocabulary from per-partition samples), and so
+  does :class:`~classicx.spec.ConcatFeatures` of them with the colour
+  histogram (``"fisher(rootsift,64)+0.5*hsv"``, ``"lsa(200)|l2"``). A stage
+  without a Dask path (CNN or sentence embeddings, LDA, word vectors, MMD or
+  Gram alignment, ``preset="auto"``) is refused before any work, by name.
 * :func:`client_from_spec` opens a client from ``"tcp://HOST:8786"`` or
   ``"local:N"``; :func:`fit_on_cluster` is what ``classicx fit --scheduler`` runs.
 

@@ -64,15 +64,17 @@ def client_from_spec(spec: str) -> Iterator[Any]:
         yield client
 
 
-def fit_on_cluster(model: Any, split: Any, spec: str, out: Any = None) -> Any:
+def fit_on_cluster(model: Any, split: Any, spec: str, out: Any = None, categories: Any = None) -> Any:
     """Fit ``model`` (a :class:`~classicx.CrossModalRetriever`) on ``split`` through the cluster ``spec``.
 
     The split's images and texts become bags (:meth:`classicx.datasets.Split.to_bag`),
     so the workers read the files; what ``classicx fit --scheduler`` runs.
+    ``categories`` are the dataset's category names (``Dataset.categories``).
     """
     with client_from_spec(spec) as client:
         if out is not None:
             print(f"Dask cluster {spec}: {len(client.scheduler_info()['workers'])} workers, "
                   f"dashboard {client.dashboard_link}", file=out)
         images, texts = split.to_bag()
-        return model.fit(images, texts, labels=split.labels, ids=split.ids, descriptions=split.descriptions)
+        return model.fit(images, texts, labels=split.labels, ids=split.ids, descriptions=split.descriptions,
+                         categories=categories)

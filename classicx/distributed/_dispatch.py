@@ -20,8 +20,10 @@ def dask_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
     map only for small inputs, which are gathered), ``SemanticMatching`` and
     ``SemanticCorrelationMatching``; on ``dask.bag`` collections,
     ``TfidfFeatures``, ``TfidfLSA``, the local-feature image encoders
-    (``BagOfVisualWords``, ``VLAD``, ``FisherVector``, ...) and
-    ``CrossModalRetriever`` (a bag of images and a bag of texts).
+    (``BagOfVisualWords``, ``VLAD``, ``FisherVector``, ...), ``ConcatFeatures``
+    of those and ``ColorHistogram`` (the presets' ``"fisher(rootsift,64)+0.5*hsv"``
+    and ``"lsa(200)|l2"``) and ``CrossModalRetriever`` (a bag of images and a
+    bag of texts).
 
     Parameters
     ----------
@@ -50,6 +52,7 @@ def dask_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
     from dask.bag import Bag
 
     from ..retriever import CrossModalRetriever
+    from ..spec import ConcatFeatures
     from ..subspace import MultiviewCCA
     from ..text import TfidfFeatures, TfidfLSA
 
@@ -57,6 +60,10 @@ def dask_fit(estimator: Any, *args: Any, **kwargs: Any) -> Any:
         from ._retriever import fit_retriever
 
         return fit_retriever(estimator, *args, **kwargs)
+    if isinstance(estimator, ConcatFeatures):
+        from ._stages import fit_concat
+
+        return fit_concat(estimator, *args, **kwargs)
     if isinstance(estimator, (TfidfFeatures, TfidfLSA)):
         from ._text import fit_lsa, fit_tfidf
 
@@ -85,10 +92,15 @@ def dask_transform(estimator: Any, *args: Any) -> Any:
     require_dask()
     from dask.bag import Bag
 
+    from ..spec import ConcatFeatures
     from ..subspace import MultiviewCCA
     from ..text import TfidfFeatures, TfidfLSA
     from ._subspace import transform_dask
 
+    if isinstance(estimator, ConcatFeatures):
+        from ._stages import transform_concat
+
+        return transform_concat(estimator, *args)
     if isinstance(estimator, (TfidfFeatures, TfidfLSA)):
         from ._text import transform_lsa, transform_tfidf
 

@@ -35,6 +35,10 @@ __all__ = ["fit_scm", "fit_semantic"]
 # Classifiers with at most this many parameters are fitted by Newton steps (a Hessian of
 # at most 600 x 600 per block), larger ones by L-BFGS (one gradient per block and step).
 _NEWTON_MAX_PARAMS = 600
+# Converged when no gradient entry exceeds this, per row and per unit of C: scikit-learn's
+# tol in its units, 100 times tighter than the in-memory fit's LogisticRegression (tol=1e-4).
+_GTOL = 1e-6
+_MAXCOR = 20
 
 
 def _block_loss(V, target, weight, mean, std, coef, intercept, multinomial, hessian=False):
@@ -154,7 +158,7 @@ def _lbfgs(evaluate, problems: list, Cs: list, theta0: np.ndarray, max_iter: int
         theta0,
         jac=True,
         method="L-BFGS-B",
-        options={"maxiter": int(max_iter), "gtol": gtol, "ftol": 1e-13, "maxcor": 20},
+        options={"maxiter": int(max_iter), "gtol": gtol, "ftol": 1e-13, "maxcor": _MAXCOR},
     )
     return result.x, int(result.nit), cuts
 
@@ -170,8 +174,7 @@ def _minimise(view_blocks: list, targets: list, weights: list, problems: list, C
     """
     dask = require_dask()
     n_total = sum(len(t) for t in targets[0])
-    # Converged to a gradient of 1e-8 per row (and per unit of C): far below what changes a posterior.
-    gtol = 1e-8 * n_total * max(Cs)
+    gtol = _GTOL * n_total * max(Cs)
 
     def on_workers(thetas, hessian=False):
         task = dask.delayed(_block_losses, pure=False)
@@ -189,15 +192,19 @@ def _minimise(view_blocks: list, targets: list, weights: list, problems: list, C
             d = len(mean)
             fitted.append((th[: n_out * d].reshape(n_out, d), th[n_out * d :]))
         return fitted, n_iter
-    first = [np.asarray(v) for v in dask.compute(*view_blocks[0])]
     n_first = len(targets[0][0])
     size = sum(n_out * (len(mean) + 1) for (_, mean, _, n_out, _) in problems)
+    theta0 = np.zeros(size)
+    if 2 * n_first < n_total:
+        # Not when the first block is half the data or more: the optimiser's own steps (for wide
+        # features, most of the cost) would then be paid twice for little saved.
+        first = [np.asarray(v) for v in dask.compute(*view_blocks[0])]
 
-    def local(thetas):
-        return [_block_losses(first, [t[0] for t in targets], [w[0] for w in weights], problems, thetas)]
+        def local(thetas):
+            return [_block_losses(first, [t[0] for t in targets], [w[0] for w in weights], problems, thetas)]
 
-    scale = n_total / max(n_first, 1)
-    theta0, _, _ = _lbfgs(local, problems, [C * scale for C in Cs], np.zeros(size), max_iter, gtol)
+        scale = n_total / max(n_first, 1)
+        theta0, _, _ = _lbfgs(local, problems, [C * scale for C in Cs], theta0, max_iter, gtol)
 
     theta, n_iter, cuts = _lbfgs(on_workers, problems, Cs, theta0, max_iter, gtol)
     fitted = []
@@ -229,7 +236,12 @@ def fit_semantic(est: SemanticMatching, X: Any, Y: Any, labels: Any) -> Semantic
         classes, codes = np.unique(labels, return_inverse=True)
         if len(classes) < 2:
             raise InputError(f"semantic matching needs at least two classes; every pair has label {classes[0]}")
-    m = view_moments([X, Y], [(0, 0), (1, 1)], np.float64, ["X", "Y"], desc="semantic statistics")
+    # Every optimisation step reads both views: they are computed once and kept on the workers.
+    X, Y = require_dask().persist(X, Y)
+    # The means and per-column variances standardisation needs (only the finiteness check without it):
+    # never a d x d matrix, which for the presets' Fisher vectors would be 17,000 x 17,000.
+    m = view_moments([X, Y], [], np.float64, ["X", "Y"], desc="semantic statistics",
+                     squares=(0, 1) if est.standardize else ())
     balanced = est.class_weight == "balanced"
     if multilabel:
         columns = []
@@ -249,7 +261,7 @@ def fit_semantic(est: SemanticMatching, X: Any, Y: Any, labels: Any) -> Semantic
         d = V.shape[1]
         if est.standardize:
             mean = m.means[i]
-            std = np.sqrt(np.clip(np.diag(m.scatter[(i, i)]) / n, 0.0, None))
+            std = np.sqrt(np.clip(m.squares[i] / n, 0.0, None))
             std[std == 0] = 1.0
         else:
             mean, std = np.zeros(d), np.ones(d)
@@ -258,8 +270,6 @@ def fit_semantic(est: SemanticMatching, X: Any, Y: Any, labels: Any) -> Semantic
             targets.append(target)
             weights.append(_weights(target, n_classes, balanced))
             Cs.append(float(C))
-    # Every L-BFGS step reads both views: they are computed once and kept on the workers.
-    X, Y = require_dask().persist(X, Y)
     view_blocks = list(zip(X.to_delayed().ravel(), Y.to_delayed().ravel()))
     bounds = np.cumsum((0,) + X.chunks[0])
     slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]

@@ -28,6 +28,8 @@ class Moments:
     n: int
     means: list[np.ndarray]
     scatter: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    # Per-column centred sums of squares (the diagonal of a view's scatter without the d x d matrix).
+    squares: dict[int, np.ndarray] = field(default_factory=dict)
 
     def covariance(self, i: int, j: int, ddof: int = 1) -> np.ndarray:
         """The sample covariance of views ``i`` and ``j`` (divided by ``n - ddof``)."""
@@ -35,7 +37,10 @@ class Moments:
         return S / (self.n - ddof)
 
 
-def block_moments(blocks: list[np.ndarray], pairs: list[tuple[int, int]], dtype: Any, offset: int, names: list[str]) -> Moments:
+def block_moments(
+    blocks: list[np.ndarray], pairs: list[tuple[int, int]], dtype: Any, offset: int, names: list[str],
+    squares: tuple[int, ...] = (),
+) -> Moments:
     """Statistics of one row block (``offset`` is its first row, for error messages).
 
     The arithmetic is that of ``partial_fit`` on one batch: the block is cast
@@ -58,7 +63,8 @@ def block_moments(blocks: list[np.ndarray], pairs: list[tuple[int, int]], dtype:
     means = [V.mean(axis=0) for V in views]
     centred = [V - m for V, m in zip(views, means)]
     scatter = {(i, j): (centred[i].T @ centred[j]).astype(np.float64) for i, j in pairs}
-    return Moments(n, [m.astype(np.float64) for m in means], scatter)
+    sums = {i: np.einsum("ij,ij->j", centred[i], centred[i]).astype(np.float64) for i in squares}
+    return Moments(n, [m.astype(np.float64) for m in means], scatter, sums)
 
 
 def merge_moments(parts: list[Moments]) -> Moments:
@@ -74,8 +80,9 @@ def merge_moments(parts: list[Moments]) -> Moments:
             key: total.scatter[key] + part.scatter[key] + w * np.outer(deltas[key[0]], deltas[key[1]])
             for key in total.scatter
         }
+        squares = {i: total.squares[i] + part.squares[i] + w * deltas[i] ** 2 for i in total.squares}
         means = [ma + d * (nb / n) for ma, d in zip(total.means, deltas)]
-        total = Moments(n, means, scatter)
+        total = Moments(n, means, scatter, squares)
     return total
 
 
@@ -91,20 +98,27 @@ def _register_sizeof() -> None:
 
     @sizeof.register(Moments)
     def _size(m: Moments) -> int:
-        return int(sum(S.nbytes for S in m.scatter.values()) + sum(v.nbytes for v in m.means))
+        arrays = [*m.scatter.values(), *m.means, *m.squares.values()]
+        return int(sum(a.nbytes for a in arrays))
 
 
 _register_sizeof()
 
 
 def view_moments(
-    views: list, pairs: list[tuple[int, int]], dtype: Any, names: list[str], *, desc: str = "statistics", verbose: bool = True
+    views: list, pairs: list[tuple[int, int]], dtype: Any, names: list[str], *, desc: str = "statistics", verbose: bool = True,
+    squares: tuple[int, ...] = (),
 ) -> Moments:
-    """Statistics of whole dask views (row-aligned, one column block each), computed on the workers."""
+    """Statistics of whole dask views (row-aligned, one column block each), computed on the workers.
+
+    ``pairs`` name the cross-products to keep (``d_i x d_j`` each), ``squares``
+    the views whose per-column sums of squares alone are kept.
+    """
     dask = require_dask()
     # Unoptimised: optimising each view alone would fuse (and so duplicate) the tasks the views share.
     blocks = [V.to_delayed(optimize_graph=False).ravel() for V in views]
     offsets = row_offsets(views[0])
     leaf = dask.delayed(block_moments, pure=True)
-    leaves = [leaf(list(group), pairs, dtype, offset, names) for group, offset in zip(zip(*blocks), offsets)]
+    leaves = [leaf(list(group), pairs, dtype, offset, names, tuple(squares))
+              for group, offset in zip(zip(*blocks), offsets)]
     return compute_leaves(leaves, merge_moments, desc=desc, verbose=verbose)

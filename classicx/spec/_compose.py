@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 
 from ..base import ClassicxEstimator
+from ..distributed import dask_fit, dask_transform, is_dask_collection
 from ..exceptions import ParameterError
 from ..utils.validation import check_is_fitted, validate_params
 
@@ -135,17 +136,21 @@ class ConcatFeatures(TransformerMixin, _BaseComposition, ClassicxEstimator):
         return out
 
     def fit(self, X: Any, y: Any = None) -> ConcatFeatures:
-        """Fit every part on ``X``.
+        """Fit every part on ``X`` (a ``dask.bag`` of images or texts: each part on the workers).
 
         Returns
         -------
         self
         """
+        if is_dask_collection(X):
+            return dask_fit(self, X)
         self.fit_transform(X, y)
         return self
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
         """Fit every part on ``X`` and return the combined features."""
+        if is_dask_collection(X):
+            return dask_fit(self, X).transform(X)
         self._check_parts()
         fitted, blocks = [], []
         for name, part in self.transformers:
@@ -160,6 +165,8 @@ class ConcatFeatures(TransformerMixin, _BaseComposition, ClassicxEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """The weighted concatenation of the fitted parts' outputs (normalised if asked)."""
         check_is_fitted(self, "transformers_")
+        if is_dask_collection(X):
+            return dask_transform(self, X)  # a dask array, each partition transformed on its worker
         return self._combine([_as_dense(part.transform(X)) for _, part in self.transformers_])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

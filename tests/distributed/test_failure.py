@@ -15,12 +15,12 @@ distributed = pytest.importorskip("distributed")
 from classicx.subspace import RegularizedCCA
 
 
-def _slow_views(n_blocks=12, rows=200):
+def _slow_views(n_blocks=8, rows=200):
     def slow(block):
         # Defined here so that the worker processes receive it by value (cloudpickle).
         import time as _time
 
-        _time.sleep(0.4)
+        _time.sleep(0.3)
         return block
 
     rng = np.random.default_rng(5)

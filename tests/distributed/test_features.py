@@ -54,7 +54,8 @@ def test_tfidf_from_a_bag_equals_in_memory(thread_client, corpus, make):
     np.testing.assert_allclose(X.compute().toarray(), expected, rtol=1e-12)
 
 
-def test_lsa_by_randomised_svd_on_the_workers(client, corpus):
+def test_lsa_by_randomised_svd_on_the_workers(thread_client, corpus):
+    # Threads only: the text stage in worker processes is exercised by the preset fit on local:2.
     import scipy.sparse.linalg
 
     bag = db.from_sequence(corpus, npartitions=4)
@@ -88,7 +89,7 @@ def test_bad_bags_are_refused(thread_cluster):
 
 
 @pytest.mark.integration
-def test_image_encoder_on_a_bag_of_paths(client, webnews_dir):
+def test_image_encoder_on_a_bag_of_paths(thread_client, webnews_dir):
     from classicx.image import BagOfVisualWords
 
     paths = sorted(str(p) for p in (webnews_dir / "images").rglob("*.jpg"))[:8]
