@@ -294,8 +294,8 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         An ONNX file run by OpenCV's ``dnn`` module instead of ``model``
         (which must stay at its default): no torch needed. Its input is one
         float32 batch ``(N, 3, H, W)``; export it with a dynamic batch axis
-        if ``batch_size > 1``. Give a ``str`` to save the model (saving stores
-        JSON values, not path objects).
+        if ``batch_size > 1``. A path object is saved as its string (and
+        loads as ``str``), as every path parameter of classicx.
     preprocess : callable or dict, optional
         (Called ``transform=`` in issue #13; an estimator's parameter is an
         attribute of the same name, which would hide the ``transform`` method.)
