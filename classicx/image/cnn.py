@@ -34,10 +34,9 @@ import cv2
 import joblib
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..base import ClassicxEstimator
+from ..base import ClassicxEstimator, CollectionTransformerMixin
 from ..exceptions import (
     BackendUnavailableError,
     ImageReadError,
@@ -271,7 +270,7 @@ def _threads(n_threads: int, use_torch: bool) -> Iterator[None]:
             torch.set_num_threads(previous_torch)
 
 
-class CNNFeatures(TransformerMixin, ClassicxEstimator):
+class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
     """Globally average-pooled CNN features of each image (an optional deep plug-in).
 
     The default network is EfficientNet-Lite0 with ImageNet weights, from the
@@ -358,6 +357,7 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
     (3, 1280)
     """
 
+    _check_collection = staticmethod(check_images)
     _parameter_constraints: dict = {
         "model": [StrOptions(set(CNN_MODELS)), HasMethods(["forward", "state_dict"])],
         "onnx": [str, os.PathLike, None],
@@ -528,21 +528,6 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         if self.cache is not None:
             self._identity()  # a preprocess function that cannot key the cache fails here, not in transform
         return self
-
-    def fit_transform(self, images: Sequence[Any], y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Fit, then return the features of the same images.
-
-        Parameters
-        ----------
-        images : sequence of paths, bytes or arrays
-        y : ignored
-
-        Returns
-        -------
-        ndarray of float32, shape (n_images, n_features_out_)
-        """
-        images = check_images(images, allow_empty=True)
-        return self.fit(images).transform(images)
 
     def _check_loaded_state(self) -> None:
         """Refuse a saved model whose weight file is not the one installed here (called by loading)."""

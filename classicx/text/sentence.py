@@ -35,10 +35,9 @@ from typing import Any
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import ClassicxEstimator
+from ..base import ClassicxEstimator, CollectionTransformerMixin
 from ..exceptions import (
     BackendUnavailableError,
     ClassicxWarning,
@@ -185,7 +184,7 @@ def _no_thread_change(n_threads: int) -> Iterator[None]:
     yield
 
 
-class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
+class SentenceEmbedding(CollectionTransformerMixin, ClassicxEstimator):
     """Pretrained sentence embedding of each text (an optional deep plug-in; the default is English only).
 
     Each text becomes the mean of the model's token embeddings, L2-normalised
@@ -236,6 +235,7 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
     (2, 384)
     """
 
+    _check_collection = staticmethod(check_texts)
     _parameter_constraints: dict = {
         "model": [str, os.PathLike],
         "normalize": [StrOptions({"l2"}), None],
@@ -309,21 +309,6 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
         # The embedding length from the model itself (sentence-transformers renames its getter between releases).
         self.n_features_out_ = int(self._encode(["probe"]).shape[1])
         return self
-
-    def fit_transform(self, texts: Sequence[str], y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Load the model, then embed the texts.
-
-        Parameters
-        ----------
-        texts : sequence of str
-        y : ignored
-
-        Returns
-        -------
-        ndarray of float32, shape (n_texts, n_features_out_)
-        """
-        texts = check_texts(texts, allow_empty=True)
-        return self.fit(texts).transform(texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         encoder = self._encoder_fn()
