@@ -24,6 +24,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral
@@ -47,7 +48,7 @@ from ..exceptions import (
     SkippedItemsWarning,
 )
 from ..utils.messages import warn
-from ..utils.parallel import progress, thread_imap
+from ..utils.parallel import limit_threads, progress, thread_imap
 from ..utils.validation import check_images, check_is_fitted, validate_params
 from .descriptors import file_signature
 from .io import describe_item, get_read_options, read_image
@@ -249,23 +250,25 @@ def _pool(out: Any) -> np.ndarray:
 
 
 @contextmanager
-def _threads(n_threads: int, use_torch: bool) -> Iterator[None]:
-    """torch's intra-op threads (or OpenCV's, for the ONNX path) set to ``n_threads``, then restored.
+def _one_library_thread(use_torch: bool) -> Iterator[None]:
+    """torch's intra-op threads and OpenCV's set to 1, then restored (both settings are process-wide).
 
-    Decoding runs in ``n_threads`` threads of ours with OpenCV single-threaded
-    meanwhile for the torch path; the network itself runs in the calling thread
-    with ``n_threads`` threads of its library. Both settings are process-wide.
+    The parallelism is ours: ``n_jobs`` threads each decode a batch and run the
+    network over it with one library thread. On 2 cores EfficientNet-Lite0's
+    small feature maps leave torch's intra-op threads waiting on each other:
+    0.10-0.23 CPU s per image with 2 intra-op threads against 0.034-0.037 with
+    2 batches side by side on one thread each (load 8, 96 webnews photos;
+    RESULTS.md, issue #13), and one thread per batch makes the output the same
+    whatever ``n_jobs``.
     """
-    previous_cv = cv2.getNumThreads()
     torch = _import_torch() if use_torch else None
     previous_torch = torch.get_num_threads() if torch is not None else None
-    cv2.setNumThreads(1 if use_torch else n_threads)
     if torch is not None:
-        torch.set_num_threads(n_threads)
+        torch.set_num_threads(1)
     try:
-        yield
+        with limit_threads(opencv=1):
+            yield
     finally:
-        cv2.setNumThreads(previous_cv)
         if torch is not None:
             torch.set_num_threads(previous_torch)
 
@@ -322,11 +325,12 @@ class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
         or with ``"skip"`` become all-zero rows, listed in ``skipped_rows_``
         and in a :class:`~classicx.exceptions.SkippedItemsWarning`.
     n_jobs : int, optional
-        Cores to use: images are decoded and preprocessed in ``n_jobs``
-        threads, and the network runs with ``n_jobs`` intra-op threads
-        (torch's setting, or OpenCV's for ONNX, is restored afterwards).
-        ``None`` means 1. Output is deterministic on the CPU for given
-        ``n_jobs``; another thread count may change the last float digits.
+        Cores to use: ``n_jobs`` threads each decode and preprocess a batch
+        and run the network over it with one library thread (torch's and
+        OpenCV's thread settings are set to 1 meanwhile and restored
+        afterwards), which on a few cores is faster than torch's own
+        intra-op threads. ``None`` means 1. Output is deterministic on the
+        CPU, and the same whatever ``n_jobs``.
     verbose : bool, default=True
         Progress bar over the images.
 
@@ -430,9 +434,15 @@ class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
         """A function from a float32 batch (N, 3, H, W) to features (N, D) or, with ``logits``, class scores."""
         kind = self._kind()
         if kind == "onnx":
-            net = cv2.dnn.readNetFromONNX(os.fspath(self.onnx))
+            path = os.fspath(self.onnx)
+            # An OpenCV net is not safe to share between threads: one per thread that runs batches.
+            nets = threading.local()
+            nets.net = cv2.dnn.readNetFromONNX(path)  # read here, so that a bad file fails at fit
 
             def run_onnx(batch: np.ndarray) -> np.ndarray:
+                net = getattr(nets, "net", None)
+                if net is None:
+                    net = nets.net = cv2.dnn.readNetFromONNX(path)
                 net.setInput(batch)
                 return _pool(net.forward())
 
@@ -523,7 +533,7 @@ class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
             self.weights_sha256_ = _sha256(self.onnx) if kind == "onnx" else None
             # The width of a network known only by its output: one mid-gray image through it.
             probe = self._preprocessor()(np.full((256, 256, 3), 128, np.uint8))[None].astype(np.float32)
-            with _threads(1, use_torch=kind == "module"):
+            with _one_library_thread(use_torch=kind == "module"):
                 self.n_features_out_ = int(self._runner(probe).shape[1])
         if self.cache is not None:
             self._identity()  # a preprocess function that cannot key the cache fails here, not in transform
@@ -565,8 +575,24 @@ class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def _run_batch(
+        self, preprocess: Callable, runner: Callable, batch: list[tuple[int, Any]]
+    ) -> list[tuple[int, np.ndarray | None, str | None]]:
+        """Decode, preprocess and run one batch: (index, row or None, error or None) per image."""
+        prepared = [self._prepare(preprocess, item) for item in batch]
+        arrays = [(index, array) for index, array, error in prepared if error is None]
+        rows: dict[int, np.ndarray] = {}
+        if arrays:
+            try:
+                stacked = np.stack([array for _, array in arrays])
+            except ValueError:
+                shapes = sorted({array.shape for _, array in arrays})
+                raise InputError(f"CNNFeatures: preprocess gave arrays of different shapes {shapes}") from None
+            rows = dict(zip((index for index, _ in arrays), runner(stacked)))
+        return [(index, rows.get(index), error) for index, _, error in prepared]
+
     def _forward_all(self, images: list, runner: Callable, width: int, desc: str, use_cache: bool = True) -> np.ndarray:
-        """Rows of ``runner`` over all images, in batches, with decoding in threads; skipped rows stay zero."""
+        """Rows of ``runner`` over all images, ``n_jobs`` batches at a time in threads; skipped rows stay zero."""
         n_threads = effective_n_jobs(self.n_jobs)
         out = np.zeros((len(images), width), np.float32)
         cache = self._cache_dir() if use_cache else None
@@ -580,35 +606,19 @@ class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
                     out[index] = np.load(keys[index], allow_pickle=False)
                     continue
             todo.append((index, image))
+        batches = [todo[i : i + self.batch_size] for i in range(0, len(todo), self.batch_size)]
         skipped: dict[int, str] = {}
-        preprocess = self._preprocessor()
-
-        def flush(batch: list[tuple[int, np.ndarray]]) -> None:
-            try:
-                stacked = np.stack([array for _, array in batch])
-            except ValueError:
-                shapes = sorted({array.shape for _, array in batch})
-                raise InputError(f"CNNFeatures: preprocess gave arrays of different shapes {shapes}") from None
-            rows = runner(stacked)
-            for (index, _), row in zip(batch, rows):
-                out[index] = row
-                if cache is not None:
-                    _write_npy(keys[index], row)
-
-        with _threads(n_threads, use_torch=self._kind() != "onnx"), thread_imap(
-            functools.partial(self._prepare, preprocess), iter(todo), n_jobs=n_threads
+        with _one_library_thread(use_torch=self._kind() != "onnx"), thread_imap(
+            functools.partial(self._run_batch, self._preprocessor(), runner), batches, n_jobs=n_threads
         ) as stream:
-            batch: list[tuple[int, np.ndarray]] = []
-            for index, array, error in progress(stream, total=len(todo), desc=desc, verbose=self.verbose):
+            rows = (row for batch in stream for row in batch)
+            for index, row, error in progress(rows, total=len(todo), desc=desc, verbose=self.verbose):
                 if error is not None:
                     skipped[index] = error
                     continue
-                batch.append((index, array))
-                if len(batch) == self.batch_size:
-                    flush(batch)
-                    batch = []
-            if batch:
-                flush(batch)
+                out[index] = row
+                if cache is not None:
+                    _write_npy(keys[index], row)
         self._warn_skipped(skipped)
         return out
 

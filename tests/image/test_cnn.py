@@ -148,13 +148,15 @@ def test_same_image_as_path_bytes_and_array_gives_identical_features(lite, tmp_p
 def test_batches_threads_and_repeat_runs_agree_and_torch_threads_are_restored(scenes):
     import torch
 
-    before = torch.get_num_threads()
+    before, cv2_before = torch.get_num_threads(), cv2.getNumThreads()
     one = CNNFeatures(batch_size=3, n_jobs=1, verbose=False).fit_transform(scenes)
     again = CNNFeatures(batch_size=3, n_jobs=1, verbose=False).fit_transform(scenes)
     np.testing.assert_array_equal(one, again)  # deterministic on the CPU
+    # Each batch runs on one library thread: the thread count does not change a digit.
+    np.testing.assert_array_equal(CNNFeatures(batch_size=3, n_jobs=2, verbose=False).fit_transform(scenes), one)
     two = CNNFeatures(batch_size=10, n_jobs=2, verbose=False).fit_transform(scenes)
     np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)
-    assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == before and cv2.getNumThreads() == cv2_before
 
 
 @needs_lite
