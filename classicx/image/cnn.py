@@ -45,11 +45,10 @@ from ..exceptions import (
     InputTypeError,
     ModelFormatError,
     ParameterError,
-    SkippedItemsWarning,
 )
-from ..utils.messages import warn
 from ..utils.parallel import limit_threads, progress, thread_imap
 from ..utils.validation import check_images, check_is_fitted, validate_params
+from ._common import SkippedImagesMixin, image_tags
 from .descriptors import file_signature
 from .io import describe_item, get_read_options, read_image
 from .normalization import normalize_rows
@@ -59,8 +58,6 @@ __all__ = ["CNN_MODELS", "IMAGENET_MEAN", "IMAGENET_STD", "CNNFeatures", "center
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# How many skipped items a warning spells out before summarising.
-_LIST_LIMIT = 20
 _LAYERS = ("head",) + tuple(f"stage{i}" for i in range(1, 8))
 
 
@@ -273,7 +270,7 @@ def _one_library_thread(use_torch: bool) -> Iterator[None]:
             torch.set_num_threads(previous_torch)
 
 
-class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
+class CNNFeatures(SkippedImagesMixin, CollectionTransformerMixin, ClassicxEstimator):
     """Globally average-pooled CNN features of each image (an optional deep plug-in).
 
     The default network is EfficientNet-Lite0 with ImageNet weights, from the
@@ -403,10 +400,7 @@ class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
         self.verbose = verbose
 
     def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        # Images (paths, bytes, pixel arrays), not a 2-D array of numbers.
-        tags.input_tags.two_d_array = False
-        tags.transformer_tags.preserves_dtype = []
+        tags = image_tags(super().__sklearn_tags__())
         tags.requires_fit = True
         return tags
 
@@ -623,17 +617,6 @@ class CNNFeatures(CollectionTransformerMixin, ClassicxEstimator):
                     _write_npy(keys[index], row)
         self._warn_skipped(skipped)
         return out
-
-    def _warn_skipped(self, messages: dict[int, str]) -> None:
-        self.skipped_rows_ = sorted(messages)
-        if not messages:
-            return
-        listed = "; ".join(messages[i] for i in self.skipped_rows_[:_LIST_LIMIT])
-        more = "" if len(messages) <= _LIST_LIMIT else f"; and {len(messages) - _LIST_LIMIT} more"
-        warn(
-            f"CNNFeatures: skipped {len(messages)} unreadable image(s) (rows listed in skipped_rows_): {listed}{more}",
-            SkippedItemsWarning,
-        )
 
     def transform(self, images: Sequence[Any]) -> np.ndarray:
         """Pooled CNN features of each image.

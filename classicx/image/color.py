@@ -20,6 +20,7 @@ from ..base import ClassicxEstimator, CollectionTransformerMixin
 from ..exceptions import InputError
 from ..utils.parallel import parallel_map
 from ..utils.validation import check_images, check_is_fitted, validate_params
+from ._common import image_tags
 from .io import ReadOptions, describe_item, get_read_options, read_image
 
 __all__ = ["ColorHistogram", "opponent_channels"]
@@ -115,10 +116,7 @@ class ColorHistogram(CollectionTransformerMixin, ClassicxEstimator):
         self.verbose = verbose
 
     def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return image_tags(super().__sklearn_tags__())
 
     def fit(self, images: Sequence[Any], y: Any = None) -> "ColorHistogram":
         """Check the parameters (nothing is learned from the images); return self.
