@@ -31,6 +31,7 @@ Usage::
 
     python benchmarks/bench_deep.py [--data ../shared/data/webnews] [--encoders bovw,fisher+hsv,cnn,onnx]
                                     [--text tfidf|e5] [--synthetic] [--quick] [--json PATH] [--markdown PATH]
+                                    [--features-dir DIR] [--learners "kernel SM,SM ("]
 
 ``--quick`` takes 200 training and 80 test pairs and small grids (a smoke test).
 Needs torch (``pip install torch==2.13.0``) and the ``cnn`` (``deep-text`` for
@@ -206,7 +207,7 @@ def features(kind: str, data: Path, quick: bool, tmp: str) -> tuple[np.ndarray, 
 
 
 def score_learners(X_train, Y_train, X_test, Y_test, train_labels, test_labels, quick: bool,
-                   compact: bool, encoder: str, texts: str) -> list[dict]:
+                   compact: bool, encoder: str, texts: str, names: str = LEARNERS) -> list[dict]:
     """The strong rows of the shared learner table on one pair of feature sets (CV on the training split)."""
     views = learners.Views(
         np.asarray(X_train, np.float64), np.asarray(Y_train, np.float64), np.asarray(train_labels),
@@ -222,7 +223,7 @@ def score_learners(X_train, Y_train, X_test, Y_test, train_labels, test_labels, 
         n_classes, text_rank, quick, views.image_histograms, views.text_histograms,
         kernel_rank=kernel_rank, compact=compact,
     )
-    specs = learners.select_specs(specs, LEARNERS)
+    specs = learners.select_specs(specs, names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notices of the logistic regressions
         records = learners.run_learners(views, specs, 2 if quick else 3, N_JOBS, kernel_rank)
@@ -260,7 +261,7 @@ def _markdown(rows: list[dict], costs: dict, info: str) -> str:
     return "\n".join(lines)
 
 
-def synthetic_rows(quick: bool, compact: bool) -> tuple[list[dict], str]:
+def synthetic_rows(quick: bool, compact: bool, names: str = LEARNERS) -> tuple[list[dict], str]:
     """Synthetic English captions: TF-IDF + LSA against the MiniLM sentence plug-in, same images and learners."""
     from classicx import datasets
     from classicx.image import BagOfVisualWords, LocalDescriptors
@@ -279,7 +280,7 @@ def synthetic_rows(quick: bool, compact: bool) -> tuple[list[dict], str]:
     for name, encoder in texts.items():
         Y_train, Y_test = encoder.fit_transform(data.train.texts), encoder.transform(data.test.texts)
         rows += score_learners(X_train, Y_train, X_test, Y_test, data.train.labels, data.test.labels,
-                               quick, compact, "SIFT BoVW 256, Hellinger", name)
+                               quick, compact, "SIFT BoVW 256, Hellinger", name, names)
     info = (f"synthetic data (`load_synthetic(n_train={n_train}, n_test={n_test}, random_state=0)`, English "
             "captions of rendered shapes); the image side is the same for every row.")
     return rows, info
@@ -298,6 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features-dir", type=Path,
                         help="keep the features (and their costs) here and reuse those of an earlier run")
     parser.add_argument("--small-grids", action="store_true", help="the compact grids of the learner table")
+    parser.add_argument("--learners", default=LEARNERS,
+                        help="comma-separated parts of the learner table's row names (default: the strong rows)")
     parser.add_argument("--synthetic", action="store_true",
                         help="synthetic English captions: TF-IDF + LSA vs the MiniLM sentence plug-in")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -315,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
 
     compact = args.quick or args.small_grids
     if args.synthetic:
-        rows, info = synthetic_rows(args.quick, compact)
+        rows, info = synthetic_rows(args.quick, compact, args.learners)
         _report(rows, {}, info + f" {_load_sentence()}", args)
         return
 
@@ -355,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
             if kind in COST_ONLY:
                 continue
             rows += score_learners(X_train, T_train, X_test, T_test, train.labels, test.labels,
-                                   args.quick, compact, name, text_name)
+                                   args.quick, compact, name, text_name, args.learners)
     chance = learners.chance_map(np.asarray(test.labels), np.asarray(test.labels))
     info = (
         f"webnews: {len(train.texts)} training / {len(test.texts)} test pairs (rows with a missing image skipped). "

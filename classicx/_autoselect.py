@@ -3,7 +3,10 @@
 The protocol (also in the retriever's docstring):
 
 * The candidates are :data:`classicx.presets.AUTO_CANDIDATES`, cheapest
-  features first, projected onto the stages the user left at ``None`` (a
+  features first, then the deep ones whose extras are installed
+  (:func:`classicx.presets.deep_candidates`: CNN features with the ``cnn``
+  extra; MiniLM sentence vectors with ``deep-text``, for texts not detected as
+  Chinese), projected onto the stages the user left at ``None`` (a
   given stage is used as given in every candidate). Without labels only the
   unsupervised aligners are tried, and the retriever says so.
 * Each image and text feature set is computed once, its encoder fitted on all
@@ -36,7 +39,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from .exceptions import ClassicxError, ClassicxWarning, ParameterError
 from .metrics import evaluate_retrieval
-from .presets import AUTO_CANDIDATES
+from .presets import AUTO_CANDIDATES, deep_candidates
 from .utils.messages import warn
 
 __all__ = ["select_stages"]
@@ -76,10 +79,10 @@ def _fold_score(aligner: Any, X: np.ndarray, Y: np.ndarray, labels: Any, train: 
     return report.map_image_to_text, report.map_text_to_image
 
 
-def _candidates(retriever: Any, missing: list[str], has_labels: bool) -> tuple[list[dict], list[dict]]:
+def _candidates(retriever: Any, missing: list[str], has_labels: bool, texts: Any = None) -> tuple[list[dict], list[dict]]:
     """The distinct candidates for the free stages, and those left out because they need labels."""
     tried, without, seen = [], [], set()
-    for image, text, aligner, needs_labels in AUTO_CANDIDATES:
+    for image, text, aligner, needs_labels in (*AUTO_CANDIDATES, *deep_candidates(texts)):
         row = {
             "image_features": image if "image_features" in missing else retriever.image_features,
             "text_features": text if "text_features" in missing else retriever.text_features,
@@ -145,7 +148,7 @@ def select_stages(
     def left() -> float:
         return budget - (_clock() - start)
 
-    candidates, without = _candidates(retriever, missing, labels is not None)
+    candidates, without = _candidates(retriever, missing, labels is not None, texts)
     if without:
         warn(f"preset 'auto' without labels: only unsupervised aligners are tried ({len(without)} supervised "
              "candidates need labels; pass labels= to fit to try them)", ClassicxWarning)

@@ -1,16 +1,18 @@
-"""Base class shared by every classicx estimator."""
+"""Base classes shared by the classicx estimators."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sklearn.base import BaseEstimator
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import persistence
 
-__all__ = ["ClassicxEstimator"]
+__all__ = ["ClassicxEstimator", "CollectionTransformerMixin"]
 
 _T = TypeVar("_T", bound="ClassicxEstimator")
 
@@ -36,3 +38,34 @@ class ClassicxEstimator(BaseEstimator):
     def load(cls: type[_T], path: str | os.PathLike) -> _T:
         """Load an estimator of this class saved with :meth:`save`."""
         return persistence.load(path, expected=cls)
+
+
+class CollectionTransformerMixin(TransformerMixin):
+    """``fit_transform`` for transformers of images or texts whose ``fit`` learns nothing from them.
+
+    ``fit`` of such a transformer only checks its parameters and loads what
+    it runs (a network, a colour space); ``fit_transform`` checks the
+    collection once with the subclass's ``_check_collection``
+    (:func:`~classicx.utils.validation.check_images` or
+    :func:`~classicx.utils.validation.check_texts`, which also turns an
+    iterator into a list, so that a generator is consumed once) and passes
+    the same list to ``fit`` and ``transform``.
+    """
+
+    _check_collection: Callable[..., list]
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit, then transform the same collection (checked once).
+
+        Parameters
+        ----------
+        X : sequence of images (paths, bytes or arrays) or of texts
+            What ``transform`` takes.
+        y : ignored
+
+        Returns
+        -------
+        ndarray of float32, shape (n_items, n_features_out_)
+        """
+        items = self._check_collection(X, allow_empty=True)
+        return self.fit(items).transform(items)

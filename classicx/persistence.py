@@ -21,8 +21,10 @@ pickle, loading a model received from someone else cannot run code.
 
 Fitted state must therefore consist of numbers, strings, booleans, ``None``,
 lists, tuples, string-keyed dicts, numeric numpy arrays, scipy sparse
-matrices and nested classicx estimators. Anything else is refused at save time
-with an error naming the attribute, so a bad model is never written.
+matrices and nested classicx estimators. Path objects (``pathlib.Path``, any
+``os.PathLike``) are stored as their strings and load as ``str``. Anything else
+is refused at save time with an error naming the attribute, so a bad model is
+never written.
 """
 
 from __future__ import annotations
@@ -126,6 +128,13 @@ class _Encoder:
 
         if value is None or isinstance(value, (bool, str)):
             return value
+        if isinstance(value, os.PathLike):
+            # A path (a cache directory, a model file) is stored as its string and loads as str:
+            # JSON has no path type, and every classicx parameter taking a path takes a str too.
+            text = os.fspath(value)
+            if not isinstance(text, str):
+                raise InputTypeError(f"cannot save {where}: the path {value!r} is bytes, not text")
+            return text
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
             return int(value)
         if isinstance(value, (float, np.floating)):
@@ -167,7 +176,7 @@ class _Encoder:
             return {"__estimator__": self.node(value, where)}
         raise InputTypeError(
             f"cannot save {where}: values of type {type(value).__name__} cannot be stored "
-            "without pickle (allowed: numbers, strings, lists, dicts, numpy arrays, "
+            "without pickle (allowed: numbers, strings, paths, lists, dicts, numpy arrays, "
             "sparse matrices and classicx estimators)"
         )
 

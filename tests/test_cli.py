@@ -136,7 +136,7 @@ def test_help_shows_the_presets_specs(capsys):
     for spec in preset_specs("balanced").values():
         assert spec in text
     assert preset_specs("balanced", labels=False)["aligner"] in text
-    assert "--skip-missing" in text and "--drop-missing" not in text and "--preset {fast,balanced,best,auto}" in text
+    assert "--skip-missing" in text and "--drop-missing" not in text and "--preset {fast,balanced,best,deep,auto}" in text
 
 
 def test_fit_refuses_an_unwritable_output_before_any_work(csv_dataset, tmp_path, capsys, monkeypatch):

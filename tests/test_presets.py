@@ -8,14 +8,16 @@ import pytest
 
 from classicx import CrossModalRetriever, datasets
 from classicx.exceptions import ClassicxWarning, ParameterError
-from classicx.presets import AUTO_CANDIDATES, PRESET_NAMES, PRESETS, default_stages, preset_specs
+from classicx.presets import AUTO_CANDIDATES, PRESET_NAMES, PRESETS, default_stages, missing_modules, preset_specs
 from classicx.retriever import _consumes_labels
 from classicx.spec import build, to_spec
 
 STAGES = ("image_features", "text_features", "aligner", "searcher")
+# "deep" builds CNNFeatures, whose spec needs the cnn extra (issue #13; tests/test_presets_deep.py).
+_NEEDS_CNN = pytest.mark.skipif(bool(missing_modules("cnn")), reason='the deep preset needs the cnn extra')
 
 
-@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("preset", [pytest.param(p, marks=_NEEDS_CNN) if p == "deep" else p for p in sorted(PRESETS)])
 @pytest.mark.parametrize("labels", [True, False])
 def test_every_stage_of_every_preset_builds_and_prints_back(preset, labels):
     specs = preset_specs(preset, labels)
@@ -36,7 +38,7 @@ def test_auto_candidates_build_and_say_whether_they_need_labels():
     for image, text, aligner, needs_labels in AUTO_CANDIDATES:
         build(image, "image"), build(text, "text")
         assert _consumes_labels(build(aligner, "aligner")) == needs_labels
-    assert PRESET_NAMES == ("fast", "balanced", "best", "auto")
+    assert PRESET_NAMES == ("fast", "balanced", "best", "deep", "auto")
 
 
 def test_the_default_is_balanced():
@@ -45,7 +47,7 @@ def test_the_default_is_balanced():
 
 
 def test_unknown_presets_are_refused():
-    with pytest.raises(ParameterError, match=r"unknown preset 'huge'; expected one of \['balanced', 'best', 'fast'\]"):
+    with pytest.raises(ParameterError, match=r"unknown preset 'huge'; expected one of \['balanced', 'best', 'deep', 'fast'\]"):
         preset_specs("huge")
     with pytest.raises(ParameterError, match="no fixed stages"):
         preset_specs("auto")

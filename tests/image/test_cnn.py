@@ -148,13 +148,15 @@ def test_same_image_as_path_bytes_and_array_gives_identical_features(lite, tmp_p
 def test_batches_threads_and_repeat_runs_agree_and_torch_threads_are_restored(scenes):
     import torch
 
-    before = torch.get_num_threads()
+    before, cv2_before = torch.get_num_threads(), cv2.getNumThreads()
     one = CNNFeatures(batch_size=3, n_jobs=1, verbose=False).fit_transform(scenes)
     again = CNNFeatures(batch_size=3, n_jobs=1, verbose=False).fit_transform(scenes)
     np.testing.assert_array_equal(one, again)  # deterministic on the CPU
+    # Each batch runs on one library thread: the thread count does not change a digit.
+    np.testing.assert_array_equal(CNNFeatures(batch_size=3, n_jobs=2, verbose=False).fit_transform(scenes), one)
     two = CNNFeatures(batch_size=10, n_jobs=2, verbose=False).fit_transform(scenes)
     np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)
-    assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == before and cv2.getNumThreads() == cv2_before
 
 
 @needs_lite
@@ -312,13 +314,16 @@ def test_onnx_file_run_by_opencv_agrees_with_torch(scenes, tmp_path):
             dynamic_axes={"input": {0: "batch"}}, dynamo=False,
         )
     by_torch = CNNFeatures(net, preprocess=_SMALL, verbose=False).fit_transform(scenes)
-    by_onnx = CNNFeatures(onnx=str(path), preprocess=_CROP, batch_size=4, verbose=False).fit(scenes)
+    cache = tmp_path / "cache"
+    by_onnx = CNNFeatures(onnx=path, cache=cache, preprocess=_CROP, batch_size=4, verbose=False).fit(scenes)
     assert by_onnx.model_name_ == "onnx" and len(by_onnx.weights_sha256_) == 64
     np.testing.assert_allclose(by_onnx.transform(scenes), by_torch, rtol=1e-4, atol=1e-5)
-    # Saved with the file's checksum (the path as a str: saving takes no Path objects);
-    # a changed file is refused at loading.
+    # Saved with the file's checksum; the Path parameters are stored as their strings and load as str.
+    # A changed file is refused at loading.
     by_onnx.save(tmp_path / "m")
-    np.testing.assert_array_equal(CNNFeatures.load(tmp_path / "m").transform(scenes[:2]), by_onnx.transform(scenes[:2]))
+    loaded = CNNFeatures.load(tmp_path / "m")
+    assert (loaded.onnx, loaded.cache) == (str(path), str(cache))
+    np.testing.assert_array_equal(loaded.transform(scenes[:2]), by_onnx.transform(scenes[:2]))
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ModelFormatError, match="SHA-256"):
         CNNFeatures.load(tmp_path / "m")
