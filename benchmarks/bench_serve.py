@@ -307,11 +307,11 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"rows": rows, "memory_start_mb": memory_start, "memory_end_mb": memory_end,
                                          "gallery": args.gallery, "photo": photo_name}, indent=1))
     if args.results:
-        try:
-            from benchmarks._results import write_section
-        except ImportError:  # run as a file: benchmarks/ is the first entry of sys.path
-            from _results import write_section
-        write_section("bench_serve", "Search service under load (`classicx serve`)", body)
+        if __package__:
+            from ._common import write_section
+        else:  # run as a file: benchmarks/ is the first entry of sys.path
+            from _common import write_section
+        write_section("bench_serve", "Search service under load (`classicx serve`, issue #17)", body)
     return 0
 
 

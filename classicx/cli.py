@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("dataset", type=Path, help="dataset directory or CSV/TSV file")
     fit.add_argument("-o", "--output", type=Path, required=True, help="model directory to write")
     _add_data_options(fit)
+    fit.add_argument("--evaluate", action="store_true",
+                     help="after fitting, score the model on the dataset's test split, print the scores and "
+                     "record them in the model (shown by 'classicx serve' as the model's MAP)")
     fit.add_argument("--scheduler", metavar="ADDRESS", default=None,
                      help="run the fit on a Dask cluster: tcp://HOST:8786 for a running scheduler, or "
                      "local:N for a local cluster of N worker processes (needs the dask extra)")
@@ -227,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "or when the model does not record its training pairs")
     _add_data_options(evaluate, evaluate=True)
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--record", action="store_true",
+                          help="record the scores in the model directory (shown by 'classicx serve'); "
+                          "test split only, refused when evaluation pairs are training pairs")
     evaluate.add_argument("--html", type=Path, metavar="FILE",
                           help="also write a self-contained HTML report: scores, precision-recall curves, "
                           "example queries (chosen with --seed) with thumbnails")
@@ -511,6 +517,16 @@ def _cmd_fit(args: argparse.Namespace, out) -> int:
     _print_leaderboard(model, out)
     # Saved with the model: 'evaluate' loads its data the same way and finds evaluation pairs it was trained on.
     model.dataset_record_ = make_record(args.dataset, loader, options, data.train, verbose=not args.quiet)
+    if args.evaluate:
+        if not len(data.test) or data.test.labels is None:
+            from .exceptions import EmptyInputError
+
+            raise EmptyInputError(f"--evaluate: {args.dataset} has no labelled test split to score "
+                                  "(see --test-size and --label-column)")
+        report = model.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
+        print(f"\ntest split of {args.dataset}:", file=out)
+        print(report.to_table(), file=out)
+        model.evaluation_ = _evaluation_record(report, args.dataset)
     model.save(args.output)
     print(f"model saved to {args.output}", file=out)
     return 0
@@ -562,11 +578,24 @@ def _overlap_warning(model, split, args) -> str | None:
     return message
 
 
+def _evaluation_record(report, dataset: Path) -> dict:
+    """What a model records of its test-split scores (``evaluation_``, read by ``classicx serve``)."""
+    record = {key: value for key, value in report.to_dict().items()
+              if isinstance(value, (int, float, str)) and not isinstance(value, bool)}
+    record.update(dataset=str(dataset), split="test")
+    return record
+
+
 def _cmd_evaluate(args: argparse.Namespace, out) -> int:
     from .retriever import CrossModalRetriever
 
     _check_output_file(args.html, "--html")
     _check_output_file(args.plot, "--plot")
+    if args.record and args.split != "test":
+        from .exceptions import ParameterError
+
+        raise ParameterError("--record records test-split scores only: a model's recorded MAP comes from "
+                             "held-out pairs, not from --split train")
     if args.plot is not None:
         import importlib.util
 
@@ -618,6 +647,16 @@ def _cmd_evaluate(args: argparse.Namespace, out) -> int:
 
         path = plot_precision_recall(details.curves, args.plot, title=f"{args.model.name} on {args.dataset.name}")
         print(f"precision-recall curves drawn to {path}", file=sys.stderr)
+    if args.record:
+        if overlap is not None:
+            from .exceptions import InputError
+
+            raise InputError(f"--record: not recorded, a model's recorded MAP comes from held-out pairs: {overlap}")
+        # A fresh copy from disk: the stages' verbose/n_jobs set above for this run are not saved.
+        recorded = CrossModalRetriever.load(args.model)
+        recorded.evaluation_ = _evaluation_record(report, args.dataset)
+        recorded.save(args.model)
+        print(f"classicx evaluate: scores recorded in {args.model}", file=sys.stderr)
     return 0
 
 

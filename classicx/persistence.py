@@ -429,8 +429,8 @@ def _import_own(name: str) -> type | None:
     Subpackages load lazily, so a model of classes whose subpackage this
     process has not imported yet (the retriever builds its stages from spec
     strings) would otherwise be refused. Only classicx's own subpackages, by
-    the fixed list of the top level, are ever imported: never a module named
-    by the file.
+    the fixed list of the top level, and the submodule a subpackage's fixed
+    table names for the class are ever imported: never a module named by the file.
     """
     import importlib
 
@@ -439,7 +439,11 @@ def _import_own(name: str) -> type | None:
     parts = name.split(".")
     if len(parts) != 3 or parts[0] != "classicx" or parts[1] not in classicx._SUBMODULES:
         return None
-    importlib.import_module(f"classicx.{parts[1]}")
+    package = importlib.import_module(f"classicx.{parts[1]}")
+    if name not in _REGISTRY:
+        # The subpackage's own lazy table (classicx.utils._lazy) imports the one submodule
+        # defining this public name; a name outside that fixed table imports nothing.
+        getattr(package, parts[2], None)
     return _REGISTRY.get(name)
 
 

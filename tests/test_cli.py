@@ -519,3 +519,48 @@ def test_a_model_of_spec_built_stages_is_searched_from_a_fresh_process(tmp_path)
                            "-k", "2", "--json"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert [hit["rank"] for hit in json.loads(done.stdout)] == [1, 2]
+
+
+def test_fit_evaluate_records_the_test_scores_that_serve_shows(csv_dataset, tmp_path, capsys):
+    from classicx.retriever import CrossModalRetriever
+    from classicx.serve._model import ServedModel
+
+    model_dir = tmp_path / "model"
+    assert main(["fit", str(csv_dataset / "pairs.csv"), "-o", str(model_dir), "--evaluate", *SMALL]) == 0
+    printed = capsys.readouterr().out
+    assert "test split of" in printed and "MAP" in printed
+    model = CrossModalRetriever.load(model_dir)
+    # The oracle: 'classicx evaluate' on the same split scores what fit recorded.
+    assert main(["evaluate", str(model_dir), str(csv_dataset / "pairs.csv"), "--json", "-q"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("map_image_to_text", "map_text_to_image", "chance_text_to_image", "n_queries"):
+        assert model.evaluation_[key] == pytest.approx(report[key], rel=1e-12), key
+    assert model.evaluation_["split"] == "test" and model.evaluation_["dataset"].endswith("pairs.csv")
+    info = ServedModel(model).info()
+    assert info["report"]["map_text_to_image"] == pytest.approx(report["map_text_to_image"])
+
+
+def test_evaluate_record_writes_held_out_scores_only(fitted_model, csv_dataset, tmp_path, capsys):
+    import shutil
+
+    from classicx.retriever import CrossModalRetriever
+
+    model_dir = tmp_path / "copy"
+    shutil.copytree(fitted_model, model_dir)
+    assert not hasattr(CrossModalRetriever.load(model_dir), "evaluation_")
+    assert main(["evaluate", str(model_dir), str(csv_dataset / "pairs.csv"), "--split", "train", "--record",
+                 "-q"]) == 1
+    assert "test-split scores only" in capsys.readouterr().err
+    assert main(["evaluate", str(model_dir), str(csv_dataset / "pairs.csv"), "--record", "--json", "-q"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    model = CrossModalRetriever.load(model_dir)
+    assert model.evaluation_["map_image_to_text"] == pytest.approx(report["map_image_to_text"])
+    # The stages' run-time settings of the evaluation (-q, -j) were not saved with the record.
+    assert model.get_params()["n_jobs"] == CrossModalRetriever.load(fitted_model).get_params()["n_jobs"]
+
+
+def test_fit_evaluate_without_a_test_split_is_refused(unsplit, tmp_path, capsys):
+    assert main(["fit", str(unsplit), "-o", str(tmp_path / "m"), "--evaluate", "--test-size", "0",
+                 "--image-column", "img", "--text-column", "caption", "--label-column", "cat", "--id-column",
+                 "key", "--skip-missing", *SMALL]) == 1
+    assert "--evaluate" in capsys.readouterr().err

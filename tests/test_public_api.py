@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,60 @@ def test_no_lower_layer_imports_a_higher_one(path):
         return
     for other in _imported_layers(path):
         assert LAYER[other] <= LAYER[own] or other == own, f"{rel} ({own}) imports {other}"
+
+
+LAZY_SUBPACKAGES = ("image", "text", "subspace", "search")
+
+
+@pytest.mark.parametrize("sub", LAZY_SUBPACKAGES)
+def test_lazy_names_are_the_objects_of_their_submodules(sub):
+    """Each lazily exported name is the very object its submodule defines, and ``dir`` lists it."""
+    module = getattr(classicx, sub)
+    for name, where in module._EXPORTS.items():
+        source = importlib.import_module(where, module.__name__)
+        assert getattr(module, name) is getattr(source, name), f"classicx.{sub}.{name}"
+        assert name in dir(module)
+    assert set(module._EXPORTS) <= set(module.__all__)
+
+
+def test_lazy_exports_refuse_a_name_equal_to_its_submodule():
+    from classicx.utils._lazy import lazy_exports
+
+    with pytest.raises(ValueError, match="tokenize"):
+        lazy_exports("classicx.text", {"tokenize": ".tokenize"})
+    getattr_, _ = lazy_exports("classicx.text", {"TfidfLSA": ".tfidf"})
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        getattr_("Nope")
+
+
+def test_a_text_query_on_a_loaded_model_imports_no_fitting_machinery(tmp_path):
+    """Loading a model and answering one text query imports neither scikit-learn's clustering,
+    mixtures nor PCA: they are needed only to fit (issue #15: the query path's imports)."""
+    from classicx.datasets import load_synthetic
+    from classicx.retriever import CrossModalRetriever
+
+    data = load_synthetic(n_train=48, n_test=8, image_size=64, random_state=0)
+    CrossModalRetriever(image_features="fisher(sift,4)+0.5*hsv", text_features="lsa(4)|l2",
+                        aligner="sm(balanced)", random_state=0).fit(
+        data.train.images, data.train.texts, labels=data.train.labels).save(tmp_path / "m")
+    code = (
+        "import sys; from classicx import CrossModalRetriever; "
+        f"r = CrossModalRetriever.load({str(tmp_path / 'm')!r}); r.search_text('a red circle', k=2); "
+        "print(','.join(m for m in ('sklearn.cluster', 'sklearn.mixture', 'sklearn.decomposition',"
+        " 'sklearn.feature_extraction')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent)
+    assert out.stdout.strip() == ""
+
+
+def test_english_stop_words_are_scikit_learns_without_importing_its_text_module():
+    code = ("import sys; from classicx.text import ENGLISH_STOP_WORDS as ours; "
+            "print(len(ours), 'sklearn.feature_extraction' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent)
+    assert out.stdout.split() == ["318", "False"]
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    assert classicx.text.ENGLISH_STOP_WORDS == ENGLISH_STOP_WORDS

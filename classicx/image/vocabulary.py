@@ -26,9 +26,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
-from sklearn.cluster import KMeans, MiniBatchKMeans, kmeans_plusplus
-from sklearn.decomposition import PCA
-from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from joblib import effective_n_jobs
@@ -284,6 +281,9 @@ class KMeansVocabulary(ClassicxEstimator):
         -------
         self
         """
+        # Imported by fit only: loading a model for queries never needs scikit-learn's clustering.
+        from sklearn.cluster import KMeans, MiniBatchKMeans
+
         X = _fit_sample(self, X, np.float32)
         if self.algorithm == "minibatch":
             km = MiniBatchKMeans(
@@ -412,6 +412,9 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
             return self._fit(X)
 
     def _fit(self, X: np.ndarray) -> "BinaryKMeansVocabulary":
+        # Imported by fit only: loading a model for queries never needs scikit-learn's clustering.
+        from sklearn.cluster import kmeans_plusplus
+
         rng = check_random_state(self.random_state)
         k = int(self.n_words)
         bits = unpack_bits(X)
@@ -562,6 +565,10 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
         -------
         self
         """
+        # Imported by fit only: loading a model for queries never needs PCA or mixtures.
+        from sklearn.decomposition import PCA
+        from sklearn.mixture import GaussianMixture
+
         X = _fit_sample(self, X, np.float64)
         rng = check_random_state(self.random_state)
         if self.pca_components is not None and int(self.pca_components) < X.shape[1]:

@@ -11,21 +11,52 @@ Kernel: :class:`KernelCCA`, :class:`MMDAlignment`, :class:`GramAlignment`,
 Semantic: :class:`SemanticMatching`, :class:`SemanticCorrelationMatching`.
 """
 
-from ._kta import KernelTargetAlignment, class_mean_indicator
-from ._lowrank import KernelFeatureMap
-from .cca import RegularizedCCA
-from .gram import GramAlignment, centered_alignment
-from .kcca import KernelCCA
-from .kernels import (
-    KERNELS,
-    median_heuristic_gamma,
-    pairwise_kernel,
-    resolve_kernel_params,
-)
-from .mmd import MMDAlignment, MMDKernel, rbf_mmd2
-from .multiview import MultiviewCCA, ThreeViewCCA
-from .pls import PLSSVD
-from .semantic import SemanticCorrelationMatching, SemanticMatching
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..utils._lazy import lazy_exports
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._kta import KernelTargetAlignment, class_mean_indicator
+    from ._lowrank import KernelFeatureMap
+    from .cca import RegularizedCCA
+    from .gram import GramAlignment, centered_alignment
+    from .kcca import KernelCCA
+    from .kernels import (
+        KERNELS,
+        median_heuristic_gamma,
+        pairwise_kernel,
+        resolve_kernel_params,
+    )
+    from .mmd import MMDAlignment, MMDKernel, rbf_mmd2
+    from .multiview import MultiviewCCA, ThreeViewCCA
+    from .pls import PLSSVD
+    from .semantic import SemanticCorrelationMatching, SemanticMatching
+
+# Public name -> submodule, imported on first use (PEP 562): a model loads only its own stages.
+_EXPORTS = {
+    "KernelTargetAlignment": "._kta",
+    "class_mean_indicator": "._kta",
+    "KernelFeatureMap": "._lowrank",
+    "RegularizedCCA": ".cca",
+    "GramAlignment": ".gram",
+    "centered_alignment": ".gram",
+    "KernelCCA": ".kcca",
+    "KERNELS": ".kernels",
+    "median_heuristic_gamma": ".kernels",
+    "pairwise_kernel": ".kernels",
+    "resolve_kernel_params": ".kernels",
+    "MMDAlignment": ".mmd",
+    "MMDKernel": ".mmd",
+    "rbf_mmd2": ".mmd",
+    "MultiviewCCA": ".multiview",
+    "ThreeViewCCA": ".multiview",
+    "PLSSVD": ".pls",
+    "SemanticCorrelationMatching": ".semantic",
+    "SemanticMatching": ".semantic",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "KERNELS",

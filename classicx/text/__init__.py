@@ -8,14 +8,12 @@ transformer takes its tokenisation as a part, ``tokenizer=Tokenizer(...)``
 without pickle; :class:`TfidfLSA` takes its TF-IDF step as ``tfidf=TfidfFeatures(...)``.
 """
 
-from .embeddings import (
-    PretrainedEmbedding,
-    Word2VecEmbedding,
-    load_word_vectors,
-    pool_word_vectors,
-)
-from ..utils.documents import read_text, read_texts
-from .tfidf import TfidfFeatures, TfidfLSA
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..utils._lazy import lazy_exports
+# Eager: the function ``tokenize`` has the name of its module (see classicx.utils._lazy).
 from .tokenize import (
     CHINESE_STOP_WORDS,
     ENGLISH_STOP_WORDS,
@@ -23,8 +21,33 @@ from .tokenize import (
     detect_language,
     tokenize,
 )
-from .sentence import SentenceEmbedding
-from .topics import LdaTopics
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .embeddings import (
+        PretrainedEmbedding,
+        Word2VecEmbedding,
+        load_word_vectors,
+        pool_word_vectors,
+    )
+    from ..utils.documents import read_text, read_texts
+    from .tfidf import TfidfFeatures, TfidfLSA
+    from .sentence import SentenceEmbedding
+    from .topics import LdaTopics
+
+# Public name -> submodule, imported on first use (PEP 562): a model loads only its own stages.
+_EXPORTS = {
+    "PretrainedEmbedding": ".embeddings",
+    "Word2VecEmbedding": ".embeddings",
+    "load_word_vectors": ".embeddings",
+    "pool_word_vectors": ".embeddings",
+    "read_text": "..utils.documents",
+    "read_texts": "..utils.documents",
+    "TfidfFeatures": ".tfidf",
+    "TfidfLSA": ".tfidf",
+    "SentenceEmbedding": ".sentence",
+    "LdaTopics": ".topics",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "CHINESE_STOP_WORDS",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import TransformerMixin
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import ClassicxEstimator
@@ -28,6 +28,9 @@ from ._common import (
     wrap_vocabulary_error,
 )
 from .tokenize import Tokenizer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = ["TfidfFeatures", "TfidfLSA"]
 
@@ -131,7 +134,12 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
     def __sklearn_tags__(self):
         return text_tags(super().__sklearn_tags__())
 
-    def _vectorizer(self, vocabulary: dict | None = None) -> TfidfVectorizer:
+    def _vectorizer(self, vocabulary: dict | None = None) -> "TfidfVectorizer":
+        # Imported here: a single-text query (_transform_one) needs none of scikit-learn's text
+        # module, whose imports (its preprocessing, and through it the progress library rich) cost
+        # about 0.2 s of every `classicx search` (issue #15).
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         return TfidfVectorizer(
             analyzer=self.tokenizer_,
             vocabulary=vocabulary,
@@ -188,12 +196,44 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         if is_dask_collection(texts):
             return dask_transform(self, texts)
         texts = check_texts(texts, allow_empty=True)
-        X = self._fitted_vectorizer().transform(texts if len(texts) < 2 else self._progress(texts, "TF-IDF"))
-        X = X.tocsr()
+        if len(texts) == 1:
+            X = self._transform_one(texts[0])
+        else:
+            X = self._fitted_vectorizer().transform(self._progress(texts, "TF-IDF")).tocsr()
         warn_empty_rows(n_empty_rows(X), X.shape[0])
         return X
 
-    def _fitted_vectorizer(self) -> TfidfVectorizer:
+    def _transform_one(self, text: str) -> sp.csr_matrix:
+        """The TF-IDF row of one text, computed as scikit-learn's fitted ``TfidfVectorizer.transform`` does.
+
+        Written out because scikit-learn's transform re-validates its own fitted
+        state on every call (about 1 ms of array checks and dataframe detection
+        for a query of a few words, issue #15). The steps, in its order: counts of
+        the known terms, ``log(count) + 1`` if ``sublinear_tf``, times ``idf_``,
+        then the row divided by its l2 (or l1) norm summed term by term in column
+        order, as its Cython normaliser does, so the row is the same to the last bit
+        (``tests/text/test_tfidf_single.py`` compares the two).
+        """
+        vocabulary = self.vocabulary_
+        # Counted in C (Counter) before the vocabulary look-up: a webnews article gives ~800
+        # tokens (words and character n-grams) but only a few hundred distinct ones.
+        counts = {vocabulary[token]: n for token, n in Counter(self.tokenizer_(text)).items() if token in vocabulary}
+        columns = np.array(sorted(counts), dtype=np.int32)
+        data = np.array([counts[c] for c in columns.tolist()], dtype=np.float64)
+        if self.sublinear_tf:
+            np.log(data, out=data)
+            data += 1.0
+        data *= self.idf_[columns]
+        if self.norm is not None and len(data):
+            total = 0.0
+            for value in data.tolist():
+                total += value * value if self.norm == "l2" else abs(value)
+            if total != 0.0:
+                data /= np.sqrt(total) if self.norm == "l2" else total
+        indptr = np.array([0, len(columns)], dtype=np.int32)
+        return sp.csr_matrix((data, columns, indptr), shape=(1, len(self.idf_)))
+
+    def _fitted_vectorizer(self) -> "TfidfVectorizer":
         """The fitted scikit-learn vectorizer :meth:`transform` uses, built once per fitted state.
 
         Building it validates the whole vocabulary (13 ms for webnews' 113,456
@@ -231,7 +271,8 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
             raise ValueError(
                 f"TfidfFeatures: vocabulary_ must be a non-empty dict, found {type(vocabulary).__name__}"
             )
-        if not all(isinstance(t, str) and type(i) is int for t, i in vocabulary.items()):
+        # Type sets, not a Python loop over 113,456 webnews terms at every load (issue #15).
+        if set(map(type, vocabulary)) != {str} or set(map(type, vocabulary.values())) != {int}:
             raise ValueError("TfidfFeatures: vocabulary_ must map str terms to int columns")
         columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
         if columns.min() < 0 or columns.max() >= len(columns) or np.bincount(columns).max() > 1:
@@ -348,6 +389,8 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
                 "TfidfLSA: n_components=%d capped at %d, the rank the training TF-IDF matrix can have "
                 "(min(n_texts=%d, n_terms=%d))", int(self.n_components), n, *X.shape,
             )
+        from sklearn.decomposition import TruncatedSVD  # fit only: loading for queries never needs it
+
         svd = TruncatedSVD(
             n_components=n, n_iter=self.n_iter, random_state=self.random_state
         )

@@ -25,12 +25,14 @@ Rules
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as _SKLEARN_STOP_WORDS
 from sklearn.utils._param_validation import StrOptions
 
 from ..base import ClassicxEstimator
@@ -50,8 +52,35 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+
+
+def _sklearn_english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, read from the literal list in its ``_stop_words.py``.
+
+    Importing ``sklearn.feature_extraction.text`` for this constant costs about 0.2 s (its
+    preprocessing module and, through it, the progress library rich): a fifth of a
+    ``classicx search`` run (issue #15). The list is read from the module's source as a
+    literal (``ast.literal_eval``, nothing executed); if the file is not where or what it is
+    expected to be, the constant is imported the ordinary way.
+    """
+    try:
+        spec = importlib.util.find_spec("sklearn")
+        source = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py"
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["ENGLISH_STOP_WORDS"]
+                    and isinstance(node.value, ast.Call) and getattr(node.value.func, "id", None) == "frozenset"):
+                words = ast.literal_eval(node.value.args[0])
+                if isinstance(words, (list, tuple, set)) and words and all(isinstance(w, str) for w in words):
+                    return frozenset(words)
+    except (AttributeError, OSError, SyntaxError, TypeError, ValueError, IndexError):
+        pass
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as words
+
+    return frozenset(words)
+
+
 #: scikit-learn's English stop-word list (318 words).
-ENGLISH_STOP_WORDS: frozenset[str] = frozenset(_SKLEARN_STOP_WORDS)
+ENGLISH_STOP_WORDS: frozenset[str] = _sklearn_english_stop_words()
 # Neither scikit-learn nor jieba ships a Chinese stop-word list.
 _CHINESE_STOP_TEXT = (
     "的 了 在 是 和 与 及 或 也 都 而 等 着 过 之 其 此 这 那 这个 那个 "
