@@ -469,10 +469,6 @@ class BinaryKMeansVocabulary(ClassicxEstimator):
 class GaussianMixtureVocabulary(ClassicxEstimator):
     """Diagonal-covariance Gaussian mixture over (optionally PCA-reduced) descriptors.
 
-    scikit-learn's ``GaussianMixture`` (k-means initialisation) fits the
-    mixture on the float32 projection of the sample, the descriptors' own
-    precision; the fitted parameters are float64.
-
     Parameters
     ----------
     n_words : int, default=64
@@ -578,10 +574,7 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
         else:
             self.pca_mean_ = None
             self.pca_components_ = None
-        # The descriptors (and their projection) are float32: EM runs in that precision too, which
-        # halves the memory traffic of its (n_samples x n_words) products and exponentials
-        # (scikit-learn keeps float32 input float32). The parameters are kept as float64.
-        Z = self._project(X)
+        Z = self._project(X).astype(np.float64)
         gmm = GaussianMixture(
             n_components=int(self.n_words), covariance_type="diag", max_iter=self.max_iter,
             reg_covar=self.reg_covar, random_state=rng,

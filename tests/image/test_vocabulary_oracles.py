@@ -248,12 +248,8 @@ def test_binary_nearest_refuses_float_descriptors_naming_the_dtype():
 # -- GaussianMixtureVocabulary: scikit-learn's PCA and diagonal GaussianMixture, and the density ----
 
 
-def _gmm_reference(X, n_words, pca_components, seed, max_iter=100, reg_covar=1e-4, dtype=np.float32):
-    """PCA then a diagonal GaussianMixture, seeded in the documented order from one RandomState.
-
-    The mixture is fitted on the float32 projection, as documented (scikit-learn keeps float32 input
-    float32); ``dtype=np.float64`` gives the same EM in double precision.
-    """
+def _gmm_reference(X, n_words, pca_components, seed, max_iter=100, reg_covar=1e-4, dtype=np.float64):
+    """PCA then a diagonal GaussianMixture, seeded in the documented order from one RandomState."""
     from sklearn.decomposition import PCA
     from sklearn.mixture import GaussianMixture
 
@@ -287,25 +283,6 @@ def test_gmm_equals_sklearn_pca_and_diagonal_mixture(pca_components):
     np.testing.assert_allclose(voc.posteriors(Z), ref.predict_proba(Z), rtol=1e-6, atol=1e-9)
     assert (voc.pca_components_ is None) == (pca_components is None)
     assert voc.n_features_in_ == 5
-
-
-def test_gmm_float32_em_lands_where_float64_em_does():
-    """The mixture is fitted in float32 (issue #11, fit time): the same fit as float64 EM, to float32 accuracy.
-
-    Well separated blobs, run to convergence: one optimum, which both precisions must find.
-    """
-    from classicx.image import GaussianMixtureVocabulary
-
-    rng = np.random.default_rng(11)
-    X = blobs(rng, n_centres=4, d=6, n=300)
-    voc = GaussianMixtureVocabulary(4, pca_components=None, random_state=3).fit(X)
-    double, _ = _gmm_reference(X, 4, None, 3, dtype=np.float64)
-    order = np.argsort(voc.means_[:, 0])
-    ref = np.argsort(double.means_[:, 0])
-    np.testing.assert_allclose(voc.means_[order], double.means_[ref], rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(voc.variances_[order], double.covariances_[ref], rtol=1e-3, atol=1e-5)
-    np.testing.assert_allclose(voc.weights_[order], double.weights_[ref], rtol=1e-4)
-    assert voc.means_.dtype == voc.variances_.dtype == voc.weights_.dtype == np.float64
 
 
 def test_gmm_posteriors_are_bayes_rule_on_the_diagonal_gaussians():
