@@ -56,9 +56,14 @@ fit seconds were measured end to end on the synthetic data and the icons
 (``CrossModalRetriever(preset=...)`` from scratch, ``n_jobs=2``). Single queries
 against the training gallery take about 50 ms for a text and 85-130 ms for an
 image (its features included) at that load; a saved model is 0.3-1.3 MB. On
-webnews the Fisher encoding is the expensive step (944 s for 2,193 photos at
-load 25, against 60 s for the SIFT bag of words), so ``balanced`` does not keep
-within twice the fit time of the 0.2.0 default there; ``fast`` costs about 2x.
+webnews, fitted from scratch, ``balanced`` scores 0.398 / 0.324; its extra cost
+over the 0.2.0 default is the Gaussian mixture (PCA + 64 Gaussians on 100,000
+RootSIFT descriptors), the Fisher encoding, the HSV histogram, 200 instead of
+100 LSA dimensions and semantic matching; the descriptor extraction (about
+170 ms per photo) is the same. Whether it keeps within twice the 0.2.0
+default's fit time there is not settled: the profile in ``benchmarks/RESULTS.md``
+(section "Presets", session 3) adds up to about 1.4x in CPU seconds, while the
+wall-clock runs of this shared machine (load 7-22) cannot compare the two.
 ``best`` differs from ``balanced`` only where the texts have more than 200
 LSA dimensions to give (webnews; the synthetic captions and icon names have
 fewer than 200 distinct terms), and does not reach the issue's 0.42 / 0.33 on

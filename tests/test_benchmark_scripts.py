@@ -511,6 +511,9 @@ def test_bench_presets_quick_run_caches_features_and_writes_from_json(tmp_path, 
     assert len(candidates) == 1 + 4 + 1 and [r["preset"] for r in presets] == ["fast"]
     assert all(0 < r["image_to_text"] <= 1 and 0 < r["text_to_image"] <= 1 for r in rows)
     assert presets[0]["model_mb"] > 0 and presets[0]["text_query_ms_p50"] <= presets[0]["text_query_ms_p99"]
+    # CPU seconds beside the wall seconds (a shared machine inflates only the latter), load before and after
+    assert 0 < presets[0]["fit_cpu_s"] and presets[0]["image_query_cpu_ms_p50"] > 0
+    assert presets[0]["text_query_cpu_ms_p50"] >= 0 and "before the fit" in presets[0]["load"]
     first = capsys.readouterr().out
     assert "icons: image hsv(4,2,2)" in first
     assert bp.main([*options, "--part", "candidates"]) == 0

@@ -151,13 +151,11 @@ def _column_sums(block: sp.csr_matrix) -> np.ndarray:
 
 def fit_lsa(est: Any, bag: Any) -> Any:
     """:meth:`TfidfLSA.fit` on a ``dask.bag``: TF-IDF from counts, then randomised SVD on the workers."""
-    import warnings
-
     dask = require_dask()
     import dask.array as da
     from sklearn.utils import check_random_state
 
-    from ..exceptions import ClassicxWarning
+    from ..text.tfidf import _component_cap
 
     validate_params(est)
     tfidf = est._part("tfidf")
@@ -167,16 +165,8 @@ def fit_lsa(est: Any, bag: Any) -> Any:
     lengths = partition_lengths(bag)
     X = transform_tfidf(tfidf, bag, lengths)
     n_texts, n_terms = int(sum(lengths)), len(tfidf.vocabulary_)
-    limit = min(n_texts, n_terms)
-    k = int(est.n_components)
-    if k > limit:
-        warnings.warn(
-            f"n_components={k} is more than the training data allows "
-            f"(min(n_texts={n_texts}, n_terms={n_terms}) = {limit}); using {limit}",
-            ClassicxWarning,
-            stacklevel=4,
-        )
-        k = limit
+    # The rule of TfidfLSA.fit: at most the rank the TF-IDF matrix can have, without a warning.
+    k = min(int(est.n_components), _component_cap(n_texts, n_terms))
     seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
     # X is used by the SVD's several passes: its blocks stay in the workers' memory.
     X = X.persist() if hasattr(X, "persist") else X

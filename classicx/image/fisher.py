@@ -110,8 +110,10 @@ class FisherVector(LocalFeatureEncoder):
 
     def _encode(self, features: ImageFeatures) -> np.ndarray:
         gmm = self.vocabulary_
-        Z = gmm.project(features.descriptors).astype(np.float64)
-        gamma = gmm.posteriors(Z)
+        # The descriptors come from descriptor_ (or were checked by encode): the vocabulary's
+        # per-call validation would cost more than the arithmetic on one image's few hundred rows.
+        Z = gmm._project(features.descriptors).astype(np.float64)
+        gamma = gmm._posteriors(Z)
         n = len(Z)
         mu, var, w = gmm.means_, gmm.variances_, gmm.weights_
         sigma = np.sqrt(var)

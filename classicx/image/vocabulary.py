@@ -605,6 +605,10 @@ class GaussianMixtureVocabulary(ClassicxEstimator):
                 f"{type(self).__name__}.posteriors: Z has {Z.shape[1]} features, but the mixture has "
                 f"{self.means_.shape[1]} dimensions (pass descriptors through project first)"
             )
+        return self._posteriors(Z)
+
+    def _posteriors(self, Z: np.ndarray) -> np.ndarray:
+        """:meth:`posteriors` of a float64 array already checked (the Fisher encoder's per-image call)."""
         inv = 1.0 / self.variances_
         # log N(z | mu, diag(var)) expanded so that the (n, K) part is one BLAS product.
         log_det = np.sum(np.log(self.variances_), axis=1)

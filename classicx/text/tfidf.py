@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -15,8 +16,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..base import ClassicxEstimator
 from ..distributed import dask_fit, dask_transform, is_dask_collection
-from ..exceptions import ClassicxWarning, EmptyFeatureWarning, InputError
-from ..utils.messages import warn
+from ..exceptions import EmptyFeatureWarning, InputError
 from ..utils.parallel import progress
 from ..utils.validation import check_is_fitted, check_texts, validate_params
 from ._common import (
@@ -33,6 +33,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = ["TfidfFeatures", "TfidfLSA"]
+
+logger = logging.getLogger(__name__)
+
+
+def _component_cap(n_texts: int, n_terms: int) -> int:
+    """How many LSA dimensions ``n_texts`` training texts with ``n_terms`` terms can give: the matrix rank bound."""
+    return min(n_texts, n_terms)
 
 
 class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
@@ -283,10 +290,12 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
     Parameters
     ----------
     n_components : int, default=100
-        Dimension of the output. If it exceeds what the training data allows
-        (``min(n_texts, n_terms)``), it is clipped to that value with a
-        :class:`~classicx.exceptions.ClassicxWarning`; the dimension used is
-        ``n_components_``.
+        Dimension of the output, at most: the training TF-IDF matrix has at
+        most ``min(n_texts, n_terms)`` singular directions, so a larger value
+        is capped at that rank (without a warning: a short caption collection
+        with fewer distinct terms than ``n_components`` is normal data for a
+        preset's ``lsa(200)``; the cap is logged at INFO level). The
+        dimension used is ``n_components_``.
     tfidf : TfidfFeatures or None, default=None
         The TF-IDF step (tokenizer, document-frequency limits, weighting);
         ``None`` means ``TfidfFeatures()``. Its settings are tuned as nested
@@ -374,15 +383,12 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
                 "after tokenizing and filtering; LSA needs at least 2 (give more varied texts, or "
                 "lower the tfidf part's min_df / remove its stop words)"
             )
-        limit = min(X.shape)
-        n = int(self.n_components)
-        if n > limit:
-            warn(
-                f"n_components={n} is more than the training data allows "
-                f"(min(n_texts={X.shape[0]}, n_terms={X.shape[1]}) = {limit}); using {limit}",
-                ClassicxWarning,
+        n = min(int(self.n_components), _component_cap(*X.shape))
+        if n < int(self.n_components):
+            logger.info(
+                "TfidfLSA: n_components=%d capped at %d, the rank the training TF-IDF matrix can have "
+                "(min(n_texts=%d, n_terms=%d))", int(self.n_components), n, *X.shape,
             )
-            n = limit
         from sklearn.decomposition import TruncatedSVD  # fit only: loading for queries never needs it
 
         svd = TruncatedSVD(

@@ -248,7 +248,7 @@ def test_binary_nearest_refuses_float_descriptors_naming_the_dtype():
 # -- GaussianMixtureVocabulary: scikit-learn's PCA and diagonal GaussianMixture, and the density ----
 
 
-def _gmm_reference(X, n_words, pca_components, seed, max_iter=100, reg_covar=1e-4):
+def _gmm_reference(X, n_words, pca_components, seed, max_iter=100, reg_covar=1e-4, dtype=np.float64):
     """PCA then a diagonal GaussianMixture, seeded in the documented order from one RandomState."""
     from sklearn.decomposition import PCA
     from sklearn.mixture import GaussianMixture
@@ -258,13 +258,13 @@ def _gmm_reference(X, n_words, pca_components, seed, max_iter=100, reg_covar=1e-
     if pca_components is not None and pca_components < X.shape[1]:
         pca = PCA(n_components=pca_components, random_state=rng).fit(X)
         mean, comps = pca.mean_.astype(np.float32), pca.components_.astype(np.float32)
-        Z = ((X.astype(np.float32) - mean) @ comps.T).astype(np.float64)
+        Z = (X.astype(np.float32) - mean) @ comps.T
     else:
-        Z = X.astype(np.float32).astype(np.float64)
+        Z = X.astype(np.float32)
     gmm = GaussianMixture(
         n_components=n_words, covariance_type="diag", max_iter=max_iter, reg_covar=reg_covar, random_state=rng
-    ).fit(Z)
-    return gmm, Z
+    ).fit(Z.astype(dtype))
+    return gmm, Z.astype(np.float64)
 
 
 @pytest.mark.parametrize("pca_components", [None, 3])

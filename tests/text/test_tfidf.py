@@ -11,7 +11,6 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 
 from classicx.exceptions import (
-    ClassicxWarning,
     EmptyFeatureWarning,
     EmptyInputError,
     InputError,
@@ -117,8 +116,9 @@ def test_lsa_matches_truncated_svd_oracle():
     assert Z.shape == (6, 3) and Z.dtype == np.float64
 
 
-def test_lsa_clips_n_components_with_warning():
-    with pytest.warns(ClassicxWarning, match="using 2"):
+def test_lsa_caps_n_components_and_checks_parameters():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the cap at the rank bound is documented, not warned about
         lsa = TfidfLSA(n_components=100).fit(["red circle", "blue square"])
     assert lsa.n_components_ == 2 and lsa.transform(["red"]).shape == (1, 2)
     with pytest.raises(InputError, match="n_components"):

@@ -214,20 +214,50 @@ def test_lsa_seed_is_passed_to_the_svd():
     assert np.abs(a - b).max() > 1e-6
 
 
-def test_lsa_clips_n_components_with_a_warning_naming_the_limit():
-    from classicx.exceptions import ClassicxWarning
+def test_lsa_caps_n_components_at_the_rank_bound_without_a_warning(caplog):
+    """Issue #11: a preset's lsa(200) on a small caption collection is normal data, not a mistake.
+
+    The cap is min(n_texts, n_terms) (documented on ``n_components``), and the capped LSA is the
+    truncated SVD of that many components: the same as asking for exactly that many.
+    """
+    import logging
+
+    from sklearn.decomposition import TruncatedSVD
+
     from classicx.text import TfidfLSA
 
     texts = ["red circle", "blue square", "red square"]  # 3 texts, 4 terms
-    with pytest.warns(ClassicxWarning) as record:
+    with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="classicx.text.tfidf"):
+        warnings.simplefilter("error")
         lsa = TfidfLSA(10, random_state=0, verbose=False).fit(texts)
-    message = str(record[0].message)
-    assert message == "n_components=10 is more than the training data allows (min(n_texts=3, n_terms=4) = 3); using 3"
-    assert outside_classicx(record[0].filename)  # points at the caller
     assert lsa.n_components_ == 3 == lsa.components_.shape[0]
+    assert "n_components=10 capped at 3" in caplog.text and "min(n_texts=3, n_terms=4)" in caplog.text
+    X = TfidfFeatures(verbose=False).fit_transform(texts)
+    svd = TruncatedSVD(3, random_state=0).fit(X)
+    np.testing.assert_allclose(lsa.singular_values_, svd.singular_values_, rtol=1e-10)
+    np.testing.assert_allclose(lsa.transform(["red"]), TfidfLSA(3, random_state=0, verbose=False)
+                               .fit(texts).transform(["red"]), rtol=1e-10, atol=1e-12)
+    wide = ["red circle big", "blue square"]  # 2 texts, 5 terms: the texts bound the rank
+    assert TfidfLSA(10, random_state=0, verbose=False).fit(wide).n_components_ == 2
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="classicx.text.tfidf"):
+        TfidfLSA(3, random_state=0, verbose=False).fit(texts)  # exactly the bound: nothing to say
+    assert "capped" not in caplog.text
+
+
+def test_default_preset_text_stage_does_not_warn_on_the_demo_captions():
+    """The default preset's text stage on ``classicx demo``'s captions (fewer than 200 terms)."""
+    from classicx.datasets import load_synthetic
+    from classicx.presets import default_stages
+
+    texts = load_synthetic(n_train=60, n_test=0, image_size=32, random_state=0).train.texts
+    text_stage = default_stages()["text_features"].set_params(lsa__verbose=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        TfidfLSA(3, random_state=0, verbose=False).fit(texts)  # exactly the limit: no warning
+        Z = text_stage.fit_transform(texts)
+    lsa = text_stage.transformers_[0][1]
+    n_terms = len(lsa.tfidf_.vocabulary_)
+    assert n_terms < 200 and Z.shape == (60, lsa.n_components_) == (60, min(60, n_terms))
 
 
 def test_lsa_fit_transform_warns_once_about_empty_training_texts():
