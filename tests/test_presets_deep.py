@@ -51,7 +51,7 @@ def _without(monkeypatch, *modules):
 def test_without_torch_the_deep_preset_says_which_extra_to_install(monkeypatch):
     _without(monkeypatch, "torch")
     with pytest.raises(BackendUnavailableError, match=r"preset 'deep' needs the optional 'cnn' extra: "
-                       r"pip install torch==2\.13\.0 .*classicx\[cnn\].*missing: torch\)"):
+                       r"pip install torch==2\.13\.0 .*classicx\[cnn\].*missing: torch[,)]"):
         preset_specs("deep")
     data = datasets.load_synthetic(n_train=12, n_test=4, random_state=0)
     with pytest.raises(BackendUnavailableError, match="'cnn' extra"):
