@@ -55,6 +55,12 @@ def test_one_spelling_per_public_class():
     assert not shared, shared
 
 
+def _fresh_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (nothing imported yet) from the repository root."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=PACKAGE.parent)
+
+
 def test_import_classicx_loads_no_heavy_library():
     """``import classicx`` imports neither OpenCV, gensim, faiss nor torch (PEP 562 lazy subpackages)."""
     code = (
@@ -62,15 +68,13 @@ def test_import_classicx_loads_no_heavy_library():
         "heavy = [m for m in ('cv2', 'gensim', 'faiss', 'torch', 'hnswlib', 'annoy') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PACKAGE.parent)
+    out = _fresh_python(code)
     assert out.stdout.strip() == ""
 
 
 def test_subspace_and_search_load_no_opencv():
     code = "import sys, classicx.subspace, classicx.search, classicx.metrics; print('cv2' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PACKAGE.parent)
+    out = _fresh_python(code)
     assert out.stdout.strip() == "False"
 
 
@@ -143,16 +147,14 @@ def test_a_text_query_on_a_loaded_model_imports_no_fitting_machinery(tmp_path):
         " 'sklearn.feature_extraction')"
         " if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PACKAGE.parent)
+    out = _fresh_python(code)
     assert out.stdout.strip() == ""
 
 
 def test_english_stop_words_are_scikit_learns_without_importing_its_text_module():
     code = ("import sys; from classicx.text import ENGLISH_STOP_WORDS as ours; "
             "print(len(ours), 'sklearn.feature_extraction' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PACKAGE.parent)
+    out = _fresh_python(code)
     assert out.stdout.split() == ["318", "False"]
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
