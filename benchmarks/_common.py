@@ -29,6 +29,7 @@ import os
 import platform
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -288,3 +289,32 @@ def make_token_corpus(n_docs: int, vocab_size: int, dim: int, seed: int = 0):
     docs = [tokens[bounds[i]: bounds[i + 1]] for i in range(n_docs)]
     docs[0] = ["x1", "x2"]
     return words, vectors, docs
+
+
+# ------------------------------------------------------------------ single-query timing
+def _percentiles_ms(seconds: list[float]) -> dict:
+    import numpy as np
+
+    ms = np.asarray(seconds) * 1e3
+    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99))}
+
+
+def query_rounds(funcs: dict, items: list, repeats: int) -> dict:
+    """Alternate rounds of each function over all items; per function the median over rounds of p50 and p99.
+
+    ``cpu`` is the median CPU time of this process per call (all its threads): on a machine with
+    many more runnable processes than cores, wall-clock times of a few milliseconds mostly measure
+    the scheduler, CPU time the work.
+    """
+    per = {name: [] for name in funcs}
+    for _ in range(repeats):
+        for name, func in funcs.items():
+            times, cpu = [], []
+            for item in items:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                func(item)
+                times.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
+            per[name].append({**_percentiles_ms(times), "cpu": statistics.median(cpu) * 1e3})
+    return {name: {key: statistics.median(r[key] for r in runs) for key in ("p50", "p99", "cpu")}
+            for name, runs in per.items()}

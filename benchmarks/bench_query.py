@@ -48,34 +48,6 @@ SCRIPT = Path(__file__).resolve()
 
 
 # ------------------------------------------------------------------------------------------- workers
-def _percentiles(seconds: list[float]) -> dict:
-    import numpy as np
-
-    ms = np.asarray(seconds) * 1e3
-    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99))}
-
-
-def _rounds(funcs: dict, items: list, repeats: int) -> dict:
-    """Alternate rounds of each function over all items; per function the median over rounds of p50 and p99.
-
-    ``cpu`` is the median CPU time of this process per call (all its threads): on a machine with
-    many more runnable processes than cores, wall-clock times of a few milliseconds mostly measure
-    the scheduler, CPU time the work.
-    """
-    per = {name: [] for name in funcs}
-    for _ in range(repeats):
-        for name, func in funcs.items():
-            times, cpu = [], []
-            for item in items:
-                start, start_cpu = time.perf_counter(), time.process_time()
-                func(item)
-                times.append(time.perf_counter() - start)
-                cpu.append(time.process_time() - start_cpu)
-            per[name].append({**_percentiles(times), "cpu": statistics.median(cpu) * 1e3})
-    return {name: {key: statistics.median(r[key] for r in runs) for key in ("p50", "p99", "cpu")}
-            for name, runs in per.items()}
-
-
 def _queries(job: dict) -> tuple[list[str], list[str]]:
     if job.get("data"):
         from classicx.datasets import load_dataset
@@ -151,7 +123,7 @@ def _job_text(job: dict) -> dict:
         out["same_top10"] = f"{same}/{len(texts)}"
     for func in funcs.values():  # warm: the first query builds what is kept (vocabulary check, layout)
         func(texts[0])
-    out.update({f"{name}_{key}": value for name, r in _rounds(funcs, texts, job["repeats"]).items()
+    out.update({f"{name}_{key}": value for name, r in common.query_rounds(funcs, texts, job["repeats"]).items()
                 for key, value in r.items()})
     out["top10"] = [[h.index for h in model.search_text(t, k=10)] for t in texts[:20]]
     if job.get("batch"):
@@ -190,9 +162,9 @@ def _job_image(job: dict) -> dict:
     for func in funcs.values():
         func(images[0])
     cv2.setNumThreads(1)
-    result = _rounds(funcs, images, job["repeats"])
+    result = common.query_rounds(funcs, images, job["repeats"])
     cv2.setNumThreads(previous)
-    default = _rounds({"bare": bare}, images, job["repeats"])
+    default = common.query_rounds({"bare": bare}, images, job["repeats"])
     return {"classicx_p50": result["classicx"]["p50"], "classicx_p99": result["classicx"]["p99"],
             "bare_p50": result["bare"]["p50"], "bare_p99": result["bare"]["p99"],
             "classicx_cpu": result["classicx"]["cpu"], "bare_cpu": result["bare"]["cpu"],

@@ -3,7 +3,8 @@
 ``bench_query.py`` compares classicx's query path with a hand-written minimal path, which exists only for
 TF-IDF + LSA + CCA models; this script measures any model (for example the default preset's) the same
 way: ``search_text`` over the first 100 test texts (3 rounds) and ``search_image`` over 25 test photos
-(2 rounds) against the model's own gallery, p50/p99 wall clock and median CPU time, load in a fresh
+(2 rounds) against the model's own gallery, timed as ``bench_query.py`` times (``_common.query_rounds``:
+medians over rounds of p50/p99 wall clock and of CPU time), load in a fresh
 process and again once its modules are imported, and the size on disk.
 
 Run: ``python benchmarks/latency_of_model.py MODEL_DIR [WEBNEWS_DIR]``.
@@ -12,32 +13,19 @@ Run: ``python benchmarks/latency_of_model.py MODEL_DIR [WEBNEWS_DIR]``.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 import warnings
-
-import numpy as np
 
 from classicx.datasets import load_dataset
 from classicx import CrossModalRetriever
 
 if __package__:
-    from ._common import DEFAULT_DATA as DATA
-else:  # run as a file
-    from _common import DEFAULT_DATA as DATA
+    from . import _common as common
+else:  # run as a file: this folder is sys.path[0]
+    import _common as common
 
-
-def _percentiles(search, items: list, rounds: int) -> tuple[float, float, float]:
-    wall, cpu = [], []
-    for _ in range(rounds):
-        for item in items:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            search(item, k=10)
-            wall.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
-    ms = np.asarray(wall) * 1e3
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), statistics.median(cpu) * 1e3
+DATA = common.DEFAULT_DATA
 
 
 def main(argv: list[str]) -> int:
@@ -59,8 +47,10 @@ def main(argv: list[str]) -> int:
         model.search_text(query, k=10)
     model.search_image(images[0], k=10)
     print(f"load: {cold:.3f} s in a fresh process, {warm:.3f} s once its modules are imported")
-    print("text  query: p50 %.2f ms, p99 %.2f ms, CPU %.2f ms" % _percentiles(model.search_text, texts, 3))
-    print("image query: p50 %.1f ms, p99 %.1f ms, CPU %.1f ms" % _percentiles(model.search_image, images, 2))
+    text = common.query_rounds({"text": lambda query: model.search_text(query, k=10)}, texts, 3)["text"]
+    image = common.query_rounds({"image": lambda path: model.search_image(path, k=10)}, images, 2)["image"]
+    print(f"text  query: p50 {text['p50']:.2f} ms, p99 {text['p99']:.2f} ms, CPU {text['cpu']:.2f} ms")
+    print(f"image query: p50 {image['p50']:.1f} ms, p99 {image['p99']:.1f} ms, CPU {image['cpu']:.1f} ms")
     size = sum(os.path.getsize(os.path.join(model_dir, name)) for name in os.listdir(model_dir))
     print(f"model size on disk: {size / 1e6:.1f} MB")
     return 0
