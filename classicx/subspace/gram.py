@@ -111,8 +111,9 @@ class GramAlignment(MomentAligner):
     ----------
     x_map_, y_map_ : KernelFeatureMap or None
         Feature maps (``None`` for the linear kernel).
-    x_weights_, y_weights_ : ndarray of shape (m, n_components)
-        Projections applied to the (map) features, scaling folded in.
+    x_weights_, y_weights_ : ndarray of shape (m, n_components) or None
+        Projections applied to the features, scaling folded in; ``None`` with a
+        feature map, whose output the projection is folded into (``x_map_``).
     x_offset_, y_offset_ : ndarray of shape (n_components,)
         Projected training feature means (the centring).
     objective_ : list of float
