@@ -94,3 +94,70 @@ def test_an_aligner_of_the_users_own_gets_the_cosine_searcher_not_the_presets():
     filled.fit(data.train.images, data.train.texts, labels=data.train.labels)
     assert filled.preset_stages_["searcher"] == "exact:metric=inner_product"
     assert filled.image_gallery_.metric == "inner_product"
+
+
+# ------------------------------------------- benchmarks/bench_presets.py: the measurements behind the presets
+def _spin(seconds: float) -> int:
+    """Burn ``seconds`` of CPU time in the calling process; return its id."""
+    import os
+    import time
+
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return os.getpid()
+
+
+def test_bench_presets_cpu_seconds_count_the_worker_processes():
+    """A fit's loky workers (ColorHistogram's images) work outside this process: their CPU time counts too."""
+    import os
+    import time
+
+    from joblib import Parallel, delayed
+
+    from benchmarks import bench_presets as bp
+
+    pytest.importorskip("psutil")
+    start_all, start_own = bp._cpu_seconds(), time.process_time()
+    pids = Parallel(n_jobs=2, backend="loky")(delayed(_spin)(0.3) for _ in range(2))
+    own = time.process_time() - start_own
+    elapsed_all = bp._cpu_seconds() - start_all
+    assert os.getpid() not in pids
+    assert elapsed_all - own >= 0.6  # the two workers' 0.3 s each, which process_time alone does not see
+
+
+def test_bench_presets_cv_part_scores_as_auto_and_chooses_by_cv_only(tmp_path):
+    """Oracle: auto's own fold scoring (classicx._autoselect) on the same features and folds."""
+    import argparse
+
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    from benchmarks import bench_presets as bp
+    from classicx._autoselect import _FOLDS, _fold_score
+
+    data = bp.load_collection("icons", tmp_path, quick=True)
+    aligners = ("sm(balanced,C=10.0,standardize=false)", "cca(4,reg=0.3)")
+    args = argparse.Namespace(cache_dir=tmp_path / "c", quick=True, data=tmp_path, jobs=1, images=("hsv(4,2,2)",),
+                              texts=("lsa(20)|l2",), aligners=aligners)
+    seen = []
+    rows = bp.run_cv("icons", data, args, on_row=lambda so_far: seen.append(len(so_far)))
+    assert seen == [1, 2] and [r["aligner"] for r in rows] == list(aligners)
+    X, _, _ = bp.features("icons", data, "hsv(4,2,2)", "image", args)
+    Y, _, _ = bp.features("icons", data, "lsa(20)|l2", "text", args)
+    labels = data["train"][2]
+    folds = StratifiedKFold(_FOLDS, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels)
+    folds = list(folds)
+    for row, spec in zip(rows, aligners):
+        aligner = build(spec, "aligner")
+        routed = _consumes_labels(aligner)
+        metric = "inner_product" if routed else "cosine"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = [_fold_score(aligner, X, Y, labels, tr, te, metric, routed) for tr, te in folds]
+        assert row["cv_image_to_text"] == pytest.approx(np.mean([s[0] for s in scores]), abs=1e-4)
+        assert row["cv_text_to_image"] == pytest.approx(np.mean([s[1] for s in scores]), abs=1e-4)
+    chosen = [r for r in rows if r["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["cv_mean"] == max(r["cv_mean"] for r in rows)
+    with pytest.raises(SystemExit, match="needs --images"):
+        bp.run_cv("icons", data, argparse.Namespace(**{**vars(args), "aligners": None}))
