@@ -535,6 +535,14 @@ def goals(presets: list[dict], candidates: list[dict] = ()) -> list[str]:
     return lines
 
 
+def _table(rows: list[dict], columns: list[str]) -> str:
+    """``common.markdown_table`` with the spec columns as code, their ``|`` escaped (a bare one splits the cell)."""
+    specs = ("image", "text", "aligner")
+    rows = [{k: (f"`{v}`".replace("|", "\\|") if k in specs and isinstance(v, str) else v) for k, v in r.items()}
+            for r in rows]
+    return common.markdown_table(rows, columns)
+
+
 def markdown(candidates: list[dict], presets: list[dict], cv_rows: list[dict] = ()) -> str:
     parts = [HOW_CHOSEN]
     if presets:
@@ -546,7 +554,7 @@ def markdown(candidates: list[dict], presets: list[dict], cv_rows: list[dict] = 
             "feature extraction; `cpu` columns: CPU seconds of the process, all threads, which the other jobs "
             "of a shared machine do not inflate); model size of the saved directory. `load` is the "
             "1/5-minute load average before the fit and after the queries of each row.\n\n"
-            + common.markdown_table(presets, ["collection", "preset", "image_to_text", "text_to_image", "fit_s",
+            + _table(presets, ["collection", "preset", "image_to_text", "text_to_image", "fit_s",
                                               "fit_s_per_1000", "fit_cpu_s", "text_query_ms_p50",
                                               "text_query_ms_p99", "text_query_cpu_ms_p50", "image_query_ms_p50",
                                               "image_query_ms_p99", "image_query_cpu_ms_p50", "model_mb", "load"])
@@ -561,7 +569,7 @@ def markdown(candidates: list[dict], presets: list[dict], cv_rows: list[dict] = 
             "Cross-validated candidates (3-fold CV on the training split, the folds of `preset=\"auto\"`; "
             "`chosen` is the best CV MAP of its collection; the test columns are reported, not used to "
             "choose):\n\n"
-            + common.markdown_table(cv_rows, ["collection", "image", "text", "aligner", "cv_image_to_text",
+            + _table(cv_rows, ["collection", "image", "text", "aligner", "cv_image_to_text",
                                               "cv_text_to_image", "cv_mean", "image_to_text", "text_to_image",
                                               "mean", "chosen"])
         )
@@ -573,7 +581,7 @@ def markdown(candidates: list[dict], presets: list[dict], cv_rows: list[dict] = 
         parts.append(
             "Candidates (features computed once per collection and cached; aligner fitted on the training "
             "split with labels; fixed hyperparameters):\n\n"
-            + common.markdown_table(candidates, ["collection", "image", "text", "aligner", "metric", "image_to_text",
+            + _table(candidates, ["collection", "image", "text", "aligner", "metric", "image_to_text",
                                                  "text_to_image", "mean", "feature_s", "aligner_s"])
         )
     return "\n\n".join(parts)
