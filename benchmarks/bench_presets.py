@@ -419,7 +419,8 @@ def run_preset(collection: str, data: dict, name: str, args) -> dict:
         model = CrossModalRetriever(*PREVIOUS_DEFAULT, searcher="exact", n_jobs=args.jobs, verbose=False,
                                     random_state=0)
     else:
-        model = CrossModalRetriever(preset=name, n_jobs=args.jobs, verbose=False, random_state=0)
+        budget = {"time_budget": args.budget} if name == "auto" else {}
+        model = CrossModalRetriever(preset=name, n_jobs=args.jobs, verbose=False, random_state=0, **budget)
     load_before = common.machine_load()
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     with warnings.catch_warnings():
@@ -459,6 +460,8 @@ def run_preset(collection: str, data: dict, name: str, args) -> dict:
                                                                ("image_features", "text_features", "aligner")),
         "load": f"{load_before} before the fit; {common.machine_load()} after the queries",
     }
+    if name == "auto":  # what it tried, scored by CV on the training split, and what it kept
+        row["leaderboard"] = [{k: v for k, v in e.items()} for e in model.leaderboard_]
     print(f"{collection:9s} {name:17s} {row['image_to_text']:.4f} {row['text_to_image']:.4f} fit {fit_s:.0f} s "
           f"({row['fit_s_per_1000']} s/1000) text p50 {row['text_query_ms_p50']} ms, image p50 "
           f"{row['image_query_ms_p50']} ms, {row['model_mb']} MB; load {row['load']}", flush=True)
@@ -592,7 +595,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collections", default="webnews,synthetic,icons")
     parser.add_argument("--data", type=Path, default=common.DEFAULT_DATA, help="the webnews directory")
     parser.add_argument("--part", default="candidates,presets")
-    parser.add_argument("--presets", default="previous default,fast,balanced,best")
+    parser.add_argument("--presets", default="previous default,fast,balanced,best",
+                        help="comma-separated: previous default, the names of classicx.presets.PRESETS, auto")
+    parser.add_argument("--budget", default="10m", help="time_budget of the auto preset (its fit time includes the CV)")
     parser.add_argument("--jobs", type=int, default=2)
     for stage in ("images", "texts", "aligners"):
         parser.add_argument(f"--{stage}", type=lambda text: tuple(t.strip() for t in text.split(";") if t.strip()),
@@ -625,8 +630,8 @@ def main(argv: list[str] | None = None) -> int:
     parts = {p.strip() for p in args.part.split(",")}
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     for name in presets:
-        if name != "previous default" and name not in PRESETS:
-            raise SystemExit(f"unknown preset {name!r}; expected previous default, {', '.join(PRESETS)}")
+        if name not in ("previous default", "auto") and name not in PRESETS:
+            raise SystemExit(f"unknown preset {name!r}; expected previous default, {', '.join(PRESETS)}, auto")
     candidates, preset_rows, cv_rows = [], [], []
 
     def checkpoint(*new_rows: list[dict]) -> None:
