@@ -36,38 +36,47 @@ saying what to install. Its text side is not the MiniLM sentence model,
 which covers English only (webnews is Chinese); ``"auto"`` tries MiniLM
 only where the training texts are not Chinese (:func:`deep_candidates`).
 
-Measured (2026-12-01, 2 cores shared with other jobs at load 20-30, so the
-seconds are upper bounds; MAP image->text / text->image on the test split,
-category relevance; the full tables are in ``benchmarks/RESULTS.md``):
+Measured on webnews (2026-12-01 19:03-19:20 UTC, ``benchmarks/bench_presets.py
+--part presets``, one process per run at nice -5 on 2 cores shared with other
+jobs, load average 7-13; ``CrossModalRetriever(preset=...)`` fitted from
+scratch on the 1,696 training pairs with ``n_jobs=2``; MAP image->text /
+text->image on the 497 test pairs, category relevance; the query columns are
+the medians (p50) of single queries against the training gallery, an image
+query including its features; the full tables, with p99 and the CPU
+seconds, are in ``benchmarks/RESULTS.md``, section "Presets", session 4):
 
-==================  ===============  ===============  ===============  ======================
-preset              webnews          synthetic        icons            fit s / 1,000 pairs
-==================  ===============  ===============  ===============  ======================
-0.2.0 default       0.229 / 0.207    0.504 / 0.534    0.433 / 0.465    105 (synthetic), 69 (icons)
-fast                0.388 / 0.296    0.622 / 0.658    0.513 / 0.568    209, 137
-balanced            0.405 / 0.324    0.641 / 0.683    0.527 / 0.578    807, 312
-best                0.408 / 0.326    0.641 / 0.683    0.527 / 0.578    about balanced's
-==================  ===============  ===============  ===============  ======================
+================  =============  =================  ==========  ===========  ======
+preset            webnews MAP    fit s (CPU s)      text query  image query  model
+================  =============  =================  ==========  ===========  ======
+0.2.0 default     0.227 / 0.204  55-139 (102-117)   1.3-1.4 ms  46-47 ms     98 MB
+fast              0.373 / 0.266  62 (113)           1.6 ms      51 ms        188 MB
+balanced          0.398 / 0.324  107-124 (182-190)  1.2-1.7 ms  48-60 ms     188 MB
+best              0.401 / 0.326  120 (199)          1.7 ms      59 ms        461 MB
+deep (cnn extra)  0.550 / 0.490  125 (137)          2.0 ms      44 ms        188 MB
+================  =============  =================  ==========  ===========  ======
+
+Measured on the other two collections (load 20-30, so the seconds are upper
+bounds; MAP image->text / text->image): synthetic 0.504 / 0.534 (0.2.0
+default), 0.622 / 0.658 (fast), 0.641 / 0.683 (balanced and best); icons
+0.433 / 0.465, 0.513 / 0.568, 0.527 / 0.578. ``best`` differs from
+``balanced`` only where the texts have more than 200 LSA dimensions to give
+(webnews; the synthetic captions and icon names have fewer than 200 distinct
+terms), and there by no more than the seed noise: its CV MAP on webnews'
+training split is not above ``balanced``'s.
+
+The default's fit stays within twice the 0.2.0 default's: 1.96x the wall
+seconds and 1.87x the CPU seconds when the two were fitted one after the
+other, 0.89x and 1.56x in the reverse order (the wall seconds of this shared
+machine vary 2.5x from run to run; the CPU seconds by 15 %). Its extra cost is
+the Gaussian mixture (PCA + 64 Gaussians on 100,000 RootSIFT descriptors), the
+Fisher encoding, the HSV histogram, 200 instead of 100 LSA dimensions and
+semantic matching. A saved model is mostly the LSA projection (float64, one
+row per dimension over the 113,456 terms of the webnews texts), hence
+``best``'s size.
 
 Ranking the class posteriors by inner product rather than cosine gained
 0.02-0.07 image->text everywhere (webnews Fisher+HSV: 0.353 -> 0.405), which
-is why the presets' searcher with labels is ``exact:metric=inner_product``. The
-fit seconds were measured end to end on the synthetic data and the icons
-(``CrossModalRetriever(preset=...)`` from scratch, ``n_jobs=2``). Single queries
-against the training gallery take about 50 ms for a text and 85-130 ms for an
-image (its features included) at that load; a saved model is 0.3-1.3 MB. On
-webnews, fitted from scratch, ``balanced`` scores 0.398 / 0.324; its extra cost
-over the 0.2.0 default is the Gaussian mixture (PCA + 64 Gaussians on 100,000
-RootSIFT descriptors), the Fisher encoding, the HSV histogram, 200 instead of
-100 LSA dimensions and semantic matching; the descriptor extraction (about
-170 ms per photo) is the same. Whether it keeps within twice the 0.2.0
-default's fit time there is not settled: the profile in ``benchmarks/RESULTS.md``
-(section "Presets", session 3) adds up to about 1.4x in CPU seconds, while the
-wall-clock runs of this shared machine (load 7-22) cannot compare the two.
-``best`` differs from ``balanced`` only where the texts have more than 200
-LSA dimensions to give (webnews; the synthetic captions and icon names have
-fewer than 200 distinct terms), and does not reach the issue's 0.42 / 0.33 on
-webnews.
+is why the presets' searcher with labels is ``exact:metric=inner_product``.
 """
 
 from __future__ import annotations
@@ -77,8 +86,17 @@ from typing import Any
 
 from .exceptions import BackendUnavailableError, ParameterError
 
-__all__ = ["PRESETS", "PRESET_NAMES", "AUTO_CANDIDATES", "EXTRAS", "Preset", "deep_candidates", "default_stages",
-           "missing_modules", "preset_specs"]
+__all__ = [
+    "AUTO_CANDIDATES",
+    "EXTRAS",
+    "PRESETS",
+    "PRESET_NAMES",
+    "Preset",
+    "deep_candidates",
+    "default_stages",
+    "missing_modules",
+    "preset_specs",
+]
 
 STAGE_NAMES = ("image_features", "text_features", "aligner", "searcher")
 
@@ -161,8 +179,7 @@ PRESET_NAMES = (*PRESETS, "auto")
 # expensive candidate of a 10-minute auto run on webnews (217 s of 542, RESULTS.md, presets session 4)
 # and won nowhere by CV: on webnews its CV MAP is below lsa(200)'s (0.3571 vs 0.3580 in that run,
 # 0.3582 vs 0.3587 in bench_presets --part cv), on the synthetic captions and the icon names (fewer
-# than 200 terms) it is the same features. Its time is better spent on the deep candidates that
-# follow these (classicx._autoselect), which that run skipped for want of 56 s.
+# than 200 terms) it is the same features. Without it the same run chose the same pipeline in 443 s.
 AUTO_CANDIDATES: tuple[tuple[str, str, str, bool], ...] = (
     ("bovw(sift,256)+0.5*hsv", "lsa(200)|l2", _SM, True),
     ("bovw(sift,256)+0.5*hsv", "lsa(200)|l2", "cca(32,reg=0.3,weight_power=4.0)", False),
