@@ -3,7 +3,8 @@
 Usage::
 
     python -m benchmarks.bench_presets [--collections webnews,synthetic,icons] [--data DIR]
-                                       [--part candidates,presets,cv] [--jobs N] [--cache-dir DIR]
+                                       [--part candidates,presets,cv] [--presets NAMES] [--budget 10m]
+                                       [--jobs N] [--cache-dir DIR]
                                        [--quick] [--json PATH] [--no-results] [--results PATH]
 
 Collections, of three different kinds:
@@ -44,7 +45,10 @@ Part ``presets``: each preset (and the previous default, for reference) as a
 user gets it: ``CrossModalRetriever(preset=...)`` fitted from scratch (no
 cache) with ``n_jobs``, then evaluated; fit seconds per 1,000 pairs, query
 latency (p50/p99 of single text and single image queries against a gallery of
-the training set), model size on disk.
+the training set), model size on disk. ``--presets auto`` fits ``preset="auto"``
+with ``time_budget=--budget`` (its fit seconds include the cross-validation;
+its leaderboard is kept in the JSON row). ``fit_cpu_s`` counts this process and
+its joblib worker processes.
 
 Results go to ``benchmarks/RESULTS.md`` (section ``presets``) unless
 ``--no-results`` or ``--quick`` (subsampled pairs; a smoke test).
