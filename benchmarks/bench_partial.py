@@ -207,7 +207,12 @@ def select_mmd(template, settings: list, semantics: dict, data, all_labels: bool
         aligner = _fit_mmd(template, settings[w], data, everything, all_labels)
         params = dict(settings[w]) if C is None else {**settings[w], "C": C}
         model = aligner if C is None else _semantic(aligner, semantics[C], data, everything, all_labels)
-        out[kind] = (model, params, m, float(np.mean(table[key])), aligner.n_iter_)
+        # Every candidate's CV MAP (for the JSON): what the choice was made from.
+        candidates = [
+            {**settings[kw], **({} if kC is None else {"C": kC}), "similarity": km, "cv_map": round(float(np.mean(v)), 4)}
+            for (kk, kw, kC, km), v in table.items() if kk == kind
+        ]
+        out[kind] = (model, params, m, float(np.mean(table[key])), aligner.n_iter_, candidates)
     return out, per_fit
 
 
@@ -330,9 +335,9 @@ def main(argv: list[str] | None = None) -> int:
             best, per_fit = select_mmd(mmd, settings, semantics, data, all_labels, folds, args.jobs)
             seconds = time.perf_counter() - start
             for kind, title in (("mmd", "MMD"), ("scm", "MMD-SCM")):
-                model, params, metric, cv_map, steps = best[kind]
+                model, params, metric, cv_map, steps, candidates = best[kind]
                 record(f"{title} ({tag})", model, params, metric, cv_map, seconds, X_te, Y_te,
-                       seconds_per_fit=round(per_fit, 1), mmd_steps=int(steps))
+                       seconds_per_fit=round(per_fit, 1), mmd_steps=int(steps), cv_candidates=candidates)
         Xs, Ys = learners.l2_rows(views.X_train), learners.l2_rows(views.Y_train)
         raw = (Xs[paired], Ys[paired], lab[paired], Xs[images], Ys[texts], lab[images], lab[texts])
         start = time.perf_counter()
