@@ -520,18 +520,19 @@ class MMDAlignment(BaseAligner):
       hyperparameters by CV over the pairs): MMD with semantic matching on
       top beats every learner trained on the pairs alone when the unpaired
       items are labelled (10 %: 0.344 / 0.274 MAP against 0.329 / 0.263,
-      0.381 / 0.289 with 111 components from a wider grid; 25 %: 0.385 /
-      0.298 against 0.368 / 0.283), but not by the issue's 0.03 in both
-      directions, and CV chose ``mmd_weight=0`` every time: the gain comes
-      from whitening with every image and text (covariances of 932 and
-      1,060 rows instead of 169 and 424 pairs, with strong shrinkage,
-      ``reg`` 0.99) and from the labels of the unpaired items in the
-      semantic stage, not from matching the distributions. With few pairs the pairing term
-      overfits the kernel maps, and the MMD terms, which any projection of
-      two similar distributions nearly satisfies, do not say which
-      directions carry the categories. Semantic matching on every labelled
-      image and text, which needs no pairs, scores higher still (10 %:
-      0.363 / 0.307).
+      0.381 / 0.289 with a wider grid; 25 %: 0.385 / 0.298 against
+      0.368 / 0.283, 0.386 / 0.298 with the wider grid), but not by the
+      issue's 0.03 in both directions, and CV chose ``mmd_weight=0`` every
+      time: the gain comes from whitening with every image and text
+      (covariances of 932 and 1,060 rows instead of 169 and 424 pairs, with
+      strong shrinkage, ``reg`` 0.99-0.999) and from the labels of the
+      unpaired items in the semantic stage, not from matching the
+      distributions. With few pairs the pairing term overfits the kernel
+      maps, and the MMD terms, which any projection of two similar
+      distributions nearly satisfies, do not say which directions carry the
+      categories. Semantic matching on every labelled image and text, which
+      needs no pairs, scores as high or higher text->image (10 %: 0.363 /
+      0.307; 25 %: 0.389 / 0.301).
     * In the fully paired case the label information is better used by
       semantic matching on top (``SemanticCorrelationMatching(aligner=
       MMDAlignment(...))``) or by :class:`KernelTargetAlignment`.
