@@ -527,7 +527,11 @@ class MMDAlignment(BaseAligner):
       (covariances of 932 and 1,060 rows instead of 169 and 424 pairs, with
       strong shrinkage, ``reg`` 0.99-0.999) and from the labels of the
       unpaired items in the semantic stage, not from matching the
-      distributions. With few pairs the pairing term overfits the kernel
+      distributions. Per candidate, with every item labelled, ``mmd_weight``
+      10 instead of 0 raises MMD alone's CV MAP (10 %: +0.014 to +0.016)
+      and lowers MMD with semantic matching on top (-0.008 to -0.048): a
+      semantic stage on the same labels uses them better than the
+      class-conditional term. With few pairs the pairing term overfits the kernel
       maps, and the MMD terms, which any projection of two similar
       distributions nearly satisfies, do not say which directions carry the
       categories. Semantic matching on every labelled image and text, which
