@@ -162,9 +162,9 @@ class _Problem:
         Gx = (2.0 * delta / len(arg_x)).astype(self.dtype)
         Gy = (-2.0 * delta / len(arg_y)).astype(self.dtype)
         if Delta is not None:
-            D = (2.0 * self.label_weight / self.class_x.shape[1] * Delta).astype(self.dtype)
-            Gx = self.class_x @ D + Gx
-            Gy = Gy - self.class_y @ D
+            dDelta = (2.0 * self.label_weight / self.class_x.shape[1] * Delta).astype(self.dtype)
+            Gx = self.class_x @ dDelta + Gx
+            Gy = Gy - self.class_y @ dDelta
         Sx, Sy = np.sin(arg_x), np.sin(arg_y)
         Sx *= Gx
         Sy *= Gy
