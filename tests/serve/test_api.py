@@ -116,6 +116,27 @@ def test_openapi_schema_describes_every_endpoint(client):
 
 
 # --------------------------------------------------------------------- searches
+def test_answers_are_what_the_response_model_gives(client, data):
+    """The search answers are encoded without FastAPI's response validation: the same JSON all the same."""
+    from classicx.serve._app import SearchResults
+
+    png = encode(data.test.images[3])
+    answers = [
+        client.post("/api/search/text", json={"text": "a red circle", "k": 4}),
+        upload(client, png, k=3),
+        client.post("/api/search/gallery-image", json={"id": data.train.ids[2], "k": 3}),
+        client.post("/api/search/fused", data={"text": "a blue star", "weight": "0.3", "k": "3"},
+                    files={"file": ("q.png", png, "image/png")}),
+        client.post("/api/search/fused", data={"text": "a blue star", "target": "texts", "k": "3"}),
+    ]
+    for response in answers:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        expected = SearchResults.model_validate(body).model_dump(mode="json")
+        assert body == expected
+        assert [list(hit) for hit in body["hits"]] == [list(hit) for hit in expected["hits"]]
+
+
 @pytest.mark.parametrize("text", ["a red circle", "small green cross on dots"])
 def test_text_search_is_the_model_search(client, model, text):
     response = client.post("/api/search/text", json={"text": text, "k": 7})
