@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -198,6 +199,61 @@ class _BodyLimit:
         await _error(413, f"the request body is larger than {self.limit:,} bytes")(scope, receive, send)
 
 
+class _TextQueryFastPath:
+    """Answer well-formed text queries before FastAPI's routing; hand everything else to it.
+
+    A text query is the service's most frequent request and its cheapest:
+    FastAPI's routing, dependency solving and request object cost 0.17 ms of
+    the 0.24 ms its stack spent per text query (measured through the ASGI
+    interface with the search stubbed out), a fifth of the server's CPU per
+    query at 50 clients. Here the body is parsed with ``json.loads`` and
+    checked by the route's own :class:`TextQuery` model in Python mode, as
+    FastAPI does, and the answer is the route's own. Whatever is not a
+    well-formed query whose search succeeds (another content type, invalid
+    JSON or fields, a refused query) goes to the FastAPI route with its body,
+    so that every error keeps one path and one message.
+    """
+
+    path = "/api/search/text"
+
+    def __init__(self, app: Any, served: ServedModel) -> None:
+        self.app = app
+        self.served = served
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        body = message.get("body", b"")
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            answer = await self._answer(scope, body)
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _answer(self, scope: dict, body: bytes) -> JSONResponse | None:
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+        if content_type.split(b";")[0].strip().lower() != b"application/json":
+            return None
+        try:
+            query = TextQuery.model_validate(json.loads(body))
+            hits = await self.served.submit_text_async(query.text, query.k)
+        except Exception:  # noqa: BLE001 - the FastAPI route answers it, with its message
+            return None
+        return _results("images", query.k, hits)
+
+
 async def _read_upload(upload: UploadFile, limits: Limits) -> bytes:
     data = await upload.read(limits.max_upload_bytes + 1)
     if len(data) > limits.max_upload_bytes:
@@ -383,5 +439,6 @@ def create_app(
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"])
+    app.add_middleware(_TextQueryFastPath, served=served)
     app.add_middleware(_BodyLimit, limit=limits.max_body_bytes)
     return app

@@ -137,6 +137,42 @@ def test_answers_are_what_the_response_model_gives(client, data):
         assert [list(hit) for hit in body["hits"]] == [list(hit) for hit in expected["hits"]]
 
 
+def test_text_fast_path_answers_as_the_route_does(model, data, monkeypatch):
+    """Text queries answered before FastAPI's routing give the route's answers, errors included."""
+    from classicx.serve import _app
+
+    answered = []
+    original = _app._TextQueryFastPath._answer
+
+    async def counting(self, scope, body):
+        answer = await original(self, scope, body)
+        answered.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(_app._TextQueryFastPath, "_answer", counting)
+    fast = TestClient(create_app(model, images=data.train.images))
+    routed_app = create_app(model, images=data.train.images)
+    routed_app.user_middleware = [m for m in routed_app.user_middleware if m.cls is not _app._TextQueryFastPath]
+    routed = TestClient(routed_app)
+    requests = [
+        {"json": {"text": "a red circle", "k": 4}},
+        {"json": {"text": "a blue star"}},
+        {"json": {"text": "green square", "k": "3"}},  # lax, as FastAPI validates a JSON body
+        {"json": {"text": "circle", "k": 101}},
+        {"json": {"text": "   "}},
+        {"json": {"k": 3}},
+        {"json": [1, 2]},
+        {"json": {"text": "zzzz qqqq", "k": 2}},  # no word the model knows: refused by the search
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        {"content": b'{"text": "a red circle"}', "headers": {"content-type": "text/plain"}},
+    ]
+    for request in requests:
+        a, b = fast.post("/api/search/text", **request), routed.post("/api/search/text", **request)
+        assert (a.status_code, a.json()) == (b.status_code, b.json()), request
+        assert a.headers["content-type"] == b.headers["content-type"]
+    assert answered == [True, True, True] + [False] * 7
+
+
 @pytest.mark.parametrize("text", ["a red circle", "small green cross on dots"])
 def test_text_search_is_the_model_search(client, model, text):
     response = client.post("/api/search/text", json={"text": text, "k": 7})
