@@ -211,10 +211,25 @@ def worker_app() -> Any:
     return app
 
 
-def _check_args(argv: str, conn: Any) -> None:
+def _exit_with(parent: int) -> None:
+    # A parent stopped by a signal (SIGTERM's default action runs no clean-up) would leave the
+    # checking process loading a model for nobody: it ends as soon as its parent is gone.
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="classicx-serve-check-watch", daemon=True).start()
+
+
+def _check_args(argv: str, conn: Any, parent: int) -> None:
     """In a process of its own: build the application once, send back the gallery's sizes or the error."""
     from ..exceptions import ClassicxError
 
+    _exit_with(parent)
     os.environ[_WORKER_ARGS] = argv
     try:
         app = worker_app()
@@ -240,7 +255,8 @@ def _check_in_a_process(args: argparse.Namespace) -> tuple[int, int]:
 
     context = multiprocessing.get_context("spawn")  # as uvicorn starts its workers
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_check_args, args=(_worker_argv(args), sender), name="classicx-serve-check")
+    process = context.Process(target=_check_args, args=(_worker_argv(args), sender, os.getpid()),
+                              name="classicx-serve-check")
     process.start()
     sender.close()
     try:
