@@ -16,6 +16,8 @@ dimension, not on where its vectors came from.
 
 Every request goes to 127.0.0.1; the number of requests and the time are bounded.
 
+``--baseline REV`` runs every row first against the server of a git revision (the package extracted
+from git into a temporary directory, one process, the same saved model), for ratios in the same run.
 ``--workers 1 2`` runs every row once per number of server processes (``classicx serve --workers N``);
 server CPU and memory are then those of the whole process tree (the watching parent and its workers),
 memory both as resident (RSS, shared pages counted in every process) and as proportional set size
@@ -101,13 +103,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(model_dir: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+def start_server(model_dir: Path, workers: int = 1, tree: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """``python -m classicx.serve`` of the classicx in ``tree`` (this one, or a baseline's copy)."""
     import httpx
 
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    extra = [] if workers == 1 else ["--workers", str(workers)]  # a baseline may predate --workers
     process = subprocess.Popen([sys.executable, "-m", "classicx.serve", str(model_dir), "--host", HOST,
-                                "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL)
+                                "--port", str(port), *extra], env=env, stdout=subprocess.DEVNULL)
     url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -256,13 +260,21 @@ def phase_wrk(url: str, kind: str, clients: int, duration: float, texts: list[st
     }
 
 
+def baseline_tree(revision: str, folder: Path) -> Path:
+    """The package as it was at a git ``revision``, extracted under ``folder`` (nothing written into the repository)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "classicx"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def table(rows: list[dict]) -> str:
-    head = ("| query | workers | clients | requests/s | p50 ms | p99 ms | errors | requests | server CPU ms/req "
+    head = ("| server | query | workers | clients | requests/s | p50 ms | p99 ms | errors | requests | server CPU ms/req "
             "| client CPU ms/req | server RSS after, MiB |")
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         name = "text → images" if r["kind"] == "text" else "image upload → texts"
-        lines.append(f"| {name} | {r.get('workers', 1)} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} "
+        lines.append(f"| {r.get('server', 'this tree')} | {name} | {r.get('workers', 1)} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} "
                      f"| {r['p99_ms']:.1f} | {r['errors']} | {r['ok'] + r['errors']} | {r['server_cpu_ms']:.2f} "
                      f"| {r['client_cpu_ms']:.2f} | {r['server_rss_mb']:.0f} |")
     return "\n".join(lines)
@@ -275,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="server processes (classicx serve --workers N), one run each (default: 1)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also run every row against the server of this git revision (1 process), same model")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase (default: %(default)s)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="bound per phase (default: %(default)s)")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
@@ -296,8 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         model.save(Path(tmp) / "model")
         del model
-        for workers in args.workers:
-            process, url = start_server(Path(tmp) / "model", workers)
+        servers = [("this tree", workers, ROOT) for workers in args.workers]
+        if args.baseline:
+            (Path(tmp) / "baseline").mkdir()
+            servers.insert(0, (args.baseline, 1, baseline_tree(args.baseline, Path(tmp) / "baseline")))
+        for server, workers, tree in servers:
+            process, url = start_server(Path(tmp) / "model", workers, tree)
             try:
                 import httpx
 
@@ -314,21 +332,21 @@ def main(argv: list[str] | None = None) -> int:
                         else:
                             row = asyncio.run(phase(url, kind, clients, args.duration, args.max_requests, texts,
                                                     photo, process.pid))
-                        row["workers"] = workers
+                        row["workers"], row["server"] = workers, server
                         rows.append(row)
-                        print(f"  {workers} worker(s) {kind:5s} {clients:3d} clients: {row['throughput']:7.1f}/s  "
+                        print(f"  {server}: {workers} worker(s) {kind:5s} {clients:3d} clients: {row['throughput']:7.1f}/s  "
                               f"p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  "
                               f"server CPU {row['server_cpu_ms']:.2f} ms/req  RSS {row['server_rss_mb']:.0f} MiB",
                               flush=True)
                 end = (rss_mb(process.pid), pss_mb(process.pid))
-                memory.append({"workers": workers, "rss_start_mb": start[0], "pss_start_mb": start[1],
+                memory.append({"server": server, "workers": workers, "rss_start_mb": start[0], "pss_start_mb": start[1],
                                "rss_end_mb": end[0], "pss_end_mb": end[1]})
             finally:
                 process.terminate()
                 process.wait(timeout=30)
     load_end = os.getloadavg()
     memory_lines = "\n".join(
-        f"- {m['workers']} worker(s): RSS {m['rss_start_mb']:.0f} MiB after warm-up, {m['rss_end_mb']:.0f} MiB at "
+        f"- {m['server']}, {m['workers']} worker(s): RSS {m['rss_start_mb']:.0f} MiB after warm-up, {m['rss_end_mb']:.0f} MiB at "
         f"the end; PSS {m['pss_start_mb']:.0f} -> {m['pss_end_mb']:.0f} MiB" for m in memory
     )
     body = (
