@@ -110,8 +110,9 @@ def start_server(model_dir: Path, workers: int = 1, tree: Path = ROOT) -> tuple[
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     extra = [] if workers == 1 else ["--workers", str(workers)]  # a baseline may predate --workers
+    # Run from ``tree``: ``python -m`` puts the working directory first on sys.path.
     process = subprocess.Popen([sys.executable, "-m", "classicx.serve", str(model_dir), "--host", HOST,
-                                "--port", str(port), *extra], env=env, stdout=subprocess.DEVNULL)
+                                "--port", str(port), *extra], env=env, stdout=subprocess.DEVNULL, cwd=tree)
     url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:

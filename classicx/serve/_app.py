@@ -435,10 +435,12 @@ def create_app(
             return _error(404, f"no static file {name!r}")
         return Response((static / name).read_bytes(), media_type=_STATIC_FILES[name], headers=_PAGE_HEADERS)
 
+    # The last added runs first: the body limit, then CORS (its headers on every answer, the fast
+    # path's included), then the text fast path, then FastAPI's routing.
+    app.add_middleware(_TextQueryFastPath, served=served)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"])
-    app.add_middleware(_TextQueryFastPath, served=served)
     app.add_middleware(_BodyLimit, limit=limits.max_body_bytes)
     return app
