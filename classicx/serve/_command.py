@@ -151,8 +151,7 @@ def _read_labels(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def build_app_from_args(args: argparse.Namespace) -> Any:
-    """The application ``classicx serve`` would run for these arguments."""
+def _require_serve_extra() -> None:
     try:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
@@ -160,6 +159,11 @@ def build_app_from_args(args: argparse.Namespace) -> Any:
         raise BackendUnavailableError(
             f"classicx serve needs the 'serve' extra ({exc.name} is missing): pip install 'classicx[serve]'"
         ) from None
+
+
+def build_app_from_args(args: argparse.Namespace) -> Any:
+    """The application ``classicx serve`` would run for these arguments."""
+    _require_serve_extra()
     from ..retriever import CrossModalRetriever
     from ._app import create_app
 
@@ -280,8 +284,15 @@ def run_serve_command(args: argparse.Namespace, out: Any) -> int:
     images. With ``--workers N``, uvicorn starts N such processes on the same
     socket (and restarts one that dies); the parent only watches them. The
     application is first built once in a short-lived process, so that a bad
-    model is a one-line error. See the README ("Several server processes")
-    for why the default is 1.
+    model is a one-line error.
+
+    The default is 1 worker: one process already keeps more than one core
+    busy (the search and the image decoding release the GIL), every further
+    worker holds its own copy of the gallery's Python objects (2 workers took
+    2.4 times the memory of 1 for a 100,000-item gallery), and on the shared
+    2-core benchmark machine 2 workers answered text queries at 50 clients
+    0.85 to 1.33 times as fast as 1 (``benchmarks/RESULTS.md``, issue #17).
+    ``--workers auto`` is for a machine given to the service.
     """
     check_host(args.host)
     workers = args.workers
@@ -289,15 +300,9 @@ def run_serve_command(args: argparse.Namespace, out: Any) -> int:
         app = build_app_from_args(args)
         n_images, n_texts = app.state.served.n_images, app.state.served.n_texts
     else:
-        try:
-            import fastapi  # noqa: F401
-            import uvicorn  # noqa: F401
-        except ImportError as exc:
-            raise BackendUnavailableError(
-                f"classicx serve needs the 'serve' extra ({exc.name} is missing): pip install 'classicx[serve]'"
-            ) from None
+        _require_serve_extra()
         n_images, n_texts = _check_in_a_process(args)
-    import uvicorn
+    import uvicorn  # present: checked above
 
     print(f"classicx serve: {args.model} ({n_images} images, {n_texts} texts) "
           f"on http://{args.host}:{args.port}/ (API schema at /openapi.json; "

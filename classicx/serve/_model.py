@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._fusion import fuse_vectors, rank_gallery
+from .._fusion import fuse_vectors
 from ..exceptions import InputError
 from ..utils.parallel import limit_threads
 from ._batch import TextBatcher
