@@ -282,9 +282,8 @@ class ServedModel:
         """One query's row of search results as hits, in the fields and order of the API's ``Hit``.
 
         Built from the arrays straight away: going through the retriever's
-        ``Hit`` objects named every hit's label a second time (the service
-        has its own label lists), a third of the batcher's Python time at
-        50 clients.
+        ``Hit`` objects built each hit twice and named its label a second
+        time (the service has its own label lists).
         """
         out = []
         image = target == "images"
