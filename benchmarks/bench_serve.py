@@ -16,6 +16,13 @@ dimension, not on where its vectors came from.
 
 Every request goes to 127.0.0.1; the number of requests and the time are bounded.
 
+``--baseline REV`` runs every row first against the server of a git revision (the package extracted
+from git into a temporary directory, one process, the same saved model), for ratios in the same run.
+``--workers 1 2`` runs every row once per number of server processes (``classicx serve --workers N``);
+server CPU and memory are then those of the whole process tree (the watching parent and its workers),
+memory both as resident (RSS, shared pages counted in every process) and as proportional set size
+(PSS, each shared page divided among the processes sharing it).
+
 The load comes from Debian's ``wrk`` when it is installed (``apt-get install wrk``: C, a few
 microseconds of CPU per request), else from asyncio + httpx in this process, which spends more CPU
 per request than the server at 50 clients and so measures itself as much as the server.
@@ -96,13 +103,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(model_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(model_dir: Path, workers: int = 1, tree: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """``python -m classicx.serve`` of the classicx in ``tree`` (this one, or a baseline's copy)."""
     import httpx
 
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    extra = [] if workers == 1 else ["--workers", str(workers)]  # a baseline may predate --workers
+    # Run from ``tree``: ``python -m`` puts the working directory first on sys.path.
     process = subprocess.Popen([sys.executable, "-m", "classicx.serve", str(model_dir), "--host", HOST,
-                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+                                "--port", str(port), *extra], env=env, stdout=subprocess.DEVNULL, cwd=tree)
     url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -117,17 +127,33 @@ def start_server(model_dir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the server did not start within 300 s")
 
 
-def rss_mb(pid: int) -> float:
+def _tree(pid: int) -> list:
     import psutil
 
-    return psutil.Process(pid).memory_info().rss / 2**20
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server's process tree (shared pages counted in every process)."""
+    return sum(p.memory_info().rss for p in _tree(pid)) / 2**20
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size of the server's process tree (each shared page counted once overall)."""
+    try:
+        return sum(p.memory_full_info().pss for p in _tree(pid)) / 2**20
+    except AttributeError:  # no PSS outside Linux
+        return float("nan")
 
 
 def cpu_seconds(pid: int) -> float:
-    import psutil
-
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
+    """CPU time of the server's process tree so far (workers included)."""
+    total = 0.0
+    for p in _tree(pid):
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
 
 
 async def phase(url: str, kind: str, clients: int, duration: float, max_requests: int,
@@ -235,15 +261,23 @@ def phase_wrk(url: str, kind: str, clients: int, duration: float, texts: list[st
     }
 
 
+def baseline_tree(revision: str, folder: Path) -> Path:
+    """The package as it was at a git ``revision``, extracted under ``folder`` (nothing written into the repository)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "classicx"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def table(rows: list[dict]) -> str:
-    head = ("| query | clients | requests/s | p50 ms | p99 ms | errors | requests | server CPU ms/req "
+    head = ("| server | query | workers | clients | requests/s | p50 ms | p99 ms | errors | requests | server CPU ms/req "
             "| client CPU ms/req | server RSS after, MiB |")
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         name = "text → images" if r["kind"] == "text" else "image upload → texts"
-        lines.append(f"| {name} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
-                     f"| {r['errors']} | {r['ok'] + r['errors']} | {r['server_cpu_ms']:.1f} | {r['client_cpu_ms']:.1f} "
-                     f"| {r['server_rss_mb']:.0f} |")
+        lines.append(f"| {r.get('server', 'this tree')} | {name} | {r.get('workers', 1)} | {r['clients']} | {r['throughput']:.1f} | {r['p50_ms']:.1f} "
+                     f"| {r['p99_ms']:.1f} | {r['errors']} | {r['ok'] + r['errors']} | {r['server_cpu_ms']:.2f} "
+                     f"| {r['client_cpu_ms']:.2f} | {r['server_rss_mb']:.0f} |")
     return "\n".join(lines)
 
 
@@ -252,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gallery", type=int, default=100_000, help="gallery size (default: %(default)s)")
     parser.add_argument("--train", type=int, default=300, help="synthetic pairs fitted (default: %(default)s)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="server processes (classicx serve --workers N), one run each (default: 1)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also run every row against the server of this git revision (1 process), same model")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase (default: %(default)s)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="bound per phase (default: %(default)s)")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
@@ -266,46 +304,67 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     print(f"building a model with a {args.gallery:,}-item gallery ...", flush=True)
     model, texts = build_model(args.gallery, args.train)
+    texts_dim = model.image_gallery_.n_features_in_
     photo, photo_name = query_photo()
+    load_start = os.getloadavg()
+    rows, memory = [], []
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         model.save(Path(tmp) / "model")
         del model
-        process, url = start_server(Path(tmp) / "model")
-        try:
-            import httpx
+        servers = [("this tree", workers, ROOT) for workers in args.workers]
+        if args.baseline:
+            (Path(tmp) / "baseline").mkdir()
+            servers.insert(0, (args.baseline, 1, baseline_tree(args.baseline, Path(tmp) / "baseline")))
+        for server, workers, tree in servers:
+            process, url = start_server(Path(tmp) / "model", workers, tree)
+            try:
+                import httpx
 
-            # One request of each kind first, so that first-call costs are not in the numbers.
-            httpx.post(url + "/api/search/text", json={"text": texts[0]}, timeout=120)
-            httpx.post(url + "/api/search/image", files={"file": ("p.jpg", photo)}, timeout=120)
-            memory_start = rss_mb(process.pid)
-            rows = []
-            for kind in ("text", "image"):
-                for clients in args.clients:
-                    if args.client == "wrk":
-                        row = phase_wrk(url, kind, clients, args.duration, texts, photo, process.pid)
-                    else:
-                        row = asyncio.run(phase(url, kind, clients, args.duration, args.max_requests, texts, photo,
-                                                process.pid))
-                    rows.append(row)
-                    print(f"  {kind:5s} {clients:3d} clients: {row['throughput']:7.1f}/s  p50 {row['p50_ms']:7.1f} ms"
-                          f"  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  server CPU "
-                          f"{row['server_cpu_ms']:.1f} ms/req  RSS {row['server_rss_mb']:.0f} MiB", flush=True)
-            memory_end = rss_mb(process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+                # A few requests of each kind first (every worker gets some), so that first-call
+                # costs are not in the numbers.
+                for _ in range(2 * workers):
+                    httpx.post(url + "/api/search/text", json={"text": texts[0]}, timeout=120)
+                    httpx.post(url + "/api/search/image", files={"file": ("p.jpg", photo)}, timeout=120)
+                start = (rss_mb(process.pid), pss_mb(process.pid))
+                for kind in ("text", "image"):
+                    for clients in args.clients:
+                        if args.client == "wrk":
+                            row = phase_wrk(url, kind, clients, args.duration, texts, photo, process.pid)
+                        else:
+                            row = asyncio.run(phase(url, kind, clients, args.duration, args.max_requests, texts,
+                                                    photo, process.pid))
+                        row["workers"], row["server"] = workers, server
+                        rows.append(row)
+                        print(f"  {server}: {workers} worker(s) {kind:5s} {clients:3d} clients: {row['throughput']:7.1f}/s  "
+                              f"p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  errors {row['errors']}  "
+                              f"server CPU {row['server_cpu_ms']:.2f} ms/req  RSS {row['server_rss_mb']:.0f} MiB",
+                              flush=True)
+                end = (rss_mb(process.pid), pss_mb(process.pid))
+                memory.append({"server": server, "workers": workers, "rss_start_mb": start[0], "pss_start_mb": start[1],
+                               "rss_end_mb": end[0], "pss_end_mb": end[1]})
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    load_end = os.getloadavg()
+    memory_lines = "\n".join(
+        f"- {m['server']}, {m['workers']} worker(s): RSS {m['rss_start_mb']:.0f} MiB after warm-up, {m['rss_end_mb']:.0f} MiB at "
+        f"the end; PSS {m['pss_start_mb']:.0f} -> {m['pss_end_mb']:.0f} MiB" for m in memory
+    )
     body = (
-        f"Gallery: {args.gallery:,} images and {args.gallery:,} texts (32-dimensional shared space, exact cosine "
+        f"Gallery: {args.gallery:,} images and {args.gallery:,} texts ({texts_dim}-dimensional shared space, exact "
         f"search); image query: {photo_name} ({len(photo):,} bytes); {args.duration:g} s per row; load from "
         f"{'wrk' if args.client == 'wrk' else 'asyncio + httpx'}; server and clients on the same "
-        f"{os.cpu_count()} cores, loopback only.\n\n{table(rows)}\n\n"
-        f"Server memory (RSS): {memory_start:.0f} MiB after warm-up, {memory_end:.0f} MiB at the end.\n"
+        f"{os.cpu_count()} cores, loopback only. Load average (1/5/15 min) "
+        f"{' / '.join(f'{x:.2f}' for x in load_start)} at the start, {' / '.join(f'{x:.2f}' for x in load_end)} "
+        f"at the end.\n\n{table(rows)}\n\nServer memory (process tree):\n\n{memory_lines}\n"
     )
     print("\n" + body)
     print(f"done in {time.perf_counter() - began:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "memory_start_mb": memory_start, "memory_end_mb": memory_end,
-                                         "gallery": args.gallery, "photo": photo_name}, indent=1))
+        args.json.write_text(json.dumps({"rows": rows, "memory": memory, "memory_start_mb": memory[0]["rss_start_mb"],
+                                         "memory_end_mb": memory[-1]["rss_end_mb"], "gallery": args.gallery,
+                                         "photo": photo_name, "load_start": load_start, "load_end": load_end},
+                                        indent=1))
     if args.results:
         if __package__:
             from ._common import write_section

@@ -28,8 +28,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._command import add_serve_command, run_serve_command
 from .._fusion import TARGETS, fuse_vectors, fused_search, rank_gallery
+from ._command import add_serve_command, run_serve_command
 from ._limits import Limits
 
 __all__ = [

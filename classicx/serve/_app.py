@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -130,6 +131,18 @@ def _status_for(exc: ClassicxError) -> int:
     return 422
 
 
+def _results(target: str, k: int, hits: list[dict]) -> JSONResponse:
+    """A search answer, encoded directly.
+
+    The hits already have the fields of :class:`Hit`, in its order (see
+    ``ServedModel._hits``); FastAPI's validation and serialization of the
+    response model on every answer cost more than the JSON encoding itself.
+    The response model stays declared on each route for the OpenAPI schema,
+    and the API tests check answers against it.
+    """
+    return JSONResponse({"target": target, "k": k, "hits": hits})
+
+
 def _describe_validation(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
@@ -153,10 +166,9 @@ class _BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        refuse = _error(413, f"the request body is larger than {self.limit:,} bytes")
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await refuse(scope, receive, send)
+            await self._refuse(scope, receive, send)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -166,7 +178,7 @@ class _BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await refuse(scope, receive, send)
+                await self._refuse(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -181,6 +193,65 @@ class _BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+        # Built when needed only: a response object per accepted request was measurable at 50 clients.
+        await _error(413, f"the request body is larger than {self.limit:,} bytes")(scope, receive, send)
+
+
+class _TextQueryFastPath:
+    """Answer well-formed text queries before FastAPI's routing; hand everything else to it.
+
+    A text query is the service's most frequent request and its cheapest:
+    FastAPI's routing, dependency solving and request object cost 0.17 ms of
+    the 0.24 ms its stack spent per text query (measured through the ASGI
+    interface with the search stubbed out), a fifth of the server's CPU per
+    query at 50 clients. Here the body is parsed with ``json.loads`` and
+    checked by the route's own :class:`TextQuery` model in Python mode, as
+    FastAPI does, and the answer is the route's own. Whatever is not a
+    well-formed query whose search succeeds (another content type, invalid
+    JSON or fields, a refused query) goes to the FastAPI route with its body,
+    so that every error keeps one path and one message.
+    """
+
+    path = "/api/search/text"
+
+    def __init__(self, app: Any, served: ServedModel) -> None:
+        self.app = app
+        self.served = served
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        body = message.get("body", b"")
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            answer = await self._answer(scope, body)
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _answer(self, scope: dict, body: bytes) -> JSONResponse | None:
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+        if content_type.split(b";")[0].strip().lower() != b"application/json":
+            return None
+        try:
+            query = TextQuery.model_validate(json.loads(body))
+            hits = await self.served.submit_text_async(query.text, query.k)
+        except Exception:  # noqa: BLE001 - the FastAPI route answers it, with its message
+            return None
+        return _results("images", query.k, hits)
 
 
 async def _read_upload(upload: UploadFile, limits: Limits) -> bytes:
@@ -293,27 +364,25 @@ def create_app(
         return served.info()
 
     @app.post("/api/search/text", response_model=SearchResults, responses=_ERRORS, tags=["search"])
-    async def search_text(query: TextQuery) -> dict:
+    async def search_text(query: TextQuery) -> JSONResponse:
         """Text → images: the gallery images best matching a sentence."""
         # Waits without holding a thread; concurrent text queries are answered in one batch.
-        hits = await asyncio.wrap_future(served.submit_text(query.text, query.k))
-        return {"target": "images", "k": query.k, "hits": hits}
+        return _results("images", query.k, await served.submit_text_async(query.text, query.k))
 
     @app.post("/api/search/image", response_model=SearchResults, responses=_ERRORS, tags=["search"])
     async def search_image(
         file: Annotated[UploadFile, File(description="a JPEG, PNG, WebP or BMP image (its content is checked)")],
         k: Annotated[int, Form()] = 10,
-    ) -> dict:
+    ) -> JSONResponse:
         """Image → texts: the gallery texts best matching an uploaded image."""
         data = await _read_upload(file, limits)
-        hits = await asyncio.wrap_future(served.submit_image_work(served.search_upload, data, k))
-        return {"target": "texts", "k": k, "hits": hits}
+        return _results("texts", k, await asyncio.wrap_future(served.submit_image_work(served.search_upload, data, k)))
 
     @app.post("/api/search/gallery-image", response_model=SearchResults, responses=_ERRORS, tags=["search"])
-    async def search_gallery_image(query: GalleryImageQuery) -> dict:
+    async def search_gallery_image(query: GalleryImageQuery) -> JSONResponse:
         """Gallery image → texts: the gallery texts best matching one of the gallery's images."""
         work = served.submit_image_work(served.search_gallery_image, query.id, query.k)
-        return {"target": "texts", "k": query.k, "hits": await asyncio.wrap_future(work)}
+        return _results("texts", query.k, await asyncio.wrap_future(work))
 
     @app.post("/api/search/fused", response_model=SearchResults, responses=_ERRORS, tags=["search"])
     async def search_fused(
@@ -325,14 +394,14 @@ def create_app(
         ] = 0.5,
         target: Annotated[Literal["images", "texts"], Form(description="which gallery to rank")] = "images",
         k: Annotated[int, Form()] = 10,
-    ) -> dict:
+    ) -> JSONResponse:
         """Text + image → images or texts: one query fused in the shared space."""
         upload = None if file is None else await _read_upload(file, limits)
         work = served.submit_image_work(
             served.search_fused,
             text=text or None, upload=upload, image_id=image_id or None, weight=weight, target=target, k=k,
         )
-        return {"target": target, "k": k, "hits": await asyncio.wrap_future(work)}
+        return _results(target, k, await asyncio.wrap_future(work))
 
     @app.get("/api/items/{item_id}", response_model=Item, responses=_ERRORS, tags=["gallery"])
     def item(item_id: str) -> dict:
@@ -366,6 +435,9 @@ def create_app(
             return _error(404, f"no static file {name!r}")
         return Response((static / name).read_bytes(), media_type=_STATIC_FILES[name], headers=_PAGE_HEADERS)
 
+    # The last added runs first: the body limit, then CORS (its headers on every answer, the fast
+    # path's included), then the text fast path, then FastAPI's routing.
+    app.add_middleware(_TextQueryFastPath, served=served)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

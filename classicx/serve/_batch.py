@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 __all__ = ["TextBatcher"]
+
+
+def _settle(outcomes: list) -> None:
+    """Set the asyncio futures of one batch, on their event loop's thread."""
+    for future, result, exc in outcomes:
+        if future.done():  # cancelled: the client went away
+            continue
+        if exc is None:
+            future.set_result(result)
+        else:
+            future.set_exception(exc)
 
 
 class TextBatcher:
@@ -37,14 +50,29 @@ class TextBatcher:
         self.batches = 0  # how many batches were run, for tests and monitoring
 
     def submit(self, text: str, k: int) -> Future:
-        """A future of the best ``k`` results for ``text``."""
+        """A future of the best ``k`` results for ``text``, to wait for from any thread."""
         future: Future = Future()
+        self._put(text, k, future)
+        return future
+
+    def submit_async(self, text: str, k: int) -> asyncio.Future:
+        """The same as an asyncio future of the running event loop (call from its thread).
+
+        The answers of one batch reach their loop in one wake-up
+        (``call_soon_threadsafe``) rather than one per query: with
+        concurrent.futures wrapped by ``asyncio.wrap_future``, every answer
+        was a write to the loop's self-pipe, a system call per request.
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._put(text, k, future)
+        return future
+
+    def _put(self, text: str, k: int, future: Any) -> None:
         self._queue.put((text, k, future))
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="classicx-text-batcher", daemon=True)
                 self._thread.start()
-        return future
 
     def _loop(self) -> None:
         while True:
@@ -54,13 +82,20 @@ class TextBatcher:
                     jobs.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            jobs = [job for job in jobs if job[2].set_running_or_notify_cancel()]
+            jobs = [job for job in jobs if self._wanted(job[2])]
             if not jobs:
                 continue
             self.batches += 1
-            self._answer(jobs)
+            self._deliver(self._answer(jobs))
 
-    def _answer(self, jobs: list) -> None:
+    @staticmethod
+    def _wanted(future: Any) -> bool:
+        if isinstance(future, Future):
+            return future.set_running_or_notify_cancel()
+        return not future.cancelled()
+
+    def _answer(self, jobs: list) -> list:
+        """``(future, result, exception)`` for each job."""
         try:
             # Exact search ranks with ties broken by the smaller index, so the best
             # k of a query are the first k of its best max(k).
@@ -69,10 +104,23 @@ class TextBatcher:
             if len(jobs) > 1:
                 # One refused query (for example one without a known word) must not fail the
                 # others of its batch: answer each alone, so only that one gets the error.
-                for job in jobs:
-                    self._answer([job])
-                return
-            jobs[0][2].set_exception(exc)
-            return
-        for (_, k, future), result in zip(jobs, results):
-            future.set_result(result[:k])
+                return [outcome for job in jobs for outcome in self._answer([job])]
+            return [(jobs[0][2], None, exc)]
+        return [(future, result[:k], None) for (_, k, future), result in zip(jobs, results)]
+
+    @staticmethod
+    def _deliver(outcomes: list) -> None:
+        by_loop: dict = {}
+        for future, result, exc in outcomes:
+            if isinstance(future, Future):
+                if exc is None:
+                    future.set_result(result)
+                else:
+                    future.set_exception(exc)
+            else:
+                by_loop.setdefault(future.get_loop(), []).append((future, result, exc))
+        for loop, items in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle, items)
+            except RuntimeError:  # the loop has closed: nobody is waiting any more
+                pass

@@ -15,6 +15,7 @@ import argparse
 import ipaddress
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,12 @@ from ..utils.arguments import positive_int
 from ..utils.messages import warn
 from ._limits import Limits
 
-__all__ = ["add_serve_command", "check_host", "is_loopback", "run_serve_command"]
+__all__ = ["add_serve_command", "check_host", "is_loopback", "run_serve_command", "worker_app"]
 
 logger = logging.getLogger(__name__)
+
+#: How the parent process hands the command's arguments to the worker processes it starts.
+_WORKER_ARGS = "CLASSICX_SERVE_ARGS"
 
 
 def is_loopback(host: str) -> bool:
@@ -67,6 +71,23 @@ def _port(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    if text == "auto":
+        return _cores()
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive whole number, got {text!r}") from None
+
+
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``serve`` to the sub-parsers of the ``classicx`` command; returns its parser.
 
@@ -77,8 +98,8 @@ def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
     >>> parser = argparse.ArgumentParser(prog="classicx")
     >>> _ = add_serve_command(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["serve", "model_dir"])
-    >>> args.host, args.port, args.max_k
-    ('127.0.0.1', 8000, 100)
+    >>> args.host, args.port, args.max_k, args.workers
+    ('127.0.0.1', 8000, 100, 1)
     """
     defaults = Limits()
     serve = subparsers.add_parser(
@@ -106,6 +127,9 @@ def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
                        help="most pixels of an uploaded image, read from its header (default: %(default)s)")
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="allow browser pages from ORIGIN to call the API (repeatable; default: none)")
+    serve.add_argument("--workers", type=_workers, default=1, metavar="N",
+                       help="server processes answering on the same port, each with the model opened "
+                       "memory-mapped ('auto': one per core; default: %(default)s, see the README)")
     return serve
 
 
@@ -127,8 +151,7 @@ def _read_labels(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def build_app_from_args(args: argparse.Namespace) -> Any:
-    """The application ``classicx serve`` would run for these arguments."""
+def _require_serve_extra() -> None:
     try:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
@@ -136,6 +159,11 @@ def build_app_from_args(args: argparse.Namespace) -> Any:
         raise BackendUnavailableError(
             f"classicx serve needs the 'serve' extra ({exc.name} is missing): pip install 'classicx[serve]'"
         ) from None
+
+
+def build_app_from_args(args: argparse.Namespace) -> Any:
+    """The application ``classicx serve`` would run for these arguments."""
+    _require_serve_extra()
     from ..retriever import CrossModalRetriever
     from ._app import create_app
 
@@ -150,22 +178,142 @@ def build_app_from_args(args: argparse.Namespace) -> Any:
     )
 
 
-def run_serve_command(args: argparse.Namespace, out: Any) -> int:
-    """Run ``classicx serve`` until interrupted; returns the exit status."""
+def _worker_argv(args: argparse.Namespace) -> str:
+    """The arguments a worker process needs to build the same application, as JSON."""
+    return json.dumps({
+        "model": str(args.model),
+        "images": None if args.images is None else str(args.images),
+        "report": None if args.report is None else str(args.report),
+        "labels": None if args.labels is None else str(args.labels),
+        "max_k": args.max_k,
+        "max_upload_mb": args.max_upload_mb,
+        "max_pixels": args.max_pixels,
+        "cors_origin": list(args.cors_origin),
+    })
+
+
+def worker_app() -> Any:
+    """The application of one worker process of ``classicx serve --workers N`` (a uvicorn factory).
+
+    uvicorn starts each worker as a fresh interpreter (``spawn``) and calls
+    this there; the arguments come from the parent through the environment.
+    Each worker loads the model itself: its arrays are memory-mapped
+    (:mod:`classicx.persistence`), so the workers share them through the page
+    cache; the Python objects of the gallery (ids, texts, labels) are each
+    worker's own.
+    """
+    from ._process import prepare_process
+
+    try:
+        values = json.loads(os.environ[_WORKER_ARGS])
+    except (KeyError, ValueError):
+        raise InputError(f"worker_app is started by 'classicx serve --workers N' ({_WORKER_ARGS} is not set)") from None
+    paths = {"model", "images", "report", "labels"}
+    args = argparse.Namespace(**{k: Path(v) if k in paths and v is not None else v for k, v in values.items()})
     app = build_app_from_args(args)
-    import uvicorn  # present: build_app_from_args checked
+    prepare_process()
+    return app
 
+
+def _exit_with(parent: int) -> None:
+    # A parent stopped by a signal (SIGTERM's default action runs no clean-up) would leave the
+    # checking process loading a model for nobody: it ends as soon as its parent is gone.
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="classicx-serve-check-watch", daemon=True).start()
+
+
+def _check_args(argv: str, conn: Any, parent: int) -> None:
+    """In a process of its own: build the application once, send back the gallery's sizes or the error."""
+    from ..exceptions import ClassicxError
+
+    _exit_with(parent)
+    os.environ[_WORKER_ARGS] = argv
+    try:
+        app = worker_app()
+    except ClassicxError as exc:
+        conn.send(("error", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent in one line, which exits with it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    else:
+        conn.send(("ok", app.state.served.n_images, app.state.served.n_texts))
+    finally:
+        conn.close()
+
+
+def _check_in_a_process(args: argparse.Namespace) -> tuple[int, int]:
+    """Build the workers' application once in a short-lived process; its gallery sizes, or the error.
+
+    A bad model, report or label file is then reported in one line before any
+    worker starts, and the watching parent never holds a model: a model
+    loaded there and let go kept its memory (235 MiB resident for a
+    100,000-item gallery after ``del`` and ``gc.collect()``).
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # as uvicorn starts its workers
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_check_args, args=(_worker_argv(args), sender, os.getpid()),
+                              name="classicx-serve-check")
+    process.start()
+    sender.close()
+    try:
+        answer = receiver.recv()
+    except EOFError:  # it died without a word (killed, out of memory)
+        answer = None
+    process.join()
+    if answer is None:
+        raise InputError(f"the process checking the model stopped with exit status {process.exitcode}")
+    if answer[0] == "error":
+        raise InputError(answer[1])
+    return answer[1], answer[2]
+
+
+def run_serve_command(args: argparse.Namespace, out: Any) -> int:
+    """Run ``classicx serve`` until interrupted; returns the exit status.
+
+    With ``--workers 1`` (the default) one process answers every request: its
+    event loop parses requests while a thread of its own answers the text
+    queries waiting at that moment in one batch, and two more threads work on
+    images. With ``--workers N``, uvicorn starts N such processes on the same
+    socket (and restarts one that dies); the parent only watches them. The
+    application is first built once in a short-lived process, so that a bad
+    model is a one-line error.
+
+    The default is 1 worker: one process already keeps more than one core
+    busy (the search and the image decoding release the GIL), every further
+    worker holds its own copy of the gallery's Python objects (2 workers took
+    2.4 times the memory of 1 for a 100,000-item gallery), and on the shared
+    2-core benchmark machine 2 workers answered text queries at 50 clients
+    0.85 to 1.33 times as fast as 1 (``benchmarks/RESULTS.md``, issue #17).
+    ``--workers auto`` is for a machine given to the service.
+    """
     check_host(args.host)
-    # The model's gallery is hundreds of thousands of long-lived Python objects (ids, texts, labels);
-    # every full garbage collection walked them all, a pause of tens of milliseconds that stalled
-    # every request in flight (text p99 at 10 clients 10x its p50 in bench_serve). Frozen here, once,
-    # they are never traversed again; requests' own garbage is collected as before.
-    import gc
+    workers = args.workers
+    if workers == 1:
+        app = build_app_from_args(args)
+        n_images, n_texts = app.state.served.n_images, app.state.served.n_texts
+    else:
+        _require_serve_extra()
+        n_images, n_texts = _check_in_a_process(args)
+    import uvicorn  # present: checked above
 
-    gc.collect()
-    gc.freeze()
-    served = app.state.served
-    print(f"classicx serve: {args.model} ({served.n_images} images, {served.n_texts} texts) "
-          f"on http://{args.host}:{args.port}/ (API schema at /openapi.json; Ctrl-C stops)", file=out, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    print(f"classicx serve: {args.model} ({n_images} images, {n_texts} texts) "
+          f"on http://{args.host}:{args.port}/ (API schema at /openapi.json; "
+          f"{workers} worker process{'es' if workers > 1 else ''}; Ctrl-C stops)", file=out, flush=True)
+    if workers == 1:
+        from ._process import prepare_process
+
+        prepare_process()
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        return 0
+    os.environ[_WORKER_ARGS] = _worker_argv(args)
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=args.host, port=args.port,
+                log_level="warning", access_log=False)
     return 0

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._fusion import fuse_vectors, rank_gallery
+from .._fusion import fuse_vectors
 from ..exceptions import InputError
 from ..utils.parallel import limit_threads
 from ._batch import TextBatcher
@@ -278,12 +278,29 @@ class ServedModel:
         }
 
     # ------------------------------------------------------------ searching
-    def _hits(self, hits: list, target: str) -> list[dict]:
+    def _hits(self, scores: np.ndarray, indices: np.ndarray, target: str) -> list[dict]:
+        """One query's row of search results as hits, in the fields and order of the API's ``Hit``.
+
+        Built from the arrays straight away: going through the retriever's
+        ``Hit`` objects built each hit twice and named its label a second
+        time (the service has its own label lists).
+        """
         out = []
-        for hit in hits:
-            entry = self.image_item(hit.index) if target == "images" else self.text_item(hit.index, snippet=True)
-            entry.update(rank=hit.rank, score=hit.score if math.isfinite(hit.score) else None, modality=target[:-1])
-            out.append(entry)
+        image = target == "images"
+        for rank, (score, index) in enumerate(zip(scores.tolist(), indices.tolist()), start=1):
+            item = self.image_item(index) if image else self.text_item(index, snippet=True)
+            out.append({
+                "rank": rank,
+                "id": item["id"],
+                "score": score if math.isfinite(score) else None,
+                "modality": "image" if image else "text",
+                "label": item["label"],
+                "label_name": item["label_name"],
+                "description": item.get("description"),
+                "thumbnail_url": item.get("thumbnail_url"),
+                "text": item.get("text"),
+                "truncated": item.get("truncated"),
+            })
         return out
 
     def _check_k(self, k: int) -> int:
@@ -300,10 +317,16 @@ class ServedModel:
             )
         return text
 
-    def _rank(self, query: np.ndarray, target: str, k: int) -> list[dict]:
+    def _search(self, queries: np.ndarray, target: str, k: int) -> list[list[dict]]:
+        """Hits of each row of shared-space ``queries`` in the ``target`` gallery (as ``rank_gallery``)."""
+        gallery = self.retriever.image_gallery_ if target == "images" else self.retriever.text_gallery_
+        k = min(k, self.n_images if target == "images" else self.n_texts)
         with _single_threaded():
-            hits = rank_gallery(self.retriever, query, target=target, k=k)
-        return self._hits(hits, target)
+            scores, indices = gallery.search(np.atleast_2d(queries), k=k)
+        return [self._hits(row_scores, row_indices, target) for row_scores, row_indices in zip(scores, indices)]
+
+    def _rank(self, query: np.ndarray, target: str, k: int) -> list[dict]:
+        return self._search(query, target, k)[0]
 
     def text_vector(self, text: str) -> np.ndarray:
         return self.retriever._query_vectors("text", [self._check_text(text)])
@@ -356,15 +379,17 @@ class ServedModel:
 
     def _rank_texts(self, texts: list[str], k: int) -> list[list[dict]]:
         """Text queries -> their best ``k`` gallery images, in one projection and one search."""
-        k = min(k, self.n_images)
         with _single_threaded():
             vectors = self.retriever._query_vectors("text", texts)
-            scores, indices = self.retriever.image_gallery_.search(vectors, k=k)
-        return [self._hits(hits, "images") for hits in self.retriever._hits("images", scores, indices)]
+        return self._search(vectors, "images", k)
 
-    def submit_text(self, text: str, k: int) -> Any:
+    def submit_text(self, text: str, k: int) -> Future:
         """A future of the text query's hits, answered together with concurrent text queries."""
         return self._text_batcher.submit(self._check_text(text), self._check_k(k))
+
+    def submit_text_async(self, text: str, k: int) -> Any:
+        """The same as an asyncio future of the running loop (call from the loop's thread)."""
+        return self._text_batcher.submit_async(self._check_text(text), self._check_k(k))
 
     def search_text(self, text: str, k: int) -> list[dict]:
         return self.submit_text(text, k).result()

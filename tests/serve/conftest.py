@@ -144,8 +144,8 @@ def start_server(model_dir, *extra):
                 return process, url
         except httpx.HTTPError:
             time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the server did not answer within 120 s")
+    stop_server(process)  # terminate first: a parent killed outright would leave its workers behind
+    raise TimeoutError("the server did not answer within 120 s")
 
 
 def stop_server(process) -> tuple[str, str]:

@@ -116,6 +116,63 @@ def test_openapi_schema_describes_every_endpoint(client):
 
 
 # --------------------------------------------------------------------- searches
+def test_answers_are_what_the_response_model_gives(client, data):
+    """The search answers are encoded without FastAPI's response validation: the same JSON all the same."""
+    from classicx.serve._app import SearchResults
+
+    png = encode(data.test.images[3])
+    answers = [
+        client.post("/api/search/text", json={"text": "a red circle", "k": 4}),
+        upload(client, png, k=3),
+        client.post("/api/search/gallery-image", json={"id": data.train.ids[2], "k": 3}),
+        client.post("/api/search/fused", data={"text": "a blue star", "weight": "0.3", "k": "3"},
+                    files={"file": ("q.png", png, "image/png")}),
+        client.post("/api/search/fused", data={"text": "a blue star", "target": "texts", "k": "3"}),
+    ]
+    for response in answers:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        expected = SearchResults.model_validate(body).model_dump(mode="json")
+        assert body == expected
+        assert [list(hit) for hit in body["hits"]] == [list(hit) for hit in expected["hits"]]
+
+
+def test_text_fast_path_answers_as_the_route_does(model, data, monkeypatch):
+    """Text queries answered before FastAPI's routing give the route's answers, errors included."""
+    from classicx.serve import _app
+
+    answered = []
+    original = _app._TextQueryFastPath._answer
+
+    async def counting(self, scope, body):
+        answer = await original(self, scope, body)
+        answered.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(_app._TextQueryFastPath, "_answer", counting)
+    fast = TestClient(create_app(model, images=data.train.images))
+    routed_app = create_app(model, images=data.train.images)
+    routed_app.user_middleware = [m for m in routed_app.user_middleware if m.cls is not _app._TextQueryFastPath]
+    routed = TestClient(routed_app)
+    requests = [
+        {"json": {"text": "a red circle", "k": 4}},
+        {"json": {"text": "a blue star"}},
+        {"json": {"text": "green square", "k": "3"}},  # lax, as FastAPI validates a JSON body
+        {"json": {"text": "circle", "k": 101}},
+        {"json": {"text": "   "}},
+        {"json": {"k": 3}},
+        {"json": [1, 2]},
+        {"json": {"text": "zzzz qqqq", "k": 2}},  # no word the model knows: refused by the search
+        {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        {"content": b'{"text": "a red circle"}', "headers": {"content-type": "text/plain"}},
+    ]
+    for request in requests:
+        a, b = fast.post("/api/search/text", **request), routed.post("/api/search/text", **request)
+        assert (a.status_code, a.json()) == (b.status_code, b.json()), request
+        assert a.headers["content-type"] == b.headers["content-type"]
+    assert answered == [True, True, True] + [False] * 7
+
+
 @pytest.mark.parametrize("text", ["a red circle", "small green cross on dots"])
 def test_text_search_is_the_model_search(client, model, text):
     response = client.post("/api/search/text", json={"text": text, "k": 7})
@@ -469,6 +526,12 @@ def test_cors_for_named_origins(model):
     assert allowed.headers["access-control-allow-origin"] == "http://app.example"
     other = client.get("/api/health", headers={"Origin": "http://elsewhere.example"})
     assert "access-control-allow-origin" not in other.headers
+    # Text queries are answered before FastAPI's routing: with the CORS headers all the same.
+    search = client.post("/api/search/text", json={"text": "a red circle"}, headers={"Origin": "http://app.example"})
+    assert search.status_code == 200 and search.headers["access-control-allow-origin"] == "http://app.example"
+    search = client.post("/api/search/text", json={"text": "a red circle"},
+                         headers={"Origin": "http://elsewhere.example"})
+    assert "access-control-allow-origin" not in search.headers
 
 
 def test_concurrent_requests_agree_with_serial_ones_and_leave_thread_limits(model, data):

@@ -61,8 +61,45 @@ def test_the_batcher_answers_each_query_of_a_failed_batch_alone():
     jobs = [(text, 2, Future()) for text in ("one", "bad", "two")]
     for _, _, future in jobs:
         future.set_running_or_notify_cancel()
-    batcher._answer(jobs)
+    batcher._deliver(batcher._answer(jobs))
     assert calls == [["one", "bad", "two"], ["one"], ["bad"], ["two"]]
     assert jobs[0][2].result() == ["one-0", "one-1"] and jobs[2][2].result() == ["two-0", "two-1"]
     with pytest.raises(InputError, match="'bad'"):
         jobs[1][2].result()
+
+
+def test_async_answers_of_a_batch_reach_their_loop_in_one_wake_up():
+    import asyncio
+
+    from classicx.serve._batch import TextBatcher
+
+    release = __import__("threading").Event()
+
+    def run(texts, k):
+        release.wait(timeout=30)  # the first batch holds until every query is queued
+        return [[f"{t}-{i}" for i in range(k)] for t in texts]
+
+    batcher = TextBatcher(run)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        wake_ups = []
+        original = loop.call_soon_threadsafe
+
+        def counting(callback, *args, **kwargs):
+            wake_ups.append(callback)
+            return original(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = counting
+        futures = [batcher.submit_async(f"q{i}", 1 + i % 3) for i in range(12)]
+        futures[5].cancel()  # a client that went away: the others are answered all the same
+        release.set()
+        answers = await asyncio.gather(*futures, return_exceptions=True)
+        return answers, len(wake_ups)
+
+    answers, wake_ups = asyncio.run(main())
+    assert isinstance(answers[5], asyncio.CancelledError)
+    for i, answer in enumerate(answers):
+        if i != 5:
+            assert answer == [f"q{i}-{j}" for j in range(1 + i % 3)]
+    assert 1 <= wake_ups <= batcher.batches < 12
