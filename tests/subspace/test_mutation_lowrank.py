@@ -123,7 +123,14 @@ def test_rff_additive_chi2_equals_the_sampler_for_every_step_count(steps):
     """Oracle: scikit-learn's ``AdditiveChi2Sampler`` with its own defaults for 1-3 steps."""
     H = np.random.default_rng(1).exponential(size=(20, 4))
     fmap = KernelFeatureMap("additive_chi2", method="rff", n_components=steps).fit(H)
-    np.testing.assert_allclose(fmap.transform(H), AdditiveChi2Sampler(sample_steps=steps).fit_transform(H), rtol=1e-12)
+    expected = AdditiveChi2Sampler(sample_steps=steps).fit_transform(H)
+    np.testing.assert_allclose(fmap.transform(H), expected, rtol=1e-12)
+    # Stored, so that a saved map keeps its features if scikit-learn's defaults change: the
+    # intervals scikit-learn documents for 1-3 steps, which give its default features.
+    interval = {1: 0.8, 2: 0.5, 3: 0.4}[steps]
+    assert (fmap.sample_steps_, fmap.sample_interval_) == (steps, interval)
+    explicit = AdditiveChi2Sampler(sample_steps=steps, sample_interval=interval).fit_transform(H)
+    np.testing.assert_array_equal(explicit, expected)
 
 
 def test_rff_messages():
@@ -155,9 +162,9 @@ def test_kernel_name_and_resolve_map():
     ``linear_is_raw`` the name ``"linear"`` means the raw columns (``None``)."""
     fmap = KernelFeatureMap("chi2", method="icd", n_components=7)
     assert kernel_name(fmap) == "chi2" and kernel_name("rbf") == "rbf"
-    named = resolve_map("rbf", "nystrom", 5)
+    named = resolve_map("rbf", "icd", 5)
     assert isinstance(named, KernelFeatureMap)
-    assert (named.kernel, named.method, named.random_state) == ("rbf", "nystrom", 5)
+    assert (named.kernel, named.method, named.random_state) == ("rbf", "icd", 5)
     seeded = resolve_map(fmap, "exact", 5)
     assert seeded is not fmap and seeded.get_params() == {**fmap.get_params(), "random_state": 5}
     assert fmap.random_state is None
