@@ -5,9 +5,13 @@ of the module (``_TOL``)."""
 
 from __future__ import annotations
 
+import logging
+import re
+
 import numpy as np
 import pytest
 
+from classicx.exceptions import InputError
 from classicx.subspace import KernelTargetAlignment, class_mean_indicator
 from classicx.subspace._kta import _TOL
 
@@ -47,3 +51,47 @@ def test_alternation_stops_at_the_first_small_relative_increase(k, weight):
     steps = np.diff(history)
     assert np.all(steps[:-1] > limits[:-1]) and steps[-1] <= limits[-1]
     assert (history[-1] < 1.0) if weight < 1 else (history[-1] > 2.0)
+
+
+def test_documented_defaults_and_stored_parameters():
+    assert KernelTargetAlignment().get_params() == {
+        "n_components": 2,
+        "kernel": "linear",
+        "kernel_y": None,
+        "reg": 0.1,
+        "label_weight": 1.0,
+        "weight_power": 0.0,
+        "max_iter": 100,
+        "random_state": None,
+        "verbose": True,
+    }
+    params = KernelTargetAlignment(kernel_y="rbf", random_state=7).get_params()
+    assert (params["kernel_y"], params["random_state"]) == ("rbf", 7)
+
+
+def test_without_labels_the_label_alignment_is_zero_and_the_rank_message_names_both_views():
+    X, Y, labels = _class_views(60, seed=3)
+    model = KernelTargetAlignment(2, verbose=False).fit(X, Y)
+    np.testing.assert_array_equal(model.label_alignment_, [0.0, 0.0])
+    assert model.n_iter_ == len(model.objective_) == 1
+    low = np.hstack([Y[:, :2], Y[:, :2] @ np.ones((2, 3))])  # 5 columns of rank 2
+    message = "n_components=3 is larger than 2, the centred features of X have rank 7 and those of Y rank 2"
+    with pytest.raises(InputError, match="^" + re.escape(message) + "$"):
+        KernelTargetAlignment(3, reg=0.0, verbose=False).fit(X, low)
+
+
+def test_the_debug_log_counts_the_alternations(caplog):
+    X, Y, labels = _class_views(100, seed=4)
+    with caplog.at_level(logging.DEBUG, logger="classicx.subspace._kta"):
+        model = KernelTargetAlignment(2, verbose=False).fit(X, Y, labels=labels)
+    assert model.n_iter_ > 2
+    assert f"KernelTargetAlignment: {model.n_iter_ - 1} alternations" in caplog.messages
+
+
+def test_weight_power_scales_both_views_by_the_correlations():
+    """Documented: each component is multiplied by its correlation to the power ``weight_power``,
+    in both views."""
+    X, Y, labels = _class_views(150, seed=5)
+    flat = KernelTargetAlignment(3, label_weight=1.0, verbose=False).fit(X, Y, labels=labels)
+    weighted = KernelTargetAlignment(3, label_weight=1.0, weight_power=2.0, verbose=False).fit(X, Y, labels=labels)
+    np.testing.assert_allclose(weighted.transform_y(Y), flat.transform_y(Y) * flat.correlations_**2, atol=1e-10)
