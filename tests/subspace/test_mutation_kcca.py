@@ -120,9 +120,9 @@ def test_verbose_reports_progress_of_fit_and_transform(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "kernel features (X): 6/6" in err and "kernel features (Y): " in err
     loud.transform(X)
-    assert re.search(r"^kernel features: 6/6", capsys.readouterr().err, re.M)
+    assert re.search(r"^kernel features: 6/6", capsys.readouterr().err, re.MULTILINE)
     loud.transform_y(Y)
-    assert re.search(r"^kernel features: 6/6", capsys.readouterr().err, re.M)
+    assert re.search(r"^kernel features: 6/6", capsys.readouterr().err, re.MULTILINE)
 
 
 def _synchronous():

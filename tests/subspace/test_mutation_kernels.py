@@ -58,7 +58,10 @@ def _sparse_with_negative(row):
 @pytest.mark.parametrize("kernel", ["chi2", "additive_chi2", "hellinger"])
 @pytest.mark.parametrize("row", [0, 3, 5])
 def test_negative_value_of_a_sparse_histogram_names_its_row(kernel, row):
-    message = f"the {kernel} kernel needs non-negative features (histograms); X has a negative value at row {row}"
+    message = (
+        f"the {kernel} kernel needs non-negative features (histograms); "
+        f"X has a negative value at row {row}"
+    )
     with pytest.raises(InputError, match="^" + re.escape(message) + "$"):
         resolve_kernel_params(_sparse_with_negative(row), kernel)
     dense = _sparse_with_negative(row).toarray()

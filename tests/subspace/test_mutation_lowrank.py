@@ -72,9 +72,11 @@ def test_icd_works_at_any_scale_and_logs_where_it_stopped(caplog):
 def test_zero_kernel_messages():
     zeros = np.zeros((10, 3))
     for method in ("icd", "nystrom"):
-        with pytest.raises(InputError, match="^the kernel matrix of the view is zero: the view carries no information$"):
+        zero = "^the kernel matrix of the view is zero: the view carries no information$"
+        with pytest.raises(InputError, match=zero):
             KernelFeatureMap("linear", method=method).fit(zeros)
-    with pytest.raises(InputError, match="^the centred kernel matrix is zero: every row of the view is the same$"):
+    same = "^the centred kernel matrix is zero: every row of the view is the same$"
+    with pytest.raises(InputError, match=same):
         KernelFeatureMap("linear", method="exact").fit(np.ones((10, 3)))
 
 
@@ -107,7 +109,8 @@ def test_exact_map_of_new_rows_is_the_centred_kernel_along_small_eigenvalues():
     assert s[s > _RANK_TOL * s.max()].min() < 1e-8 * s.max()  # the spectrum reaches the threshold
     F, G = fmap.transform(X), fmap.transform(new)
     mean = F.mean(axis=0)
-    np.testing.assert_allclose((G - mean) @ (F - mean).T, _centred_kernel(new, X, fmap.kernel_params_), atol=1e-9)
+    expected = _centred_kernel(new, X, fmap.kernel_params_)
+    np.testing.assert_allclose((G - mean) @ (F - mean).T, expected, atol=1e-9)
 
 
 def test_rff_maps_are_repeatable_from_random_state():
@@ -141,7 +144,10 @@ def test_rff_messages():
     )
     with pytest.raises(InputError, match="^" + re.escape(steps) + "$"):
         KernelFeatureMap("additive_chi2", method="rff", n_components=4).fit(H)
-    other = "method='rff' supports the 'rbf' and 'additive_chi2' kernels; got 'chi2' (use method='nystrom' or 'icd')"
+    other = (
+        "method='rff' supports the 'rbf' and 'additive_chi2' kernels; got 'chi2' "
+        "(use method='nystrom' or 'icd')"
+    )
     with pytest.raises(InputError, match="^" + re.escape(other) + "$"):
         KernelFeatureMap("chi2", method="rff").fit(H)
 
@@ -226,4 +232,4 @@ def test_feature_moments_of_every_kind_of_view(capsys, monkeypatch):
     assert capsys.readouterr().err == ""  # quiet by default
     feature_moments(mx, X[:12], my, Y[:12], batch_size=1, verbose=True)
     err = capsys.readouterr().err
-    assert re.search(r"^kernel features \(X\): 12/12", err, re.M) and "kernel features (Y): " in err
+    assert re.search(r"^kernel features \(X\): 12/12", err, re.MULTILINE) and "kernel features (Y): " in err
