@@ -154,7 +154,9 @@ class ExactSearcher(BaseSearcher):
         full_rows = 4 * k > min(chunk, n) or len(Q) * n <= batch * chunk
         if full_rows:
             batch = max(1, min(batch, (batch * chunk) // n))
-        n_jobs = self._n_threads()
+        # One query is one batch whatever n_jobs: the core count (joblib reads the cgroup
+        # files for it, 0.1 ms) is looked up only when the batches could be split.
+        n_jobs = self._n_threads() if len(Q) > 1 else 1
         if n_jobs > 1:
             # Enough batches to keep every thread busy.
             batch = max(1, min(batch, -(-len(Q) // n_jobs)))

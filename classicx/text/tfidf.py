@@ -6,6 +6,7 @@ import logging
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING
 from numbers import Integral, Real
 
@@ -214,20 +215,26 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
         order, as its Cython normaliser does, so the row is the same to the last bit
         (``tests/text/test_tfidf_single.py`` compares the two).
         """
-        vocabulary = self.vocabulary_
         # Counted in C (Counter) before the vocabulary look-up: a webnews article gives ~800
-        # tokens (words and character n-grams) but only a few hundred distinct ones.
-        counts = {vocabulary[token]: n for token, n in Counter(self.tokenizer_(text)).items() if token in vocabulary}
-        columns = np.array(sorted(counts), dtype=np.int32)
-        data = np.array([counts[c] for c in columns.tolist()], dtype=np.float64)
+        # tokens (words and character n-grams) but only a few hundred distinct ones; the look-up
+        # (map over dict.get) and the filling of the arrays (fromiter) also run in C.
+        counts = Counter(self.tokenizer_(text))
+        n = len(counts)
+        found = np.fromiter(map(self.vocabulary_.get, counts.keys(), repeat(-1)), dtype=np.int64, count=n)
+        data = np.fromiter(counts.values(), dtype=np.float64, count=n)
+        known = found >= 0
+        found, data = found[known], data[known]
+        order = np.argsort(found, kind="stable")
+        columns, data = found[order].astype(np.int32), data[order]
         if self.sublinear_tf:
             np.log(data, out=data)
             data += 1.0
         data *= self.idf_[columns]
         if self.norm is not None and len(data):
-            total = 0.0
-            for value in data.tolist():
-                total += value * value if self.norm == "l2" else abs(value)
+            # Summed one term after the other in column order, as scikit-learn's normaliser
+            # does: ``add.accumulate`` is sequential (``sum`` would add pairwise and could
+            # differ in the last bit).
+            total = float(np.add.accumulate(data * data if self.norm == "l2" else np.abs(data))[-1])
             if total != 0.0:
                 data /= np.sqrt(total) if self.norm == "l2" else total
         indptr = np.array([0, len(columns)], dtype=np.int32)

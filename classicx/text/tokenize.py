@@ -29,6 +29,7 @@ import ast
 import importlib.util
 import logging
 import re
+from itertools import filterfalse
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -100,6 +101,13 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1
 _RUNS = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}]{{2,}})")
 _WORDS = re.compile(rf"[^\W{_CJK}]{{2,}}")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
+# The tokens of the "char" segmenter in text order, found by one regex pass (each CJK character
+# alone, each run of other word characters of length >= 2), and the character bigrams inside CJK
+# runs (overlapping, through a look-ahead): the same tokens as splitting into runs first, with the
+# per-character loop done by the regex engine in C instead of in Python (issue #15: a long Chinese
+# query spent most of its time in that loop).
+_CHAR_TOKENS = re.compile(rf"[{_CJK}]|[^\W{_CJK}]{{2,}}")
+_CJK_BIGRAMS = re.compile(rf"(?=([{_CJK}]{{2}}))")
 _WORD_CHAR = re.compile(r"\w")
 _AUTO_CJK_SHARE = 0.1
 
@@ -313,6 +321,12 @@ class Tokenizer(ClassicxEstimator):
         if _CJK_CHAR.search(text) is None:
             # fast path (most non-Chinese text): one regex pass and one comprehension
             tokens = [w for w in _WORDS.findall(text) if w not in stop]
+        elif self.segmenter == "char":
+            tokens = _CHAR_TOKENS.findall(text)
+            if stop:
+                tokens = list(filterfalse(stop.__contains__, tokens))
+            if chinese:
+                extra = _CJK_BIGRAMS.findall(text)
         else:
             tokens = []
             for cjk, word in _RUNS.findall(text):

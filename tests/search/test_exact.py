@@ -311,3 +311,23 @@ def test_whole_float_labels_are_accepted_and_others_refused():
         ExactSearcher().fit(G, labels=[0.5] * 6)
     with pytest.raises(ShapeMismatchError, match="labels has 2 rows"):
         ExactSearcher().fit(G, labels=[0, 1])
+
+
+def test_one_query_does_not_look_up_the_core_count(monkeypatch):
+    # Issue #15: joblib reads the cgroup files for the core count (0.1 ms); one query is one
+    # batch whatever n_jobs, so it must not ask. Several queries with n_jobs=-1 still do.
+    import classicx.search.exact as exact_module
+
+    rng = np.random.default_rng(0)
+    G, Q = rng.standard_normal((300, 8)), rng.standard_normal((5, 8))
+    searcher = ExactSearcher(metric="inner_product", n_jobs=-1).fit(G)
+    expected = searcher.search(Q, k=3)
+    calls = []
+    real = exact_module.effective_n_jobs
+    monkeypatch.setattr(exact_module, "effective_n_jobs", lambda n: calls.append(n) or real(n))
+    one = searcher.search(Q[:1], k=3)
+    assert calls == []
+    np.testing.assert_array_equal(one[1], expected[1][:1])
+    np.testing.assert_allclose(one[0], expected[0][:1], rtol=1e-6)
+    searcher.search(Q, k=3)
+    assert calls == [-1]

@@ -158,3 +158,35 @@ def test_tokenizer_is_an_estimator_fitted_once():
         Tokenizer().fit("one text")
     tags = tok.__sklearn_tags__()
     assert tags.input_tags.string and not tags.input_tags.two_d_array and not tags.requires_fit
+
+
+def _reference_char_tokens(text: str, chinese: bool, stop: frozenset) -> list[str]:
+    """The "char" segmenter written from its definition, run by run (the oracle of the one-pass regex)."""
+    import re
+
+    cjk = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+    tokens, bigrams = [], []
+    for run, word in re.findall(rf"([{cjk}]+)|([^\W{cjk}]{{2,}})", text.lower()):
+        if run:
+            tokens += [c for c in run if c not in stop]
+            if chinese:
+                bigrams += [run[i : i + 2] for i in range(len(run) - 1)]
+        elif word not in stop:
+            tokens.append(word)
+    return tokens + bigrams
+
+
+@pytest.mark.parametrize("language", ["chinese", "english"])
+@pytest.mark.parametrize("stop_words", ["chinese", None])
+def test_one_pass_char_segmenter_equals_splitting_into_runs(language, stop_words):
+    import random
+
+    rng = random.Random(0)
+    # CJK (with stop characters), kana, an extension-B character, Latin words, digits,
+    # underscores, single letters, punctuation and whitespace, next to each other.
+    alphabet = list("中文字的了很好天气") + ["\u3042", "ア", "\U00020001", "ab", "Cd", "é", "x", "9", "_", ",", "。", " ", "\n"]
+    stop = frozenset() if stop_words is None else CHINESE_STOP_WORDS
+    tokenizer = Tokenizer(language=language, stop_words=stop_words)
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert tokenizer(text) == _reference_char_tokens(text, language == "chinese", stop), text
