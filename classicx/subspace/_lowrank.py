@@ -478,7 +478,9 @@ def feature_moments(
     sums: dict[str, Any] = {}
     shift: dict[str, np.ndarray] = {}
     start = 0
-    for Fx, Fy in zip(batches(map_x, X, "X"), batches(map_y, Y, "Y")):
+    # strict: once X's batches end, Y's generator is resumed once more, so it finishes its
+    # loop (its progress bar counts the last batch, and its batch size is restored at once).
+    for Fx, Fy in zip(batches(map_x, X, "X"), batches(map_y, Y, "Y"), strict=True):
         if not shift:
             shift = {"x": Fx.mean(axis=0), "y": Fy.mean(axis=0)}
             sums = {"x": 0.0, "y": 0.0, "xx": 0.0, "yy": 0.0, "xy": 0.0, "xl": 0.0, "yl": 0.0, "l": 0.0}
