@@ -112,9 +112,7 @@ def rank_gallery(retriever: Any, query_vector: Any, *, target: str = "images", k
     """
     target = check_choice(target, TARGETS, "target")
     k = check_positive_int(k, "k")
-    gallery = retriever.image_gallery_ if target == "images" else retriever.text_gallery_
-    n = len(retriever.image_ids_ if target == "images" else retriever.text_ids_)
-    scores, indices = gallery.search(np.atleast_2d(query_vector), k=min(k, n))
+    scores, indices = retriever._search_gallery(target, np.atleast_2d(query_vector), k)
     return retriever._hits(target, scores, indices)[0]
 
 

@@ -651,6 +651,16 @@ class CrossModalRetriever(ClassicxEstimator):
             for row_s, row_i in zip(scores, indices)
         ]
 
+    def _search_gallery(self, target: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` items of the ``target`` gallery for each row of shared-space ``queries``.
+
+        ``target`` is "images" or "texts"; ``k`` is cut to the gallery's size.
+        Returns the searcher's ``(scores, indices)``. Used by the searches here,
+        by ``rank_gallery`` and by the service.
+        """
+        gallery, ids = (self.image_gallery_, self.image_ids_) if target == "images" else (self.text_gallery_, self.text_ids_)
+        return gallery.search(queries, k=min(k, len(ids)))
+
     def _query_vectors(self, modality: str, queries: list) -> np.ndarray:
         """Shared-space vectors of search queries; a query that would rank the gallery arbitrarily is refused.
 
@@ -712,7 +722,7 @@ class CrossModalRetriever(ClassicxEstimator):
         k = check_positive_int(k, "k")
         single = isinstance(text, str)
         queries = self._query_vectors("text", [text] if single else check_texts(text, name="text"))
-        scores, indices = self.image_gallery_.search(queries, k=min(k, len(self.image_ids_)))
+        scores, indices = self._search_gallery("images", queries, k)
         hits = self._hits("images", scores, indices)
         return hits[0] if single else hits
 
@@ -733,7 +743,7 @@ class CrossModalRetriever(ClassicxEstimator):
         k = check_positive_int(k, "k")
         single = not isinstance(image, list)
         queries = self._query_vectors("image", [image] if single else image)
-        scores, indices = self.text_gallery_.search(queries, k=min(k, len(self.text_ids_)))
+        scores, indices = self._search_gallery("texts", queries, k)
         hits = self._hits("texts", scores, indices)
         return hits[0] if single else hits
 

@@ -319,10 +319,8 @@ class ServedModel:
 
     def _search(self, queries: np.ndarray, target: str, k: int) -> list[list[dict]]:
         """Hits of each row of shared-space ``queries`` in the ``target`` gallery (as ``rank_gallery``)."""
-        gallery = self.retriever.image_gallery_ if target == "images" else self.retriever.text_gallery_
-        k = min(k, self.n_images if target == "images" else self.n_texts)
         with _single_threaded():
-            scores, indices = gallery.search(np.atleast_2d(queries), k=k)
+            scores, indices = self.retriever._search_gallery(target, np.atleast_2d(queries), k)
         return [self._hits(row_scores, row_indices, target) for row_scores, row_indices in zip(scores, indices)]
 
     def _rank(self, query: np.ndarray, target: str, k: int) -> list[dict]:
