@@ -13,9 +13,9 @@ __all__ = ["TextBatcher"]
 
 
 def _settle(outcomes: list) -> None:
-    """Set the asyncio futures of one batch, on their event loop's thread."""
+    """Set the futures of one batch (asyncio ones on their event loop's thread)."""
     for future, result, exc in outcomes:
-        if future.done():  # cancelled: the client went away
+        if future.done():  # an asyncio future cancelled: the client went away
             continue
         if exc is None:
             future.set_result(result)
@@ -110,15 +110,13 @@ class TextBatcher:
 
     @staticmethod
     def _deliver(outcomes: list) -> None:
+        # concurrent.futures ones here (running since _wanted, so never done yet); asyncio ones
+        # grouped by loop, each group settled in one wake-up of its loop.
+        _settle([outcome for outcome in outcomes if isinstance(outcome[0], Future)])
         by_loop: dict = {}
-        for future, result, exc in outcomes:
-            if isinstance(future, Future):
-                if exc is None:
-                    future.set_result(result)
-                else:
-                    future.set_exception(exc)
-            else:
-                by_loop.setdefault(future.get_loop(), []).append((future, result, exc))
+        for outcome in outcomes:
+            if not isinstance(outcome[0], Future):
+                by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
         for loop, items in by_loop.items():
             try:
                 loop.call_soon_threadsafe(_settle, items)
