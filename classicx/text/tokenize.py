@@ -302,14 +302,6 @@ class Tokenizer(ClassicxEstimator):
         self.language_ = detect_language(texts) if self.language == "auto" else self.language
         return self
 
-    def _cjk_tokens(self, run: str, chinese: bool) -> tuple[list[str], list[str]]:
-        """Tokens of one CJK run, split into (sequence tokens, extra bigrams)."""
-        if not chinese:
-            return list(run), []
-        if self.segmenter == "jieba":
-            return [w for w in _jieba().lcut(run) if w.strip()], []
-        return list(run), [run[i : i + 2] for i in range(len(run) - 1)]
-
     def __call__(self, text: str) -> list[str]:
         language, stop, min_n, max_n = self._settings()
         if self.lowercase:
@@ -327,13 +319,12 @@ class Tokenizer(ClassicxEstimator):
                 tokens = list(filterfalse(stop.__contains__, tokens))
             if chinese:
                 extra = _CJK_BIGRAMS.findall(text)
-        else:
+        else:  # jieba: the words of each CJK run (its characters when the language is not Chinese)
             tokens = []
             for cjk, word in _RUNS.findall(text):
                 if cjk:
-                    seq, bigrams = self._cjk_tokens(cjk, chinese)
+                    seq = [w for w in _jieba().lcut(cjk) if w.strip()] if chinese else list(cjk)
                     tokens.extend(t for t in seq if t not in stop)
-                    extra.extend(bigrams)
                 elif word not in stop:
                     tokens.append(word)
         if max_n > 1:
