@@ -120,6 +120,25 @@ def machine_load() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
+def process_tree_cpu_seconds(pid: int, children_only: bool = False) -> float:
+    """User + system CPU seconds so far of process ``pid`` and its live descendants (psutil).
+
+    A descendant that exits between the listing and the reading is skipped;
+    ``children_only`` leaves ``pid`` itself out.
+    """
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in root.children(recursive=True) if children_only else [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 # ---------------------------------------------------------------------------
 # Workers: one measurement in a fresh (optionally memory-capped) interpreter
 

@@ -401,16 +401,10 @@ def _cpu_seconds() -> float:
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
     total += reaped.ru_utime + reaped.ru_stime
     try:
-        import psutil
+        import psutil  # noqa: F401
     except ImportError:  # pragma: no cover - psutil is in the dev environment; without it, no live workers
         return total
-    for child in psutil.Process().children(recursive=True):
-        try:
-            times = child.cpu_times()
-        except psutil.Error:  # exited between the listing and the reading
-            continue
-        total += times.user + times.system
-    return total
+    return total + common.process_tree_cpu_seconds(os.getpid(), children_only=True)
 
 
 def _directory_bytes(path: Path) -> int:

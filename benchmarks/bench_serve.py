@@ -48,6 +48,11 @@ from pathlib import Path
 
 import numpy as np
 
+if __package__:
+    from . import _common as common
+else:  # run as a file: benchmarks/ is the first entry of sys.path
+    import _common as common
+
 ROOT = Path(__file__).resolve().parents[1]
 WEBNEWS = Path(os.environ.get("CLASSICX_WEBNEWS", ROOT.parent / "shared" / "data" / "webnews"))
 HOST = "127.0.0.1"  # loopback only, never configurable
@@ -149,11 +154,7 @@ def pss_mb(pid: int) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """CPU time of the server's process tree so far (workers included)."""
-    total = 0.0
-    for p in _tree(pid):
-        times = p.cpu_times()
-        total += times.user + times.system
-    return total
+    return common.process_tree_cpu_seconds(pid)
 
 
 async def phase(url: str, kind: str, clients: int, duration: float, max_requests: int,
@@ -366,11 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "photo": photo_name, "load_start": load_start, "load_end": load_end},
                                         indent=1))
     if args.results:
-        if __package__:
-            from ._common import write_section
-        else:  # run as a file: benchmarks/ is the first entry of sys.path
-            from _common import write_section
-        write_section("bench_serve", "Search service under load (`classicx serve`, issue #17)", body)
+        common.write_section("bench_serve", "Search service under load (`classicx serve`, issue #17)", body)
     return 0
 
 
