@@ -89,6 +89,7 @@ from .exceptions import BackendUnavailableError, ParameterError
 __all__ = [
     "AUTO_CANDIDATES",
     "EXTRAS",
+    "FEATURE_COSTS",
     "PRESETS",
     "PRESET_NAMES",
     "Preset",
@@ -189,6 +190,20 @@ AUTO_CANDIDATES: tuple[tuple[str, str, str, bool], ...] = (
     ("fisher(rootsift,64)+0.5*hsv", "lsa(200)|l2", "cca(16,reg=0.6,weight_power=4.0)", False),
 )
 
+
+# What computing a feature set costs, relative to the other feature sets of its stage, per name of a spec's
+# parts (a concatenation costs the sum of its parts): preset="auto" skips a candidate whose estimated time
+# exceeds the time left, and scales these by the seconds it has measured (classicx._autoselect). From the
+# CPU seconds of the preset fits on webnews (RESULTS.md, presets session 4: 1,696 pairs), less the text side
+# (lsa(200): 15 CPU-s) and the aligner (semantic matching: 10-23 CPU-s): bovw(sift,256) about 90 CPU-s
+# (= 1), the HSV histogram 10 (6 ms per photo), the Fisher vectors (PCA + 64 Gaussians) about 140, the CNN
+# about 110; VLAD takes the bag of words' descriptors and a k-means of 64 words (65 s against 60 s of the
+# bag of words on the same cached descriptors). Text: TF-IDF alone is about a tenth of TF-IDF + LSA (1.4 of
+# 15 CPU-s). Names not here (sentence, lda, w2v, ...) are estimated at the largest time of their stage.
+FEATURE_COSTS: dict[str, float] = {
+    "bovw": 1.0, "sp": 1.0, "vlad": 1.0, "fisher": 1.5, "hsv": 0.1, "cnn": 1.2,
+    "lsa": 1.0, "tfidf": 0.1,
+}
 
 def missing_modules(extra: str) -> list[str]:
     """The modules of the optional ``extra`` (a key of :data:`EXTRAS`) that are not installed.
