@@ -67,6 +67,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from classicx import CrossModalRetriever
 from classicx.datasets import load_synthetic, load_wikipedia_layout
@@ -255,8 +256,14 @@ def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[
         weights = estimator.weights or {}
         combined = []
         for split in (0, 1):
-            out = np.hstack([weights.get(name, 1.0) * block[split]
-                             for (name, _), block in zip(estimator.transformers, blocks)])
+            parts = [weights.get(name, 1.0) * block[split] for (name, _), block in zip(estimator.transformers, blocks)]
+            if any(sp.issparse(part) for part in parts):
+                from sklearn.preprocessing import normalize
+
+                out = sp.hstack(parts, format="csr")
+                combined.append(out if estimator.normalize is None else normalize(out, norm=estimator.normalize))
+                continue
+            out = np.hstack(parts)
             if estimator.normalize is not None:
                 norms = np.abs(out).sum(axis=1) if estimator.normalize == "l1" else np.linalg.norm(out, axis=1)
                 norms[norms == 0] = 1.0
@@ -266,6 +273,8 @@ def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[
     path = args.cache_dir / f"{collection}-{_cache_key(collection, spec, args.quick, args.data)}.npz"
     if path.is_file():
         with np.load(path) as f:
+            if "train_indptr" in f:  # sparse features (TF-IDF): CSR parts
+                return (*(_csr_from(f, split) for split in ("train", "test")), float(f["seconds"]))
             return f["train"], f["test"], float(f["seconds"])
     estimator.set_params(**{k: args.jobs for k, v in estimator.get_params().items()
                             if k.rsplit("__", 1)[-1] == "n_jobs" and v is None})
@@ -282,9 +291,21 @@ def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[
         test = estimator.transform(data["test"][column])
     seconds = time.perf_counter() - start
     args.cache_dir.mkdir(parents=True, exist_ok=True)
-    np.savez(path, train=np.asarray(train, np.float64), test=np.asarray(test, np.float64), seconds=seconds)
     print(f"  {collection}: {stage} {spec}: {np.shape(train)[1]}-d in {seconds:.0f} s", flush=True)
+    if sp.issparse(train):  # kept sparse (a TF-IDF matrix has ~10^5 columns): the aligner decides what to do
+        train, test = (sp.csr_matrix(m, dtype=np.float64) for m in (train, test))
+        np.savez(path, seconds=seconds, **{f"{split}_{part}": value for split, m in (("train", train), ("test", test))
+                                           for part, value in (("data", m.data), ("indices", m.indices),
+                                                               ("indptr", m.indptr), ("shape", np.array(m.shape)))})
+        return train, test, seconds
+    np.savez(path, train=np.asarray(train, np.float64), test=np.asarray(test, np.float64), seconds=seconds)
     return np.asarray(train, np.float64), np.asarray(test, np.float64), seconds
+
+
+def _csr_from(f, split: str) -> sp.csr_matrix:
+    """The CSR matrix ``features`` saved as its parts under ``split_data`` etc."""
+    return sp.csr_matrix((f[f"{split}_data"], f[f"{split}_indices"], f[f"{split}_indptr"]),
+                         shape=tuple(f[f"{split}_shape"]))
 
 
 def ranking_metric(aligner) -> str:
