@@ -38,6 +38,7 @@ import time
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -150,7 +151,9 @@ def _run(retriever, row, names, cache, feature_seconds, images, texts, labels, f
             t = _clock()
             value = row[stage]
             encoder = retriever._prepare(build(value, stage) if isinstance(value, str) else value)
-            cache[key] = (encoder, np.asarray(encoder.fit_transform(column)))
+            features = encoder.fit_transform(column)
+            # A TF-IDF matrix stays sparse (np.asarray would wrap it in a 0-d object array): the aligner decides.
+            cache[key] = (encoder, features if sp.issparse(features) else np.asarray(features))
             feature_seconds[stage][names[stage]] = _clock() - t
         views.append(cache[key][1])
     X, Y = views

@@ -205,3 +205,21 @@ def test_a_cheaper_feature_set_is_not_skipped_for_the_cost_of_a_dearer_one(data,
     assert status["hsv(8,2,2)+hsv(4,2,2)"] == "done"
     assert status["hsv(4,4,4)"] == "done"  # the largest feature time so far (20 s) would have skipped it
     assert status["hsv(2,2,2)+hsv(3,2,2)+hsv(4,2,3)"] == "skipped: needs about 30 s, 5 s left"
+
+
+def test_a_sparse_text_candidate_is_cross_validated_and_kept(data, monkeypatch):
+    """TF-IDF features are sparse: auto scores them and the final model uses them as the other candidates'."""
+    import scipy.sparse as sp
+
+    monkeypatch.setattr(_autoselect, "deep_candidates", lambda texts: ())
+    monkeypatch.setattr(_autoselect, "AUTO_CANDIDATES", (
+        ("hsv(4,2,2)", "tfidf(min_df=2)", "sm(balanced,C=10.0,C_y=100.0,standardize=false)", True),))
+    model = CrossModalRetriever(preset="auto", verbose=False, random_state=0)
+    model.fit(data.train.images, data.train.texts, labels=data.train.labels)
+    (entry,) = model.leaderboard_
+    assert entry["status"] == "done" and 0 < entry["cv_map"] <= 1
+    assert sp.issparse(model.text_features_.transform(data.test.texts[:2]))
+    assert model.preset_stages_["text_features"] == "tfidf(min_df=2)"
+    report = model.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
+    assert 0 < report.map_image_to_text <= 1 and 0 < report.map_text_to_image <= 1
+    assert len(model.search_text(data.test.texts[0], k=3)) == 3
