@@ -221,6 +221,10 @@ def test_a_model_saved_by_format_2_loads_and_ranks_as_it_did(tmp_path):
     assert _meta(_DATA / "format2_model")["format_version"] == 2
     model = CrossModalRetriever.load(_DATA / "format2_model")
     model.set_params(verbose=False)
+    # Saved before TfidfLSA's dtype parameter: its float64 components are kept, and the
+    # parameter says so (the float32 default is for new fits).
+    lsa = model.text_features_
+    assert lsa.components_.dtype == np.float64 and lsa.get_params()["dtype"] == "float64"
     for text, hits in zip(expected["text_queries"], expected["text_hits"]):
         found = model.search_text(text, k=5)
         assert [h.index for h in found] == [i for i, _ in hits]

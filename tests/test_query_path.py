@@ -39,19 +39,21 @@ def test_tfidf_kept_vectorizer_equals_a_fresh_one_and_follows_changes():
     np.testing.assert_array_equal(model.transform(["new words"]).toarray(), _oracle_tfidf(model, ["new words"]).toarray())
 
 
-def test_lsa_components_are_stored_for_the_product_and_equal_scikit_learns():
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_lsa_components_are_stored_for_the_product_and_equal_scikit_learns(dtype, tol):
     texts = [f"{a} {b} {c}" for a in ("red", "blue", "green") for b in ("circle", "square") for c in ("big", "small")]
-    lsa = TfidfLSA(n_components=3, random_state=0, verbose=False).fit(texts)
+    lsa = TfidfLSA(n_components=3, random_state=0, verbose=False, dtype=dtype).fit(texts)
+    assert lsa.components_.dtype == np.dtype(dtype)
     assert lsa.components_.flags.f_contiguous and lsa._projection().flags.c_contiguous
     assert lsa._projection().base is not None or lsa._projection() is lsa.components_.T  # a view, no copy
     X = lsa.tfidf_.transform(texts)
-    expected = X.toarray() @ np.ascontiguousarray(lsa.components_).T
-    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=1e-12, atol=1e-12)
+    expected = X.toarray().astype(dtype) @ np.ascontiguousarray(lsa.components_).T
+    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=tol, atol=tol)
     # A C-ordered components_ (as classicx 0.2 saved it) gives the same vectors, copied once.
     lsa.components_ = np.ascontiguousarray(lsa.components_)
     first = lsa._projection()
     assert first.flags.c_contiguous and lsa._projection() is first
-    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("k", [1, 3, 7, 40])
