@@ -278,8 +278,10 @@ class TfidfFeatures(DefaultParts, TransformerMixin, ClassicxEstimator):
             raise ValueError(
                 f"TfidfFeatures: vocabulary_ must be a non-empty dict, found {type(vocabulary).__name__}"
             )
-        # Type sets, not a Python loop over 113,456 webnews terms at every load (issue #15).
-        if set(map(type, vocabulary)) != {str} or set(map(type, vocabulary.values())) != {int}:
+        # The terms are str whatever the file holds (JSON object keys and the decoded string
+        # arrays of a strdict are always str); the columns are checked, by a type set rather than
+        # a Python loop over webnews' 113,456 terms at every load (issue #15).
+        if set(map(type, vocabulary.values())) != {int}:
             raise ValueError("TfidfFeatures: vocabulary_ must map str terms to int columns")
         columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
         if columns.min() < 0 or columns.max() >= len(columns) or np.bincount(columns).max() > 1:
