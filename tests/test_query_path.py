@@ -56,11 +56,13 @@ def test_lsa_components_are_stored_for_the_product_and_equal_scikit_learns(dtype
     np.testing.assert_allclose(lsa.transform(texts), expected, rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("k", [1, 3, 7, 40])
-def test_top_k_equals_a_stable_full_sort_with_ties(k):
+@pytest.mark.parametrize("rows", [6, 1])
+@pytest.mark.parametrize("k", [1, 3, 7, 12, 40])
+def test_top_k_equals_a_stable_full_sort_with_ties(k, rows):
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 5, size=(6, 50)).astype(np.float32)  # many ties
     keys[2, :10] = -np.inf
+    keys = keys[2:2 + rows] if rows == 1 else keys  # one row: the single-query path
     scores, idx = top_k(keys, k)
     order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
     np.testing.assert_array_equal(idx, order)
