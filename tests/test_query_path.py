@@ -69,6 +69,40 @@ def test_top_k_equals_a_stable_full_sort_with_ties(k, rows):
     np.testing.assert_array_equal(scores, np.take_along_axis(keys, order, axis=1))
 
 
+@pytest.mark.parametrize("rows", [1, 7])
+@pytest.mark.parametrize("k", [1, 10, 123, 2500])
+@pytest.mark.parametrize("kind", ["normal", "ties", "masked"])
+def test_top_k_of_long_rows_by_block_maxima_equals_a_stable_full_sort(k, rows, kind):
+    # Rows of 10,007 keys take the threshold from block maxima (a ragged last block too).
+    rng = np.random.default_rng(k + rows)
+    n = 10_007
+    if kind == "ties":
+        keys = rng.integers(0, 4, size=(rows, n)).astype(np.float32)
+    else:
+        keys = rng.normal(size=(rows, n)).astype(np.float32)
+    if kind == "masked":
+        keys[:, rng.random(n) < 0.97] = -np.inf  # about 300 allowed items: fewer than k in one case
+    if kind == "normal":
+        keys[0, -1] = keys.max() + 1  # the best key alone in the last, short block
+    scores, idx = top_k(keys, k)
+    order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(idx, order)
+    np.testing.assert_array_equal(scores, np.take_along_axis(keys, order, axis=1))
+
+
+def test_the_block_maxima_threshold_is_a_lower_bound_of_the_kth_key():
+    from classicx.search._topk import _threshold
+
+    rng = np.random.default_rng(3)
+    keys = rng.normal(size=(20, 50_000))
+    for k in (1, 5, 50, 600):
+        kth = np.sort(keys, axis=1)[:, -k]
+        bound = _threshold(keys, k)
+        assert (bound <= kth).all()
+        # and a useful one: few keys beyond the top k reach it
+        assert ((keys >= bound[:, None]).sum(axis=1) <= 4 * k + 20).all()
+
+
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "inner_product"])
 def test_one_query_on_whole_rows_equals_the_running_merge_exactly(metric):
     rng = np.random.default_rng(1)

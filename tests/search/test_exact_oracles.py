@@ -334,3 +334,20 @@ def test_added_vectors_keep_the_searchers_precision():
         assert searcher.gallery_.dtype == np.float32
         wide = ExactSearcher(metric=metric, dtype="float64").fit(G[:5]).add(G[5:])
         assert wide.gallery_.dtype == np.float64
+
+
+@pytest.mark.parametrize("metric", ["inner_product", "cosine", "euclidean"])
+@pytest.mark.parametrize("n_queries", [1, 6])
+def test_search_of_a_gallery_of_ten_thousand_equals_brute_force(metric, n_queries):
+    # Long rows: the selection threshold comes from block maxima (classicx/search/_topk.py).
+    rng = np.random.default_rng(21)
+    if metric == "cosine":  # normalising rounds: no exact ties to test
+        G, Q = rng.normal(size=(10_003, 4)), rng.normal(size=(n_queries, 4))
+    else:  # small integers: exact products and squared distances, many exact ties between items
+        G, Q = (rng.integers(-3, 4, size=(n, 4)).astype(float) for n in (10_003, n_queries))
+    searcher = ExactSearcher(metric=metric, dtype="float64").fit(G)
+    for k in (1, 10, 200):
+        scores, idx = searcher.search(Q, k=k)
+        ref_scores, ref_idx = brute_force(pairwise_scores(Q, G, metric), k)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_allclose(scores, ref_scores, rtol=1e-9, atol=1e-9)
