@@ -76,8 +76,9 @@ other, 0.89x and 1.56x in the reverse order (the wall seconds of this shared
 machine vary 2.5x from run to run; the CPU seconds by 15 %). Its extra cost is
 the Gaussian mixture (PCA + 64 Gaussians on 100,000 RootSIFT descriptors), the
 Fisher encoding, the HSV histogram, 200 instead of 100 LSA dimensions and
-semantic matching. A saved model is mostly the LSA projection (float64, one
-row per dimension over the 113,456 terms of the webnews texts).
+semantic matching. A saved model is mostly the LSA projection (one row per
+dimension over the 113,456 terms of the webnews texts; float64 when the model
+sizes above were measured, float32 since, about half).
 
 Ranking the class posteriors by inner product rather than cosine gained
 0.02-0.07 image->text everywhere (webnews Fisher+HSV: 0.353 -> 0.405), which
