@@ -39,7 +39,9 @@ split in ``bench_learners.py``); nothing is tuned on a test split.
 Part ``cv`` (not run by default; needs ``--images``, ``--texts`` and ``--aligners``): every combination
 scored by 3-fold cross-validation on the training split (the folds and the score of ``preset="auto"``)
 and on the test split; the best CV MAP of each collection is marked ``chosen``, so a preset can be
-chosen without looking at the test split.
+chosen without looking at the test split. Semantic matching's per-view classifiers are fitted once per exact
+input and shared by the rows that differ only in the other view (``shared_classifiers``: the same numbers);
+sparse features (``tfidf``) are cached and passed on as CSR.
 
 Part ``presets``: each preset (and the previous default, for reference) as a
 user gets it: ``CrossModalRetriever(preset=...)`` fitted from scratch (no
