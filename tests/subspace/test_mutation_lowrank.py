@@ -411,3 +411,20 @@ def test_transform_is_quiet_and_a_verbose_loop_shows_progress_from_five_batches(
     batches = list(fmap.iter_batches(X[:25], verbose=True))
     assert [start for start, _ in batches] == [0, 5, 10, 15, 20]
     assert "kernel features: 5/5" in capsys.readouterr().err
+
+
+def test_progress_of_both_views_counts_every_batch(capsys, monkeypatch):
+    """``feature_moments`` zips the two views' batches with ``strict=True``, so the Y loop is
+    resumed once more after its last batch and its progress line reaches the total too (the
+    session-4 finding, pinned here at the level of the function)."""
+    import classicx.utils.parallel as parallel
+
+    monkeypatch.setattr(parallel, "_PROGRESS_DELAY", 0.0)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(12, 3)), rng.normal(size=(12, 2))
+    mx = KernelFeatureMap("rbf", method="nystrom", n_components=4, random_state=0).fit(X)
+    my = KernelFeatureMap("rbf", method="nystrom", n_components=3, random_state=0).fit(Y)
+    feature_moments(mx, X, my, Y, batch_size=2, verbose=True)
+    err = capsys.readouterr().err
+    assert "kernel features (X): 6/6" in err and "kernel features (Y): 6/6" in err
+    assert mx.batch_size == my.batch_size == 4096
