@@ -107,3 +107,33 @@ def test_loaded_state_check_names_the_two_dimensions_and_the_failing_error():
     model.x_weights_ = None
     with pytest.raises(ValueError, match=r"^cannot project a row of each view \(AttributeError: "):
         model._check_loaded_state()
+
+
+def test_transform_of_dask_views_is_lazy_and_equals_the_numpy_projection():
+    da = pytest.importorskip("dask.array")
+    X, Y = _views()
+    model = RegularizedCCA(n_components=2).fit(X, Y)
+    dX, dY = da.from_array(X, chunks=(25, 5)), da.from_array(Y, chunks=(25, 3))
+    expected = model.transform(X, Y)
+    lazy = model.transform(dX)
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(lazy.compute(), expected[0], rtol=1e-12, atol=1e-14)
+    for pair in ((dX, Y), (dX, dY), (X, dY)):
+        P, Q = model.transform(*pair)
+        for got, given, want in ((P, pair[0], expected[0]), (Q, pair[1], expected[1])):
+            assert isinstance(got, da.Array) is isinstance(given, da.Array)
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-14)
+
+
+def test_bad_rows_of_y_at_transform_are_named_with_the_aligner_and_the_view():
+    X, Y = _views()
+    model = RegularizedCCA(n_components=2).fit(X, Y)
+    bad = Y.copy()
+    bad[4, 1] = np.nan
+    message = "RegularizedCCA: Y holds NaN or infinity in 1 row(s); first at row 4"
+    for method in (model.transform_y, lambda V: model.transform(X, V)):
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            method(bad)
+    # a 1-D Y is one feature (the model has three: refused with the width message)
+    with pytest.raises(ShapeMismatchError, match="^Y has 1 features, but RegularizedCCA"):
+        model.transform_y(Y[:, 0])
