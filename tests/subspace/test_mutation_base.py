@@ -137,3 +137,49 @@ def test_bad_rows_of_y_at_transform_are_named_with_the_aligner_and_the_view():
     # a 1-D Y is one feature (the model has three: refused with the width message)
     with pytest.raises(ShapeMismatchError, match="^Y has 1 features, but RegularizedCCA"):
         model.transform_y(Y[:, 0])
+
+
+def test_y_is_required_with_a_message_that_names_the_aligner():
+    X, _ = _views()
+    message = (
+        "RegularizedCCA requires y to be passed, but the target y is None "
+        "(Y is required: a two-view aligner is fitted on paired rows of X and Y)"
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        RegularizedCCA(n_components=1).fit(X, None)
+
+
+def test_two_pairs_are_enough_and_one_is_refused_by_name():
+    """Documented default: at least 2 paired rows (``min_samples=2``)."""
+    X, Y = _views()
+    model = RegularizedCCA(n_components=1, reg=0.5).fit(X[:2], Y[:2])
+    assert model.transform(X[:2]).shape == (2, 1)
+    message = "RegularizedCCA: at least 2 paired rows are needed; got n_samples = 1"
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        RegularizedCCA(n_components=1).fit(X[:1], Y[:1])
+
+
+def test_a_refit_takes_the_new_widths_and_integer_views_are_their_float_values():
+    X, Y = _views()
+    model = RegularizedCCA(n_components=2).fit(X, Y)
+    model.fit(X[:, :4], Y[:, :2])  # fit resets the widths
+    assert (model.n_features_in_, model.n_features_y_in_) == (4, 2)
+    Xi, Yi = np.round(3 * X).astype(np.int64), np.round(3 * Y).astype(np.int64)
+    ints = RegularizedCCA(n_components=2).fit(Xi, Yi)
+    floats = RegularizedCCA(n_components=2).fit(Xi.astype(np.float64), Yi.astype(np.float64))
+    np.testing.assert_allclose(ints.transform(Xi), floats.transform(Xi), rtol=1e-12, atol=1e-14)
+
+
+def test_partial_fit_checks_the_widths_of_later_batches_by_view():
+    X, Y = _views()
+    model = RegularizedCCA(n_components=2).partial_fit(X[:30], Y[:30])
+    with pytest.raises(ShapeMismatchError, match="^" + re.escape(
+        "Y has 2 features, but RegularizedCCA is expecting 3 features as input"
+    ) + "$"):
+        model.partial_fit(X[30:], Y[30:, :2])
+    with pytest.raises(ShapeMismatchError, match="X has 4 features, but RegularizedCCA is expecting 5 features"):
+        model.partial_fit(X[30:, :4], Y[30:])
+    model.partial_fit(X[30:], Y[30:])  # a batch of the right widths is still taken
+    np.testing.assert_allclose(
+        model.transform(X), RegularizedCCA(n_components=2).fit(X, Y).transform(X), rtol=1e-8, atol=1e-10
+    )
