@@ -70,7 +70,8 @@ def test_transform_y_of_a_dask_array_is_lazy_and_equals_the_numpy_projection():
     model = RegularizedCCA(n_components=2).fit(X, Y)
     lazy = model.transform_y(da.from_array(Y, chunks=(25, 3)))
     assert isinstance(lazy, da.Array)
-    np.testing.assert_allclose(lazy.compute(), model.transform_y(Y), rtol=1e-12, atol=1e-14)
+    computed = lazy.compute(scheduler="synchronous")  # no thread pool: safe in forked workers
+    np.testing.assert_allclose(computed, model.transform_y(Y), rtol=1e-12, atol=1e-14)
 
 
 def _fitted():
@@ -111,18 +112,21 @@ def test_loaded_state_check_names_the_two_dimensions_and_the_failing_error():
 
 def test_transform_of_dask_views_is_lazy_and_equals_the_numpy_projection():
     da = pytest.importorskip("dask.array")
+    import dask
+
     X, Y = _views()
     model = RegularizedCCA(n_components=2).fit(X, Y)
     dX, dY = da.from_array(X, chunks=(25, 5)), da.from_array(Y, chunks=(25, 3))
     expected = model.transform(X, Y)
-    lazy = model.transform(dX)
-    assert isinstance(lazy, da.Array)
-    np.testing.assert_allclose(lazy.compute(), expected[0], rtol=1e-12, atol=1e-14)
-    for pair in ((dX, Y), (dX, dY), (X, dY)):
-        P, Q = model.transform(*pair)
-        for got, given, want in ((P, pair[0], expected[0]), (Q, pair[1], expected[1])):
-            assert isinstance(got, da.Array) is isinstance(given, da.Array)
-            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-14)
+    with dask.config.set(scheduler="synchronous"):  # no thread pool: safe in forked workers
+        lazy = model.transform(dX)
+        assert isinstance(lazy, da.Array)
+        np.testing.assert_allclose(lazy.compute(), expected[0], rtol=1e-12, atol=1e-14)
+        for pair in ((dX, Y), (dX, dY), (X, dY)):
+            P, Q = model.transform(*pair)
+            for got, given, want in ((P, pair[0], expected[0]), (Q, pair[1], expected[1])):
+                assert isinstance(got, da.Array) is isinstance(given, da.Array)
+                np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-14)
 
 
 def test_bad_rows_of_y_at_transform_are_named_with_the_aligner_and_the_view():
