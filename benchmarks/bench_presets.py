@@ -39,7 +39,9 @@ split in ``bench_learners.py``); nothing is tuned on a test split.
 Part ``cv`` (not run by default; needs ``--images``, ``--texts`` and ``--aligners``): every combination
 scored by 3-fold cross-validation on the training split (the folds and the score of ``preset="auto"``)
 and on the test split; the best CV MAP of each collection is marked ``chosen``, so a preset can be
-chosen without looking at the test split.
+chosen without looking at the test split. Semantic matching's per-view classifiers are fitted once per exact
+input and shared by the rows that differ only in the other view (``shared_classifiers``: the same numbers);
+sparse features (``tfidf``) are cached and passed on as CSR.
 
 Part ``presets``: each preset (and the previous default, for reference) as a
 user gets it: ``CrossModalRetriever(preset=...)`` fitted from scratch (no
@@ -67,6 +69,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from classicx import CrossModalRetriever
 from classicx.datasets import load_synthetic, load_wikipedia_layout
@@ -255,8 +258,14 @@ def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[
         weights = estimator.weights or {}
         combined = []
         for split in (0, 1):
-            out = np.hstack([weights.get(name, 1.0) * block[split]
-                             for (name, _), block in zip(estimator.transformers, blocks)])
+            parts = [weights.get(name, 1.0) * block[split] for (name, _), block in zip(estimator.transformers, blocks)]
+            if any(sp.issparse(part) for part in parts):
+                from sklearn.preprocessing import normalize
+
+                out = sp.hstack(parts, format="csr")
+                combined.append(out if estimator.normalize is None else normalize(out, norm=estimator.normalize))
+                continue
+            out = np.hstack(parts)
             if estimator.normalize is not None:
                 norms = np.abs(out).sum(axis=1) if estimator.normalize == "l1" else np.linalg.norm(out, axis=1)
                 norms[norms == 0] = 1.0
@@ -266,6 +275,8 @@ def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[
     path = args.cache_dir / f"{collection}-{_cache_key(collection, spec, args.quick, args.data)}.npz"
     if path.is_file():
         with np.load(path) as f:
+            if "train_indptr" in f:  # sparse features (TF-IDF): CSR parts
+                return (*(_csr_from(f, split) for split in ("train", "test")), float(f["seconds"]))
             return f["train"], f["test"], float(f["seconds"])
     estimator.set_params(**{k: args.jobs for k, v in estimator.get_params().items()
                             if k.rsplit("__", 1)[-1] == "n_jobs" and v is None})
@@ -282,9 +293,21 @@ def features(collection: str, data: dict, spec: str, stage: str, args) -> tuple[
         test = estimator.transform(data["test"][column])
     seconds = time.perf_counter() - start
     args.cache_dir.mkdir(parents=True, exist_ok=True)
-    np.savez(path, train=np.asarray(train, np.float64), test=np.asarray(test, np.float64), seconds=seconds)
     print(f"  {collection}: {stage} {spec}: {np.shape(train)[1]}-d in {seconds:.0f} s", flush=True)
+    if sp.issparse(train):  # kept sparse (a TF-IDF matrix has ~10^5 columns): the aligner decides what to do
+        train, test = (sp.csr_matrix(m, dtype=np.float64) for m in (train, test))
+        np.savez(path, seconds=seconds, **{f"{split}_{part}": value for split, m in (("train", train), ("test", test))
+                                           for part, value in (("data", m.data), ("indices", m.indices),
+                                                               ("indptr", m.indptr), ("shape", np.array(m.shape)))})
+        return train, test, seconds
+    np.savez(path, train=np.asarray(train, np.float64), test=np.asarray(test, np.float64), seconds=seconds)
     return np.asarray(train, np.float64), np.asarray(test, np.float64), seconds
+
+
+def _csr_from(f, split: str) -> sp.csr_matrix:
+    """The CSR matrix ``features`` saved as its parts under ``split_data`` etc."""
+    return sp.csr_matrix((f[f"{split}_data"], f[f"{split}_indices"], f[f"{split}_indptr"]),
+                         shape=tuple(f[f"{split}_shape"]))
 
 
 def ranking_metric(aligner) -> str:
@@ -342,6 +365,43 @@ def run_candidates(collection: str, data: dict, args) -> list[dict]:
     return rows
 
 
+class shared_classifiers:
+    """While active, semantic matching's logistic regressions are computed once per exact input and reused.
+
+    Semantic matching fits one classifier per view, each on its own view only: two CV rows with the same image
+    features, folds and ``C`` fit the same image classifier (lbfgs from zeros, deterministic). This memoises
+    ``classicx.subspace.semantic._fit_logistic`` by a hash of its array (dense bytes, or the CSR parts), the
+    labels and its settings, so that a grid over text sides pays for the image classifiers once; the results
+    are those of a fresh fit (tested). Used by ``--part cv`` only.
+    """
+
+    def __enter__(self):
+        from classicx.subspace import semantic
+
+        self.module, self.original, self.memo, self.hits = semantic, semantic._fit_logistic, {}, 0
+
+        def fit(V, labels, C, max_iter, class_weight=None):
+            digest = hashlib.sha1()
+            arrays = (V.data, V.indices, V.indptr) if sp.issparse(V) else (np.ascontiguousarray(V),)
+            for a in (*arrays, np.ascontiguousarray(labels)):
+                digest.update(str((a.dtype, a.shape)).encode())
+                digest.update(a.tobytes())
+            key = (digest.hexdigest(), V.shape, float(C), int(max_iter), class_weight)
+            if key in self.memo:
+                self.hits += 1
+            else:
+                self.memo[key] = self.original(V, labels, C, max_iter, class_weight)
+            coef, intercept, n_iter = self.memo[key]
+            return coef.copy(), intercept.copy(), n_iter
+
+        semantic._fit_logistic = fit
+        return self
+
+    def __exit__(self, *exc):
+        self.module._fit_logistic = self.original
+        return False
+
+
 def run_cv(collection: str, data: dict, args, on_row=lambda rows: None) -> list[dict]:
     """Every (image, text, aligner) combination of ``--images/--texts/--aligners`` scored by cross-validation on
     the training split, and on the test split; the row with the best CV MAP is marked ``chosen``.
@@ -361,6 +421,15 @@ def run_cv(collection: str, data: dict, args, on_row=lambda rows: None) -> list[
     labels, labels_test = data["train"][2], data["test"][2]
     folds = list(StratifiedKFold(_FOLDS, shuffle=True, random_state=0).split(np.zeros(len(labels)), labels))
     rows = []
+    with shared_classifiers():
+        _cv_grid(collection, data, args, folds, rows, on_row)
+    best = max(rows, key=lambda r: r["cv_mean"])
+    best["chosen"] = "yes"
+    return rows
+
+
+def _cv_grid(collection, data, args, folds, rows, on_row) -> None:
+    labels, labels_test = data["train"][2], data["test"][2]
     for image in args.images:
         X, X_test, _ = features(collection, data, image, "image", args)
         for text in args.texts:
@@ -379,9 +448,6 @@ def run_cv(collection: str, data: dict, args, on_row=lambda rows: None) -> list[
                 print(f"{collection:9s} cv {image:40s} {text:12s} {aligner:45s} CV {rows[-1]['cv_mean']:.4f} "
                       f"test {i2t:.4f} / {t2i:.4f}", flush=True)
                 on_row(rows)
-    best = max(rows, key=lambda r: r["cv_mean"])
-    best["chosen"] = "yes"
-    return rows
 
 
 # --------------------------------------------------------------------------- presets

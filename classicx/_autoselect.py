@@ -21,9 +21,14 @@ The protocol (also in the retriever's docstring):
   otherwise, as the presets). The best mean MAP wins and is refitted on all
   the training pairs by the retriever.
 * Budget: no candidate starts once the budget is spent, and one whose
-  estimated cost (the largest feature and CV times measured so far) exceeds
-  the time left is skipped; the first candidate always runs. The slack is
-  therefore the candidate under way plus the final refit.
+  estimated cost exceeds the time left is skipped; the first candidate always
+  runs. The slack is therefore the candidate under way plus the final refit.
+  The estimate is per candidate: the largest CV time measured so far, plus,
+  for each feature set not computed yet, its relative cost
+  (:data:`classicx.presets.FEATURE_COSTS`, the sum over the parts of a
+  concatenation) times the largest seconds per unit of cost measured so far
+  in that stage. A feature set with a part outside the table is estimated at
+  the largest feature time of its stage measured so far.
 """
 
 from __future__ import annotations
@@ -33,16 +38,17 @@ import time
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from .exceptions import ClassicxError, ClassicxWarning, ParameterError
 from .metrics import evaluate_retrieval
-from .presets import AUTO_CANDIDATES, deep_candidates
+from .presets import AUTO_CANDIDATES, FEATURE_COSTS, deep_candidates
 from .utils.messages import warn
 
-__all__ = ["select_stages"]
+__all__ = ["feature_estimate", "relative_cost", "select_stages"]
 
 _FOLDS = 3
 # The clock, a module attribute so that tests can replace it (the budget logic is tested without waiting).
@@ -99,6 +105,39 @@ def _candidates(retriever: Any, missing: list[str], has_labels: bool, texts: Any
     return tried, without
 
 
+def relative_cost(spec: str) -> float | None:
+    """The cost of computing a feature spec relative to the others (:data:`~classicx.presets.FEATURE_COSTS`).
+
+    The sum over the parts of a concatenation (``fisher(rootsift,64)+0.5*hsv``: the Fisher vectors' cost
+    plus the histogram's); ``None`` when a part is not in the table or the label is not a spec.
+    """
+    from .spec._grammar import Call, parse
+
+    try:
+        tree = parse(spec)
+    except ParameterError:
+        return None
+    calls = [tree] if isinstance(tree, Call) else [call for _, call in tree.terms]
+    costs = [FEATURE_COSTS.get(call.name.lower()) for call in calls]
+    return None if any(c is None for c in costs) else float(sum(costs))
+
+
+def feature_estimate(spec: str, measured: dict[str, float]) -> float:
+    """Estimated seconds of a feature set not computed yet, from the ``measured`` seconds of its stage (spec -> s).
+
+    Its relative cost times the largest measured seconds per unit of cost (the slowest rate seen: a
+    cautious estimate on a machine whose load changes); the largest measured seconds when the spec or all
+    the measured ones are outside :data:`~classicx.presets.FEATURE_COSTS`; 0 before anything is measured.
+    """
+    if not measured:
+        return 0.0
+    cost = relative_cost(spec)
+    rates = [seconds / c for name, seconds in measured.items() if (c := relative_cost(name))]
+    if cost is None or not rates:
+        return max(measured.values())
+    return cost * max(rates)
+
+
 def _run(retriever, row, names, cache, feature_seconds, images, texts, labels, folds, metric, say):
     """Features (from the cache, or computed once) and the CV scores of one candidate; returns (i2t, t2i, CV s)."""
     from .retriever import _consumes_labels
@@ -112,8 +151,10 @@ def _run(retriever, row, names, cache, feature_seconds, images, texts, labels, f
             t = _clock()
             value = row[stage]
             encoder = retriever._prepare(build(value, stage) if isinstance(value, str) else value)
-            cache[key] = (encoder, np.asarray(encoder.fit_transform(column)))
-            feature_seconds[stage] = max(feature_seconds[stage], _clock() - t)
+            features = encoder.fit_transform(column)
+            # A TF-IDF matrix stays sparse (np.asarray would wrap it in a 0-d object array): the aligner decides.
+            cache[key] = (encoder, features if sp.issparse(features) else np.asarray(features))
+            feature_seconds[stage][names[stage]] = _clock() - t
         views.append(cache[key][1])
     X, Y = views
     value = row["aligner"]
@@ -159,7 +200,7 @@ def select_stages(
     else:
         folds = list(KFold(_FOLDS, shuffle=True, random_state=0).split(np.zeros(len(images))))
     cache: dict[tuple[str, str], tuple[Any, np.ndarray]] = {}
-    feature_seconds = {"image_features": 0.0, "text_features": 0.0}
+    feature_seconds: dict[str, dict[str, float]] = {"image_features": {}, "text_features": {}}
     cv_seconds = 0.0
     board: list[dict] = []
     say(f"{len(candidates)} candidates, {_FOLDS}-fold CV on {len(images)} training pairs, budget {_minutes(budget)}")
@@ -167,7 +208,8 @@ def select_stages(
         names = {stage: _label(value) for stage, value in row.items()}
         entry = {**names, **({"searcher": None} if "searcher" in missing else {}), "cv_map": None, "cv_image_to_text": None, "cv_text_to_image": None, "seconds": None}
         estimate = cv_seconds + sum(
-            seconds for stage, seconds in feature_seconds.items() if (stage, names[stage]) not in cache
+            feature_estimate(names[stage], measured) for stage, measured in feature_seconds.items()
+            if (stage, names[stage]) not in cache
         )
         if any(e["status"] == "done" for e in board):  # the first candidate always runs
             if left() <= 0:

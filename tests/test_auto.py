@@ -158,3 +158,68 @@ def test_the_auto_model_saves_and_loads(data, cheap, tmp_path):
     assert back.leaderboard_ == model.leaderboard_ and back.preset_stages_ == model.preset_stages_
     query = data.test.texts[0]
     assert [h.index for h in back.search_text(query, k=5)] == [h.index for h in model.search_text(query, k=5)]
+
+
+def test_relative_costs_add_up_over_the_parts_of_a_concatenation():
+    from classicx.presets import FEATURE_COSTS
+
+    assert _autoselect.relative_cost("fisher(rootsift,64)+0.5*hsv") == pytest.approx(
+        FEATURE_COSTS["fisher"] + FEATURE_COSTS["hsv"])
+    assert _autoselect.relative_cost("lsa(200)|l2") == FEATURE_COSTS["lsa"]
+    assert _autoselect.relative_cost("sentence(minilm)") is None  # not in the table
+    assert _autoselect.relative_cost("<a repr, not a spec>") is None
+
+
+def test_a_feature_estimate_scales_the_slowest_measured_rate_by_the_relative_cost(monkeypatch):
+    monkeypatch.setattr(_autoselect, "FEATURE_COSTS", {"bovw": 1.0, "fisher": 1.5, "hsv": 0.5, "cnn": 1.2})
+    measured = {"bovw(sift,256)+0.5*hsv": 30.0, "fisher(rootsift,64)+0.5*hsv": 100.0}  # 20 and 50 s per unit
+    assert _autoselect.feature_estimate("cnn(efficientnet-lite0)", measured) == pytest.approx(1.2 * 50.0)
+    assert _autoselect.feature_estimate("hsv", measured) == pytest.approx(0.5 * 50.0)
+    # outside the table: the largest measured time, as before
+    assert _autoselect.feature_estimate("sentence(minilm)", measured) == 100.0
+    assert _autoselect.feature_estimate("cnn(efficientnet-lite0)", {"w2v(100)": 40.0}) == 40.0
+    assert _autoselect.feature_estimate("cnn(efficientnet-lite0)", {}) == 0.0
+
+
+def test_a_cheaper_feature_set_is_not_skipped_for_the_cost_of_a_dearer_one(data, monkeypatch):
+    """Fake clock: each histogram costs 10 s. The first candidate's image features (two histograms) took 20 s;
+    with 15 s left, a one-histogram feature set (estimated 10 s) still runs, a three-histogram one (30 s) not."""
+    now = [0.0]
+    monkeypatch.setattr(_autoselect, "_clock", lambda: now[0])
+    original = ColorHistogram.fit_transform
+
+    def slow(self, X, y=None, **kw):
+        now[0] += 10.0
+        return original(self, X, y, **kw)
+
+    monkeypatch.setattr(ColorHistogram, "fit_transform", slow)
+    monkeypatch.setattr(_autoselect, "deep_candidates", lambda texts: ())
+    monkeypatch.setattr(_autoselect, "AUTO_CANDIDATES", (
+        ("hsv(8,2,2)+hsv(4,2,2)", "lsa(20)|l2", "cca(4,reg=0.3)", False),
+        ("hsv(4,4,4)", "lsa(20)|l2", "cca(4,reg=0.3)", False),
+        ("hsv(2,2,2)+hsv(3,2,2)+hsv(4,2,3)", "lsa(20)|l2", "cca(4,reg=0.3)", False),
+    ))
+    model = CrossModalRetriever(preset="auto", time_budget=35, verbose=False, random_state=0)
+    model.fit(data.train.images, data.train.texts)
+    status = {e["image_features"]: e["status"] for e in model.leaderboard_}
+    assert status["hsv(8,2,2)+hsv(4,2,2)"] == "done"
+    assert status["hsv(4,4,4)"] == "done"  # the largest feature time so far (20 s) would have skipped it
+    assert status["hsv(2,2,2)+hsv(3,2,2)+hsv(4,2,3)"] == "skipped: needs about 30 s, 5 s left"
+
+
+def test_a_sparse_text_candidate_is_cross_validated_and_kept(data, monkeypatch):
+    """TF-IDF features are sparse: auto scores them and the final model uses them as the other candidates'."""
+    import scipy.sparse as sp
+
+    monkeypatch.setattr(_autoselect, "deep_candidates", lambda texts: ())
+    monkeypatch.setattr(_autoselect, "AUTO_CANDIDATES", (
+        ("hsv(4,2,2)", "tfidf(min_df=2)", "sm(balanced,C=10.0,C_y=100.0,standardize=false)", True),))
+    model = CrossModalRetriever(preset="auto", verbose=False, random_state=0)
+    model.fit(data.train.images, data.train.texts, labels=data.train.labels)
+    (entry,) = model.leaderboard_
+    assert entry["status"] == "done" and 0 < entry["cv_map"] <= 1
+    assert sp.issparse(model.text_features_.transform(data.test.texts[:2]))
+    assert model.preset_stages_["text_features"] == "tfidf(min_df=2)"
+    report = model.evaluate(data.test.images, data.test.texts, labels=data.test.labels)
+    assert 0 < report.map_image_to_text <= 1 and 0 < report.map_text_to_image <= 1
+    assert len(model.search_text(data.test.texts[0], k=3)) == 3

@@ -540,6 +540,31 @@ def test_bench_presets_assembles_a_concatenation_as_concat_features_does(tmp_pat
     np.testing.assert_allclose(test, union.transform(data["test"][0]), rtol=1e-5, atol=1e-7)
 
 
+def test_bench_presets_shared_classifiers_give_the_fits_of_fresh_ones():
+    """Oracle: semantic matching fitted inside ``shared_classifiers`` (which reuses a view's classifier for the same
+    input) equals a fresh fit, dense and sparse; the second fit on the same image view is a hit."""
+    import scipy.sparse as sp
+
+    from benchmarks import bench_presets as bp
+    from classicx.subspace import SemanticMatching, semantic
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 20)
+    X = rng.normal(size=(60, 6)) + labels[:, None]
+    Ys = [rng.normal(size=(60, 4)) - labels[:, None], sp.random(60, 30, density=0.2, random_state=1, format="csr")]
+    fresh = [SemanticMatching(C=3.0, class_weight="balanced").fit(X, Y, labels=labels) for Y in Ys]
+    with bp.shared_classifiers() as shared:
+        memo = [SemanticMatching(C=3.0, class_weight="balanced").fit(X, Y, labels=labels) for Y in Ys]
+        assert shared.hits == 1  # the image classifier of the second fit
+        again = SemanticMatching(C=1.0, class_weight="balanced").fit(X, Ys[0], labels=labels)
+        assert shared.hits == 1  # another C is another classifier
+    assert semantic._fit_logistic is shared.original  # restored
+    for a, b in zip(fresh, memo):
+        for name in ("x_coef_", "x_intercept_", "y_coef_", "y_intercept_"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert not np.allclose(again.x_coef_, memo[0].x_coef_)
+
+
 def test_icons_are_deterministic_balanced_and_named():
     from benchmarks import bench_presets as bp
 
