@@ -121,3 +121,105 @@ def test_a_class_with_one_text_is_kept():
     class_x, class_y = _class_means(np.array([0, 0, 1]), None, None, 3, 3, 3)
     np.testing.assert_allclose(class_x, [[0.5, 0], [0.5, 0], [0, 1]], rtol=1e-15)
     np.testing.assert_allclose(class_y, class_x, rtol=1e-15)
+
+
+# -- Session 5: MMDAlignment's own methods (fit, _descend, _check_unpaired, ...) ---------------
+
+FAST5 = dict(kernel=MMDKernel(n_random_features=32), verbose=False, random_state=0)
+
+
+def _pairs(n=80, seed=5):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 2))
+    X = np.hstack([z + 0.3 * rng.normal(size=(n, 2)), rng.normal(size=(n, 2))]) @ rng.normal(size=(4, 4))
+    Y = np.hstack([z + 0.5 * rng.normal(size=(n, 2)), rng.normal(size=(n, 1))]) @ rng.normal(size=(3, 3))
+    return X, Y
+
+
+def _shrunk(V, reg):
+    C = np.cov(V.T)
+    return (1 - reg) * C + reg * np.trace(C) / len(C) * np.eye(len(C))
+
+
+def test_reg_y_shrinks_the_second_view_and_defaults_to_reg():
+    """The planted bug of issue #10 in another learner: ``reg_y`` must shrink Y's covariance
+    (and ``reg`` X's). Oracle: RegularizedCCA with the same pair of shrinkages, and the documented
+    constraints ``A' C~_xx A = I``, ``B' C~_yy B = I``."""
+    from classicx.subspace import RegularizedCCA
+
+    X, Y = _pairs()
+    for reg, reg_y in ((0.1, 0.6), (0.3, None)):
+        model = MMDAlignment(2, mmd_weight=0.0, reg=reg, reg_y=reg_y, **FAST5).fit(X, Y)
+        cca = RegularizedCCA(2, reg=reg, reg_y=reg_y).fit(X, Y)
+        np.testing.assert_allclose(model.correlations_, cca.canonical_correlations_, rtol=1e-9)
+        np.testing.assert_allclose(np.abs(model.transform_y(Y)), np.abs(cca.transform_y(Y)), atol=1e-8)
+        ry = reg if reg_y is None else reg_y
+        for W, V, r in ((model.x_weights_, X, reg), (model.y_weights_, Y, ry)):
+            np.testing.assert_allclose(W.T @ _shrunk(V, r) @ W, np.eye(2), atol=1e-9)
+
+
+def test_fitted_attributes_from_their_definitions():
+    """``correlations_`` = diag(Wx' C_xy Wy) over the centred pairs; the transforms apply the
+    weights to the centred views; ``n_iter_`` counts the accepted steps; shapes and counts."""
+    X, Y = _pairs(seed=6)
+    labels = (X[:, 0] > 0).astype(int)
+    model = MMDAlignment(2, mmd_weight=3.0, label_weight=0.5, max_iter=15, **FAST5).fit(X, Y, labels=labels)
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    C_xy = Xc.T @ Yc / (len(X) - 1)
+    np.testing.assert_allclose(model.correlations_, np.diag(model.x_weights_.T @ C_xy @ model.y_weights_), rtol=1e-9)
+    np.testing.assert_allclose(model.x_mean_, X.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(model.transform(X[:5]), (X[:5] - X.mean(0)) @ model.x_weights_, rtol=1e-12)
+    np.testing.assert_allclose(model.transform_y(Y[:5]), (Y[:5] - Y.mean(0)) @ model.y_weights_, rtol=1e-12)
+    assert model.n_iter_ == len(model.objective_) - 1 >= 1
+    assert (model.n_features_in_, model.n_features_y_in_) == (4, 3)
+    assert model.x_weights_.shape == (4, 2) and model.y_weights_.shape == (3, 2)
+    assert model.class_mmd2_ > 0 and model.mmd2_ > 0
+    expected = -np.mean(model.correlations_) + 3.0 * (model.mmd2_ + 0.5 * model.class_mmd2_)
+    assert model.objective_[-1] == pytest.approx(expected, rel=1e-6)
+    assert np.all(np.diff(model.objective_) <= 0)
+    assert len(model.mmd_gammas_) == 3
+
+
+def test_defaults_are_the_documented_ones():
+    assert MMDAlignment().get_params() == {
+        "n_components": 2, "mmd_weight": 1.0, "label_weight": 1.0, "reg": 1e-3, "reg_y": None, "kernel": None,
+        "max_iter": 200, "tol": 1e-7, "random_state": None, "verbose": True,
+    }
+
+
+def test_float32_and_integer_views_are_fitted_in_float64():
+    X, Y = _pairs(seed=7)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    a = MMDAlignment(2, mmd_weight=0.0, **FAST5).fit(X32, Y32)
+    b = MMDAlignment(2, mmd_weight=0.0, **FAST5).fit(X32.astype(np.float64), Y32.astype(np.float64))
+    np.testing.assert_array_equal(a.x_weights_, b.x_weights_)
+    np.testing.assert_array_equal(a.correlations_, b.correlations_)
+    Xi, Yi = np.round(X * 10).astype(int), np.round(Y * 10).astype(int)
+    a = MMDAlignment(2, mmd_weight=0.0, **FAST5).fit(Xi, Yi)
+    b = MMDAlignment(2, mmd_weight=0.0, **FAST5).fit(Xi.astype(float), Yi.astype(float))
+    np.testing.assert_array_equal(a.y_weights_, b.y_weights_)
+
+
+def test_unpaired_input_messages_name_the_argument():
+    from classicx.exceptions import InputError, NonFiniteError
+
+    X, Y = _pairs(n=30, seed=8)
+    bad = X.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(NonFiniteError) as info:
+        MMDAlignment(**FAST5).fit(X, Y, X_unpaired=bad)
+    assert str(info.value) == "MMDAlignment: X_unpaired holds NaN or infinity in 1 row(s); first at row 2"
+    bad_y = Y.copy()
+    bad_y[3, 0] = np.inf
+    with pytest.raises(NonFiniteError) as info:
+        MMDAlignment(**FAST5).fit(X, Y, Y_unpaired=bad_y)
+    assert str(info.value) == "MMDAlignment: Y_unpaired holds NaN or infinity in 1 row(s); first at row 3"
+    with pytest.raises(ShapeMismatchError) as info:
+        MMDAlignment(**FAST5).fit(X, Y, X_unpaired=X[:, :3])
+    assert str(info.value) == "X_unpaired has 3 features, but the paired view has 4"
+    with pytest.raises(InputError) as info:
+        MMDAlignment(**FAST5).fit(X, Y, Y_unpaired_labels=np.zeros(5, int))
+    assert str(info.value) == "Y_unpaired_labels were given without Y_unpaired: they label its rows"
+    with pytest.raises(InputError) as info:
+        MMDAlignment(**FAST5).fit(X, Y, X_unpaired_labels=np.zeros(5, int))
+    assert str(info.value) == "X_unpaired_labels were given without X_unpaired: they label its rows"
