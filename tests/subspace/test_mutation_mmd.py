@@ -223,3 +223,27 @@ def test_unpaired_input_messages_name_the_argument():
     with pytest.raises(InputError) as info:
         MMDAlignment(**FAST5).fit(X, Y, X_unpaired_labels=np.zeros(5, int))
     assert str(info.value) == "X_unpaired_labels were given without X_unpaired: they label its rows"
+
+
+def test_too_many_components_names_both_ranks():
+    from classicx.exceptions import InputError
+
+    rng = np.random.default_rng(9)
+    X, Y = rng.normal(size=(30, 4)), rng.normal(size=(30, 3))
+    X[:, 3] = X[:, 0]  # a duplicate column adds no rank
+    with pytest.raises(InputError) as info:
+        MMDAlignment(4, **FAST5).fit(X, Y)
+    assert str(info.value) == (
+        "n_components=4 is larger than 3, the centred X has rank 3 and the centred Y has rank 3 "
+        "(constant or duplicate columns add no rank)"
+    )
+
+
+def test_default_kernel_is_mmd_kernel_seeded_by_the_aligner():
+    """``kernel=None`` means ``MMDKernel()`` (three bandwidths), seeded by ``random_state``."""
+    X, Y = _pairs(n=40, seed=10)
+    a = MMDAlignment(2, max_iter=2, random_state=3, verbose=False).fit(X, Y)
+    b = MMDAlignment(2, max_iter=2, random_state=3, verbose=False, kernel=MMDKernel()).fit(X, Y)
+    assert len(a.mmd_gammas_) == 3 and a.mmd_gammas_ == b.mmd_gammas_
+    np.testing.assert_array_equal(a.x_weights_, b.x_weights_)
+    assert a.mmd2_ == b.mmd2_
