@@ -212,7 +212,10 @@ def test_faiss_parameter_errors():
     )
     with pytest.raises(ParameterError) as info:
         FaissSearcher("lsh64r", metric="inner_product").fit(G)  # "LSH" found whatever the case
-    assert str(info.value).startswith("LSH ranks by angle, which does not order raw inner products; use metric='cosine'")
+    assert str(info.value) == (
+        "LSH ranks by angle, which does not order raw inner products; use metric='cosine' "
+        "(or 'correlation', 'euclidean', 'cosine_distance') with an LSH index"
+    )
     with pytest.raises(InputError) as info:
         FaissSearcher("NoSuchIndex").fit(G)
     reason = _faiss_error(lambda: faiss.index_factory(6, "NoSuchIndex", faiss.METRIC_INNER_PRODUCT))
@@ -230,6 +233,35 @@ def test_faiss_parameter_errors():
     reason = _faiss_error(lambda: faiss.ParameterSpace().set_index_parameter(hnsw, "nprobe", 4))
     assert reason and str(info.value) == (
         f"search parameter nprobe=4 does not apply to the faiss index 'HNSW16': {reason}"
+    )
+
+
+def test_faiss_training_is_logged_and_verbose_reaches_the_index(caplog):
+    import logging
+
+    G, _ = _data()
+    with caplog.at_level(logging.INFO, logger="classicx.search.faiss_backend"):
+        quiet = FaissSearcher("IVF4,Flat").fit(G)
+    assert [r.getMessage() for r in caplog.records if r.name == "classicx.search.faiss_backend"] == [
+        "training faiss index IVF4,Flat on 150 vectors"
+    ]
+    assert quiet._index.verbose is False
+    assert FaissSearcher("Flat", verbose=True).fit(G)._index.verbose is True
+
+
+@pytest.mark.parametrize(
+    "cls,module,package",
+    [(FaissSearcher, "faiss", "faiss-cpu"), (HnswlibSearcher, "hnswlib", "hnswlib"), (AnnoySearcher, "annoy", "annoy")],
+)
+def test_a_missing_library_names_its_pip_package(monkeypatch, cls, module, package):
+    import sys
+
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(BackendUnavailableError) as info:
+        cls().fit(np.ones((3, 2)))
+    assert str(info.value) == (
+        f"this searcher needs {package!r}, which is not installed: "
+        f"pip install 'classicx[ann]' (or pip install {package})"
     )
 
 
