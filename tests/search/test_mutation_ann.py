@@ -403,21 +403,24 @@ def test_n_jobs_reach_the_libraries(monkeypatch, n_jobs, threads):
 
 
 def test_hnswlib_retries_a_refused_query_with_a_wider_candidate_list():
-    efs = []
+    efs, calls = [], []
 
     class Index:
         def set_ef(self, ef):
             efs.append(ef)
 
         def knn_query(self, queries, k, num_threads):
+            calls.append((queries, k, num_threads))
             if len(efs) == 1:
                 raise RuntimeError("Cannot return the results in a contiguous 2D array")
             return np.zeros((len(queries), k), np.uint64), np.zeros((len(queries), k), np.float32)
 
-    distances, ids = HnswlibSearcher(ef_search=10)._query(Index(), np.ones((2, 3), np.float32), 5)
+    Q = np.ones((2, 3), np.float32)
+    distances, ids = HnswlibSearcher(ef_search=10, n_jobs=2)._query(Index(), Q, 5)
     assert efs == [10, 20] and ids.dtype == np.int64 and ids.shape == (2, 5)
+    assert [(q is Q, k, t) for q, k, t in calls] == [(True, 5, 2), (True, 5, 2)]
     efs.clear()
-    HnswlibSearcher(ef_search=30)._query(Index(), np.ones((2, 3), np.float32), 5)
+    HnswlibSearcher(ef_search=30)._query(Index(), Q, 5)
     assert efs == [30, 30]
 
 

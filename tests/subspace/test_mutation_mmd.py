@@ -247,3 +247,35 @@ def test_default_kernel_is_mmd_kernel_seeded_by_the_aligner():
     assert len(a.mmd_gammas_) == 3 and a.mmd_gammas_ == b.mmd_gammas_
     np.testing.assert_array_equal(a.x_weights_, b.x_weights_)
     assert a.mmd2_ == b.mmd2_
+
+
+def test_unpaired_text_labels_join_the_class_terms():
+    """Documented: ``Y_unpaired_labels`` label the unpaired texts for the class-conditional
+    terms; a class that no image has is dropped, so labelling every unpaired text with such a
+    class is the same fit as not labelling them."""
+    X, Y = _pairs(n=60, seed=11)
+    labels = (X[:40, 0] > 0).astype(int)
+    kw = dict(mmd_weight=0.0, max_iter=0, **FAST5)
+    plain = MMDAlignment(2, **kw).fit(X[:40], Y[:40], labels=labels, Y_unpaired=Y[40:])
+    labelled = MMDAlignment(2, **kw).fit(
+        X[:40], Y[:40], labels=labels, Y_unpaired=Y[40:], Y_unpaired_labels=(X[40:, 0] > 0).astype(int)
+    )
+    orphan = MMDAlignment(2, **kw).fit(
+        X[:40], Y[:40], labels=labels, Y_unpaired=Y[40:], Y_unpaired_labels=np.full(20, 7)
+    )
+    assert labelled.class_mmd2_ != plain.class_mmd2_
+    assert orphan.class_mmd2_ == plain.class_mmd2_
+    assert labelled.mmd2_ == plain.mmd2_  # the marginal term does not use labels
+
+
+def test_debug_line_reports_the_steps_and_the_objective(caplog):
+    import logging
+
+    X, Y = _pairs(n=40, seed=12)
+    with caplog.at_level(logging.DEBUG, logger="classicx.subspace.mmd"):
+        model = MMDAlignment(2, max_iter=3, **FAST5).fit(X, Y)
+    lines = [r.getMessage() for r in caplog.records if r.name == "classicx.subspace.mmd"]
+    assert lines == [
+        f"MMDAlignment: {model.n_iter_} steps, objective {model.objective_[0]:.6g} -> {model.objective_[-1]:.6g}"
+    ]
+    assert model.n_iter_ >= 1
