@@ -279,3 +279,46 @@ def test_debug_line_reports_the_steps_and_the_objective(caplog):
         f"MMDAlignment: {model.n_iter_} steps, objective {model.objective_[0]:.6g} -> {model.objective_[-1]:.6g}"
     ]
     assert model.n_iter_ >= 1
+
+
+@pytest.mark.parametrize("verbose", [True, False])
+def test_progress_bar_over_the_gradient_steps(monkeypatch, verbose):
+    from classicx.subspace import mmd
+
+    calls = []
+    monkeypatch.setattr(mmd, "progress", lambda iterable, **kwargs: calls.append(kwargs) or iterable)
+    X, Y = _pairs(n=30, seed=13)
+    MMDAlignment(2, max_iter=2, kernel=MMDKernel(n_random_features=8), random_state=0, verbose=verbose).fit(X, Y)
+    assert calls == [{"desc": "MMD alignment", "verbose": verbose}]
+
+
+def _tangent_oracle(A, G):
+    S = A.T @ G
+    return G - A @ ((S + S.T) / 2)
+
+
+def _polar(M):
+    U, _, Vt = np.linalg.svd(M, full_matrices=False)
+    return U @ Vt
+
+
+def test_first_step_is_a_unit_step_along_the_negative_tangent_gradient():
+    """The descent starts with step 1 (Armijo accepts it on this gently curved problem) and
+    doubles it after a first-try success: the first two iterates, by hand."""
+    rng = np.random.default_rng(14)
+    T = 0.05 * rng.normal(size=(4, 3))
+    Xw, Yw = rng.normal(size=(20, 4)), rng.normal(size=(20, 3))
+    problem = _Problem(T, Xw, Yw, None, None, 0.0, 0.0, np.zeros((2, 1)), np.zeros(1))
+    A0, B0 = _polar(rng.normal(size=(4, 2))), _polar(rng.normal(size=(3, 2)))
+
+    def value(A, B):
+        return -np.sum(A * (T @ B)) / 2
+
+    A, B = A0, B0
+    history = [value(A, B)]
+    for step in (1.0, 2.0):
+        gA, gB = -(T @ B) / 2, -(T.T @ A) / 2
+        A, B = _polar(A - step * _tangent_oracle(A, gA)), _polar(B - step * _tangent_oracle(B, gB))
+        history.append(value(A, B))
+    _, _, got = MMDAlignment(2, max_iter=2, tol=0.0, verbose=False)._descend(problem, A0, B0)
+    np.testing.assert_allclose(got, history, rtol=1e-12)
