@@ -322,3 +322,73 @@ def test_first_step_is_a_unit_step_along_the_negative_tangent_gradient():
         history.append(value(A, B))
     _, _, got = MMDAlignment(2, max_iter=2, tol=0.0, verbose=False)._descend(problem, A0, B0)
     np.testing.assert_allclose(got, history, rtol=1e-12)
+
+
+class _Scripted:
+    """A stand-in objective for ``_descend``: the value of each evaluation comes from ``script``
+    (a function of the last accepted value, the current slope and the trial's number), the
+    gradient is fixed; records each trial's step length, recovered from the iterate."""
+
+    def __init__(self, script, scale=1.0):
+        self.script, self.scale = script, scale
+        self.trials, self.slope, self.accepted, self.slopes = 0, None, 0.0, []
+        self.gA = np.zeros((4, 2))
+        self.gA[2, 0] = scale  # orthogonal to the columns of every iterate used below
+        self.gB = np.zeros((3, 1))
+
+    def evaluate(self, A, B):
+        if self.slope is None:
+            return 0.0, None
+        self.trials += 1
+        self.last = self.script(self.accepted, self.slope, self.trials)
+        return self.last, None
+
+    def gradient(self, A, B, state):
+        if self.slope is not None:  # called after each accepted trial
+            self.accepted = self.last
+        xi = self.gA - A @ ((A.T @ self.gA + self.gA.T @ A) / 2)
+        self.slope = float(np.sum(xi * xi))
+        self.slopes.append(self.slope)
+        return self.gA, self.gB
+
+
+def _scripted_descent(script, scale=1.0, max_iter=1, tol=0.0):
+    problem = _Scripted(script, scale)
+    A0, B0 = np.eye(4)[:, :2], np.eye(3)[:, :1]
+    model = MMDAlignment(2, max_iter=max_iter, tol=tol, verbose=False)
+    A, B, history = model._descend(problem, A0, B0)
+    return problem, history
+
+
+def test_armijo_rule_accepts_exactly_a_sufficient_decrease():
+    """Accept a trial when ``value_new <= value - 1e-4 * step * slope`` (slope = |tangent|^2 = 1
+    here): a rise is refused, a decrease of exactly the bound is accepted, a smaller one halves."""
+    problem, history = _scripted_descent(lambda v, s, t: 1e-9 if t == 1 else -1.0)
+    assert problem.slopes[0] == 1.0 and history == [0.0, -1.0] and problem.trials == 2
+    problem, history = _scripted_descent(lambda v, s, t: -1e-4 if t == 1 else -2.0)
+    assert history == [0.0, -1e-4] and problem.trials == 1  # the bound itself is enough
+    problem, history = _scripted_descent(lambda v, s, t: -0.9e-4 if t == 1 else -2.0)
+    assert history == [0.0, -2.0] and problem.trials == 2
+
+
+def test_armijo_bound_grows_with_the_step():
+    """After a first-try success the step doubles, and so does the required decrease: a second
+    step that gains 1.0e-4 * slope passes at step 1 but not at step 2."""
+    def script(v, s, t):
+        if t == 1:
+            return -1.0  # accepted at once: the step doubles to 2
+        if t == 2:
+            return v - 1.0e-4 * s  # below 2e-4 * slope: refused at step 2
+        return v - 1.0
+
+    problem, history = _scripted_descent(script, max_iter=2)
+    assert history[:2] == [0.0, -1.0] and history[2] == pytest.approx(-2.0) and problem.trials == 3
+
+
+def test_line_search_gives_up_after_forty_halvings_and_a_flat_gradient_stops():
+    problem, history = _scripted_descent(lambda v, s, t: 1.0, max_iter=5)
+    assert history == [0.0] and problem.trials == 40
+    problem, history = _scripted_descent(lambda v, s, t: -1.0, scale=1e-12, max_iter=5)
+    assert problem.slopes == [1e-24] and history == [0.0] and problem.trials == 0  # slope <= 1e-24
+    problem, history = _scripted_descent(lambda v, s, t: v - 1.0, scale=1.1e-12, max_iter=2)
+    assert problem.trials == 2 and history == [0.0, -1.0, -2.0]
