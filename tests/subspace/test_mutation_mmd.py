@@ -304,7 +304,7 @@ def _polar(M):
 
 def test_first_step_is_a_unit_step_along_the_negative_tangent_gradient():
     """The descent starts with step 1 (Armijo accepts it on this gently curved problem) and
-    doubles it after a first-try success: the first two iterates, by hand."""
+    doubles it after each first-try success: the first three iterates, by hand."""
     rng = np.random.default_rng(14)
     T = 0.05 * rng.normal(size=(4, 3))
     Xw, Yw = rng.normal(size=(20, 4)), rng.normal(size=(20, 3))
@@ -316,11 +316,11 @@ def test_first_step_is_a_unit_step_along_the_negative_tangent_gradient():
 
     A, B = A0, B0
     history = [value(A, B)]
-    for step in (1.0, 2.0):
+    for step in (1.0, 2.0, 4.0):
         gA, gB = -(T @ B) / 2, -(T.T @ A) / 2
         A, B = _polar(A - step * _tangent_oracle(A, gA)), _polar(B - step * _tangent_oracle(B, gB))
         history.append(value(A, B))
-    _, _, got = MMDAlignment(2, max_iter=2, tol=0.0, verbose=False)._descend(problem, A0, B0)
+    _, _, got = MMDAlignment(2, max_iter=3, tol=0.0, verbose=False)._descend(problem, A0, B0)
     np.testing.assert_allclose(got, history, rtol=1e-12)
 
 
@@ -392,3 +392,19 @@ def test_line_search_gives_up_after_forty_halvings_and_a_flat_gradient_stops():
     assert problem.slopes == [1e-24] and history == [0.0] and problem.trials == 0  # slope <= 1e-24
     problem, history = _scripted_descent(lambda v, s, t: v - 1.0, scale=1.1e-12, max_iter=2)
     assert problem.trials == 2 and history == [0.0, -1.0, -2.0]
+
+
+@pytest.mark.parametrize(
+    "tol,script,expected",
+    [
+        # stop when the decrease is at most tol * max(1, |value|): exactly at the bound it stops
+        (1e-3, lambda v, s, t: -1e-3 if t == 1 else v - 1.0, [0.0, -1e-3]),
+        # |value| > 1 scales the bound up: a decrease of 2 at value -2 is within 1.5 * 2
+        (1.5, lambda v, s, t: -2.0 if t == 1 else v - 1.0, [0.0, -2.0]),
+        # |value| < 1 does not scale it down: 0.5 is above 0.4 * 1 until |value| reaches 1.25
+        (0.4, lambda v, s, t: v - 0.5, [0.0, -0.5, -1.0, -1.5]),
+    ],
+)
+def test_descent_stops_at_the_first_small_relative_decrease(tol, script, expected):
+    problem, history = _scripted_descent(script, max_iter=6, tol=tol)
+    assert history == pytest.approx(expected, abs=0)
