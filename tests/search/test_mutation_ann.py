@@ -512,3 +512,13 @@ def test_annoy_index_files_live_in_one_private_directory_as_long_as_the_searcher
     del searcher
     gc.collect()
     assert not os.path.exists(directory)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_serialising_writes_nothing_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    G, Q = _data()
+    for searcher in (HnswlibSearcher().fit(G).add(G[:3]), AnnoySearcher(n_trees=2).fit(G), FaissSearcher("Flat").fit(G)):
+        del searcher._index  # read back from the bytes
+        searcher.search(Q, k=2)
+    assert list(tmp_path.iterdir()) == []

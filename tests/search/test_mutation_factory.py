@@ -117,3 +117,14 @@ def test_errors_name_the_spec():
     assert isinstance(info.value.__cause__, TypeError)
     with pytest.raises(InputError, match="expected name=value, got 'nprobe'"):
         make_searcher("faiss:IVF8,Flat;nprobe")
+
+
+@pytest.mark.parametrize(
+    "spec,item",
+    [("exact:chunk_size", "chunk_size"), ("hnswlib:M=8,32", "32"), ("faiss:IVF8,Flat;nprobe", "nprobe"),
+     ("lsh:nbits=64,rerank", "rerank")],
+)
+def test_option_errors_through_make_searcher_name_the_whole_spec(spec, item):
+    with pytest.raises(InputError) as info:
+        make_searcher(spec)
+    assert str(info.value) == f"searcher spec {spec!r}: expected name=value, got {item!r}"
