@@ -93,8 +93,11 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: str | Path, records: list[dict]) -> None:
-    Path(path).write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
+def write_json(path: str | Path, records: Any) -> None:
+    """Write ``records`` (JSON-able) to ``path``, creating its folder if needed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------

@@ -362,10 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + body)
     print(f"done in {time.perf_counter() - began:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "memory": memory, "memory_start_mb": memory[0]["rss_start_mb"],
-                                         "memory_end_mb": memory[-1]["rss_end_mb"], "gallery": args.gallery,
-                                         "photo": photo_name, "load_start": load_start, "load_end": load_end},
-                                        indent=1))
+        common.write_json(args.json, {"rows": rows, "memory": memory, "memory_start_mb": memory[0]["rss_start_mb"],
+                                      "memory_end_mb": memory[-1]["rss_end_mb"], "gallery": args.gallery,
+                                      "photo": photo_name, "load_start": load_start, "load_end": load_end})
     if args.results:
         common.write_section("bench_serve", "Search service under load (`classicx serve`, issue #17)", body)
     return 0

@@ -391,3 +391,17 @@ def test_inconsistent_state_is_reported_at_load_time(tmp_path):
     _edit_meta(tmp_path, lambda m: m["root"]["state"].update(ids_=["a"]))
     with pytest.raises(ModelFormatError, match="inconsistent .*1 ids for 2 vectors"):
         persistence.load(tmp_path)
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"red": 0.0, "blue": 1}, "must map str terms to int columns"),
+    ({"red": 0, "blue": 0}, "columns must be 0..n_terms-1, each once"),
+    ({"red": 0, "blue": 2}, "columns must be 0..n_terms-1, each once"),
+])
+def test_a_hand_edited_tfidf_vocabulary_is_refused_at_load_time(tmp_path, columns, message):
+    from classicx.text import TfidfFeatures
+
+    TfidfFeatures(verbose=False).fit(["red", "blue"]).save(tmp_path)
+    _edit_meta(tmp_path, lambda m: m["root"]["state"].update(vocabulary_={"__dict__": columns}))
+    with pytest.raises(ModelFormatError, match=message):
+        persistence.load(tmp_path)

@@ -206,6 +206,23 @@ def test_repeated_vocabulary_keys_are_refused(tmp_path):
         _Holder.load(tmp_path / "m")
 
 
+def test_a_repeated_list_of_strings_is_stored_once_and_loads_as_independent_lists(tmp_path):
+    model = _big_model()
+    model.paired_ = list(model.texts_)  # equal content, another list (as a retriever's two galleries)
+    model.other_ = [f"other {i}" for i in range(2000)]
+    model.save(tmp_path / "m")
+    meta = _meta(tmp_path / "m")
+    state = meta["root"]["state"]
+    assert state["paired_"] == state["texts_"] != state["other_"]  # one member for both
+    names = zipfile.ZipFile(tmp_path / "m" / "arrays.npz").namelist()
+    assert len(names) == len(set(names)) and f"{state['texts_']['__strings__']['__array__']}.npy" in names
+    loaded = _Holder.load(tmp_path / "m")
+    assert loaded.texts_ == loaded.paired_ == model.texts_ and loaded.other_ == model.other_
+    assert loaded.texts_ is not loaded.paired_
+    loaded.paired_.append("changed")
+    assert loaded.texts_ == model.texts_
+
+
 def test_finiteness_test_agrees_with_numpy():
     rng = np.random.default_rng(1)
     cases = [rng.normal(size=1000), np.full(10, 1e308), np.array([], dtype=float), rng.normal(size=(5, 5)).astype(np.float16) * 1e4,
@@ -221,6 +238,10 @@ def test_a_model_saved_by_format_2_loads_and_ranks_as_it_did(tmp_path):
     assert _meta(_DATA / "format2_model")["format_version"] == 2
     model = CrossModalRetriever.load(_DATA / "format2_model")
     model.set_params(verbose=False)
+    # Saved before TfidfLSA's dtype parameter: its float64 components are kept, and the
+    # parameter says so (the float32 default is for new fits).
+    lsa = model.text_features_
+    assert lsa.components_.dtype == np.float64 and lsa.get_params()["dtype"] == "float64"
     for text, hits in zip(expected["text_queries"], expected["text_hits"]):
         found = model.search_text(text, k=5)
         assert [h.index for h in found] == [i for i, _ in hits]

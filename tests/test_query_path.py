@@ -39,30 +39,68 @@ def test_tfidf_kept_vectorizer_equals_a_fresh_one_and_follows_changes():
     np.testing.assert_array_equal(model.transform(["new words"]).toarray(), _oracle_tfidf(model, ["new words"]).toarray())
 
 
-def test_lsa_components_are_stored_for_the_product_and_equal_scikit_learns():
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_lsa_components_are_stored_for_the_product_and_equal_scikit_learns(dtype, tol):
     texts = [f"{a} {b} {c}" for a in ("red", "blue", "green") for b in ("circle", "square") for c in ("big", "small")]
-    lsa = TfidfLSA(n_components=3, random_state=0, verbose=False).fit(texts)
+    lsa = TfidfLSA(n_components=3, random_state=0, verbose=False, dtype=dtype).fit(texts)
+    assert lsa.components_.dtype == np.dtype(dtype)
     assert lsa.components_.flags.f_contiguous and lsa._projection().flags.c_contiguous
     assert lsa._projection().base is not None or lsa._projection() is lsa.components_.T  # a view, no copy
     X = lsa.tfidf_.transform(texts)
-    expected = X.toarray() @ np.ascontiguousarray(lsa.components_).T
-    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=1e-12, atol=1e-12)
+    expected = X.toarray().astype(dtype) @ np.ascontiguousarray(lsa.components_).T
+    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=tol, atol=tol)
     # A C-ordered components_ (as classicx 0.2 saved it) gives the same vectors, copied once.
     lsa.components_ = np.ascontiguousarray(lsa.components_)
     first = lsa._projection()
     assert first.flags.c_contiguous and lsa._projection() is first
-    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lsa.transform(texts), expected, rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("k", [1, 3, 7, 40])
-def test_top_k_equals_a_stable_full_sort_with_ties(k):
+@pytest.mark.parametrize("rows", [6, 1])
+@pytest.mark.parametrize("k", [1, 3, 7, 12, 40])
+def test_top_k_equals_a_stable_full_sort_with_ties(k, rows):
     rng = np.random.default_rng(0)
     keys = rng.integers(0, 5, size=(6, 50)).astype(np.float32)  # many ties
     keys[2, :10] = -np.inf
+    keys = keys[2:2 + rows] if rows == 1 else keys  # one row: the single-query path
     scores, idx = top_k(keys, k)
     order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
     np.testing.assert_array_equal(idx, order)
     np.testing.assert_array_equal(scores, np.take_along_axis(keys, order, axis=1))
+
+
+@pytest.mark.parametrize("rows", [1, 7])
+@pytest.mark.parametrize("k", [1, 10, 123, 2500])
+@pytest.mark.parametrize("kind", ["normal", "ties", "masked"])
+def test_top_k_of_long_rows_by_block_maxima_equals_a_stable_full_sort(k, rows, kind):
+    # Rows of 10,007 keys take the threshold from block maxima (a ragged last block too).
+    rng = np.random.default_rng(k + rows)
+    n = 10_007
+    if kind == "ties":
+        keys = rng.integers(0, 4, size=(rows, n)).astype(np.float32)
+    else:
+        keys = rng.normal(size=(rows, n)).astype(np.float32)
+    if kind == "masked":
+        keys[:, rng.random(n) < 0.97] = -np.inf  # about 300 allowed items: fewer than k in one case
+    if kind == "normal":
+        keys[0, -1] = keys.max() + 1  # the best key alone in the last, short block
+    scores, idx = top_k(keys, k)
+    order = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(idx, order)
+    np.testing.assert_array_equal(scores, np.take_along_axis(keys, order, axis=1))
+
+
+def test_the_block_maxima_threshold_is_a_lower_bound_of_the_kth_key():
+    from classicx.search._topk import _threshold
+
+    rng = np.random.default_rng(3)
+    keys = rng.normal(size=(20, 50_000))
+    for k in (1, 5, 50, 600):
+        kth = np.sort(keys, axis=1)[:, -k]
+        bound = _threshold(keys, k)
+        assert (bound <= kth).all()
+        # and a useful one: few keys beyond the top k reach it
+        assert ((keys >= bound[:, None]).sum(axis=1) <= 4 * k + 20).all()
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "inner_product"])

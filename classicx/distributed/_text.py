@@ -183,7 +183,7 @@ def fit_lsa(est: Any, bag: Any) -> Any:
     full_var = float(np.sum(total[1] / n_texts - mean**2))
     explained = s**2 * (u_square - u_mean**2)
     est.tfidf_ = tfidf
-    est.components_ = Vt
+    est.components_ = np.asfortranarray(Vt, dtype=est.dtype)  # as TfidfLSA.fit keeps them
     est.singular_values_ = s
     est.explained_variance_ratio_ = explained / full_var
     est.n_components_ = k
@@ -193,6 +193,5 @@ def fit_lsa(est: Any, bag: Any) -> Any:
 def transform_lsa(est: Any, bag: Any) -> Any:
     """LSA vectors of a ``dask.bag`` of texts: a dense dask array, computed on the workers."""
     X = transform_tfidf(est.tfidf_, bag)
-    components = est.components_.T
-    return X.map_blocks(lambda b: np.asarray(b @ components), dtype=np.float64, chunks=(X.chunks[0], (components.shape[1],)),
+    return X.map_blocks(est._project, dtype=np.float64, chunks=(X.chunks[0], (est.components_.shape[0],)),
                         meta=np.empty((0, 0)))

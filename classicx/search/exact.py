@@ -170,7 +170,13 @@ class ExactSearcher(BaseSearcher):
             else:
                 keys, idx = self._chunked(Qb, G, k, mask, measure)
             out = slice(start, start + len(Qb))
-            scores[out], indices[out] = sort_rows(measure.finalize(keys, Qb).astype(dtype, copy=False), idx)
+            final = measure.finalize(keys, Qb).astype(dtype, copy=False)
+            if final is keys:
+                # The keys are the scores (inner product, cosine, ...): the selection already
+                # put them best first, ties by the smaller index, as sort_rows would.
+                scores[out], indices[out] = keys, idx
+            else:
+                scores[out], indices[out] = sort_rows(final, idx)
 
         starts = range(0, len(Q), batch)
         if len(starts) == 1:

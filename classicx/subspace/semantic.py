@@ -7,7 +7,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -249,7 +249,14 @@ class SemanticMatching(BaseAligner):
 
     def _posteriors(self, V: np.ndarray, mean, std, coef, intercept) -> np.ndarray:
         scores = ((V - mean) / std) @ coef.T + intercept
-        return expit(scores) if self.multilabel_ else softmax(scores, axis=1)
+        if self.multilabel_:
+            return expit(scores)
+        # scipy.special.softmax's arithmetic (shift by the row maximum, exp, divide by the sum),
+        # in place, without its array-API dispatch (a third of a query's posteriors, issue #15).
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
 
     def _transform_x(self, X: np.ndarray) -> np.ndarray:
         return self._posteriors(X, self.x_mean_, self.x_std_, self.x_coef_, self.x_intercept_)

@@ -22,6 +22,8 @@ classicx.exceptions.NonFiniteError: gallery holds NaN or infinity in 1 row(s); f
 
 from __future__ import annotations
 
+import functools
+
 import os
 import warnings
 from collections.abc import Sequence
@@ -143,8 +145,15 @@ def magnitude_limit(dtype: Any, n_samples: int, n_features: int) -> float:
     >>> f"{magnitude_limit(np.float64, 30, 5):.2e}"
     '6.84e+151'
     """
-    largest = float(np.finfo(np.dtype(dtype) if np.dtype(dtype).kind == "f" else np.float64).max)
-    return float(np.sqrt(largest / max(1, int(n_samples) * int(n_features))) / _MAGNITUDE_MARGIN)
+    return _magnitude_limit(np.dtype(dtype), int(n_samples), int(n_features))
+
+
+@functools.lru_cache(maxsize=256)
+def _magnitude_limit(dtype: np.dtype, n_samples: int, n_features: int) -> float:
+    # Cached: a query checks arrays of the same few shapes again and again, and finfo and
+    # sqrt cost more than the min and max of a 1 x 32 query row (issue #15).
+    largest = float(np.finfo(dtype if dtype.kind == "f" else np.float64).max)
+    return float(np.sqrt(largest / max(1, n_samples * n_features)) / _MAGNITUDE_MARGIN)
 
 
 def check_magnitude(X: Any, name: str = "X") -> None:

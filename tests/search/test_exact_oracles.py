@@ -127,6 +127,33 @@ def test_search_equals_brute_force_for_every_metric(metric, k):
     np.testing.assert_allclose(scores, ref_scores, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("k", [1, 3, 9, 40])
+def test_one_query_at_a_time_equals_brute_force_for_every_metric(metric, k):
+    # The single-query path: one row's selection, and no second sort when keys are the scores.
+    rng = np.random.default_rng(12)
+    G, Q = vectors(metric, 40, 6, rng), vectors(metric, 11, 6, rng)
+    searcher = ExactSearcher(metric=metric, dtype="float64").fit(G)
+    ref_scores, ref_idx = brute_force(oracle_scores(Q, G, metric), k)
+    for i, q in enumerate(Q):
+        scores, idx = searcher.search(q[None, :], k=k)
+        np.testing.assert_array_equal(idx[0], ref_idx[i])
+        np.testing.assert_allclose(scores[0], ref_scores[i], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 100])
+@pytest.mark.parametrize("k", [1, 2, 4, 12])
+def test_one_query_with_ties_is_ordered_by_index(chunk_size, k):
+    rng = np.random.default_rng(4)
+    G = rng.integers(0, 2, size=(12, 3)).astype(float)
+    searcher = ExactSearcher(metric="inner_product", chunk_size=chunk_size).fit(G)
+    for q in rng.integers(0, 2, size=(6, 3)).astype(float):
+        scores, idx = searcher.search(q[None, :], k=k)
+        ref_scores, ref_idx = brute_force((q @ G.T)[None, :], k)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_array_equal(scores, ref_scores)
+
+
 @pytest.mark.parametrize("metric", ["inner_product", "euclidean", "cosine_distance", "kl"])
 @pytest.mark.parametrize("chunk_size, batch_size", [(1, 1), (3, 2), (7, 5), (64, 64)])
 @pytest.mark.parametrize("k", [1, 2, 5, 30])
@@ -307,3 +334,20 @@ def test_added_vectors_keep_the_searchers_precision():
         assert searcher.gallery_.dtype == np.float32
         wide = ExactSearcher(metric=metric, dtype="float64").fit(G[:5]).add(G[5:])
         assert wide.gallery_.dtype == np.float64
+
+
+@pytest.mark.parametrize("metric", ["inner_product", "cosine", "euclidean"])
+@pytest.mark.parametrize("n_queries", [1, 6])
+def test_search_of_a_gallery_of_ten_thousand_equals_brute_force(metric, n_queries):
+    # Long rows: the selection threshold comes from block maxima (classicx/search/_topk.py).
+    rng = np.random.default_rng(21)
+    if metric == "cosine":  # normalising rounds: no exact ties to test
+        G, Q = rng.normal(size=(10_003, 4)), rng.normal(size=(n_queries, 4))
+    else:  # small integers: exact products and squared distances, many exact ties between items
+        G, Q = (rng.integers(-3, 4, size=(n, 4)).astype(float) for n in (10_003, n_queries))
+    searcher = ExactSearcher(metric=metric, dtype="float64").fit(G)
+    for k in (1, 10, 200):
+        scores, idx = searcher.search(Q, k=k)
+        ref_scores, ref_idx = brute_force(pairwise_scores(Q, G, metric), k)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_allclose(scores, ref_scores, rtol=1e-9, atol=1e-9)

@@ -80,3 +80,20 @@ def test_scm_without_labels_says_how_to_pass_them():
     X, Y, _ = labelled(seed=5)
     with pytest.raises(InputError, match="^" + re.escape("semantic correlation matching needs labels: fit(X, Y, labels=...)") + "$"):
         SemanticCorrelationMatching().fit(X, Y)
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_posteriors_are_scipys_softmax_of_the_decision_scores_bit_for_bit(standardize):
+    from scipy.special import softmax
+
+    rng = np.random.default_rng(7)
+    labels = np.repeat(np.arange(4), 15)
+    X = rng.normal(size=(60, 5)) + labels[:, None]
+    Y = rng.normal(size=(60, 3)) * 30 + labels[:, None]  # large scores: the shift by the maximum matters
+    sm = SemanticMatching(C=10.0, standardize=standardize).fit(X, Y, labels=labels)
+    scores_x = ((X - sm.x_mean_) / sm.x_std_) @ sm.x_coef_.T + sm.x_intercept_
+    scores_y = ((Y - sm.y_mean_) / sm.y_std_) @ sm.y_coef_.T + sm.y_intercept_
+    np.testing.assert_array_equal(sm.transform(X), softmax(scores_x, axis=1))
+    np.testing.assert_array_equal(sm.transform_y(Y), softmax(scores_y, axis=1))
+    one = ((X[:1] - sm.x_mean_) / sm.x_std_) @ sm.x_coef_.T + sm.x_intercept_  # BLAS rounds one row its own way
+    np.testing.assert_array_equal(sm.transform(X[:1]), softmax(one, axis=1))  # one query

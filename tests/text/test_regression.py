@@ -3,7 +3,8 @@
 ``data/regression_2dda8bf.npz`` was computed with the code of main at 2dda8bf, whose
 constructors copied the tokenizer's settings (``TfidfLSA(sublinear_tf=False,
 ngram_range=(1, 2))``...). Each case below builds the same model with the composed
-constructors and must give the same numbers.
+constructors and must give the same numbers. The LSA cases keep ``dtype="float64"`` (2dda8bf's
+precision; the float32 default is compared with it below).
 """
 
 import warnings
@@ -54,10 +55,10 @@ CASES = {
     "tfidf_en_raw": (lambda: TfidfFeatures(tokenizer=Tokenizer(stop_words=None), sublinear_tf=False, norm="l1",
                                            verbose=False), EN, NEW_EN),
     "tfidf_zh": (lambda: TfidfFeatures(verbose=False), ZH, NEW_ZH + ZH),
-    "lsa_en": (lambda: TfidfLSA(n_components=3, random_state=0, verbose=False), EN, NEW_EN + EN),
+    "lsa_en": (lambda: TfidfLSA(n_components=3, random_state=0, verbose=False, dtype="float64"), EN, NEW_EN + EN),
     "lsa_en_raw": (lambda: TfidfLSA(3, tfidf=TfidfFeatures(Tokenizer(ngram_range=(1, 2)), sublinear_tf=False),
-                                    random_state=0, verbose=False), EN, NEW_EN + EN),
-    "lsa_zh": (lambda: TfidfLSA(n_components=2, random_state=0, verbose=False), ZH, NEW_ZH),
+                                    random_state=0, verbose=False, dtype="float64"), EN, NEW_EN + EN),
+    "lsa_zh": (lambda: TfidfLSA(n_components=2, random_state=0, verbose=False, dtype="float64"), ZH, NEW_ZH),
     "lda_en": (lambda: LdaTopics(n_components=3, min_df=1, max_df=1.0, random_state=0, verbose=False), EN,
                NEW_EN + EN),
     "lda_zh": (lambda: LdaTopics(n_components=2, min_df=1, max_df=1.0, random_state=0, verbose=False), ZH, NEW_ZH),
@@ -75,6 +76,20 @@ def test_same_vectors_as_before_composition(name):
         warnings.simplefilter("ignore")
         got = _dense(make().fit(fit_texts).transform(texts))
     np.testing.assert_array_equal(got, EXPECTED[name])
+
+
+@pytest.mark.parametrize("name", ["lsa_en", "lsa_en_raw", "lsa_zh"])
+def test_float32_lsa_is_the_float64_result_rounded(name):
+    # The default dtype keeps the float64 SVD's components rounded to float32 and multiplies in
+    # float32: the vectors differ from 2dda8bf's by float32 rounding only, and stay float64.
+    make, fit_texts, texts = CASES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lsa = make().set_params(dtype="float32").fit(fit_texts)
+        got = lsa.transform(texts)
+    assert lsa.components_.dtype == np.float32 and got.dtype == np.float64
+    np.testing.assert_allclose(got, EXPECTED[name], rtol=0, atol=1e-6 * np.abs(EXPECTED[name]).max())
+    assert not np.array_equal(got, EXPECTED[name])  # float32 arithmetic did happen
 
 
 @pytest.mark.parametrize("pooling", ["mean", "tfidf", "sif"])

@@ -101,7 +101,7 @@ def test_bad_inputs():
 
 
 def test_lsa_matches_truncated_svd_oracle():
-    lsa = TfidfLSA(n_components=3, random_state=0, n_iter=10).fit(EN)
+    lsa = TfidfLSA(n_components=3, random_state=0, n_iter=10, dtype="float64").fit(EN)
     X = TfidfFeatures().fit_transform(EN)
     svd = TruncatedSVD(3, n_iter=10, random_state=0).fit(X)
     np.testing.assert_allclose(lsa.singular_values_, svd.singular_values_, rtol=1e-6)

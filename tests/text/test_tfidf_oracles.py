@@ -159,7 +159,7 @@ def test_lsa_is_truncated_svd_of_its_tfidf_step(sublinear):
     from classicx.text import TfidfLSA
 
     tfidf = TfidfFeatures(sublinear_tf=sublinear, verbose=False)
-    lsa = TfidfLSA(3, tfidf=tfidf, n_iter=7, random_state=4).fit(LSA_TRAIN)
+    lsa = TfidfLSA(3, tfidf=tfidf, n_iter=7, random_state=4, dtype="float64").fit(LSA_TRAIN)
     X = TfidfFeatures(sublinear_tf=sublinear, verbose=False).fit_transform(LSA_TRAIN)
     svd = TruncatedSVD(3, n_iter=7, random_state=4)
     Z = svd.fit_transform(X)
@@ -169,8 +169,8 @@ def test_lsa_is_truncated_svd_of_its_tfidf_step(sublinear):
     test = ["red circle", "blue star star", "square"]
     X_test = TfidfFeatures(sublinear_tf=sublinear, verbose=False).fit(LSA_TRAIN).transform(test)
     np.testing.assert_allclose(lsa.transform(test), svd.transform(X_test), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(TfidfLSA(3, tfidf=tfidf, n_iter=7, random_state=4).fit_transform(LSA_TRAIN), Z,
-                               rtol=1e-10, atol=1e-12)
+    exact = TfidfLSA(3, tfidf=tfidf, n_iter=7, random_state=4, dtype="float64")
+    np.testing.assert_allclose(exact.fit_transform(LSA_TRAIN), Z, rtol=1e-10, atol=1e-12)
     assert lsa.n_components_ == 3
     assert list(lsa.get_feature_names_out()) == ["tfidflsa0", "tfidflsa1", "tfidflsa2"]
     assert lsa.get_feature_names_out().dtype == object
@@ -187,12 +187,34 @@ def test_lsa_defaults_are_truncated_svds_and_the_tfidf_defaults():
     params = TfidfLSA().get_params()  # what the constructor stores when given nothing
     assert params["n_components"] == 100  # documented: "n_components : int, default=100"
     assert params["verbose"] is True  # documented: "verbose : bool, default=True"
+    assert params["dtype"] == "float32"  # documented: 'dtype : {"float32", "float64"}, default="float32"'
     assert params["n_iter"] == inspect.signature(TruncatedSVD).parameters["n_iter"].default
     lsa = TfidfLSA(3, random_state=0, verbose=False).fit(LSA_TRAIN)
     svd = TruncatedSVD(3, random_state=0).fit(TfidfFeatures().fit_transform(LSA_TRAIN))
     np.testing.assert_allclose(lsa.singular_values_, svd.singular_values_, rtol=1e-10)
     assert lsa.tfidf_.get_params() == TfidfFeatures(verbose=False).get_params()
     assert lsa.tfidf is None  # the parameter is never replaced by the fitted part
+
+
+def test_float32_lsa_keeps_the_float64_svd_rounded_and_multiplies_in_float32():
+    """dtype="float32": the components are the float64 SVD's rounded to float32 (bit for bit),
+    transform is the float32 product of the TF-IDF rows with them, returned as float64."""
+    from classicx.text import TfidfLSA
+
+    test = ["red circle", "blue star star", "square"]
+    exact = TfidfLSA(3, n_iter=7, random_state=4, verbose=False, dtype="float64").fit(LSA_TRAIN)
+    lsa = TfidfLSA(3, n_iter=7, random_state=4, verbose=False).fit(LSA_TRAIN)
+    assert lsa.components_.dtype == np.float32 and lsa.components_.flags.f_contiguous
+    np.testing.assert_array_equal(lsa.components_, exact.components_.astype(np.float32))
+    np.testing.assert_array_equal(lsa.singular_values_, exact.singular_values_)
+    X = lsa.tfidf_.transform(test).astype(np.float32)
+    expected = (X @ lsa.components_.T).astype(np.float64)
+    got = lsa.transform(test)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got, exact.transform(test), rtol=0, atol=1e-6)
+    # a batch and one text give the same rows
+    np.testing.assert_allclose(lsa.transform(test[:1]), got[:1], rtol=1e-6, atol=1e-7)
 
 
 def test_lsa_seed_is_passed_to_the_svd():
@@ -206,7 +228,7 @@ def test_lsa_seed_is_passed_to_the_svd():
     X = TfidfFeatures().fit_transform(texts)
     # n_iter=0 on a rank-64 matrix: the randomized range finder alone, so the seed matters
     for seed in (0, 1):
-        lsa = TfidfLSA(3, n_iter=0, random_state=seed, verbose=False).fit(texts)
+        lsa = TfidfLSA(3, n_iter=0, random_state=seed, verbose=False, dtype="float64").fit(texts)
         svd = TruncatedSVD(3, n_iter=0, random_state=seed).fit(X)
         np.testing.assert_allclose(lsa.components_, svd.components_, rtol=1e-10, atol=1e-12)
     a = TfidfLSA(3, n_iter=0, random_state=0, verbose=False).fit(texts).singular_values_
