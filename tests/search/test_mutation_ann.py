@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from classicx import persistence
-from classicx.exceptions import BackendUnavailableError, InputError, ModelFormatError, ParameterError
+from classicx.exceptions import BackendUnavailableError, InputError, ModelFormatError, NonFiniteError, ParameterError
 from classicx.search import ExactSearcher
 from classicx.search.approximate import APPROXIMATE_METRICS, import_backend, package_version
 
@@ -523,3 +523,17 @@ def test_serialising_writes_nothing_to_the_working_directory(tmp_path, monkeypat
         del searcher._index  # read back from the bytes
         searcher.search(Q, k=2)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("cls", [FaissSearcher, HnswlibSearcher, AnnoySearcher])
+def test_values_beyond_float32_are_refused_not_silently_infinite(cls):
+    """The ANN indexes hold float32: input is validated in float32, so a value that overflows
+    it is a clear error at fit and at search, not an infinite coordinate inside the index."""
+    G, Q = _data()
+    big = G.astype(np.float64)
+    big[3, 1] = 1e39
+    with pytest.raises(NonFiniteError, match="gallery holds NaN or infinity.*row 3.*float32"):
+        cls().fit(big)
+    searcher = cls().fit(G)
+    with pytest.raises(NonFiniteError, match="queries holds NaN or infinity.*row 3.*float32"):
+        searcher.search(big[:5])
