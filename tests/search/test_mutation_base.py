@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classicx.exceptions import InputError, NonFiniteError, ShapeMismatchError
+from classicx.exceptions import InputError, InputTypeError, NonFiniteError, ShapeMismatchError
 from classicx.search import AnnoySearcher, ExactSearcher, FaissSearcher, HnswlibSearcher
 
 
@@ -69,3 +69,43 @@ def test_labels_of_added_vectors():
 )
 def test_documented_defaults(cls, defaults):
     assert cls().get_params() == defaults
+
+
+def test_filter_messages_name_the_offending_entry():
+    G = _gallery()
+    searcher = ExactSearcher().fit(G)
+    cases = [
+        ({"allow_ids": [0, 10]}, InputError, "allow_ids[1] = 10 is not a gallery index (0 to 9)"),
+        ({"allow_ids": [[3], [-1]]}, InputError, "allow_ids[1] = -1 is not a gallery index (0 to 9)"),
+        ({"allow_ids": [1.0]}, InputTypeError, "allow_ids must hold integer gallery indices; got float64"),
+        ({"allow_labels": 1}, InputError, "allow_labels needs gallery labels: pass labels= to fit()"),
+        ({"allow_ids": np.ones(3, bool)}, ShapeMismatchError,
+         "a boolean allow_ids must have one entry per gallery item (10); got shape (3,)"),
+    ]
+    for kwargs, error, message in cases:
+        with pytest.raises(error) as info:
+            searcher.search(G[:1], **kwargs)
+        assert str(info.value) == message
+    # index 0 and the last index are gallery indices
+    assert set(searcher.search(G[:1], k=5, allow_ids=[0, 9])[1][0].tolist()) == {0, 9}
+    multi = ExactSearcher().fit(G, labels=np.eye(3, dtype=int)[np.arange(10) % 3])
+    for wanted in (3, -1, [[0], [3]]):
+        with pytest.raises(InputError, match="not a column of the 3-column label indicators"):
+            multi.search(G[:1], allow_labels=wanted)
+    np.testing.assert_array_equal(np.sort(multi.search(G[:1], k=None, allow_labels=[[0], [2]])[1][0]), [0, 2, 3, 5, 6, 8, 9])
+
+
+def test_an_empty_allow_list_gives_empty_typed_results_and_k_defaults_to_ten():
+    G = _gallery(n=20)
+    for searcher in (ExactSearcher().fit(G), ExactSearcher(dtype="float64").fit(G)):
+        scores, indices = searcher.search(G[:2], allow_ids=np.zeros(20, bool))
+        assert scores.shape == indices.shape == (2, 0)
+        assert scores.dtype == np.dtype(searcher.dtype) and indices.dtype == np.int64
+        assert searcher.search(G[:2])[1].shape == (2, 10)
+
+
+def test_tags_of_every_searcher():
+    for searcher in (ExactSearcher(), ExactSearcher(metric="kl"), FaissSearcher()):
+        tags = searcher.__sklearn_tags__()
+        assert tags.input_tags.allow_nan is False and tags.target_tags.required is False
+        assert tags.input_tags.positive_only is (searcher.metric == "kl")
