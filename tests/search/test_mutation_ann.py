@@ -89,7 +89,8 @@ def test_filtered_search_equals_the_exact_filtered_search(name):
     searcher = _exhaustive(name, "cosine").fit(G, labels=labels)
     # a selective filter (one item in ten, then 4 of 150) makes the search over-fetch and double
     for kwargs in ({"allow_labels": 3}, {"allow_labels": [1, 2]}, {"allow_ids": [4, 50, 51, 149]},
-                   {"allow_ids": [4, 50, 51, 149, 33], "allow_labels": [0, 1]}):
+                   {"allow_ids": [4, 50, 51, 149, 33], "allow_labels": [0, 1]},
+                   {"allow_ids": [0, 1, 77]}, {"allow_labels": 0}):  # gallery item 0 is an item like any other
         _assert_same(searcher.search(Q, k=6, **kwargs), exact.search(Q, k=6, **kwargs))
 
 
