@@ -205,7 +205,9 @@ def test_parts_settings_are_nested_parameters_that_reach_the_fitted_parts(whole,
     Y = np.column_stack([y, y**2])
     assert set(nested) <= set(whole.get_params())
     untouched = sklearn_clone(whole).fit(X, Y, labels=labels)
-    tuned = whole.set_params(**nested).fit(X, Y, labels=labels)
+    # set_params on a clone: the parametrized instance is shared by every run of this test
+    # (a second run in one process, as mutmut's, would see it already tuned)
+    tuned = sklearn_clone(whole).set_params(**nested).fit(X, Y, labels=labels)
     expected = direct.fit(X, Y, labels=labels)
     np.testing.assert_array_equal(tuned.transform(X), expected.transform(X))
     np.testing.assert_array_equal(tuned.transform_y(Y), expected.transform_y(Y))

@@ -233,3 +233,198 @@ def test_feature_moments_of_every_kind_of_view(capsys, monkeypatch):
     feature_moments(mx, X[:12], my, Y[:12], batch_size=1, verbose=True)
     err = capsys.readouterr().err
     assert re.search(r"^kernel features \(X\): 12/12", err, re.MULTILINE) and "kernel features (Y): " in err
+
+
+# --- Session 5: the methods not run in session 4 (the constructor, tags, ``_fit``, ``_raw``,
+# ``_output_dim``, ``iter_batches``, ``resolve_method``). Oracles: scikit-learn's RBFSampler and
+# AdditiveChi2Sampler, the kernels' formulas, and the documented defaults and attributes.
+
+
+def _histograms(n=30, d=4, seed=1):
+    H = np.random.default_rng(seed).exponential(size=(n, d))
+    H[np.random.default_rng(seed + 1).random(H.shape) < 0.3] = 0.0
+    return H
+
+
+def test_constructor_defaults_and_parameters():
+    assert KernelFeatureMap().get_params() == {
+        "kernel": "rbf",
+        "method": "nystrom",
+        "n_components": 500,
+        "gamma": None,
+        "degree": 3,
+        "coef0": 1.0,
+        "batch_size": 4096,
+        "random_state": None,
+    }
+    given = {
+        "kernel": "chi2",
+        "method": "icd",
+        "n_components": 7,
+        "gamma": 0.5,
+        "degree": 2,
+        "coef0": 0.25,
+        "batch_size": 9,
+        "random_state": 3,
+    }
+    assert KernelFeatureMap(**given).get_params() == given
+
+
+def test_tags_say_sparse_input_and_non_negative_histograms():
+    for kernel in ("linear", "rbf", "polynomial", "cosine", "chi2", "additive_chi2", "hellinger"):
+        tags = KernelFeatureMap(kernel).__sklearn_tags__()
+        assert tags.input_tags.sparse is True
+        assert tags.input_tags.positive_only is (kernel in ("chi2", "additive_chi2", "hellinger"))
+
+
+def test_resolve_method_is_exact_up_to_exactly_2000_rows():
+    from classicx.subspace._lowrank import resolve_method
+
+    assert [resolve_method("auto", n) for n in (1, 2000, 2001)] == ["exact", "exact", "nystrom"]
+    assert resolve_method("icd", 10) == "icd" and resolve_method("exact", 10**6) == "exact"
+
+
+def test_the_kernel_parameters_reach_the_map():
+    """Oracle: the polynomial kernel ``(gamma x.y + coef0)^degree`` written out, centred."""
+    X = np.random.default_rng(0).normal(size=(25, 3))
+    fmap = KernelFeatureMap("polynomial", method="exact", gamma=0.3, degree=2, coef0=0.5).fit(X)
+    assert fmap.kernel_params_ == {"kernel": "polynomial", "gamma": 0.3, "degree": 2, "coef0": 0.5}
+    H = np.eye(25) - 1.0 / 25
+    expected = H @ (0.3 * X @ X.T + 0.5) ** 2 @ H
+    F = fmap.transform(X)
+    F -= F.mean(axis=0)
+    np.testing.assert_allclose(F @ F.T, expected, atol=1e-9)
+    assert fmap.n_features_in_ == 3
+
+
+def test_random_state_seeds_the_median_heuristic_sample():
+    """Documented: ``random_state`` seeds the median-heuristic sample (above 1,000 rows)."""
+    X = np.random.default_rng(0).normal(size=(1200, 2))
+    gammas = [
+        KernelFeatureMap(n_components=5, random_state=s).fit(X).kernel_params_["gamma"] for s in (0, 0, 1, 2)
+    ]
+    assert gammas[0] == gammas[1]
+    assert len({gammas[0], gammas[2], gammas[3]}) == 3
+
+
+@pytest.mark.parametrize(
+    ("kernel", "method", "n_components"),
+    [("hellinger", "nystrom", 12), ("chi2", "icd", 12), ("additive_chi2", "rff", 2), ("rbf", "rff", 20)],
+)
+def test_float32_and_sparse_input_map_like_float64(kernel, method, n_components):
+    """Input is validated to float64 (fit and transform) and CSR is accepted: the same map and the
+    same features as from the float64 dense rows (values exact in float32)."""
+    H = _histograms().astype(np.float32).astype(np.float64)
+    args = dict(kernel=kernel, method=method, n_components=n_components, gamma=0.7, random_state=0)
+    if kernel in ("hellinger", "additive_chi2"):
+        args.pop("gamma")
+    reference = KernelFeatureMap(**args).fit(H)
+    expected = reference.transform(H)
+    for A in (H.astype(np.float32), sp.csr_array(H), sp.csr_array(H.astype(np.float32))):
+        fmap = KernelFeatureMap(**args).fit(A)
+        if fmap.landmarks_ is not None:
+            landmarks = fmap.landmarks_.toarray() if sp.issparse(fmap.landmarks_) else fmap.landmarks_
+            assert landmarks.dtype == np.float64
+            np.testing.assert_array_equal(landmarks, reference.landmarks_)
+        for B in (H.astype(np.float32), sp.csr_array(H.astype(np.float32)), H):
+            F = fmap.transform(B)
+            assert F.dtype == np.float64
+            np.testing.assert_allclose(F, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_fitted_attributes_of_each_method_and_a_refit():
+    """Documented: ``landmarks_`` is None for "rff"; ``random_weights_`` / ``random_offset_`` only
+    for "rff" with "rbf"; ``sample_steps_`` / ``sample_interval_`` only with "additive_chi2". A refit
+    with another method clears what the new method does not set."""
+    H = _histograms()
+    per_method = {
+        ("rbf", "nystrom"): {"landmarks_", "normalization_"},
+        ("rbf", "rff"): {"random_weights_", "random_offset_"},
+        ("additive_chi2", "rff"): {"sample_steps_", "sample_interval_"},
+    }
+    names = {"landmarks_", "normalization_", "random_weights_", "random_offset_", "sample_steps_", "sample_interval_"}
+    for (kernel, method), present in per_method.items():
+        fresh = KernelFeatureMap(kernel, method=method, n_components=2, random_state=0).fit(H)
+        refit = KernelFeatureMap("rbf", method="rff", n_components=2, random_state=0).fit(H)
+        if kernel == "rbf" and method == "rff":
+            refit = KernelFeatureMap("additive_chi2", method="rff", n_components=2).fit(H)
+        refit.set_params(kernel=kernel, method=method).fit(H)
+        for fmap in (fresh, refit):
+            assert fmap.method_ == method and fmap.n_features_in_ == 4
+            for name in names:
+                assert (getattr(fmap, name) is not None) is (name in present), (kernel, method, name)
+
+
+def test_rff_features_are_scikit_learns_rbf_sampler():
+    """Oracle: scikit-learn's ``RBFSampler.transform`` with the map's frequencies and phases,
+    ``sqrt(2 / D) cos(X W + b)``."""
+    from sklearn.kernel_approximation import RBFSampler
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    fmap = KernelFeatureMap("rbf", method="rff", n_components=16, gamma=0.4, random_state=0).fit(X)
+    assert fmap.n_components_ == 16 and fmap.random_weights_.shape == (3, 16)
+    sampler = RBFSampler(gamma=0.4, n_components=16).fit(X)
+    sampler.random_weights_, sampler.random_offset_ = fmap.random_weights_, fmap.random_offset_
+    np.testing.assert_allclose(fmap.transform(X), sampler.transform(X), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_additive_chi2_width_and_stored_interval(steps):
+    """``n_components_`` is the sampler's output width, ``n_features * (2 steps - 1)``; the stored
+    ``sample_interval_`` is what the features use (a map saved under other scikit-learn defaults
+    keeps its features). Oracle: ``AdditiveChi2Sampler`` with that interval."""
+    H = _histograms()
+    fmap = KernelFeatureMap("additive_chi2", method="rff", n_components=steps).fit(H)
+    assert fmap.n_components_ == AdditiveChi2Sampler(sample_steps=steps).fit_transform(H).shape[1] == 4 * (2 * steps - 1)
+    fmap.sample_interval_ = 0.45
+    expected = AdditiveChi2Sampler(sample_steps=steps, sample_interval=0.45).fit_transform(H)
+    np.testing.assert_allclose(fmap.transform(H), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", ["chi2", "additive_chi2", "hellinger"])
+def test_histogram_maps_check_new_rows_at_transform(kernel):
+    H = _histograms()
+    method = "rff" if kernel == "additive_chi2" else "nystrom"
+    fmap = KernelFeatureMap(kernel, method=method, n_components=2, random_state=0).fit(H)
+    bad = H[:6].copy()
+    bad[3, 1] = -0.5
+    message = f"the {kernel} kernel needs non-negative features (histograms); X has a negative value at row 3"
+    for B in (bad, sp.csr_array(bad)):
+        with pytest.raises(InputError, match="^" + re.escape(message) + "$"):
+            fmap.transform(B)
+    # the other kernels take any sign
+    rbf = KernelFeatureMap("rbf", method="nystrom", n_components=5, random_state=0).fit(H)
+    assert rbf.transform(bad).shape == (6, 5)
+
+
+def test_transform_is_quiet_and_a_verbose_loop_shows_progress_from_five_batches(capsys, monkeypatch):
+    import classicx.utils.parallel as parallel
+
+    monkeypatch.setattr(parallel, "_PROGRESS_DELAY", 0.0)
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    fmap = KernelFeatureMap("rbf", method="nystrom", n_components=6, batch_size=5, random_state=0).fit(X)
+    fmap.transform(X)  # six batches, quiet by default
+    assert capsys.readouterr().err == ""
+    batches = list(fmap.iter_batches(X[:20], verbose=True))  # four batches: no bar
+    assert [start for start, _ in batches] == [0, 5, 10, 15]
+    assert capsys.readouterr().err == ""
+    batches = list(fmap.iter_batches(X[:25], verbose=True))
+    assert [start for start, _ in batches] == [0, 5, 10, 15, 20]
+    assert "kernel features: 5/5" in capsys.readouterr().err
+
+
+def test_progress_of_both_views_counts_every_batch(capsys, monkeypatch):
+    """``feature_moments`` zips the two views' batches with ``strict=True``, so the Y loop is
+    resumed once more after its last batch and its progress line reaches the total too (the
+    session-4 finding, pinned here at the level of the function)."""
+    import classicx.utils.parallel as parallel
+
+    monkeypatch.setattr(parallel, "_PROGRESS_DELAY", 0.0)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(12, 3)), rng.normal(size=(12, 2))
+    mx = KernelFeatureMap("rbf", method="nystrom", n_components=4, random_state=0).fit(X)
+    my = KernelFeatureMap("rbf", method="nystrom", n_components=3, random_state=0).fit(Y)
+    feature_moments(mx, X, my, Y, batch_size=2, verbose=True)
+    err = capsys.readouterr().err
+    assert "kernel features (X): 6/6" in err and "kernel features (Y): 6/6" in err
+    assert mx.batch_size == my.batch_size == 4096
