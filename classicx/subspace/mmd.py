@@ -462,7 +462,7 @@ class MMDAlignment(BaseAligner):
     x_weights_, y_weights_ : ndarray of shape (n_features, n_components)
         Projections applied to the centred views.
     x_mean_, y_mean_ : ndarray
-        Means of the paired training views.
+        Means of every training image and every text (paired and unpaired rows).
     correlations_ : ndarray of shape (n_components,)
         Regularised correlation ``a_j' C_xy b_j`` of each projected pair.
     objective_ : list of float
