@@ -183,10 +183,10 @@ PRESET_NAMES = (*PRESETS, "auto")
 # What preset="auto" cross-validates: (image spec, text spec, aligner spec, needs labels), cheapest
 # features first so that a short budget still tries something. Every image and text spec is computed
 # once and shared by the aligners that use it. Not here: lsa(500), the text side of `best` until
-# session 5. It was the most expensive candidate of a 10-minute auto run on webnews (217 s of 542, RESULTS.md, presets session 4)
-# and won nowhere by CV: on webnews its CV MAP is below lsa(200)'s (0.3571 vs 0.3580 in that run,
-# 0.3582 vs 0.3587 in bench_presets --part cv), on the synthetic captions and the icon names (fewer
-# than 200 terms) it is the same features. Without it the same run chose the same pipeline in 443 s.
+# session 5. It was the most expensive candidate of a 10-minute auto run on webnews (217 s of 542,
+# RESULTS.md, presets session 4) and won nowhere by CV: on webnews its CV MAP is below lsa(200)'s
+# (0.3571 vs 0.3580 in that run, 0.3582 vs 0.3587 in bench_presets --part cv), on the synthetic
+# captions and the icon names (fewer than 200 terms) it is the same features. Without it the same run chose the same pipeline in 443 s.
 AUTO_CANDIDATES: tuple[tuple[str, str, str, bool], ...] = (
     ("bovw(sift,256)+0.5*hsv", "lsa(200)|l2", _SM, True),
     ("bovw(sift,256)+0.5*hsv", "lsa(200)|l2", "cca(32,reg=0.3,weight_power=4.0)", False),
@@ -216,6 +216,7 @@ FEATURE_COSTS: dict[str, float] = {
     "bovw": 1.0, "sp": 1.0, "vlad": 1.0, "fisher": 1.5, "hsv": 0.1, "cnn": 1.2,
     "lsa": 1.0, "tfidf": 0.1,
 }
+
 
 def missing_modules(extra: str) -> list[str]:
     """The modules of the optional ``extra`` (a key of :data:`EXTRAS`) that are not installed.

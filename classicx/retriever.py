@@ -658,7 +658,10 @@ class CrossModalRetriever(ClassicxEstimator):
         Returns the searcher's ``(scores, indices)``. Used by the searches here,
         by ``rank_gallery`` and by the service.
         """
-        gallery, ids = (self.image_gallery_, self.image_ids_) if target == "images" else (self.text_gallery_, self.text_ids_)
+        if target == "images":
+            gallery, ids = self.image_gallery_, self.image_ids_
+        else:
+            gallery, ids = self.text_gallery_, self.text_ids_
         return gallery.search(queries, k=min(k, len(ids)))
 
     def _query_vectors(self, modality: str, queries: list) -> np.ndarray:

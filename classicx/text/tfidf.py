@@ -500,7 +500,9 @@ class TfidfLSA(DefaultParts, TransformerMixin, ClassicxEstimator):
                 f"n_components_={n!r} and the {n_terms} terms of tfidf_"
             )
         if components.dtype.name not in ("float32", "float64"):
-            raise ValueError(f"TfidfLSA: components_ must be float32 or float64, found {components.dtype.name}")
+            raise ValueError(
+                f"TfidfLSA: components_ must be float32 or float64, found {components.dtype.name}"
+            )
         # A model saved before the dtype parameter (classicx <= 0.3.0) holds float64 components
         # and loads with the default dtype: the parameter is set to what the model holds, so that
         # it keeps its results and get_params describes it.

@@ -23,7 +23,6 @@ classicx.exceptions.NonFiniteError: gallery holds NaN or infinity in 1 row(s); f
 from __future__ import annotations
 
 import functools
-
 import os
 import warnings
 from collections.abc import Sequence
