@@ -466,19 +466,16 @@ def test_whiten_of_a_constant_view_with_more_features_than_rows_has_no_direction
 
 
 def _float32_problem(seed=11, n=300, labels=True):
+    """A float32 problem on two close samples (the texts shifted by 0.05), with 2 classes."""
+    from classicx.subspace.mmd import _class_means
+
     rng = np.random.default_rng(seed)
-    Xw = rng.normal(size=(n, 4))
-    perm = rng.permutation(n)
-    Yw = Xw[perm]  # the same rows in another order
+    Xw, Yw = rng.normal(size=(n, 4)), rng.normal(size=(n, 4)) + 0.05
     A = np.linalg.qr(rng.normal(size=(4, 2)))[0]
     kernel = MMDKernel(n_random_features=64, random_state=0).fit(Xw @ A)
     class_x = class_y = None
     if labels:
-        from classicx.subspace.mmd import _class_means
-
-        y = (Xw[:, 0] > 0).astype(int)
-        class_x, _ = _class_means(y, None, None, n, n, n)
-        class_y = class_x[perm]  # the texts are the images reordered: so are their labels
+        class_x, class_y = _class_means(None, (Xw[:, 0] > 0).astype(int), (Yw[:, 0] > 0).astype(int), 0, n, n)
     problem = _Problem(
         np.eye(4), Xw, Yw, class_x, class_y, 1.0, 0.5, kernel.random_weights_, kernel.random_offset_,
         dtype=np.float32,
@@ -506,10 +503,15 @@ def test_float32_problem_keeps_the_random_feature_part_in_float32():
     assert p64.Xw.dtype == p64.omega.dtype == p64._features(problem.Xw @ A)[0].dtype == np.float64
 
 
-def test_float32_mmd_of_a_sample_with_itself_reordered_is_zero():
-    """Known answer: MMD^2 between a sample and the same rows in another order is 0. The float32
-    features' means are accumulated in float64, where the sum of 300 float32 features does not
-    depend on their order; accumulated in float32 it does (about 1e-14 here)."""
+def test_float32_features_are_averaged_in_float64():
+    """Documented: the MMD is a small difference of feature means, so the float32 features (of
+    the float32 projections ``Xw A``) are averaged in float64. Oracle: numpy's float64 mean of
+    the features cast to float64; averaging them in float32 is off by about 4e-7 here, and
+    projecting in float64 by about 4e-8."""
     problem, A = _float32_problem(labels=False)
-    terms = problem.terms(A, A)
-    assert terms["mmd2"] < 1e-24
+    A32 = A.astype(np.float32)
+    Zx = problem._features(problem.Xw @ A32)[0]
+    Zy = problem._features(problem.Yw @ A32)[0]
+    assert Zx.dtype == Zy.dtype == np.float32
+    delta = Zx.astype(np.float64).mean(axis=0) - Zy.astype(np.float64).mean(axis=0)
+    assert problem.terms(A, A)["mmd2"] == pytest.approx(float(delta @ delta), rel=1e-11)
