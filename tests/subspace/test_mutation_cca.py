@@ -117,3 +117,22 @@ def test_fit_checks_the_labels_length():
     RegularizedCCA(n_components=1).fit(X, Y, labels=np.zeros(20, int))
     with pytest.raises(InputError, match="labels"):
         RegularizedCCA(n_components=1).fit(X, Y, labels=np.zeros(19, int))
+
+
+def test_a_view_with_as_many_features_as_rows_keeps_the_covariance_rank_rule_in_a_dual_fit():
+    """A view with exactly n features takes the eigenbasis of its covariance even when the other
+    view forces the dual form: its rank follows the covariance rule (eigenvalues below
+    ``d eps`` times the top one count as zero) as in a fit where both views are primal. Here X
+    has rank 9 plus a direction whose singular value is 3e-11 of the top one: zero by that rule
+    (1e-21 in variance), kept by the thin-SVD rule of wide views (``max(n, d) eps`` on singular
+    values)."""
+    rng = np.random.default_rng(37)
+    n = 12
+    X = rng.normal(size=(n, n - 3)) @ rng.normal(size=(n - 3, n))
+    X += 1e-9 * np.outer(rng.normal(size=n), rng.normal(size=n))
+    narrow = X[:, :3] + 0.5 * rng.normal(size=(n, 3))
+    wide = np.hstack([narrow, rng.normal(size=(n, 20))])
+    primal = RegularizedCCA(n_components=2, reg=0.2).fit(X, narrow)
+    dual = RegularizedCCA(n_components=2, reg=0.2).fit(X, wide)
+    assert primal.x_scatter_ is not None and dual.x_scatter_ is None
+    assert primal.x_rank_ == dual.x_rank_ == n - 3
