@@ -46,7 +46,8 @@ def test_partial_fit_honours_the_dtype_parameter(dtype):
     X, Y = data(n=80, seed=32)
     other = np.float64 if dtype == "float32" else np.float32
     X, Y = X.astype(other), Y.astype(other)
-    cca = RegularizedCCA(n_components=2, reg=0.2, dtype=dtype).partial_fit(X[:40], Y[:40]).partial_fit(X[40:], Y[40:])
+    cca = RegularizedCCA(n_components=2, reg=0.2, dtype=dtype).partial_fit(X[:40], Y[:40])
+    cca.partial_fit(X[40:], Y[40:])
     assert cca.dtype_ == dtype
     assert cca.x_weights_.dtype == cca.y_weights_.dtype == np.dtype(dtype)
     rho, A, _ = block_oracle(X, Y, 2, 0.2, 0.2)
@@ -71,16 +72,21 @@ def test_dask_views_are_fitted_on_the_chunks_as_in_memory():
     da = pytest.importorskip("dask.array")
     X, Y = data(n=90, seed=33)
     Xd, Yd = da.from_array(X, chunks=(25, -1)), da.from_array(Y, chunks=(25, -1))
-    make = lambda: RegularizedCCA(n_components=2, reg=0.1, reg_y=0.3)  # noqa: E731
+    def make():
+        return RegularizedCCA(n_components=2, reg=0.1, reg_y=0.3)
+
     memory = make().fit(X, Y)
     with _synchronous():
         only_x, only_y = make().fit(Xd, Y), make().fit(X, Yd)
     names = ("x_weights_", "y_weights_", "canonical_correlations_", "x_mean_", "y_scatter_", "xy_scatter_")
-    assert type(only_x) is type(only_y) is RegularizedCCA and only_x.n_samples_seen_ == only_y.n_samples_seen_ == 90
+    assert type(only_x) is type(only_y) is RegularizedCCA
+    assert only_x.n_samples_seen_ == only_y.n_samples_seen_ == 90
     for name in names:
         np.testing.assert_array_equal(getattr(only_x, name), getattr(only_y, name), err_msg=name)
-        np.testing.assert_allclose(getattr(only_x, name), getattr(memory, name), rtol=1e-9, atol=1e-12, err_msg=name)
-    rho, A, B = block_oracle(X, Y, 2, 0.1, 0.3)
+        np.testing.assert_allclose(
+            getattr(only_x, name), getattr(memory, name), rtol=1e-9, atol=1e-12, err_msg=name
+        )
+    rho, _, B = block_oracle(X, Y, 2, 0.1, 0.3)
     np.testing.assert_allclose(only_x.canonical_correlations_, rho, rtol=1e-9)
     np.testing.assert_allclose(aligned(only_x.y_weights_, B), B, rtol=1e-7, atol=1e-9)
 
