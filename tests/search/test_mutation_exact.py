@@ -1,0 +1,89 @@
+"""ExactSearcher's scheduling and pairwise_scores' checks, written from the survivors of the
+session-6 mutation run of ``classicx/search/exact.py`` and ``similarity.py`` (see tests/README.md,
+"Session 6 runs").
+
+Oracles: the documented thread rule (``n_jobs=None`` or ``1``: no thread pool; ``k`` threads for
+``n_jobs=k``; joblib's convention for negative values), a brute-force ranking (scores computed
+pair by pair in float64, ties by the smaller index) and the messages of the validation layer.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from joblib import effective_n_jobs
+
+import classicx.search.exact as exact_module
+from classicx.exceptions import NonFiniteError, ShapeMismatchError
+from classicx.search import ExactSearcher, pairwise_scores
+
+
+def brute_force(Q, G, k):
+    """Cosine top-k by hand: scores pair by pair, best first, ties by the smaller index."""
+    Q, G = np.asarray(Q, np.float64), np.asarray(G, np.float64)
+    S = np.array([[q @ g / (np.linalg.norm(q) * np.linalg.norm(g)) for g in G] for q in Q])
+    idx = np.array([sorted(range(len(G)), key=lambda j: (-s[j], j))[:k] for s in S])
+    return np.take_along_axis(S, idx, axis=1), idx
+
+
+class _RecordingPool:
+    """Stands in for ThreadPoolExecutor: records the worker count and runs the map serially."""
+
+    created: list[int] = []
+
+    def __init__(self, n_workers):
+        _RecordingPool.created.append(n_workers)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def map(self, fn, items):
+        return [fn(item) for item in items]
+
+
+@pytest.mark.parametrize("n_jobs, pool", [(None, None), (1, None), (2, 2), (3, 3), (-1, "cores")])
+def test_threads_follow_n_jobs(monkeypatch, n_jobs, pool):
+    rng = np.random.default_rng(0)
+    G, Q = rng.normal(size=(40, 5)), rng.normal(size=(12, 5))
+    monkeypatch.setattr(exact_module, "ThreadPoolExecutor", _RecordingPool)
+    _RecordingPool.created = []
+    searcher = ExactSearcher(n_jobs=n_jobs, batch_size=2, chunk_size=8, dtype="float64").fit(G)
+    scores, idx = searcher.search(Q, k=3)
+    expected_scores, expected_idx = brute_force(Q, G, 3)
+    np.testing.assert_array_equal(idx, expected_idx)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-12)
+    if pool is None:
+        assert _RecordingPool.created == []
+    else:
+        n = max(1, effective_n_jobs(-1)) if pool == "cores" else pool
+        assert _RecordingPool.created == ([n] if n > 1 else [])
+
+
+def test_n_threads_is_joblibs_count():
+    assert ExactSearcher()._n_threads() == 1
+    assert ExactSearcher(n_jobs=1)._n_threads() == 1
+    assert ExactSearcher(n_jobs=2)._n_threads() == 2
+    assert ExactSearcher(n_jobs=-1)._n_threads() == max(1, effective_n_jobs(-1))
+
+
+@pytest.mark.parametrize("bad", ["queries", "gallery"])
+def test_pairwise_scores_names_the_bad_argument(bad):
+    good = np.ones((2, 3))
+    broken = good.copy()
+    broken[1, 2] = np.nan
+    args = (broken, good) if bad == "queries" else (good, broken)
+    with pytest.raises(NonFiniteError, match=f"^{bad} holds NaN or infinity in 1 row\\(s\\); first at row 1$"):
+        pairwise_scores(*args)
+
+
+def test_pairwise_scores_refuses_different_feature_counts_with_both_counts():
+    message = "queries have 3 features but the gallery has 2"
+    with pytest.raises(ShapeMismatchError, match=f"^{re.escape(message)}$"):
+        pairwise_scores(np.ones((1, 3)), np.ones((4, 2)))
+    with pytest.raises(ShapeMismatchError, match=r"^queries have 2 features but the gallery has 5$"):
+        pairwise_scores(np.ones((1, 2)), np.ones((1, 5)))
