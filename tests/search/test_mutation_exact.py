@@ -46,10 +46,12 @@ class _RecordingPool:
         return [fn(item) for item in items]
 
 
-@pytest.mark.parametrize("n_jobs, pool", [(None, None), (1, None), (2, 2), (3, 3), (-1, "cores")])
-def test_threads_follow_n_jobs(monkeypatch, n_jobs, pool):
+@pytest.mark.parametrize("n_jobs, pool, n_queries", [
+    (None, None, 12), (1, None, 12), (2, 2, 12), (3, 3, 12), (-1, "cores", 12), (2, 2, 2), (2, None, 1),
+])
+def test_threads_follow_n_jobs(monkeypatch, n_jobs, pool, n_queries):
     rng = np.random.default_rng(0)
-    G, Q = rng.normal(size=(40, 5)), rng.normal(size=(12, 5))
+    G, Q = rng.normal(size=(40, 5)), rng.normal(size=(n_queries, 5))
     monkeypatch.setattr(exact_module, "ThreadPoolExecutor", _RecordingPool)
     _RecordingPool.created = []
     searcher = ExactSearcher(n_jobs=n_jobs, batch_size=2, chunk_size=8, dtype="float64").fit(G)
@@ -87,3 +89,35 @@ def test_pairwise_scores_refuses_different_feature_counts_with_both_counts():
         pairwise_scores(np.ones((1, 3)), np.ones((4, 2)))
     with pytest.raises(ShapeMismatchError, match=r"^queries have 2 features but the gallery has 5$"):
         pairwise_scores(np.ones((1, 2)), np.ones((1, 5)))
+
+
+@pytest.mark.parametrize("n_queries, n, chunk, batch, k, path, batches", [
+    (1, 100, 16, 8, 1, "full", [1]),  # one query: its whole row fits in one batch's memory
+    (20, 100, 16, 8, 2, "chunked", [8, 8, 4]),  # many queries, small k: the running merge
+    (20, 100, 16, 8, 4, "chunked", [8, 8, 4]),  # 4 k == chunk: still the merge
+    (20, 100, 16, 8, 5, "full", [1] * 20),  # 4 k > chunk: whole rows, batch * chunk // n = 1 row each
+    (2, 64, 16, 8, 1, "full", [2]),  # exactly batch * chunk scores: one batch of whole rows
+])
+def test_the_scan_path_and_batches_follow_the_documented_rule(monkeypatch, n_queries, n, chunk, batch, k, path,
+                                                                batches):
+    """Whole rows when ``4 k > min(chunk, n)`` or all the scores fit in ``batch * chunk``; then
+    at most ``batch * chunk // n`` queries (at least one) per batch. Results are brute force's."""
+    calls = []
+    full, chunked = ExactSearcher._full_rows, ExactSearcher._chunked
+
+    def spy(name, method):
+        def wrapped(self, Qb, *args):
+            calls.append((name, len(Qb)))
+            return method(self, Qb, *args)
+        return wrapped
+
+    monkeypatch.setattr(ExactSearcher, "_full_rows", spy("full", full))
+    monkeypatch.setattr(ExactSearcher, "_chunked", spy("chunked", chunked))
+    rng = np.random.default_rng(3)
+    G, Q = rng.normal(size=(n, 6)), rng.normal(size=(n_queries, 6))
+    searcher = ExactSearcher(chunk_size=chunk, batch_size=batch, dtype="float64").fit(G)
+    scores, idx = searcher.search(Q, k=k)
+    assert calls == [(path, b) for b in batches]
+    expected_scores, expected_idx = brute_force(Q, G, k)
+    np.testing.assert_array_equal(idx, expected_idx)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-12)
