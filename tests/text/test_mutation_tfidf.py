@@ -180,13 +180,25 @@ def test_a_tampered_lsa_is_a_model_format_error_naming_the_check(tmp_path):
 # --- the dask dispatch (local synchronous scheduler, no cluster) -------------------------------
 
 
-def test_dask_bags_go_to_the_distributed_fit_and_transform():
+def test_dask_bags_go_to_the_distributed_fit_and_transform(monkeypatch):
     dask = pytest.importorskip("dask")
     db = pytest.importorskip("dask.bag")
+    import classicx.text.tfidf as tfidf_module
+
+    fitted = []
+
+    def recording_dask_fit(estimator, *args):
+        fitted.append(type(estimator).__name__)
+        return dask_fit(estimator, *args)
+
+    dask_fit = tfidf_module.dask_fit
+    monkeypatch.setattr(tfidf_module, "dask_fit", recording_dask_fit)
     with dask.config.set(scheduler="synchronous"):
         bag = db.from_sequence(TEXTS, npartitions=2)
         tf = TfidfFeatures(verbose=False)
         assert tf.fit(bag) is tf
+        # Through the per-partition counts, not by iterating the bag here (which would also work).
+        assert fitted == ["TfidfFeatures"]
         reference = TfidfFeatures(verbose=False).fit(TEXTS)
         assert tf.vocabulary_ == reference.vocabulary_
         np.testing.assert_allclose(tf.idf_, reference.idf_, rtol=1e-12)
@@ -200,6 +212,7 @@ def test_dask_bags_go_to_the_distributed_fit_and_transform():
         lsa = TfidfLSA(n_components=2, random_state=0, verbose=False)
         assert lsa.fit(bag) is lsa
         Z = lsa.fit_transform(bag)
+        assert fitted == ["TfidfFeatures", "TfidfFeatures", "TfidfLSA", "TfidfLSA"]
         Z = np.asarray(Z.compute() if hasattr(Z, "compute") else Z)
         np.testing.assert_allclose(Z, lsa.transform(TEXTS), rtol=1e-10, atol=1e-12)
         # The workers' randomized SVD spans the top right singular vectors of the TF-IDF matrix.
