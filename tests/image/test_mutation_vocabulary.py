@@ -65,3 +65,58 @@ def test_binary_descriptors_to_assign_must_be_packed_bits(fitted):
     message = "BinaryKMeansVocabulary: binary descriptors must be packed uint8 bits, got dtype float64"
     with pytest.raises(InputTypeError, match=f"^{re.escape(message)}$"):
         binary_vocabulary.predict(np.ones((3, 4)))
+
+
+def k_majority(X, k, max_iter, seed):
+    """k-majority written out from its description: k-means++ seeds (on at most max(3k, 12288)
+    rows chosen at random) in the +-1 bit space, then Lloyd steps in Hamming space (ties to the
+    lower word), a centre is its members' bitwise majority (a tie gives 0) and an empty word takes
+    the descriptors farthest from their centres; stop when at most 0.1 % of the labels change."""
+    from sklearn.cluster import kmeans_plusplus
+    from sklearn.utils import check_random_state
+
+    rng = check_random_state(seed)
+    bits = np.unpackbits(X, axis=1)
+    n = len(X)
+    n_seed = min(n, max(3 * k, 3 * 4096))
+    rows = rng.choice(n, n_seed, replace=False) if n_seed < n else np.arange(n)
+    seeds, _ = kmeans_plusplus(bits[rows].astype(np.float32) * 2.0 - 1.0, k, random_state=rng)
+    centres = (seeds > 0).astype(np.uint8)
+    labels = None
+    for iteration in range(1, max_iter + 1):
+        D = (bits[:, None, :] != centres[None, :, :]).sum(axis=2)
+        new = D.argmin(axis=1)
+        if labels is not None and np.count_nonzero(new != labels) <= 1e-3 * n:
+            break
+        labels = new
+        distance = D[np.arange(n), labels]
+        empty = [j for j in range(k) if not np.any(labels == j)]
+        for j in range(k):
+            members = bits[labels == j]
+            if len(members):
+                centres[j] = members.sum(axis=0) * 2 > len(members)
+        farthest = sorted(range(n), key=lambda i: (-distance[i], i))[: len(empty)]
+        for j, i in zip(empty, farthest):
+            centres[j] = bits[i]
+    return np.packbits(centres, axis=1), iteration
+
+
+@pytest.mark.parametrize("case", ["random", "duplicates", "seed_subset", "one_step"])
+def test_binary_kmeans_is_k_majority_step_by_step(case):
+    rng = np.random.default_rng(11)
+    k, max_iter = 8, 30
+    if case == "random":  # no structure: many moving steps
+        X = rng.integers(0, 256, (300, 2), dtype=np.uint8)
+    elif case == "duplicates":  # 5 distinct codes for 6 words: a word is left empty
+        X = np.repeat(rng.integers(0, 256, (5, 2), dtype=np.uint8), [40, 30, 20, 3, 1], axis=0)
+        k = 6
+    elif case == "seed_subset":  # more rows than max(3k, 12288): seeds from a random subset
+        X = rng.integers(0, 256, (12400, 1), dtype=np.uint8)
+        k, max_iter = 3, 4
+    else:
+        X = rng.integers(0, 256, (200, 2), dtype=np.uint8)
+        max_iter = 1
+    voc = BinaryKMeansVocabulary(n_words=k, max_iter=max_iter, random_state=5).fit(X)
+    centres, n_iter = k_majority(X, k, max_iter, 5)
+    np.testing.assert_array_equal(voc.centers_, centres)
+    assert voc.n_iter_ == n_iter
