@@ -26,6 +26,15 @@ def fitted():
     return float_vocabulary, binary_vocabulary, rng
 
 
+def test_kmeans_defaults_are_the_documented_ones_and_centres_are_float32(fitted):
+    assert KMeansVocabulary().get_params() == {
+        "n_words": 512, "algorithm": "minibatch", "init": "k-means++", "max_iter": 100, "batch_size": 4096,
+        "n_init": 1, "sample_size": 100_000, "n_jobs": None, "random_state": None,
+    }
+    float_vocabulary = fitted[0]
+    assert float_vocabulary.centers_.dtype == np.float32 and float_vocabulary.centers_.flags.c_contiguous
+
+
 def test_binary_kmeans_defaults_are_the_documented_ones():
     assert BinaryKMeansVocabulary().get_params() == {
         "n_words": 512, "max_iter": 30, "sample_size": 100_000, "n_jobs": None, "random_state": None,
@@ -101,7 +110,7 @@ def k_majority(X, k, max_iter, seed):
     return np.packbits(centres, axis=1), iteration
 
 
-@pytest.mark.parametrize("case", ["random", "duplicates", "seed_subset", "one_step"])
+@pytest.mark.parametrize("case", ["random", "duplicates", "seed_subset", "one_step", "crowded", "one_word"])
 def test_binary_kmeans_is_k_majority_step_by_step(case):
     rng = np.random.default_rng(11)
     k, max_iter = 8, 30
@@ -113,6 +122,12 @@ def test_binary_kmeans_is_k_majority_step_by_step(case):
     elif case == "seed_subset":  # more rows than max(3k, 12288): seeds from a random subset
         X = rng.integers(0, 256, (12400, 1), dtype=np.uint8)
         k, max_iter = 3, 4
+    elif case == "crowded":  # many words for few codes: words lose all members on the way
+        X = rng.integers(0, 256, (60, 1), dtype=np.uint8)
+        k = 25
+    elif case == "one_word":
+        X = rng.integers(0, 256, (50, 2), dtype=np.uint8)
+        k = 1
     else:
         X = rng.integers(0, 256, (200, 2), dtype=np.uint8)
         max_iter = 1
@@ -120,3 +135,12 @@ def test_binary_kmeans_is_k_majority_step_by_step(case):
     centres, n_iter = k_majority(X, k, max_iter, 5)
     np.testing.assert_array_equal(voc.centers_, centres)
     assert voc.n_iter_ == n_iter
+
+
+@pytest.mark.parametrize("cls, params", [
+    (KMeansVocabulary, {"n_words": 7, "algorithm": "full", "init": "random", "max_iter": 9, "batch_size": 33,
+                        "n_init": 2, "sample_size": 500, "n_jobs": 2, "random_state": 4}),
+    (BinaryKMeansVocabulary, {"n_words": 7, "max_iter": 9, "sample_size": 500, "n_jobs": 2, "random_state": 4}),
+])
+def test_every_parameter_is_kept(cls, params):
+    assert cls(**params).get_params() == params
