@@ -49,3 +49,12 @@ def test_a_bad_n_points_is_refused_by_name(n_points):
     message = f"The 'n_points' parameter must be a positive integer. Got {n_points!r} instead."
     with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
         interpolated_precision_recall([[0, 1]], np.array([[True, False]]), n_points=n_points)
+
+
+@pytest.mark.parametrize("k", [0, 2.5, True])
+def test_a_bad_k_is_refused_by_name(k):
+    from classicx.metrics import precision_at_k
+
+    message = f"The 'k' parameter must be a positive integer. Got {k!r} instead."
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        precision_at_k([[0, 1]], np.array([[True, False]]), k=k)
