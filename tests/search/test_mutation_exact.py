@@ -121,3 +121,15 @@ def test_the_scan_path_and_batches_follow_the_documented_rule(monkeypatch, n_que
     expected_scores, expected_idx = brute_force(Q, G, k)
     np.testing.assert_array_equal(idx, expected_idx)
     np.testing.assert_allclose(scores, expected_scores, rtol=1e-12)
+
+
+@pytest.mark.parametrize("path_k", [2, 5])  # 2: the running merge over chunks; 5: whole rows
+def test_an_id_filter_applies_on_both_scan_paths(path_k):
+    rng = np.random.default_rng(4)
+    G, Q = rng.normal(size=(100, 6)), rng.normal(size=(20, 6))
+    allowed = np.sort(rng.choice(100, 30, replace=False))
+    searcher = ExactSearcher(chunk_size=16, batch_size=8, dtype="float64").fit(G)
+    scores, idx = searcher.search(Q, k=path_k, allow_ids=allowed)
+    expected_scores, expected_local = brute_force(Q, G[allowed], path_k)
+    np.testing.assert_array_equal(idx, allowed[expected_local])
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-12)
