@@ -133,3 +133,22 @@ def test_an_id_filter_applies_on_both_scan_paths(path_k):
     expected_scores, expected_local = brute_force(Q, G[allowed], path_k)
     np.testing.assert_array_equal(idx, allowed[expected_local])
     np.testing.assert_allclose(scores, expected_scores, rtol=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["jensenshannon", "euclidean"])
+def test_whole_rows_cover_the_whole_gallery(metric):
+    """One query scans whole rows; Jensen-Shannon in blocks of ``chunk_size``, matrix-product
+    measures in one product. Every gallery item must be scored: scipy's definitions, pair by pair."""
+    from scipy.spatial.distance import jensenshannon
+
+    rng = np.random.default_rng(5)
+    G, q = rng.random((50, 4)), rng.random((1, 4))
+    searcher = ExactSearcher(metric=metric, chunk_size=4, dtype="float64").fit(G)
+    scores, idx = searcher.search(q, k=50)
+    if metric == "jensenshannon":
+        expected = np.array([-jensenshannon(q[0] / q[0].sum(), g / g.sum()) for g in G])
+    else:
+        expected = -np.linalg.norm(G - q[0], axis=1)
+    np.testing.assert_allclose(scores[0], expected[idx[0]], rtol=1e-9, atol=1e-12)
+    assert sorted(idx[0]) == list(range(50))
+    np.testing.assert_allclose(scores[0], np.sort(expected)[::-1], rtol=1e-9, atol=1e-12)
