@@ -141,3 +141,19 @@ def test_three_view_cca_with_one_dask_view_fits_on_chunks(which):
     mem = ThreeViewCCA(n_components=2).fit(X, Y, labels=labels)
     np.testing.assert_allclose(one.x_weights_, mem.x_weights_, atol=1e-10)
     np.testing.assert_array_equal(one.classes_, [0, 1, 2])
+
+
+def test_three_view_fit_from_covariances_names_the_ranks_and_the_rows():
+    X, Y = views3(n=90, dims=(4, 3))
+    X[:, 3] = X[:, 0] - X[:, 1]  # rank 3 of 4
+    labels = np.arange(len(X)) % 2
+    L, classes = indicator(labels)
+    means, covs, n = moments([X, Y, L])
+    message = (
+        "the centred views have ranks [3, 3, 1] (from 90 samples); each view must have at least "
+        "n_components independent directions"
+    )
+    with pytest.raises(InputError, match=re.escape(message)):
+        ThreeViewCCA(n_components=2)._fit_covariances(means, covs, n, classes)
+    with pytest.raises(InputError, match=re.escape(message)):  # the same message in memory
+        ThreeViewCCA(n_components=2).fit(X, Y, labels=labels)
