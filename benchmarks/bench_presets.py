@@ -500,10 +500,11 @@ def run_preset(collection: str, data: dict, name: str, args) -> dict:
     images, texts, labels = data["train"]
     if name == "previous default":
         model = CrossModalRetriever(*PREVIOUS_DEFAULT, searcher="exact", n_jobs=args.jobs, verbose=False,
-                                    random_state=0)
+                                    random_state=getattr(args, "seed", 0))
     else:
         budget = {"time_budget": args.budget} if name == "auto" else {}
-        model = CrossModalRetriever(preset=name, n_jobs=args.jobs, verbose=False, random_state=0, **budget)
+        model = CrossModalRetriever(preset=name, n_jobs=args.jobs, verbose=False,
+                                    random_state=getattr(args, "seed", 0), **budget)
     load_before = common.machine_load()
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     restrict = classical_only() if name == "auto" and getattr(args, "classical_only", False) else contextlib.nullcontext()
@@ -532,7 +533,7 @@ def run_preset(collection: str, data: dict, name: str, args) -> dict:
                "aligner": model.aligner}.items() if v is not None}
     stages.update(model.preset_stages_)
     row = {
-        "collection": collection, "preset": name,
+        "collection": collection, "preset": name, "random_state": getattr(args, "seed", 0),
         "image_to_text": round(report.map_image_to_text, 4), "text_to_image": round(report.map_text_to_image, 4),
         "fit_s": round(fit_s, 1), "fit_s_per_1000": round(1000 * fit_s / len(images), 1),
         "fit_cpu_s": round(fit_cpu_s, 1),
@@ -687,6 +688,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classical-only", action="store_true",
                         help="auto without its deep candidates (as without the cnn and deep-text extras)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the retrievers of --part presets")
     for stage in ("images", "texts", "aligners"):
         parser.add_argument(f"--{stage}", type=lambda text: tuple(t.strip() for t in text.split(";") if t.strip()),
                             help=f"';'-separated {stage[:-1]} specs of the candidate grid (default: the built-in grid)")
