@@ -157,7 +157,8 @@ def _zero_rows(features: Any) -> np.ndarray:
     """Indices of the all-zero rows of a dense or sparse feature matrix."""
     if sp.issparse(features):
         return np.flatnonzero(features.tocsr().getnnz(axis=1) == 0)
-    return np.flatnonzero(~np.any(np.asarray(features) != 0, axis=1))
+    # any() counts NaN as non-zero, as ``!= 0`` does, without the boolean temporary.
+    return np.flatnonzero(~np.asarray(features).any(axis=1))
 
 
 def _default_descriptions(images: Sequence[Any]) -> list[str]:
@@ -640,15 +641,17 @@ class CrossModalRetriever(ClassicxEstimator):
             texts, files = self.gallery_texts_, getattr(self, "text_files_", None)
         # Names of the hits only: naming the whole gallery cost 1,696 calls per webnews query.
         labels = None if labels is None else np.asarray(labels)
+        # tolist: Python ints and floats at once, instead of converting numpy scalars one by one.
         return [
             [
-                Hit(rank=r + 1, index=int(i), id=ids[int(i)], score=float(s), content=contents[int(i)],
-                    label=None if labels is None else _label_name(labels, int(i), categories),
-                    text=None if texts is None else texts[int(i)],
-                    file=None if files is None else files[int(i)])
+                Hit(rank=r + 1, index=i, id=ids[i], score=s, content=contents[i],
+                    label=None if labels is None else _label_name(labels, i, categories),
+                    text=None if texts is None else texts[i],
+                    file=None if files is None else files[i])
                 for r, (s, i) in enumerate(zip(row_s, row_i))
             ]
-            for row_s, row_i in zip(scores, indices)
+            for row_s, row_i in zip(np.asarray(scores, dtype=np.float64).tolist(),
+                                    np.asarray(indices, dtype=np.int64).tolist())
         ]
 
     def _search_gallery(self, target: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -145,7 +145,26 @@ def test_a_text_query_on_a_loaded_model_imports_no_fitting_machinery(tmp_path):
         f"r = CrossModalRetriever.load({str(tmp_path / 'm')!r}); r.search_text('a red circle', k=2)"
     )
     fitting = ("sklearn.cluster", "sklearn.mixture", "sklearn.decomposition", "sklearn.feature_extraction")
-    assert _loaded_after(code, fitting) == []
+    # OpenCV neither: the image stages import it at their first image (classicx.utils._lazy.LazyModule).
+    assert _loaded_after(code, (*fitting, "cv2")) == []
+    # ... and an image query then does, and answers.
+    image = "import numpy as np; assert len(r.search_image(np.full((64, 64, 3), 200, np.uint8), k=2)) == 2"
+    assert _loaded_after(f"{code}; {image}", ("cv2",)) == ["cv2"]
+
+
+def test_a_lazy_module_is_the_module_at_first_use_and_keeps_what_it_looked_up():
+    import json
+
+    from classicx.utils._lazy import LazyModule
+
+    lazy = LazyModule("json")
+    assert "dumps" not in vars(lazy)
+    assert lazy.dumps is json.dumps and vars(lazy)["dumps"] is json.dumps
+    assert "json" in repr(lazy)
+    with pytest.raises(AttributeError):
+        lazy.__wrapped__  # dunder probes (copy, pickle, inspect) are not forwarded
+    with pytest.raises(AttributeError, match="no_such_name"):
+        lazy.no_such_name
 
 
 def test_english_stop_words_are_scikit_learns_without_importing_its_text_module():

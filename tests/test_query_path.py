@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -10,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from classicx import CrossModalRetriever, datasets
 from classicx.image import BagOfVisualWords
 from classicx.image import _base as image_base
-from classicx.search import ExactSearcher
+from classicx.search import ExactSearcher, pairwise_scores
 from classicx.search import exact as exact_module
 from classicx.search._topk import top_k
 from classicx.text import TfidfFeatures, TfidfLSA
@@ -119,6 +121,28 @@ def test_one_query_on_whole_rows_equals_the_running_merge_exactly(metric):
         np.testing.assert_array_equal(full[0], merged[0])
         scores, idx = searcher.search(q[None], k=10)
         np.testing.assert_array_equal(idx[0], full[1][0])
+
+
+@pytest.mark.parametrize("metric, calls", [("cosine", 1), ("euclidean", 1), ("kl", 1), ("jensenshannon", 5)])
+def test_whole_rows_take_one_product_and_other_measures_keep_to_blocks(metric, calls, monkeypatch):
+    rng = np.random.default_rng(4)
+    G, q = rng.random(size=(2500, 6)) + 0.01, rng.random(size=(1, 6)) + 0.01
+    searcher = ExactSearcher(metric=metric, chunk_size=512, dtype="float64").fit(G)
+    measure = exact_module.get_measure(metric)
+    sizes = []
+
+    def counted(Q, Gb, out):
+        sizes.append(len(Gb))
+        return measure.block(Q, Gb, out)
+
+    monkeypatch.setattr(exact_module, "get_measure", lambda name: dataclasses.replace(measure, block=counted))
+    scores, idx = searcher.search(q, k=7)
+    assert len(sizes) == calls and sum(sizes) == 2500
+    # The oracle: a stable sort of the unchunked scores of pairwise_scores (ties by index).
+    expected = pairwise_scores(q, G, metric)[0]
+    order = np.lexsort((np.arange(len(expected)), -expected))[:7]
+    np.testing.assert_array_equal(idx[0], order)
+    np.testing.assert_allclose(scores[0], expected[order], rtol=1e-12)
 
 
 def test_a_single_query_runs_without_a_thread_pool(monkeypatch):

@@ -12,16 +12,18 @@ from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
 
-import cv2
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import ClassicxEstimator, CollectionTransformerMixin
 from ..exceptions import InputError
+from ..utils._lazy import LazyModule
 from ..utils.parallel import parallel_map
 from ..utils.validation import check_images, check_is_fitted, validate_params
 from ._common import image_tags
 from .io import ReadOptions, describe_item, get_read_options, read_image
+
+cv2 = LazyModule("cv2")  # OpenCV at the first image, not at import (issue #15)
 
 __all__ = ["ColorHistogram", "opponent_channels"]
 

@@ -19,16 +19,18 @@ import os
 from numbers import Integral
 from typing import Any, NamedTuple
 
-import cv2
 import numpy as np
 from joblib import Memory
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import ClassicxEstimator
 from ..exceptions import InputError
+from ..utils._lazy import LazyModule
 from ..utils.validation import validate_params
 from .color import opponent_channels
 from .io import get_read_options, read_image
+
+cv2 = LazyModule("cv2")  # OpenCV at the first image, not at import (issue #15)
 
 __all__ = ["LocalDescriptors", "ImageFeatures", "DESCRIPTOR_KINDS"]
 

@@ -68,11 +68,13 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ..exceptions import ImageReadError, InputTypeError, ParameterError
+from ..utils._lazy import LazyModule
 from ..utils.validation import check_positive_int
+
+cv2 = LazyModule("cv2")  # OpenCV at the first image, not at import (issue #15)
 
 __all__ = ["read_image", "describe_item", "ReadOptions", "get_read_options", "set_read_options", "read_options"]
 
@@ -388,11 +390,10 @@ def _check_budget(height: int, width: int, name: str, max_pixels: int, what: str
         )
 
 
-_REDUCED = {
-    (False, 2): cv2.IMREAD_REDUCED_GRAYSCALE_2, (False, 4): cv2.IMREAD_REDUCED_GRAYSCALE_4,
-    (False, 8): cv2.IMREAD_REDUCED_GRAYSCALE_8, (True, 2): cv2.IMREAD_REDUCED_COLOR_2,
-    (True, 4): cv2.IMREAD_REDUCED_COLOR_4, (True, 8): cv2.IMREAD_REDUCED_COLOR_8,
-}
+def _reduced_flag(color: bool, factor: int) -> int:
+    """OpenCV's ``IMREAD_REDUCED_*`` flag that decodes at 1/``factor`` of the size (2, 4 or 8)."""
+    kind = "COLOR" if color else "GRAYSCALE"
+    return getattr(cv2, f"IMREAD_REDUCED_{kind}_{factor}")
 
 
 def _imdecode(buffer: np.ndarray, flags: int, name: str) -> np.ndarray:
@@ -428,7 +429,8 @@ def _decode(
             if max_side is not None:
                 # The largest libjpeg scale that still leaves the longer side >= max_side.
                 factor = max((f for f in (1, 2, 4, 8) if max(height, width) // f >= max_side), default=1)
-                flags = _REDUCED.get((color, factor), flags)
+                if factor > 1:
+                    flags = _reduced_flag(color, factor)
             height, width = -(-height // factor), -(-width // factor)
         elif kind == "PNG":
             # The whole buffer, without a copy: a tRNS chunk may follow long metadata.

@@ -213,8 +213,13 @@ class ExactSearcher(BaseSearcher):
     def _full_rows(self, Qb, G, k, mask, measure):
         n, chunk = len(G), int(self.chunk_size)
         keys = np.empty((len(Qb), n), dtype=Qb.dtype)
-        for g0 in range(0, n, chunk):
-            measure.block(Qb, G[g0 : g0 + chunk], keys[:, g0 : g0 + chunk])
+        # The rows fit in the batch's working memory already (see _search). A matrix product
+        # writes straight into them, so it runs over the whole gallery at once: one call
+        # instead of n / chunk_size (25 for 100,000 items, 2.5x the time of one, issue #15).
+        # Other measures make temporaries of their own, so they keep to blocks.
+        step = n if measure.uses_matmul else chunk
+        for g0 in range(0, n, step):
+            measure.block(Qb, G[g0 : g0 + step], keys[:, g0 : g0 + step])
         if mask is not None:
             keys[:, ~mask] = -np.inf
         return top_k(keys, k)

@@ -6,8 +6,14 @@ them, scikit-learn's clustering, linear models and kernel approximation and Open
 second before the first text query (issue #15). With :func:`lazy_exports`, ``classicx.subspace``
 imports ``cca.py`` when ``RegularizedCCA`` is first asked for, and nothing else.
 
+:class:`LazyModule` does the same for a heavy dependency used inside a module: OpenCV is imported
+at the first image decoded or described, not when a model with image stages is loaded for a text
+query (about 25 ms of ``classicx search --text``).
+
 Hand-written rather than taken from ``lazy_loader`` (scientific-python): that package would be a
-new core dependency for the fifteen lines below, and its stub-file mode needs ``.pyi`` files.
+new core dependency for the lines below, and its stub-file mode needs ``.pyi`` files. The
+standard library's ``importlib.util.LazyLoader`` puts a half-made module into ``sys.modules``,
+which OpenCV's own loader (it replaces its package module while importing) does not survive.
 """
 
 from __future__ import annotations
@@ -58,3 +64,31 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[st
         return sorted(set(vars(sys.modules[package])) | set(exports))
 
     return __getattr__, __dir__
+
+
+class LazyModule:
+    """Stands for the module ``name``, imported at the first use of one of its attributes.
+
+    Each attribute is looked up once and then kept on this object, so later
+    uses cost a plain attribute look-up.
+
+    Examples
+    --------
+    >>> from classicx.utils._lazy import LazyModule
+    >>> json = LazyModule("json")
+    >>> json.dumps([1])
+    '[1]'
+    """
+
+    def __init__(self, name: str) -> None:
+        self._lazy_name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):  # copy, pickle and introspection probe these: not the module's
+            raise AttributeError(attr)
+        value = getattr(importlib.import_module(self._lazy_name), attr)
+        setattr(self, attr, value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<module {self._lazy_name!r}, imported at first use>"
