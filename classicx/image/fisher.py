@@ -159,6 +159,7 @@ class FisherVector(LocalFeatureEncoder):
         return sum(rows * columns for rows, columns in self._grids())
 
     def _check_params(self) -> None:
+        super()._check_params()
         self._grids()
 
     def _new_vocabulary(self, n_words: int, descriptor: LocalDescriptors) -> GaussianMixtureVocabulary:
