@@ -108,7 +108,9 @@ class _Problem:
         self.Xw, self.Yw = Xw.astype(self.dtype, copy=False), Yw.astype(self.dtype, copy=False)
         self.omega = omega.astype(self.dtype, copy=False)
         self.offset = offset.astype(self.dtype, copy=False)
-        self.scale = np.sqrt(2.0 / omega.shape[1])
+        # A Python float: NumPy 2 promotes float32 arrays times a NumPy float64 scalar to
+        # float64, which made the features and the chain rule float64 (NEP 50).
+        self.scale = float(np.sqrt(2.0 / omega.shape[1]))
         self.class_x, self.class_y = class_x, class_y
         if class_x is not None:
             self.class_x, self.class_y = class_x.astype(self.dtype), class_y.astype(self.dtype)

@@ -408,3 +408,110 @@ def test_line_search_gives_up_after_forty_halvings_and_a_flat_gradient_stops():
 def test_descent_stops_at_the_first_small_relative_decrease(tol, script, expected):
     problem, history = _scripted_descent(script, max_iter=6, tol=tol)
     assert history == pytest.approx(expected, abs=0)
+
+
+# -- Session 6: _whiten and _Problem on the current code (the Gram path, float32 features) -------
+
+
+def _low_rank_rows(n=12, d=20, seed=9, scales=(1e3, 1.0, 1.0)):
+    """Centred rows of rank 3 with one dominant direction: d > n, so ``_whiten`` takes the Gram path."""
+    rng = np.random.default_rng(seed)
+    V = (rng.normal(size=(n, 3)) * scales) @ rng.normal(size=(3, d))
+    return V - V.mean(axis=0)
+
+
+def _reference_whitening(Vc, reg):
+    """The documented whitening from the d x d covariance (numpy's eigh), on its range."""
+    n, d = Vc.shape
+    C = Vc.T @ Vc / (n - 1)
+    evals, evecs = np.linalg.eigh(C)
+    keep = evals > 1e-10 * evals[-1]
+    shrunk = (1 - reg) * evals[keep] + reg * np.trace(C) / d
+    return evecs[:, keep] / np.sqrt(shrunk), C
+
+
+@pytest.mark.parametrize("reg", [0.0, 0.3])
+def test_whiten_with_more_features_than_rows_is_the_documented_whitening(reg):
+    """Gram path (d > n): the whitened rows ``Vc W`` with ``W' ((1 - reg) C + reg trace(C)/d I) W = I``
+    on the range of C. Oracle: the eigenvectors of the d x d covariance; rotation-free checks
+    (the rows' Gram ``Z Z'``), the map ``A -> W A`` (``Vc W A = Z A`` and ``W' C~ W = I``), the rank
+    (3: the null directions of a rank-3 view, eigenvalues ~1e-16 of the top one, are dropped, and
+    the weak directions, 1e-6 of the top one, kept), and invariance to the scale of the view."""
+    from classicx.subspace.mmd import _whiten
+
+    Vc = _low_rank_rows()
+    W_ref, C = _reference_whitening(Vc, reg)
+    Z, to_weights = _whiten(Vc, reg)
+    assert Z.shape == (12, 3)
+    np.testing.assert_allclose(Z @ Z.T, (Vc @ W_ref) @ (Vc @ W_ref).T, rtol=1e-7, atol=1e-9)
+    W = to_weights(np.eye(3))
+    assert W.shape == (20, 3)
+    shrunk = (1 - reg) * C + reg * np.trace(C) / 20 * np.eye(20)
+    np.testing.assert_allclose(W.T @ shrunk @ W, np.eye(3), atol=1e-8)
+    A = np.random.default_rng(10).normal(size=(3, 2))
+    np.testing.assert_allclose(Vc @ to_weights(A), Z @ A, rtol=1e-9, atol=1e-9)
+    # The whitening of a view does not depend on its units, down to tiny ones (the rank cut is relative).
+    Z_small, _ = _whiten(1e-12 * Vc, reg)
+    assert Z_small.shape == (12, 3)
+    np.testing.assert_allclose(Z_small @ Z_small.T, Z @ Z.T, rtol=1e-7, atol=1e-9)
+
+
+def test_whiten_of_a_constant_view_with_more_features_than_rows_has_no_direction():
+    """A constant (all-zero centred) view has no variance: no whitened direction, zero weights."""
+    from classicx.subspace.mmd import _whiten
+
+    Z, to_weights = _whiten(np.zeros((5, 8)), 0.1)
+    assert Z.shape == (5, 0)
+    np.testing.assert_array_equal(to_weights(np.zeros((0, 2))), np.zeros((8, 2)))
+
+
+def _float32_problem(seed=11, n=300, labels=True):
+    """A float32 problem on two close samples (the texts shifted by 0.05), with 2 classes."""
+    from classicx.subspace.mmd import _class_means
+
+    rng = np.random.default_rng(seed)
+    Xw, Yw = rng.normal(size=(n, 4)), rng.normal(size=(n, 4)) + 0.05
+    A = np.linalg.qr(rng.normal(size=(4, 2)))[0]
+    kernel = MMDKernel(n_random_features=64, random_state=0).fit(Xw @ A)
+    class_x = class_y = None
+    if labels:
+        class_x, class_y = _class_means(None, (Xw[:, 0] > 0).astype(int), (Yw[:, 0] > 0).astype(int), 0, n, n)
+    problem = _Problem(
+        np.eye(4), Xw, Yw, class_x, class_y, 1.0, 0.5, kernel.random_weights_, kernel.random_offset_,
+        dtype=np.float32,
+    )
+    return problem, A
+
+
+def test_float32_problem_keeps_the_random_feature_part_in_float32():
+    """Documented precision: with ``dtype=float32`` the rows, the random weights and offsets, the
+    label operators, the projections and their features are float32; the feature means (``delta``,
+    ``Delta``), the value and the gradient are float64."""
+    problem, A = _float32_problem()
+    for array in (problem.Xw, problem.Yw, problem.omega, problem.offset, problem.class_x, problem.class_y):
+        assert array.dtype == np.float32
+    value, (arg_x, arg_y, delta, Delta) = problem.evaluate(A, A)
+    assert isinstance(value, float)
+    assert arg_x.dtype == arg_y.dtype == np.float32
+    assert delta.dtype == Delta.dtype == np.float64
+    Z, arg = problem._features(problem.Xw @ A)  # a float64 projection is cast to the working precision
+    assert Z.dtype == arg.dtype == np.float32
+    gA, gB = problem.gradient(A, A, (arg_x, arg_y, delta, Delta))
+    assert gA.dtype == gB.dtype == np.float64
+    # and a float64 problem stays float64 throughout
+    p64 = _Problem(np.eye(4), problem.Xw, problem.Yw, None, None, 1.0, 0.0, problem.omega, problem.offset)
+    assert p64.Xw.dtype == p64.omega.dtype == p64._features(problem.Xw @ A)[0].dtype == np.float64
+
+
+def test_float32_features_are_averaged_in_float64():
+    """Documented: the MMD is a small difference of feature means, so the float32 features (of
+    the float32 projections ``Xw A``) are averaged in float64. Oracle: numpy's float64 mean of
+    the features cast to float64; averaging them in float32 is off by about 4e-7 here, and
+    projecting in float64 by about 4e-8."""
+    problem, A = _float32_problem(labels=False)
+    A32 = A.astype(np.float32)
+    Zx = problem._features(problem.Xw @ A32)[0]
+    Zy = problem._features(problem.Yw @ A32)[0]
+    assert Zx.dtype == Zy.dtype == np.float32
+    delta = Zx.astype(np.float64).mean(axis=0) - Zy.astype(np.float64).mean(axis=0)
+    assert problem.terms(A, A)["mmd2"] == pytest.approx(float(delta @ delta), rel=1e-11)
