@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ..exceptions import InputError
+from ..exceptions import ParameterError
 from ._base import POWER_NORMALIZE, LocalFeatureEncoder, _power_normalize
 from .descriptors import ImageFeatures, LocalDescriptors
 from .normalization import normalize_rows
@@ -146,13 +146,13 @@ class FisherVector(LocalFeatureEncoder):
                 not isinstance(pair, (tuple, list)) or len(pair) != 2
                 or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair)
             ):
-                raise InputError(
+                raise ParameterError(
                     "FisherVector: layout must hold grid sizes g (g x g cells) or (rows, columns) pairs of "
                     f"positive ints, e.g. (1, (3, 1)); got {self.layout!r}"
                 )
             grids.append((int(pair[0]), int(pair[1])))
         if not grids:
-            raise InputError(f"FisherVector: layout needs at least one grid, e.g. (1,); got {self.layout!r}")
+            raise ParameterError(f"FisherVector: layout needs at least one grid, e.g. (1,); got {self.layout!r}")
         return tuple(grids)
 
     def _n_cells(self) -> int:
