@@ -49,7 +49,8 @@ cache) with ``n_jobs``, then evaluated; fit seconds per 1,000 pairs, query
 latency (p50/p99 of single text and single image queries against a gallery of
 the training set), model size on disk. ``--presets auto`` fits ``preset="auto"``
 with ``time_budget=--budget`` (its fit seconds include the cross-validation;
-its leaderboard is kept in the JSON row). ``fit_cpu_s`` counts this process and
+its leaderboard is kept in the JSON row); with ``--classical-only`` it tries the classical candidates
+only (``AUTO_CANDIDATES``), as for a user without the ``cnn`` and ``deep-text`` extras. ``fit_cpu_s`` counts this process and
 its joblib worker processes.
 
 Results go to ``benchmarks/RESULTS.md`` (section ``presets``) unless
@@ -59,6 +60,7 @@ Results go to ``benchmarks/RESULTS.md`` (section ``presets``) unless
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -477,20 +479,41 @@ def _directory_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+class classical_only:
+    """While active, ``preset="auto"`` has no deep candidates (``classicx._autoselect.deep_candidates`` returns
+    none), as when the ``cnn`` and ``deep-text`` extras are not installed: issue #11's target for ``auto`` is
+    about classical features."""
+
+    def __enter__(self):
+        from classicx import _autoselect
+
+        self.module, self.original = _autoselect, _autoselect.deep_candidates
+        _autoselect.deep_candidates = lambda texts=None: ()
+        return self
+
+    def __exit__(self, *exc):
+        self.module.deep_candidates = self.original
+        return False
+
+
 def run_preset(collection: str, data: dict, name: str, args) -> dict:
     images, texts, labels = data["train"]
     if name == "previous default":
         model = CrossModalRetriever(*PREVIOUS_DEFAULT, searcher="exact", n_jobs=args.jobs, verbose=False,
-                                    random_state=0)
+                                    random_state=getattr(args, "seed", 0))
     else:
         budget = {"time_budget": args.budget} if name == "auto" else {}
-        model = CrossModalRetriever(preset=name, n_jobs=args.jobs, verbose=False, random_state=0, **budget)
+        model = CrossModalRetriever(preset=name, n_jobs=args.jobs, verbose=False,
+                                    random_state=getattr(args, "seed", 0), **budget)
     load_before = common.machine_load()
     start, cpu_start = time.perf_counter(), _cpu_seconds()
-    with warnings.catch_warnings():
+    restrict = classical_only() if name == "auto" and getattr(args, "classical_only", False) else contextlib.nullcontext()
+    with warnings.catch_warnings(), restrict:
         warnings.simplefilter("ignore")
         model.fit(images, texts, labels=labels)
     fit_s, fit_cpu_s = time.perf_counter() - start, _cpu_seconds() - cpu_start
+    if name == "auto" and getattr(args, "classical_only", False):
+        name = "auto (classical)"
     report = model.evaluate(*data["test"][:2], labels=data["test"][2])
     rng = np.random.default_rng(0)
     picks = rng.choice(len(data["test"][0]), size=min(args.queries, len(data["test"][0])), replace=False)
@@ -510,7 +533,7 @@ def run_preset(collection: str, data: dict, name: str, args) -> dict:
                "aligner": model.aligner}.items() if v is not None}
     stages.update(model.preset_stages_)
     row = {
-        "collection": collection, "preset": name,
+        "collection": collection, "preset": name, "random_state": getattr(args, "seed", 0),
         "image_to_text": round(report.map_image_to_text, 4), "text_to_image": round(report.map_text_to_image, 4),
         "fit_s": round(fit_s, 1), "fit_s_per_1000": round(1000 * fit_s / len(images), 1),
         "fit_cpu_s": round(fit_cpu_s, 1),
@@ -524,7 +547,7 @@ def run_preset(collection: str, data: dict, name: str, args) -> dict:
                                                                ("image_features", "text_features", "aligner")),
         "load": f"{load_before} before the fit; {common.machine_load()} after the queries",
     }
-    if name == "auto":  # what it tried, scored by CV on the training split, and what it kept
+    if name.startswith("auto"):  # what it tried, scored by CV on the training split, and what it kept
         row["leaderboard"] = [{k: v for k, v in e.items()} for e in model.leaderboard_]
     print(f"{collection:9s} {name:17s} {row['image_to_text']:.4f} {row['text_to_image']:.4f} fit {fit_s:.0f} s "
           f"({row['fit_s_per_1000']} s/1000) text p50 {row['text_query_ms_p50']} ms, image p50 "
@@ -662,7 +685,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presets", default="previous default,fast,balanced,best",
                         help="comma-separated: previous default, the names of classicx.presets.PRESETS, auto")
     parser.add_argument("--budget", default="10m", help="time_budget of the auto preset (its fit time includes the CV)")
+    parser.add_argument("--classical-only", action="store_true",
+                        help="auto without its deep candidates (as without the cnn and deep-text extras)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the retrievers of --part presets")
     for stage in ("images", "texts", "aligners"):
         parser.add_argument(f"--{stage}", type=lambda text: tuple(t.strip() for t in text.split(";") if t.strip()),
                             help=f"';'-separated {stage[:-1]} specs of the candidate grid (default: the built-in grid)")

@@ -67,8 +67,16 @@ mean CV MAP over the three; adding VLAD raised the CV MAP on each (webnews
 +0.004, synthetic +0.012, icons +0.014); the earlier ``best`` (500 LSA dimensions) was not above ``balanced``
 by CV anywhere. It costs a second RootSIFT extraction (the Fisher and VLAD
 encoders each extract their own), hence its image queries. The issue's
-target for ``best`` on webnews (0.42 / 0.33) is not met with classical
-features.
+target for ``best`` on webnews (0.42 / 0.33) is not met by ``best``.
+``"auto"`` reaches it at the edge with classical features (session 6, a
+10-minute budget, the classical candidates only): by cross-validation on
+webnews' training split it chooses Fisher vectors of the whole image and of
+its three horizontal strips (``fisher(rootsift,64,layout=[1,[3,1]])``) with
+the HSV histogram and VLAD, which scores 0.423 / 0.345 end to end with
+``random_state=0`` and 0.414 / 0.334 with ``random_state=1`` (0.414 / 0.343
+with every stage seeded 0). That layout lowers the CV MAP on the synthetic
+scenes and the icons, so it is an ``"auto"`` candidate, not ``best``; 128
+Gaussians instead of 64 lowered the CV MAP on all three collections.
 
 The default's fit stays within twice the 0.2.0 default's: 1.96x the wall
 seconds and 1.87x the CPU seconds when the two were fitted one after the
@@ -199,6 +207,12 @@ AUTO_CANDIDATES: tuple[tuple[str, str, str, bool], ...] = (
     # synthetic captions and the icon names (C_y > C lowers their CV MAP by 0.02-0.04): a candidate that
     # cross-validation keeps or drops per collection, not a fixed preset. TF-IDF costs a tenth of LSA.
     ("fisher(rootsift,64)+0.5*hsv", "tfidf(min_df=2)", "sm(balanced,C=10.0,C_y=100.0,standardize=false)", True),
+    # Session 6 (RESULTS.md): Fisher vectors of the whole image and of its three horizontal strips, the best CV
+    # MAP on webnews' training split (0.3670 against 0.3604 for best's pipeline and 0.3581 for balanced's, the
+    # same Gaussian mixture), below best's on the synthetic scenes (0.6780 vs 0.6799), whose shapes sit
+    # anywhere, and the icons (0.5626 vs 0.5737): a per-collection choice, not a preset. Before best's
+    # pipeline, so that a 10-minute budget on webnews reaches it.
+    ("fisher(rootsift,64,layout=[1,[3,1]])+0.5*hsv+0.5*vlad(rootsift,64)", "lsa(200)|l2", _SM, True),
     ("fisher(rootsift,64)+0.5*hsv+0.5*vlad(rootsift,64)", "lsa(200)|l2", _SM, True),  # best's pipeline
 )
 

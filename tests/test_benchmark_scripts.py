@@ -593,3 +593,14 @@ def test_bench_query_quick_run(tmp_path, capsys):
     assert new["text"]["classicx_p50"] > 0 and new["text"]["minimal_p50"] > 0
     assert new["text"]["same_top10"] == "8/8"  # the minimal path ranks as classicx does
     assert new["image"]["bare_p50"] > 0 and new["load"] > 0 and new["cli"]["cli_s"] > 0
+
+
+def test_bench_presets_classical_only_leaves_auto_without_deep_candidates():
+    """``--classical-only``: inside ``classical_only`` auto's deep candidates are none, and restored after."""
+    from benchmarks import bench_presets as bp
+    from classicx import _autoselect
+
+    original = _autoselect.deep_candidates
+    with bp.classical_only():
+        assert _autoselect.deep_candidates(["a red circle"]) == ()
+    assert _autoselect.deep_candidates is original

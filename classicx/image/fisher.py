@@ -1,4 +1,4 @@
-"""Improved Fisher vectors (Perronnin, Sanchez & Mensink 2010)."""
+"""Improved Fisher vectors (Perronnin, Sanchez & Mensink 2010), optionally per spatial region."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from ..exceptions import ParameterError
 from ._base import POWER_NORMALIZE, LocalFeatureEncoder, _power_normalize
 from .descriptors import ImageFeatures, LocalDescriptors
+from .normalization import normalize_rows
 from .vocabulary import GaussianMixtureVocabulary
 
 __all__ = ["FisherVector"]
@@ -29,6 +31,16 @@ class FisherVector(LocalFeatureEncoder):
     (``2 K d`` dimensions), then signed-power and L2 normalised (the
     "improved" Fisher vector).
 
+    With a spatial ``layout`` (Perronnin et al. 2010, section 3.3; Sanchez
+    et al. 2013, "Image classification with the Fisher vector"), the same
+    vector is computed for the descriptors of each region of each grid
+    (``N`` being the region's count), each region's vector is normalised on
+    its own, and the concatenation of the regions (grids in the order given,
+    cells row-major, top row first) is L2-normalised again; a region without
+    descriptors is a zero block. The default layout ``(1,)`` is the plain
+    Fisher vector; ``(1, (3, 1))`` adds three horizontal strips (top,
+    middle, bottom), the layout of those papers for scene-like photos.
+
     Parameters
     ----------
     descriptor : LocalDescriptors or {"sift", "rootsift", "dense_sift"}, default="rootsift"
@@ -40,7 +52,13 @@ class FisherVector(LocalFeatureEncoder):
         descriptors to 64 dimensions first: set ``pca_components`` on the
         vocabulary). Its ``sample_size``, ``random_state`` and ``n_jobs``
         play the same part as in :class:`~classicx.image.BagOfVisualWords`.
+    layout : tuple of int or (int, int), default=(1,)
+        The spatial grids: ``g`` is ``g x g`` cells, ``(rows, columns)`` a
+        grid of that many rows and columns (``(3, 1)``: three horizontal
+        strips). The encoding has ``2 K d`` dimensions per cell.
     normalize : {"power", "l2", None}, default="power"
+        Applied to each region's vector; with a layout of more than one
+        cell, a row is L2-normalised again after the concatenation (unless ``None``).
     power_alpha : float, default=0.5
     n_jobs, verbose, random_state, on_error
         As in :class:`~classicx.image.BagOfVisualWords`.
@@ -50,7 +68,8 @@ class FisherVector(LocalFeatureEncoder):
     descriptor_ : LocalDescriptors
     vocabulary_ : GaussianMixtureVocabulary
     n_features_out_ : int
-        ``2 * n_words * d`` (``d``: the PCA dimensions, or the descriptor length without PCA).
+        ``2 * n_words * d * n_cells`` (``d``: the PCA dimensions, or the
+        descriptor length without PCA; ``n_cells``: the cells of all grids of ``layout``).
     n_sampled_ : int
     skipped_rows_ : list of int
 
@@ -69,6 +88,19 @@ class FisherVector(LocalFeatureEncoder):
     ...                   GaussianMixtureVocabulary(2, pca_components=8), verbose=False, random_state=0)
     >>> fv.fit_transform(images).shape
     (3, 32)
+
+    The whole image and three horizontal strips (``1 + 3`` regions):
+
+    >>> spatial = FisherVector(LocalDescriptors("dense_sift", dense_sizes=(16,)),
+    ...                        GaussianMixtureVocabulary(2, pca_components=8), layout=(1, (3, 1)),
+    ...                        verbose=False, random_state=0)
+    >>> X = spatial.fit_transform(images)
+    >>> X.shape
+    (3, 128)
+    >>> bool(np.allclose(2 * X[:, :32], fv.transform(images), atol=1e-6))  # its first block: the plain vector
+    True
+    >>> spatial.get_feature_names_out()[[0, 32]].tolist()
+    ['grid1x1_cell0_word0_mean0', 'grid3x1_cell0_word0_mean0']
     """
 
     _float_only = True
@@ -76,6 +108,7 @@ class FisherVector(LocalFeatureEncoder):
     _parameter_constraints: dict = {
         **LocalFeatureEncoder._parameter_constraints,
         "vocabulary": [Interval(Integral, 1, None, closed="left"), GaussianMixtureVocabulary],
+        "layout": [tuple, list],
         "normalize": POWER_NORMALIZE,
         "power_alpha": [Interval(Real, 0, None, closed="neither")],
     }
@@ -85,6 +118,7 @@ class FisherVector(LocalFeatureEncoder):
         descriptor: LocalDescriptors | str = "rootsift",
         vocabulary: Any = 64,
         *,
+        layout: tuple = (1,),
         normalize: str | None = "power",
         power_alpha: float = 0.5,
         n_jobs: int | None = None,
@@ -94,6 +128,7 @@ class FisherVector(LocalFeatureEncoder):
     ) -> None:
         self.descriptor = descriptor
         self.vocabulary = vocabulary
+        self.layout = layout
         self.normalize = normalize
         self.power_alpha = power_alpha
         self.n_jobs = n_jobs
@@ -101,19 +136,67 @@ class FisherVector(LocalFeatureEncoder):
         self.random_state = random_state
         self.on_error = on_error
 
+    def _grids(self) -> tuple[tuple[int, int], ...]:
+        """``layout`` as (rows, columns) pairs, checked."""
+        layout = tuple(self.layout)
+        grids = []
+        for grid in layout:
+            pair = (grid, grid) if isinstance(grid, Integral) and not isinstance(grid, bool) else grid
+            if (
+                not isinstance(pair, (tuple, list)) or len(pair) != 2
+                or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair)
+            ):
+                raise ParameterError(
+                    "FisherVector: layout must hold grid sizes g (g x g cells) or (rows, columns) pairs of "
+                    f"positive ints, e.g. (1, (3, 1)); got {self.layout!r}"
+                )
+            grids.append((int(pair[0]), int(pair[1])))
+        if not grids:
+            raise ParameterError(f"FisherVector: layout needs at least one grid, e.g. (1,); got {self.layout!r}")
+        return tuple(grids)
+
+    def _n_cells(self) -> int:
+        return sum(rows * columns for rows, columns in self._grids())
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        self._grids()
+
     def _new_vocabulary(self, n_words: int, descriptor: LocalDescriptors) -> GaussianMixtureVocabulary:
         return GaussianMixtureVocabulary(n_words)
 
     def _fit_encoding(self, sample: np.ndarray) -> None:
         means = self.vocabulary_.means_
-        self.n_features_out_ = 2 * means.shape[0] * means.shape[1]
+        self.n_features_out_ = 2 * means.shape[0] * means.shape[1] * self._n_cells()
 
     def _encode(self, features: ImageFeatures) -> np.ndarray:
         gmm = self.vocabulary_
         # The descriptors come from descriptor_ (or were checked by encode): the vocabulary's
         # per-call validation would cost more than the arithmetic on one image's few hundred rows.
         Z = gmm._project(features.descriptors).astype(np.float64)
+        # The posteriors (the costly part) once per image, shared by every region.
         gamma = gmm._posteriors(Z)
+        grids = self._grids()
+        if grids == ((1, 1),):
+            return self._gradients(Z, gamma)
+        parts = []
+        positions = features.positions
+        for rows, columns in grids:
+            # As the spatial pyramid assigns cells (bovw.py): x to columns, y to rows, row-major.
+            column = np.minimum((positions[:, 0] * columns).astype(np.intp), columns - 1)
+            row = np.minimum((positions[:, 1] * rows).astype(np.intp), rows - 1)
+            cell = row * columns + column
+            for c in range(rows * columns):
+                inside = cell == c
+                if inside.any():
+                    parts.append(self._gradients(Z[inside], gamma[inside]))
+                else:
+                    parts.append(np.zeros(2 * gmm.means_.size))
+        return np.concatenate(parts)
+
+    def _gradients(self, Z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+        """The raw Fisher vector of descriptors ``Z`` (projected) with posteriors ``gamma``."""
+        gmm = self.vocabulary_
         n = len(Z)
         mu, var, w = gmm.means_, gmm.variances_, gmm.weights_
         sigma = np.sqrt(var)
@@ -126,10 +209,26 @@ class FisherVector(LocalFeatureEncoder):
         return np.concatenate([g_mu.ravel(), g_sigma.ravel()])
 
     def _finalize(self, raw: np.ndarray) -> np.ndarray:
-        return _power_normalize(raw, self.normalize, self.power_alpha)
+        n_cells = self._n_cells()
+        if n_cells == 1:
+            return _power_normalize(raw, self.normalize, self.power_alpha)
+        # Each region on its own (a region's scale does not depend on how many descriptors fell in it),
+        # then the whole row, so that it weighs in a concatenation as the plain vector does.
+        blocks = raw.reshape(len(raw), n_cells, -1)
+        out = np.concatenate(
+            [_power_normalize(blocks[:, c], self.normalize, self.power_alpha) for c in range(n_cells)], axis=1
+        )
+        return out if self.normalize is None else normalize_rows(out, "l2")
 
     def _feature_names(self) -> list[str]:
         n_words, dims = self.vocabulary_.means_.shape
-        return [
+        names = [
             f"word{k}_{moment}{j}" for moment in ("mean", "var") for k in range(n_words) for j in range(dims)
+        ]
+        grids = self._grids()
+        if grids == ((1, 1),):
+            return names
+        return [
+            f"grid{rows}x{columns}_cell{c}_{name}"
+            for rows, columns in grids for c in range(rows * columns) for name in names
         ]

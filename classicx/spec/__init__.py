@@ -35,7 +35,8 @@ image
     ``bovw(D,N)`` :class:`~classicx.image.BagOfVisualWords`, ``sp(D,N,levels=L)``
     :class:`~classicx.image.SpatialPyramid` (``L`` levels 1, 2, 4, ...),
     ``vlad(D,N)`` :class:`~classicx.image.VLAD`, ``fisher(D,N)``
-    :class:`~classicx.image.FisherVector`, ``hsv`` or ``hsv(8,4,4)``
+    :class:`~classicx.image.FisherVector` (``fisher(D,N,layout=[1,[3,1]])``: also one
+    vector per horizontal third; a grid is a size ``g`` or ``[rows,columns]``), ``hsv`` or ``hsv(8,4,4)``
     :class:`~classicx.image.ColorHistogram`, ``cnn(efficientnet-lite0)``
     :class:`~classicx.image.CNNFeatures` (``cnn`` extra). ``D`` is a
     descriptor kind (``sift``, ``rootsift``, ``dense_sift``, ``orb``) or a

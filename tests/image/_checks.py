@@ -36,6 +36,11 @@ ESTIMATORS = [
         LocalDescriptors("rootsift", max_keypoints=40, max_side=128), GaussianMixtureVocabulary(2, pca_components=8),
         verbose=False, random_state=0,
     ),
+    # A spatial layout: the whole image and three horizontal strips.
+    FisherVector(
+        LocalDescriptors("rootsift", max_keypoints=40, max_side=128), GaussianMixtureVocabulary(2, pca_components=8),
+        layout=(1, (3, 1)), verbose=False, random_state=0,
+    ),
     ColorHistogram(bins=(4, 2, 2), verbose=False),
     GeometricVerifier("sift", verbose=False),
     CNNFeatures(batch_size=4, verbose=False),
