@@ -252,11 +252,13 @@ def test_rank_cut_of_the_cross_covariance_counts_features_and_pairs(monkeypatch,
     dx, dy = shape
     U, _ = np.linalg.qr(rng.normal(size=(dx, 3)))
     V, _ = np.linalg.qr(rng.normal(size=(dy, 3)))
-    moments = Moments(n, None, None, np.zeros(dx), np.zeros(dy), np.eye(dx), np.eye(dy), U @ np.diag([1.0, 0.5, small]) @ V.T)
+    cross = U @ np.diag([1.0, 0.5, small]) @ V.T
+    moments = Moments(n, None, None, np.zeros(dx), np.zeros(dy), np.eye(dx), np.eye(dy), cross)
     X, Y = np.zeros((n, dx)), np.zeros((n, dy))
     est = GramAlignment(3, verbose=False)
     monkeypatch.setattr(est, "_moments", lambda *args: (X, Y, moments))
-    with pytest.raises(InputError, match=re.escape("n_components=3 is larger than 2, the cross-covariance of X and Y has rank 2")):
+    message = "n_components=3 is larger than 2, the cross-covariance of X and Y has rank 2"
+    with pytest.raises(InputError, match=re.escape(message)):
         est.fit(X, Y)
     est = GramAlignment(2, verbose=False)
     monkeypatch.setattr(est, "_moments", lambda *args: (X, Y, moments))

@@ -27,7 +27,8 @@ def moments(views):
     """(means, covs[(i, j)] for i <= j, n) as the Dask fit hands them to ``_fit_covariances``."""
     n = len(views[0])
     centred = [V - V.mean(0) for V in views]
-    covs = {(i, j): centred[i].T @ centred[j] / (n - 1) for i in range(len(views)) for j in range(i, len(views))}
+    pairs = [(i, j) for i in range(len(views)) for j in range(i, len(views))]
+    covs = {(i, j): centred[i].T @ centred[j] / (n - 1) for i, j in pairs}
     return [V.mean(0) for V in views], covs, n
 
 
@@ -96,6 +97,8 @@ def test_three_view_fit_from_covariances_is_the_in_memory_fit():
     mem = ThreeViewCCA(n_components=2, reg=regs).fit(X, Y, labels=labels)
     vals, vecs = block_oracle([X, Y, L], 2, regs)
     np.testing.assert_allclose(est.eigenvalues_, vals, rtol=1e-11)
+    W = np.vstack([est.x_weights_, est.y_weights_])
+    np.testing.assert_allclose(W, signed(vecs[:7], W), atol=1e-10)
     np.testing.assert_allclose(est.eigenvalues_, mem.eigenvalues_, rtol=1e-11)
     np.testing.assert_allclose(est.x_weights_, mem.x_weights_, atol=1e-10)
     np.testing.assert_allclose(est.y_weights_, mem.y_weights_, atol=1e-10)
@@ -135,7 +138,8 @@ def test_three_view_cca_with_one_dask_view_fits_on_chunks(which):
     Xd, Yd = da.from_array(X, chunks=(50, -1)), da.from_array(Y, chunks=(50, -1))
     with _synchronous():
         both = ThreeViewCCA(n_components=2).fit(Xd, Yd, labels=labels)
-        one = ThreeViewCCA(n_components=2).fit(Xd if which == "X" else X, Yd if which == "Y" else Y, labels=labels)
+        pair = (Xd, Y) if which == "X" else (X, Yd)
+        one = ThreeViewCCA(n_components=2).fit(*pair, labels=labels)
     for name in ("x_weights_", "y_weights_", "eigenvalues_", "x_mean_", "y_mean_"):
         np.testing.assert_array_equal(getattr(one, name), getattr(both, name), err_msg=name)
     mem = ThreeViewCCA(n_components=2).fit(X, Y, labels=labels)

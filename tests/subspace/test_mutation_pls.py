@@ -109,7 +109,8 @@ def test_fit_cross_is_the_svd_of_the_matrix_it_is_given():
 def test_fit_cross_works_in_the_given_dtype():
     rng = np.random.default_rng(4)
     cross = rng.normal(size=(4, 3))
-    est = PLSSVD(n_components=2)._fit_cross(cross, 20, [np.zeros(4), np.zeros(3)], [np.ones(4), np.ones(3)], np.float32)
+    means, stds = [np.zeros(4), np.zeros(3)], [np.ones(4), np.ones(3)]
+    est = PLSSVD(n_components=2)._fit_cross(cross, 20, means, stds, np.float32)
     assert est.x_weights_.dtype == est.y_weights_.dtype == est.singular_values_.dtype == np.float32
 
 
@@ -152,7 +153,7 @@ def test_rank_cut_counts_both_dimensions(shape):
 def test_a_single_target_column_has_rank_one():
     X, Y = views(dy=1)
     est = PLSSVD(n_components=1).fit(X, Y)
-    U, V, s = oracle(X, Y, 1)
+    U, _, s = oracle(X, Y, 1)
     same_up_to_sign(est.x_weights_, U)
     np.testing.assert_allclose(est.singular_values_, s, rtol=1e-12)
     with pytest.raises(InputError, match="has rank 1"):
@@ -165,7 +166,7 @@ def test_large_offsets_are_removed_before_the_product():
     X, Y = views()
     X, Y = X + 1e8, Y - 3e7
     est = PLSSVD(n_components=2).fit(X, Y)
-    U, V, s = oracle(X, Y, 2)
+    U, _, s = oracle(X, Y, 2)
     np.testing.assert_allclose(est.singular_values_, s, rtol=1e-10)
     same_up_to_sign(est.x_weights_, U, atol=1e-9)
 
