@@ -234,3 +234,33 @@ def test_verbose_reports_progress_of_fit_and_transform(capsys, monkeypatch):
     assert "kernel features (X): 6/6" in capsys.readouterr().err
     loud.transform(X)
     assert "kernel features: 6/6" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "shape, n, small",
+    [((40, 3), 5, 4e-15), ((3, 40), 5, 4e-15), ((4, 3), 1000, 1e-14)],
+)
+def test_rank_cut_of_the_cross_covariance_counts_features_and_pairs(monkeypatch, shape, n, small):
+    """Session 6: the rank tolerance is ``s[0] * max(d_x, d_y, n) * eps``. The fit is run on given
+    moments (unit variances, a cross-covariance with singular values 1, 0.5 and ``small``):
+    ``small`` lies between the tolerance with the largest of the three and with the others
+    (4e-15 against 40 eps = 8.9e-15 and 5 eps = 1.1e-15; 1e-14 against 1000 eps and 4 eps), so
+    the cross-covariance has rank 2."""
+    from classicx.subspace._kernel_aligner import Moments
+
+    rng = np.random.default_rng(7)
+    dx, dy = shape
+    U, _ = np.linalg.qr(rng.normal(size=(dx, 3)))
+    V, _ = np.linalg.qr(rng.normal(size=(dy, 3)))
+    cross = U @ np.diag([1.0, 0.5, small]) @ V.T
+    moments = Moments(n, None, None, np.zeros(dx), np.zeros(dy), np.eye(dx), np.eye(dy), cross)
+    X, Y = np.zeros((n, dx)), np.zeros((n, dy))
+    est = GramAlignment(3, verbose=False)
+    monkeypatch.setattr(est, "_moments", lambda *args: (X, Y, moments))
+    message = "n_components=3 is larger than 2, the cross-covariance of X and Y has rank 2"
+    with pytest.raises(InputError, match=re.escape(message)):
+        est.fit(X, Y)
+    est = GramAlignment(2, verbose=False)
+    monkeypatch.setattr(est, "_moments", lambda *args: (X, Y, moments))
+    est.fit(X, Y)
+    np.testing.assert_allclose(np.abs(est.x_weights_.T @ U[:, :2]), np.eye(2), atol=1e-12)
