@@ -110,11 +110,35 @@ def k_majority(X, k, max_iter, seed):
     return np.packbits(centres, axis=1), iteration
 
 
-@pytest.mark.parametrize("case", ["random", "duplicates", "seed_subset", "one_step", "crowded", "one_word"])
+def _few_changes_case():
+    """1,000 noisy copies of 3 prototypes (2 bytes): a step changes exactly 0.1 % of the labels (1),
+    where the stop rule (at most 0.1 %) and a strict one (fewer than 0.1 %) or a stop only at no
+    change part. Found by a search over such data, replayed here from its generator (trial 58)."""
+    rng = np.random.default_rng(0)
+    for _ in range(59):
+        n = int(rng.choice([1000, 2000, 3000]))
+        nb, k = int(rng.integers(1, 3)), int(rng.integers(3, 9))
+        protos = rng.integers(0, 256, (k, nb), dtype=np.uint8)
+        X = protos[rng.integers(0, k, n)]
+        flip = rng.random((n, nb * 8)) < 0.08
+        X = np.packbits(np.unpackbits(X, axis=1) ^ flip, axis=1)
+        seed = int(rng.integers(0, 100))
+    return X, k, seed
+
+
+@pytest.mark.parametrize("case", ["random", "duplicates", "seed_subset", "one_step", "crowded", "one_word",
+                                  "few_changes", "refill"])
 def test_binary_kmeans_is_k_majority_step_by_step(case):
     rng = np.random.default_rng(11)
-    k, max_iter = 8, 30
-    if case == "random":  # no structure: many moving steps
+    k, max_iter, seed = 8, 30, 5
+    if case == "few_changes":
+        X, k, seed = _few_changes_case()
+        assert X.shape == (1000, 2) and (k, seed) == (3, 73)
+    elif case == "refill":  # two words left empty, refilled from rows other than the first
+        X = np.array([202, 58, 58, 202, 202, 58, 58, 58, 58, 58, 202, 202, 58, 202, 202, 202, 202, 58, 202,
+                      202, 202, 58, 132, 164, 21], dtype=np.uint8)[:, None]
+        seed = 50
+    elif case == "random":  # no structure: many moving steps
         X = rng.integers(0, 256, (300, 2), dtype=np.uint8)
     elif case == "duplicates":  # 5 distinct codes for 6 words: a word is left empty
         X = np.repeat(rng.integers(0, 256, (5, 2), dtype=np.uint8), [40, 30, 20, 3, 1], axis=0)
@@ -131,8 +155,8 @@ def test_binary_kmeans_is_k_majority_step_by_step(case):
     else:
         X = rng.integers(0, 256, (200, 2), dtype=np.uint8)
         max_iter = 1
-    voc = BinaryKMeansVocabulary(n_words=k, max_iter=max_iter, random_state=5).fit(X)
-    centres, n_iter = k_majority(X, k, max_iter, 5)
+    voc = BinaryKMeansVocabulary(n_words=k, max_iter=max_iter, random_state=seed).fit(X)
+    centres, n_iter = k_majority(X, k, max_iter, seed)
     np.testing.assert_array_equal(voc.centers_, centres)
     assert voc.n_iter_ == n_iter
 
