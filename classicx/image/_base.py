@@ -65,6 +65,18 @@ def _power_normalize(X: np.ndarray, normalize: str | None, alpha: float) -> np.n
     return normalize_rows(X, normalize, alpha=float(alpha))
 
 
+def grid_cells(positions: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """Row-major cell of each keypoint in a ``rows x columns`` grid over the image.
+
+    ``positions`` are (x, y) in [0, 1] (:class:`ImageFeatures`): x picks the
+    column, y the row; a position of exactly 1 falls in the last cell. Shared
+    by the spatial pyramid (square grids) and the spatial Fisher vector.
+    """
+    column = np.minimum((positions[:, 0] * columns).astype(np.intp), columns - 1)
+    row = np.minimum((positions[:, 1] * rows).astype(np.intp), rows - 1)
+    return row * columns + column
+
+
 def _single_threaded_libraries() -> contextlib.AbstractContextManager:
     """OpenCV, BLAS and OpenMP with one thread each for the duration, then as before.
 

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import ClassicxEstimator
 from ..utils.validation import validate_params
-from ._base import LocalFeatureEncoder
+from ._base import LocalFeatureEncoder, grid_cells
 from .descriptors import ImageFeatures, LocalDescriptors
 from .normalization import NORMALIZATIONS, normalize_rows
 
@@ -259,9 +259,7 @@ class BagOfVisualWords(LocalFeatureEncoder):
         n_words = self._n_words()
         parts = []
         for grid in self._grid_levels():
-            cells = np.minimum((features.positions * grid).astype(np.intp), grid - 1)
-            cell = cells[:, 1] * grid + cells[:, 0]  # row-major: y then x
-            bins = cell[:, None] * n_words + idx
+            bins = grid_cells(features.positions, grid, grid)[:, None] * n_words + idx
             parts.append(np.bincount(bins.ravel(), votes.ravel(), minlength=grid * grid * n_words))
         return np.concatenate(parts)
 

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from ..exceptions import ParameterError
-from ._base import POWER_NORMALIZE, LocalFeatureEncoder, _power_normalize
+from ._base import POWER_NORMALIZE, LocalFeatureEncoder, _power_normalize, grid_cells
 from .descriptors import ImageFeatures, LocalDescriptors
 from .normalization import normalize_rows
 from .vocabulary import GaussianMixtureVocabulary
@@ -180,12 +180,8 @@ class FisherVector(LocalFeatureEncoder):
         if grids == ((1, 1),):
             return self._gradients(Z, gamma)
         parts = []
-        positions = features.positions
         for rows, columns in grids:
-            # As the spatial pyramid assigns cells (bovw.py): x to columns, y to rows, row-major.
-            column = np.minimum((positions[:, 0] * columns).astype(np.intp), columns - 1)
-            row = np.minimum((positions[:, 1] * rows).astype(np.intp), rows - 1)
-            cell = row * columns + column
+            cell = grid_cells(features.positions, rows, columns)
             for c in range(rows * columns):
                 inside = cell == c
                 if inside.any():

@@ -185,8 +185,7 @@ def check_magnitude(X: Any, name: str = "X") -> None:
         shape = values.shape
     if values.dtype.kind != "f" or values.size == 0:
         return
-    n_samples = shape[0] if len(shape) else 1
-    n_features = math.prod(shape[1:]) if len(shape) > 1 else 1  # math: np.prod costs 5 us
+    n_samples, n_features = _rows_and_features(shape)
     limit = magnitude_limit(values.dtype, n_samples, n_features)
     # Two reductions without a temporary, instead of np.abs(values).max().
     if max(-float(values.min()), float(values.max())) <= limit:
@@ -202,6 +201,13 @@ def check_magnitude(X: Any, name: str = "X") -> None:
         f"{len(rows)} row(s) above {limit:.3g}, the limit for {n_samples} x {n_features} {values.dtype} "
         "values, beyond which their covariance overflows): rescale the features"
     )
+
+
+def _rows_and_features(shape: tuple[int, ...]) -> tuple[int, int]:
+    """Rows and values per row of an array of this shape, as :func:`magnitude_limit` counts them."""
+    n_samples = shape[0] if len(shape) else 1
+    n_features = math.prod(shape[1:]) if len(shape) > 1 else 1  # math: np.prod costs 5 us
+    return n_samples, n_features
 
 
 def _finite_within_limit(X: Any) -> bool:
@@ -223,9 +229,7 @@ def _finite_within_limit(X: Any) -> bool:
         values = X
         if type(values) is not np.ndarray:
             return False
-        shape = values.shape
-        n_samples = shape[0] if len(shape) else 1
-        n_features = math.prod(shape[1:]) if len(shape) > 1 else 1
+        n_samples, n_features = _rows_and_features(values.shape)
     if values.dtype.kind != "f":
         return values.dtype.kind != "c"  # integers and booleans are finite; complex: the full checks
     if values.size == 0:
