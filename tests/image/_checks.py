@@ -42,6 +42,8 @@ ESTIMATORS = [
         layout=(1, (3, 1)), verbose=False, random_state=0,
     ),
     ColorHistogram(bins=(4, 2, 2), verbose=False),
+    # A spatial layout: the whole image, three horizontal strips and 2 x 2 cells.
+    ColorHistogram(bins=(4, 2, 2), layout=(1, (3, 1), 2), verbose=False),
     GeometricVerifier("sift", verbose=False),
     CNNFeatures(batch_size=4, verbose=False),
 ]
