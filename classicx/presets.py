@@ -75,7 +75,7 @@ horizontal strips (``fisher(rootsift,64,layout=[1,[3,1]])``), an HSV
 histogram of the same regions (``hsv(layout=[1,[3,1]])``, weight 0.7) and
 VLAD, with the TF-IDF text side and a weak text penalty
 (``sm(balanced,C=10.0,C_y=1000.0,standardize=false)``), which scores
-0.426 / 0.347, 0.423 / 0.339 and <S2> end to end with ``random_state``
+0.426 / 0.347, 0.423 / 0.339 and 0.426 / 0.343 end to end with ``random_state``
 0, 1 and 2 (session 6's candidate without the regional histogram and with
 LSA: 0.423 / 0.345 and 0.414 / 0.334). These choices lower the CV MAP on the
 synthetic scenes and the icons (the strips of the Fisher vectors and the weak
@@ -216,7 +216,7 @@ AUTO_CANDIDATES: tuple[tuple[str, str, str, bool], ...] = (
     # image and of each third (ColorHistogram(layout=...), weight 0.7), and the TF-IDF text side with a weak
     # text penalty: the best CV MAP on webnews' training split (0.3767, image->text 0.4188, against 0.3670 /
     # 0.4042 for session 6's candidate on the same cached features), far below best's on the synthetic scenes
-    # (0.6323 vs 0.6799: the weak text penalty) and the icons (<ICONS>): chosen per collection by CV. Before
+    # (0.6323 vs 0.6799: the weak text penalty) and the icons (0.4823 vs 0.5737): chosen per collection by CV. Before
     # session 6's candidate: auto caches whole feature specs, so the two share no features, and a 10-minute
     # budget on webnews reaches this one, then skips the next two.
     ("fisher(rootsift,64,layout=[1,[3,1]])+0.7*hsv(layout=[1,[3,1]])+0.5*vlad(rootsift,64)", "tfidf(min_df=2)",
