@@ -43,11 +43,13 @@ from ._common import text_tags
 
 __all__ = [
     "CHINESE_STOP_WORDS",
+    "CJK_RANGES",
     "ENGLISH_STOP_WORDS",
     "LANGUAGES",
     "SEGMENTERS",
     "Tokenizer",
     "detect_language",
+    "has_cjk",
     "tokenize",
 ]
 
@@ -95,7 +97,13 @@ CHINESE_STOP_WORDS: frozenset[str] = frozenset(_CHINESE_STOP_TEXT.split())
 LANGUAGES = ("auto", "english", "chinese")
 SEGMENTERS = ("char", "jieba")
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+#: The code points that count as CJK (Japanese kana, Han ideographs and their extensions and
+#: compatibility forms), inclusive ranges: one source for the regexes below and for the vectorised
+#: counting of ``classicx.text._term_counts``.
+CJK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F),
+)
+_CJK = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES)
 # Group 1: a run of CJK characters; group 2: a run of other word characters.
 # Group 2 skips single characters, which are never tokens outside CJK runs.
 _RUNS = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}]{{2,}})")
@@ -110,6 +118,17 @@ _CHAR_TOKENS = re.compile(rf"[{_CJK}]|[^\W{_CJK}]{{2,}}")
 _CJK_BIGRAMS = re.compile(rf"(?=([{_CJK}]{{2}}))")
 _WORD_CHAR = re.compile(r"\w")
 _AUTO_CJK_SHARE = 0.1
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds at least one CJK character (of :data:`CJK_RANGES`).
+
+    Examples
+    --------
+    >>> has_cjk("news 新闻"), has_cjk("news")
+    (True, False)
+    """
+    return _CJK_CHAR.search(text) is not None
 
 
 def detect_language(texts: str | Iterable[str], sample_chars: int = 200_000) -> str:
@@ -310,7 +329,7 @@ class Tokenizer(ClassicxEstimator):
             language = detect_language(text)
         chinese = language == "chinese"
         extra: list[str] = []
-        if _CJK_CHAR.search(text) is None:
+        if not has_cjk(text):
             # fast path (most non-Chinese text): one regex pass and one comprehension
             tokens = [w for w in _WORDS.findall(text) if w not in stop]
         elif self.segmenter == "char":
