@@ -26,7 +26,7 @@ from itertools import repeat
 
 import numpy as np
 
-from .tokenize import _WORDS, CJK_RANGES, Tokenizer
+from .tokenize import _RE, CJK_RANGES, Tokenizer
 
 __all__ = ["CharTermCounter"]
 
@@ -121,7 +121,7 @@ class CharTermCounter:
                 at = np.minimum(np.searchsorted(self.bigram_keys, keys), len(self.bigram_keys) - 1)
                 found.append(self.bigram_columns[at[self.bigram_keys[at] == keys]])
         stop = self.stop
-        words = [w for w in _WORDS.findall(text) if w not in stop]
+        words = [w for w in _RE.words.findall(text) if w not in stop]
         found.append(np.fromiter(map(self.vocabulary.get, words, repeat(-1)), dtype=np.int32, count=len(words)))
         columns = np.concatenate(found)
         columns, counts = np.unique(columns[columns >= 0], return_counts=True)
