@@ -58,12 +58,12 @@ WEBNEWS = Path(os.environ.get("CLASSICX_WEBNEWS", ROOT.parent / "shared" / "data
 HOST = "127.0.0.1"  # loopback only, never configurable
 
 
-def build_model(n_gallery: int, n_train: int, seed: int = 0):
+def build_model(n_gallery: int, n_train: int, seed: int = 0, image: str | None = None):
     from classicx import CrossModalRetriever, datasets
     from classicx.search import ExactSearcher
 
     data = datasets.load_synthetic(n_train=n_train, n_test=50, random_state=seed)
-    model = CrossModalRetriever(verbose=False, random_state=seed).fit(
+    model = CrossModalRetriever(image_features=image, verbose=False, random_state=seed).fit(
         data.train.images, data.train.texts, labels=data.train.labels,
         ids=data.train.ids, descriptions=data.train.descriptions,
     )
@@ -295,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, default=200_000, help="bound per phase (default: %(default)s)")
     parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
                         help="load generator: wrk (Debian's wrk, default when installed) or asyncio+httpx here")
+    parser.add_argument("--image", metavar="SPEC",
+                        help="image features of the served model (a spec, e.g. 'hsv'; default: the default preset's): "
+                             "an image query costs what its descriptor costs, so this sets the upload capacity")
     parser.add_argument("--quick", action="store_true", help="10,000 items, 1 and 10 clients, 3 s each")
     parser.add_argument("--json", type=Path, help="write the numbers here")
     parser.add_argument("--results", action="store_true", help="write the section of benchmarks/RESULTS.md")
@@ -304,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
 
     began = time.perf_counter()
     print(f"building a model with a {args.gallery:,}-item gallery ...", flush=True)
-    model, texts = build_model(args.gallery, args.train)
+    model, texts = build_model(args.gallery, args.train, image=args.image)
+    from classicx.spec import to_spec
+
+    image_spec = to_spec(model.image_features_)
     texts_dim = model.image_gallery_.n_features_in_
     photo, photo_name = query_photo()
     load_start = os.getloadavg()
@@ -353,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     body = (
         f"Gallery: {args.gallery:,} images and {args.gallery:,} texts ({texts_dim}-dimensional shared space, exact "
-        f"search); image query: {photo_name} ({len(photo):,} bytes); {args.duration:g} s per row; load from "
+        f"search); image features `{image_spec}`; image query: {photo_name} ({len(photo):,} bytes); "
+        f"{args.duration:g} s per row; load from "
         f"{'wrk' if args.client == 'wrk' else 'asyncio + httpx'}; server and clients on the same "
         f"{os.cpu_count()} cores, loopback only. Load average (1/5/15 min) "
         f"{' / '.join(f'{x:.2f}' for x in load_start)} at the start, {' / '.join(f'{x:.2f}' for x in load_end)} "
@@ -363,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"done in {time.perf_counter() - began:.0f} s")
     if args.json:
         common.write_json(args.json, {"rows": rows, "memory": memory, "memory_start_mb": memory[0]["rss_start_mb"],
-                                      "memory_end_mb": memory[-1]["rss_end_mb"], "gallery": args.gallery,
+                                      "memory_end_mb": memory[-1]["rss_end_mb"], "gallery": args.gallery, "image": image_spec,
                                       "photo": photo_name, "load_start": load_start, "load_end": load_end})
     if args.results:
         common.write_section("bench_serve", "Search service under load (`classicx serve`, issue #17)", body)

@@ -43,11 +43,13 @@ from ._common import text_tags
 
 __all__ = [
     "CHINESE_STOP_WORDS",
+    "CJK_RANGES",
     "ENGLISH_STOP_WORDS",
     "LANGUAGES",
     "SEGMENTERS",
     "Tokenizer",
     "detect_language",
+    "has_cjk",
     "tokenize",
 ]
 
@@ -95,21 +97,64 @@ CHINESE_STOP_WORDS: frozenset[str] = frozenset(_CHINESE_STOP_TEXT.split())
 LANGUAGES = ("auto", "english", "chinese")
 SEGMENTERS = ("char", "jieba")
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
-# Group 1: a run of CJK characters; group 2: a run of other word characters.
-# Group 2 skips single characters, which are never tokens outside CJK runs.
-_RUNS = re.compile(rf"([{_CJK}]+)|([^\W{_CJK}]{{2,}})")
-_WORDS = re.compile(rf"[^\W{_CJK}]{{2,}}")
-_CJK_CHAR = re.compile(rf"[{_CJK}]")
-# The tokens of the "char" segmenter in text order, found by one regex pass (each CJK character
-# alone, each run of other word characters of length >= 2), and the character bigrams inside CJK
-# runs (overlapping, through a look-ahead): the same tokens as splitting into runs first, with the
-# per-character loop done by the regex engine in C instead of in Python (issue #15: a long Chinese
-# query spent most of its time in that loop).
-_CHAR_TOKENS = re.compile(rf"[{_CJK}]|[^\W{_CJK}]{{2,}}")
-_CJK_BIGRAMS = re.compile(rf"(?=([{_CJK}]{{2}}))")
-_WORD_CHAR = re.compile(r"\w")
+#: The code points that count as CJK (Japanese kana, Han ideographs and their extensions and
+#: compatibility forms), inclusive ranges: one source for the regexes below and for the vectorised
+#: counting of ``classicx.text._term_counts``.
+CJK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F),
+)
+_CJK = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES)
+
+
+class _Patterns:
+    """The tokenizer's regexes, each compiled at its first use.
+
+    Compiling all of them costs about 17 ms (the CJK classes with their astral
+    ranges), a twentieth of a ``classicx search`` run (issue #15), which needs
+    two of them for an English query. Read as attributes (``_RE.words``): the
+    first read compiles the pattern and stores it on the instance, so every
+    later read is a plain attribute look-up.
+    """
+
+    _SOURCES = {
+        # Group 1: a run of CJK characters; group 2: a run of other word characters.
+        # Group 2 skips single characters, which are never tokens outside CJK runs.
+        "runs": rf"([{_CJK}]+)|([^\W{_CJK}]{{2,}})",
+        "words": rf"[^\W{_CJK}]{{2,}}",
+        "cjk_char": rf"[{_CJK}]",
+        # The tokens of the "char" segmenter in text order, found by one regex pass (each CJK
+        # character alone, each run of other word characters of length >= 2), and the character
+        # bigrams inside CJK runs (overlapping, through a look-ahead): the same tokens as splitting
+        # into runs first, with the per-character loop done by the regex engine in C instead of in
+        # Python (issue #15: a long Chinese query spent most of its time in that loop).
+        "char_tokens": rf"[{_CJK}]|[^\W{_CJK}]{{2,}}",
+        "cjk_bigrams": rf"(?=([{_CJK}]{{2}}))",
+        "word_char": r"\w",
+    }
+
+    def __getattr__(self, name: str) -> re.Pattern:
+        try:
+            source = self._SOURCES[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        pattern = re.compile(source)
+        setattr(self, name, pattern)  # two threads compiling at once store equal patterns
+        return pattern
+
+
+_RE = _Patterns()
 _AUTO_CJK_SHARE = 0.1
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds at least one CJK character (of :data:`CJK_RANGES`).
+
+    Examples
+    --------
+    >>> has_cjk("news 新闻"), has_cjk("news")
+    (True, False)
+    """
+    return _RE.cjk_char.search(text) is not None
 
 
 def detect_language(texts: str | Iterable[str], sample_chars: int = 200_000) -> str:
@@ -140,8 +185,8 @@ def detect_language(texts: str | Iterable[str], sample_chars: int = 200_000) -> 
     cjk = words = seen = 0
     for text in texts:
         chunk = text[: max(sample_chars - seen, 0)]
-        cjk += len(_CJK_CHAR.findall(chunk))
-        words += len(_WORD_CHAR.findall(chunk))
+        cjk += len(_RE.cjk_char.findall(chunk))
+        words += len(_RE.word_char.findall(chunk))
         seen += len(chunk)
         if seen >= sample_chars:
             break
@@ -310,18 +355,18 @@ class Tokenizer(ClassicxEstimator):
             language = detect_language(text)
         chinese = language == "chinese"
         extra: list[str] = []
-        if _CJK_CHAR.search(text) is None:
+        if not has_cjk(text):
             # fast path (most non-Chinese text): one regex pass and one comprehension
-            tokens = [w for w in _WORDS.findall(text) if w not in stop]
+            tokens = [w for w in _RE.words.findall(text) if w not in stop]
         elif self.segmenter == "char":
-            tokens = _CHAR_TOKENS.findall(text)
+            tokens = _RE.char_tokens.findall(text)
             if stop:
                 tokens = list(filterfalse(stop.__contains__, tokens))
             if chinese:
-                extra = _CJK_BIGRAMS.findall(text)
+                extra = _RE.cjk_bigrams.findall(text)
         else:  # jieba: the words of each CJK run (its characters when the language is not Chinese)
             tokens = []
-            for cjk, word in _RUNS.findall(text):
+            for cjk, word in _RE.runs.findall(text):
                 if cjk:
                     seq = [w for w in _jieba().lcut(cjk) if w.strip()] if chinese else list(cjk)
                     tokens.extend(t for t in seq if t not in stop)

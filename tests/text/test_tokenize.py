@@ -190,3 +190,20 @@ def test_one_pass_char_segmenter_equals_splitting_into_runs(language, stop_words
     for _ in range(500):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert tokenizer(text) == _reference_char_tokens(text, language == "chinese", stop), text
+
+
+def test_the_regexes_are_compiled_at_their_first_use_only():
+    import subprocess
+    import sys
+
+    # (classicx.text.tokenize, the attribute, is the function: the module is read from sys.modules)
+    code = ("import sys, classicx.text.tokenize; t = sys.modules['classicx.text.tokenize']; "
+            "assert not t._RE.__dict__, t._RE.__dict__; "
+            "assert t.Tokenizer(language='english')('Plain text') == ['plain', 'text']; "
+            "print(sorted(t._RE.__dict__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['cjk_char', 'words']"
+    from classicx.text.tokenize import _RE
+
+    with pytest.raises(AttributeError):
+        _RE.no_such_pattern  # noqa: B018
