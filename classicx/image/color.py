@@ -168,7 +168,8 @@ class ColorHistogram(CollectionTransformerMixin, ClassicxEstimator):
         bins = tuple(self.bins)
         if len(bins) != 3 or not all(isinstance(b, Integral) and b >= 1 for b in bins):
             raise InputError(f"ColorHistogram: bins must be three positive integers, got {self.bins!r}")
-        from ._base import layout_grids  # here: _base imports descriptors, which imports this module
+        # Imported here: _base imports descriptors, which imports this module.
+        from ._base import layout_grids
 
         grids = layout_grids(self.layout, "ColorHistogram")
         if images is not None:
@@ -251,7 +252,8 @@ def _regions(shape: tuple[int, ...], grids: tuple[tuple[int, int], ...]) -> list
     places keypoints), so the regions of one grid tile the image; each is a rectangle, hence a slice, which
     keeps a region's histogram one ``calcHist`` call on a view.
     """
-    from ._base import grid_cells  # here: _base imports descriptors, which imports this module
+    # Imported here: _base imports descriptors, which imports this module.
+    from ._base import grid_cells
 
     height, width = shape[:2]
     # The grid row of each pixel row and the grid column of each pixel column (non-decreasing), then where each starts.
