@@ -179,6 +179,13 @@ class ColorHistogram(CollectionTransformerMixin, ClassicxEstimator):
         self.n_features_out_ = bins[0] * bins[1] * bins[2] * sum(rows * columns for rows, columns in grids)
         return self
 
+    def _check_loaded_state(self) -> None:
+        """Called by loading: a histogram saved before ``layout`` existed has no ``grids_``; it is the whole image."""
+        if "bins_" in self.__dict__ and "grids_" not in self.__dict__:
+            from ._base import layout_grids
+
+            self.grids_ = layout_grids(self.layout, "ColorHistogram")
+
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the histogram cells, ``hsv_h{i}_s{j}_v{k}`` (``grid{R}x{C}_cell{c}_hsv_...`` per region).
 

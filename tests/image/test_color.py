@@ -126,3 +126,19 @@ def test_spatial_histogram_names_spec_and_saved_copy(tmp_path):
     assert to_spec(built) == spec and to_spec(build(to_spec(built), "image")) == spec
     assert to_spec(build("hsv(4,2,2,layout=[2])", "image")) == "hsv(4,2,2,layout=[2])"
     assert to_spec(build("hsv(layout=[1])", "image")) == "hsv"
+
+
+def test_a_histogram_saved_before_layout_existed_loads_as_the_whole_image(tmp_path):
+    import json
+
+    images = [_patchwork(9, 6, seed) for seed in range(3)]
+    hist = _hist().fit(images)
+    path = hist.save(tmp_path / "hsv")
+    # What 0.3.0 wrote before ``layout``: no such parameter, no ``grids_``.
+    document = json.loads((path / "classicx.json").read_text())
+    del document["root"]["params"]["layout"], document["root"]["state"]["grids_"]
+    (path / "classicx.json").write_text(json.dumps(document))
+    loaded = ColorHistogram.load(path)
+    assert loaded.grids_ == ((1, 1),)
+    np.testing.assert_array_equal(loaded.transform(images), hist.transform(images))
+    assert loaded.get_feature_names_out().tolist() == hist.get_feature_names_out().tolist()
