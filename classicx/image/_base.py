@@ -36,7 +36,6 @@ from ..exceptions import (
     ImageReadError,
     InputError,
     InputTypeError,
-    ParameterError,
     ShapeMismatchError,
 )
 from ..utils.messages import warn
@@ -64,42 +63,6 @@ def _power_normalize(X: np.ndarray, normalize: str | None, alpha: float) -> np.n
     if normalize is None:
         return X.astype(np.float32, copy=False)
     return normalize_rows(X, normalize, alpha=float(alpha))
-
-
-def grid_cells(positions: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    """Row-major cell of each keypoint in a ``rows x columns`` grid over the image.
-
-    ``positions`` are (x, y) in [0, 1] (:class:`ImageFeatures`): x picks the
-    column, y the row; a position of exactly 1 falls in the last cell. Shared
-    by the spatial pyramid (square grids) and the spatial Fisher vector.
-    """
-    column = np.minimum((positions[:, 0] * columns).astype(np.intp), columns - 1)
-    row = np.minimum((positions[:, 1] * rows).astype(np.intp), rows - 1)
-    return row * columns + column
-
-
-def layout_grids(layout: Any, owner: str) -> tuple[tuple[int, int], ...]:
-    """A spatial ``layout`` as (rows, columns) pairs, checked; ``owner`` names the estimator in the error.
-
-    A grid is a size ``g`` (``g x g`` cells) or a (rows, columns) pair of positive ints, e.g.
-    ``(1, (3, 1))``: the whole image and three horizontal strips. Shared by the spatial Fisher vector
-    and the spatial colour histogram, so that both read a layout the same way.
-    """
-    grids = []
-    for grid in tuple(layout):
-        pair = (grid, grid) if isinstance(grid, Integral) and not isinstance(grid, bool) else grid
-        if (
-            not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in pair)
-        ):
-            raise ParameterError(
-                f"{owner}: layout must hold grid sizes g (g x g cells) or (rows, columns) pairs of "
-                f"positive ints, e.g. (1, (3, 1)); got {layout!r}"
-            )
-        grids.append((int(pair[0]), int(pair[1])))
-    if not grids:
-        raise ParameterError(f"{owner}: layout needs at least one grid, e.g. (1,); got {layout!r}")
-    return tuple(grids)
 
 
 def _single_threaded_libraries() -> contextlib.AbstractContextManager:

@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import ClassicxEstimator
 from ..utils.validation import validate_params
-from ._base import LocalFeatureEncoder, grid_cells
+from ._base import LocalFeatureEncoder
+from ._grids import grid_cells
 from .descriptors import ImageFeatures, LocalDescriptors
 from .normalization import NORMALIZATIONS, normalize_rows
 

@@ -21,6 +21,7 @@ from ..utils._lazy import LazyModule
 from ..utils.parallel import parallel_map
 from ..utils.validation import check_images, check_is_fitted, validate_params
 from ._common import image_tags
+from ._grids import grid_cells, layout_grids
 from .io import ReadOptions, describe_item, get_read_options, read_image
 
 cv2 = LazyModule("cv2")  # OpenCV at the first image, not at import (issue #15)
@@ -168,9 +169,6 @@ class ColorHistogram(CollectionTransformerMixin, ClassicxEstimator):
         bins = tuple(self.bins)
         if len(bins) != 3 or not all(isinstance(b, Integral) and b >= 1 for b in bins):
             raise InputError(f"ColorHistogram: bins must be three positive integers, got {self.bins!r}")
-        # Imported here: _base imports descriptors, which imports this module.
-        from ._base import layout_grids
-
         grids = layout_grids(self.layout, "ColorHistogram")
         if images is not None:
             check_images(images, allow_empty=True)
@@ -182,8 +180,6 @@ class ColorHistogram(CollectionTransformerMixin, ClassicxEstimator):
     def _check_loaded_state(self) -> None:
         """Called by loading: a histogram saved before ``layout`` existed has no ``grids_``; it is the whole image."""
         if "bins_" in self.__dict__ and "grids_" not in self.__dict__:
-            from ._base import layout_grids
-
             self.grids_ = layout_grids(self.layout, "ColorHistogram")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -255,13 +251,10 @@ class ColorHistogram(CollectionTransformerMixin, ClassicxEstimator):
 def _regions(shape: tuple[int, ...], grids: tuple[tuple[int, int], ...]) -> list[tuple[slice, slice]]:
     """The (row, column) slices of the regions of ``grids`` over an image of ``shape``, in feature order.
 
-    A pixel belongs to the cell of its centre under :func:`~classicx.image._base.grid_cells` (the rule that
+    A pixel belongs to the cell of its centre under :func:`~classicx.image._grids.grid_cells` (the rule that
     places keypoints), so the regions of one grid tile the image; each is a rectangle, hence a slice, which
     keeps a region's histogram one ``calcHist`` call on a view.
     """
-    # Imported here: _base imports descriptors, which imports this module.
-    from ._base import grid_cells
-
     height, width = shape[:2]
     # The grid row of each pixel row and the grid column of each pixel column (non-decreasing), then where each starts.
     down = np.column_stack([np.zeros(height), (np.arange(height) + 0.5) / height])

@@ -8,13 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._base import (
-    POWER_NORMALIZE,
-    LocalFeatureEncoder,
-    _power_normalize,
-    grid_cells,
-    layout_grids,
-)
+from ._base import POWER_NORMALIZE, LocalFeatureEncoder, _power_normalize
+from ._grids import grid_cells, layout_grids
 from .descriptors import ImageFeatures, LocalDescriptors
 from .normalization import normalize_rows
 from .vocabulary import GaussianMixtureVocabulary
