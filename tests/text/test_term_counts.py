@@ -75,17 +75,31 @@ def test_the_cjk_ranges_are_the_tokenizers():
 
 @pytest.mark.parametrize(
     "tokenizer",
-    [Tokenizer(segmenter="jieba"), Tokenizer(ngram_range=(1, 2)), Tokenizer()],
-    ids=["jieba", "bigrams-of-words", "unfitted-auto"],
+    [
+        # Fitted (language_ set), so that only the setting named in the id disqualifies it. English
+        # for jieba: its Chinese mode would need the jieba package to fit.
+        Tokenizer(segmenter="jieba", language="english").fit(["x"]),
+        Tokenizer(ngram_range=(1, 2), language="chinese").fit(["x"]),
+        Tokenizer(ngram_range=(2, 2), language="chinese").fit(["x"]),
+        Tokenizer(),
+    ],
+    ids=["jieba", "bigrams-of-words", "only-bigrams-of-words", "unfitted-auto"],
 )
 def test_it_refuses_tokenizers_whose_tokens_it_does_not_reproduce(tokenizer):
-    if tokenizer.segmenter == "char" and tokenizer.ngram_range == (1, 1):
-        assert not CharTermCounter.supports(tokenizer)  # no language_ yet
-    else:
-        assert not CharTermCounter.supports(tokenizer.set_params(language="chinese"))
+    assert not CharTermCounter.supports(tokenizer)
     with pytest.raises(ValueError, match="segmenter='char'"):
         CharTermCounter(tokenizer, {"a": 0})
+
+
+def test_it_takes_a_fitted_char_tokenizer_of_unigrams_and_nothing_that_only_looks_like_one():
+    assert CharTermCounter.supports(Tokenizer(language="chinese").fit(["x"]))
+    assert CharTermCounter.supports(Tokenizer(language="english").fit(["x"]))
     assert not CharTermCounter.supports(lambda text: text.split())
+
+    class Subclass(Tokenizer):  # may tokenise otherwise: not reproduced
+        pass
+
+    assert not CharTermCounter.supports(Subclass(language="chinese").fit(["x"]))
 
 
 def _chinese_features(rng):
